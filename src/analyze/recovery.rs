@@ -1,0 +1,540 @@
+//! Recovery time and verdict of one experiment (SPEC section 6): steady-state bands, impact,
+//! recovery with `hold` and the `2P` gap rule, censoring, peaks, limits, errors series, and the
+//! green / yellow / red / inconclusive / in_progress verdict with the sentences that explain it.
+
+use crate::ledger::{Action, Experiment, MetricSeries};
+use crate::time::{MICROS_PER_SECOND, Micros};
+
+/// The observation window and the recovery rule, from `[window]` in `checkup.toml`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowSettings {
+    pub pre_s: f64,
+    pub post_s: f64,
+    /// How many consecutive points inside the band make a recovery.
+    pub hold: usize,
+}
+
+impl Default for WindowSettings {
+    fn default() -> Self {
+        WindowSettings { pre_s: 15.0 * 60.0, post_s: 30.0 * 60.0, hold: 3 }
+    }
+}
+
+/// A steady-state condition or a limit, as written in `checkup.toml` or the series table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Condition {
+    Less(f64),
+    LessOrEqual(f64),
+    Greater(f64),
+    GreaterOrEqual(f64),
+    Equal(f64),
+    /// The band is learned from the points before the fault: median ± 3 scaled MADs.
+    Baseline,
+}
+
+impl Condition {
+    pub fn parse(text: &str) -> Result<Condition, String> {
+        let text = text.trim();
+        if text == "baseline" {
+            return Ok(Condition::Baseline);
+        }
+        let (operator, number) = ["<=", ">=", "==", "<", ">"]
+            .iter()
+            .find_map(|operator| text.strip_prefix(operator).map(|rest| (*operator, rest)))
+            .ok_or_else(|| format!("condition `{text}` must be <, <=, >, >=, == followed by a number, or baseline"))?;
+        let value: f64 = number
+            .trim()
+            .parse()
+            .ok()
+            .filter(|value: &f64| value.is_finite())
+            .ok_or_else(|| format!("condition `{text}` must end with a number"))?;
+        Ok(match operator {
+            "<" => Condition::Less(value),
+            "<=" => Condition::LessOrEqual(value),
+            ">" => Condition::Greater(value),
+            ">=" => Condition::GreaterOrEqual(value),
+            _ => Condition::Equal(value),
+        })
+    }
+
+    /// The band of a fixed condition; `None` for `baseline`, whose band depends on the data.
+    pub fn band(self) -> Option<Band> {
+        let inf = f64::INFINITY;
+        Some(match self {
+            Condition::Less(v) => Band { low: -inf, high: v, low_inclusive: false, high_inclusive: false },
+            Condition::LessOrEqual(v) => Band { low: -inf, high: v, low_inclusive: false, high_inclusive: true },
+            Condition::Greater(v) => Band { low: v, high: inf, low_inclusive: false, high_inclusive: false },
+            Condition::GreaterOrEqual(v) => Band { low: v, high: inf, low_inclusive: true, high_inclusive: false },
+            Condition::Equal(v) => Band { low: v, high: v, low_inclusive: true, high_inclusive: true },
+            Condition::Baseline => return None,
+        })
+    }
+}
+
+/// The interval a value must stay in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub low: f64,
+    pub high: f64,
+    pub low_inclusive: bool,
+    pub high_inclusive: bool,
+}
+
+impl Band {
+    pub fn contains(&self, value: f64) -> bool {
+        let above_low = if self.low_inclusive { value >= self.low } else { value > self.low };
+        let below_high = if self.high_inclusive { value <= self.high } else { value < self.high };
+        above_low && below_high
+    }
+
+    /// How far a value lies outside the band (0 inside).
+    pub fn distance_outside(&self, value: f64) -> f64 {
+        if self.contains(value) {
+            0.0
+        } else if value <= self.low {
+            self.low - value
+        } else {
+            value - self.high
+        }
+    }
+
+    /// The baseline band: median `m` and MAD of the points before the fault,
+    /// `m ± max(3 × 1.4826 × MAD, 0.05 × |m|, 1e-9)`.
+    pub fn from_baseline(values: &[f64]) -> Option<Band> {
+        let median = median(values)?;
+        let deviations: Vec<f64> = values.iter().map(|value| (value - median).abs()).collect();
+        let mad = median_of_deviations(deviations);
+        let half_width = (3.0 * 1.4826 * mad).max(0.05 * median.abs()).max(1e-9);
+        Some(Band { low: median - half_width, high: median + half_width, low_inclusive: true, high_inclusive: true })
+    }
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|value| !value.is_nan()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    Some(if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2.0 })
+}
+
+fn median_of_deviations(deviations: Vec<f64>) -> f64 {
+    median(&deviations).unwrap_or(0.0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    Green,
+    Yellow,
+    Red,
+    Inconclusive,
+    InProgress,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 5] = [Verdict::Green, Verdict::Yellow, Verdict::Red, Verdict::Inconclusive, Verdict::InProgress];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Green => "green",
+            Verdict::Yellow => "yellow",
+            Verdict::Red => "red",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::InProgress => "in_progress",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|verdict| verdict.name() == name)
+    }
+
+    /// Whether the verdict counts in MTTR and weakness statistics.
+    pub fn is_conclusive(self) -> bool {
+        matches!(self, Verdict::Green | Verdict::Yellow | Verdict::Red)
+    }
+}
+
+/// One series of an experiment with its points, sorted by time.
+#[derive(Debug, Clone, Copy)]
+pub struct ObservedSeries<'a> {
+    pub series: &'a MetricSeries,
+    pub ts: &'a [Micros],
+    pub values: &'a [f64],
+}
+
+/// Everything the verdict of one experiment depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct ExperimentInput<'a> {
+    pub experiment: &'a Experiment,
+    pub actions: &'a [Action],
+    pub series: &'a [ObservedSeries<'a>],
+    /// Times at which one of the experiment's stop-condition alarms entered ALARM.
+    pub alarm_times: &'a [Micros],
+}
+
+/// What happened to one level series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelResult {
+    pub band: Band,
+    pub impact_at: Option<Micros>,
+    pub recovered_at: Option<Micros>,
+    /// `true` when the series left its band and no recovery run followed before the window ended.
+    pub censored: bool,
+    pub peak: Option<f64>,
+    pub limit_exceeded: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeriesResult {
+    Level(LevelResult),
+    Errors { total: f64 },
+    /// The series could not be judged; the sentence says why.
+    NoData(String),
+}
+
+/// The analysis of one experiment, with the detail that charts need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentOutcome {
+    pub experiment_id: String,
+    pub verdict: Verdict,
+    /// Earliest action start (or the experiment start): the moment the fault began.
+    pub t0: Option<Micros>,
+    pub t1: Option<Micros>,
+    pub window: Option<(Micros, Micros)>,
+    pub time_to_impact_s: Option<f64>,
+    /// For a censored experiment, the time from `t0` to the end of the window.
+    pub time_to_recover_s: Option<f64>,
+    pub impacted: bool,
+    pub recovered: bool,
+    pub degraded_s: Option<f64>,
+    pub error_total: Option<f64>,
+    pub series: Vec<(String, SeriesResult)>,
+    pub reasons: Vec<String>,
+}
+
+fn seconds(micros: i64) -> f64 {
+    micros as f64 / MICROS_PER_SECOND as f64
+}
+
+fn micros(seconds: f64) -> i64 {
+    (seconds * MICROS_PER_SECOND as f64).round() as i64
+}
+
+/// `5m 30s`, `45s`, `1h 2m` for a number of seconds.
+pub fn format_duration(seconds: f64) -> String {
+    let total = seconds.round() as i64;
+    let (hours, minutes, secs) = (total / 3600, (total % 3600) / 60, total % 60);
+    match (hours, minutes, secs) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, s) => format!("{m}m {s}s"),
+        (h, 0, _) => format!("{h}h"),
+        (h, m, _) => format!("{h}h {m}m"),
+    }
+}
+
+/// Judges one experiment.
+pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) -> ExperimentOutcome {
+    let experiment = input.experiment;
+    let mut outcome = ExperimentOutcome {
+        experiment_id: experiment.experiment_id.clone(),
+        verdict: Verdict::Inconclusive,
+        t0: None,
+        t1: None,
+        window: None,
+        time_to_impact_s: None,
+        time_to_recover_s: None,
+        impacted: false,
+        recovered: false,
+        degraded_s: None,
+        error_total: None,
+        series: Vec::new(),
+        reasons: Vec::new(),
+    };
+    let status = experiment.status.as_str();
+    if matches!(status, "pending" | "initiating" | "running" | "stopping") {
+        outcome.verdict = Verdict::InProgress;
+        outcome.reasons.push(format!("The experiment is {status}; it is judged once it has ended."));
+        return outcome;
+    }
+    if status == "cancelled" {
+        outcome.reasons.push("The experiment was cancelled before its actions ran.".to_string());
+        return outcome;
+    }
+
+    let action_start = input.actions.iter().filter_map(|action| action.started_at).min();
+    let Some(t0) = action_start.or(experiment.started_at) else {
+        outcome.reasons.push("The experiment has no start time, so no fault window can be placed.".to_string());
+        return outcome;
+    };
+    let action_end = input.actions.iter().filter_map(|action| action.ended_at).max();
+    let t1 = experiment.ended_at.or(action_end).unwrap_or(t0).max(t0);
+    let window_start = t0 - micros(settings.pre_s);
+    let window_end = t1 + micros(settings.post_s);
+    outcome.t0 = Some(t0);
+    outcome.t1 = Some(t1);
+    outcome.window = Some((window_start, window_end));
+
+    let mut inconclusive = Vec::new();
+    let mut red = Vec::new();
+    let mut yellow = Vec::new();
+    let mut green = Vec::new();
+
+    let mut impacts = Vec::new();
+    let mut recoveries = Vec::new();
+    let mut degraded = Vec::<f64>::new();
+    let mut any_censored = false;
+    let mut error_total = None::<f64>;
+
+    for observed in input.series {
+        let series = observed.series;
+        let id = &series.series_id;
+        if series.kind == "errors" {
+            let total: f64 = observed
+                .ts
+                .iter()
+                .zip(observed.values)
+                .filter(|(ts, value)| **ts >= t0 && **ts <= window_end && !value.is_nan())
+                .map(|(_, value)| value)
+                .sum();
+            error_total = Some(error_total.unwrap_or(0.0) + total);
+            let total_text = format_number(total);
+            match (series.outage, series.budget) {
+                (Some(outage), _) if total >= outage => red.push(format!(
+                    "{id} counted {total_text} errors, reaching the outage level of {}.",
+                    format_number(outage)
+                )),
+                (_, Some(budget)) if total > budget => yellow.push(format!(
+                    "{id} counted {total_text} errors, over the budget of {}.",
+                    format_number(budget)
+                )),
+                (_, Some(budget)) => green.push(format!(
+                    "{id} counted {total_text} errors, within the budget of {}.",
+                    format_number(budget)
+                )),
+                _ => green.push(format!("{id} counted {total_text} errors.")),
+            }
+            outcome.series.push((id.clone(), SeriesResult::Errors { total }));
+            continue;
+        }
+
+        let result = match analyze_level_series(observed, t0, window_start, window_end, settings) {
+            Ok(result) => result,
+            Err(problem) => {
+                inconclusive.push(problem.clone());
+                outcome.series.push((id.clone(), SeriesResult::NoData(problem)));
+                continue;
+            }
+        };
+        let steady = series.steady.trim();
+        match (result.impact_at, result.recovered_at) {
+            (None, _) => green.push(format!("{id} stayed within its steady state ({steady}).")),
+            (Some(impact_at), Some(recovered_at)) => {
+                impacts.push(impact_at - t0);
+                recoveries.push(recovered_at - t0);
+                degraded.push(seconds(recovered_at - impact_at));
+                green.push(format!(
+                    "{id} left its steady state ({steady}) {} after the fault began and was back {} after it.",
+                    format_duration(seconds(impact_at - t0)),
+                    format_duration(seconds(recovered_at - t0))
+                ));
+            }
+            (Some(impact_at), None) => {
+                impacts.push(impact_at - t0);
+                recoveries.push(window_end - t0);
+                degraded.push(seconds(window_end - impact_at));
+                any_censored = true;
+                red.push(format!(
+                    "{id} left its steady state ({steady}) {} after the fault began and had not recovered when the window closed {} after it.",
+                    format_duration(seconds(impact_at - t0)),
+                    format_duration(seconds(window_end - t0))
+                ));
+            }
+        }
+        if result.limit_exceeded {
+            let limit = series.limit.as_deref().unwrap_or_default().trim();
+            let peak = result.peak.map(format_number).unwrap_or_default();
+            yellow.push(format!("{id} broke its limit ({limit}); its peak was {peak}."));
+        }
+        outcome.series.push((id.clone(), SeriesResult::Level(result)));
+    }
+
+    outcome.error_total = error_total;
+    outcome.impacted = !impacts.is_empty();
+    outcome.time_to_impact_s = impacts.iter().min().map(|value| seconds(*value));
+    outcome.time_to_recover_s = if outcome.impacted {
+        recoveries.iter().max().map(|value| seconds(*value))
+    } else if inconclusive.is_empty() && input.series.iter().any(|s| s.series.kind != "errors") {
+        Some(0.0)
+    } else {
+        None
+    };
+    outcome.recovered = outcome.impacted && !any_censored;
+    outcome.degraded_s = degraded.iter().copied().reduce(f64::max);
+
+    if !inconclusive.is_empty() {
+        outcome.verdict = Verdict::Inconclusive;
+        outcome.reasons = inconclusive;
+        return outcome;
+    }
+
+    match status {
+        "failed" => red.insert(0, format!("The experiment failed{}.", reason_suffix(experiment))),
+        "stopped" => red.insert(0, format!("The experiment was stopped{}.", reason_suffix(experiment))),
+        _ => {}
+    }
+    if let Some(first_alarm) = input.alarm_times.iter().filter(|ts| **ts >= window_start && **ts <= window_end).min() {
+        red.insert(
+            0,
+            format!("A stop-condition alarm entered ALARM {} after the fault began.", format_signed_duration(seconds(first_alarm - t0))),
+        );
+    }
+    if input.series.is_empty() && red.is_empty() {
+        outcome.verdict = Verdict::Inconclusive;
+        outcome.reasons.push(
+            "No steady-state series was observed (no hypothesis, stop-condition alarm or dashboard), so the hypothesis cannot be judged."
+                .to_string(),
+        );
+        return outcome;
+    }
+    if !red.is_empty() {
+        outcome.verdict = Verdict::Red;
+        outcome.reasons = red;
+        return outcome;
+    }
+    if let (Some(recover_within), Some(time_to_recover)) = (experiment.recover_within_s, outcome.time_to_recover_s)
+        && time_to_recover > recover_within
+    {
+        yellow.insert(
+            0,
+            format!(
+                "Recovery took {}, longer than the hypothesis allows ({}).",
+                format_duration(time_to_recover),
+                format_duration(recover_within)
+            ),
+        );
+    }
+    if !yellow.is_empty() {
+        outcome.verdict = Verdict::Yellow;
+        outcome.reasons = yellow;
+        return outcome;
+    }
+    outcome.verdict = Verdict::Green;
+    if let (Some(recover_within), Some(time_to_recover)) = (experiment.recover_within_s, outcome.time_to_recover_s) {
+        green.insert(
+            0,
+            format!(
+                "Recovered in {}, within the {} the hypothesis allows.",
+                format_duration(time_to_recover),
+                format_duration(recover_within)
+            ),
+        );
+    }
+    outcome.reasons = green;
+    outcome
+}
+
+fn reason_suffix(experiment: &Experiment) -> String {
+    match experiment.status_reason.as_deref().map(str::trim) {
+        Some(reason) if !reason.is_empty() => format!(": {reason}"),
+        _ => String::new(),
+    }
+}
+
+fn format_signed_duration(seconds: f64) -> String {
+    if seconds < 0.0 { format!("{} before", format_duration(-seconds)) } else { format_duration(seconds) }
+}
+
+/// A number as reports print it: integers without decimals, others with up to three.
+pub fn format_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        let text = format!("{value:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Band, impact, recovery, peak and limit of one level series.
+fn analyze_level_series(
+    observed: &ObservedSeries,
+    t0: Micros,
+    window_start: Micros,
+    window_end: Micros,
+    settings: &WindowSettings,
+) -> Result<LevelResult, String> {
+    let series = observed.series;
+    let id = &series.series_id;
+    // The window's points, in time order, ignoring NaN values (CloudWatch never sends them,
+    // but a journal or a hand-made file might).
+    let points: Vec<(Micros, f64)> = observed
+        .ts
+        .iter()
+        .zip(observed.values)
+        .filter(|(ts, value)| **ts >= window_start && **ts <= window_end && !value.is_nan())
+        .map(|(ts, value)| (*ts, *value))
+        .collect();
+    if points.is_empty() {
+        return Err(format!("{id} has no points in the observation window."));
+    }
+    let condition = Condition::parse(&series.steady).map_err(|problem| format!("{id}: {problem}."))?;
+    let band = match condition.band() {
+        Some(band) => band,
+        None => {
+            let before: Vec<f64> = points.iter().filter(|(ts, _)| *ts < t0).map(|(_, value)| *value).collect();
+            Band::from_baseline(&before)
+                .ok_or_else(|| format!("{id} has no points before the fault began, so its baseline cannot be learned."))?
+        }
+    };
+    let limit = match series.limit.as_deref().map(str::trim).filter(|limit| !limit.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            Condition::parse(text)
+                .ok()
+                .and_then(Condition::band)
+                .ok_or_else(|| format!("{id}: limit `{text}` must be <, <=, >, >=, == followed by a number."))?,
+        ),
+    };
+
+    let period = series.period_s.max(1) * MICROS_PER_SECOND;
+    let hold = settings.hold.max(1);
+    let first_after_t0 = points.partition_point(|(ts, _)| *ts < t0);
+    let impact_index = (first_after_t0..points.len()).find(|index| !band.contains(points[*index].1));
+
+    let mut recovered_at = None;
+    if let Some(impact_index) = impact_index {
+        'candidates: for start in impact_index + 1..points.len() {
+            if start + hold > points.len() {
+                break;
+            }
+            for index in start..start + hold {
+                if !band.contains(points[index].1) {
+                    continue 'candidates;
+                }
+                if index > start && points[index].0 - points[index - 1].0 > 2 * period {
+                    continue 'candidates;
+                }
+            }
+            recovered_at = Some(points[start].0);
+            break;
+        }
+    }
+
+    let peak = points[first_after_t0..]
+        .iter()
+        .map(|(_, value)| (band.distance_outside(*value), *value))
+        .filter(|(distance, _)| *distance > 0.0)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, value)| value);
+    let limit_exceeded = limit.is_some_and(|limit| points[first_after_t0..].iter().any(|(_, value)| !limit.contains(*value)));
+
+    Ok(LevelResult {
+        band,
+        impact_at: impact_index.map(|index| points[index].0),
+        recovered_at,
+        censored: impact_index.is_some() && recovered_at.is_none(),
+        peak,
+        limit_exceeded,
+    })
+}

@@ -1,0 +1,61 @@
+//! The weakness lifecycle (SPEC section 6): a red or yellow experiment opens a weakness on its
+//! template when none is open there; the first later green experiment of the same template fixes
+//! it (the seed: re-run the same experiment after the fix). At most one open weakness per template.
+
+use std::collections::BTreeMap;
+
+use super::{ExperimentOutcome, Verdict};
+use crate::ledger::Experiment;
+use crate::time::Micros;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weakness {
+    pub template: String,
+    /// The experiment that found it, and its verdict (red or yellow).
+    pub found_by: String,
+    pub found_verdict: Verdict,
+    pub found_at: Micros,
+    /// The green experiment that showed the fix.
+    pub fixed_by: Option<String>,
+    pub fixed_at: Option<Micros>,
+}
+
+/// The template an experiment belongs to for weakness tracking: its id, else its name.
+pub fn template_key(experiment: &Experiment) -> Option<&str> {
+    experiment.template_id.as_deref().or(experiment.template_name.as_deref())
+}
+
+/// Every weakness found, in the order found. `outcomes[i]` belongs to `experiments[i]`.
+pub fn track_weaknesses(experiments: &[Experiment], outcomes: &[ExperimentOutcome]) -> Vec<Weakness> {
+    let mut order: Vec<usize> = (0..experiments.len()).collect();
+    let start = |index: usize| experiments[index].started_at.unwrap_or(experiments[index].created_at);
+    order.sort_by_key(|index| (start(*index), experiments[*index].experiment_id.clone()));
+
+    let mut weaknesses: Vec<Weakness> = Vec::new();
+    let mut open_by_template: BTreeMap<&str, usize> = BTreeMap::new();
+    for index in order {
+        let Some(template) = template_key(&experiments[index]) else { continue };
+        let verdict = outcomes[index].verdict;
+        match verdict {
+            Verdict::Red | Verdict::Yellow if !open_by_template.contains_key(template) => {
+                open_by_template.insert(template, weaknesses.len());
+                weaknesses.push(Weakness {
+                    template: template.to_string(),
+                    found_by: experiments[index].experiment_id.clone(),
+                    found_verdict: verdict,
+                    found_at: start(index),
+                    fixed_by: None,
+                    fixed_at: None,
+                });
+            }
+            Verdict::Green => {
+                if let Some(open) = open_by_template.remove(template) {
+                    weaknesses[open].fixed_by = Some(experiments[index].experiment_id.clone());
+                    weaknesses[open].fixed_at = Some(start(index));
+                }
+            }
+            _ => {}
+        }
+    }
+    weaknesses
+}

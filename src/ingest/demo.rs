@@ -1,0 +1,731 @@
+//! The demo source: a deterministic generator of a realistic chaos-engineering history.
+//!
+//! The world (teams, templates, series profiles) is data in `data/demo_scenarios.toml`. The
+//! generator draws every run from one seeded random stream, so the same seed gives the same
+//! ledger. Each template carries a hidden weakness at first (with its `fragility`); runs against a
+//! weak template go yellow or red, until a fix lands and the same experiment comes back green, as
+//! in the seed's cycle of hypothesis, experiment, refutation, fix and verification. Teams climb in
+//! maturity every quarter: from manual runs in dev to automated runs in production.
+//! The curves are drawn so that the analysis (not the generator) finds each verdict.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Months, NaiveDate};
+use serde::Deserialize;
+
+use crate::analyze::catalog::{ActionCatalog, SYSTEM_TAG};
+use crate::analyze::recovery::Condition;
+use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, PointColumns};
+use crate::time::{MICROS_PER_MINUTE, MICROS_PER_SECOND, Micros, from_datetime, month_of, parse_duration_s};
+
+pub const BUILT_IN_SCENARIOS: &str = include_str!("../../data/demo_scenarios.toml");
+pub const DEFAULT_SEED: u64 = 20260701;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("data/demo_scenarios.toml is invalid: {0}")]
+    Scenarios(String),
+    #[error("--experiments must be at least 1")]
+    NoExperiments,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoSettings {
+    /// `None` uses the scenario file's count.
+    pub experiments: Option<usize>,
+    pub seed: u64,
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        DemoSettings { experiments: None, seed: DEFAULT_SEED }
+    }
+}
+
+/// The rows of one month of history, handed to the caller to store.
+#[derive(Debug, Default)]
+pub struct MonthBatch {
+    pub month: String,
+    pub experiments: Vec<Experiment>,
+    pub actions: Vec<Action>,
+    pub series: Vec<MetricSeries>,
+    pub points: PointColumns,
+    pub alarm_events: Vec<AlarmEvent>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Scenarios {
+    history: HistorySpec,
+    team: Vec<TeamSpec>,
+    template: Vec<TemplateSpec>,
+    profile: Vec<ProfileSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HistorySpec {
+    start: NaiveDate,
+    quarters: u32,
+    experiments: usize,
+    account_id: String,
+    region: String,
+    incident_hours_start: f64,
+    incident_hours_end: f64,
+    incidents_per_team_quarter: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamSpec {
+    name: String,
+    service: String,
+    start: u32,
+    pace: f64,
+    templates: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateSpec {
+    name: String,
+    description: String,
+    profile: String,
+    system: Option<String>,
+    recover_within: String,
+    duration: String,
+    fragility: f64,
+    actions: Vec<ActionSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionSpec {
+    name: String,
+    action_id: String,
+    target: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileSpec {
+    name: String,
+    series: Vec<SeriesSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeriesSpec {
+    id: String,
+    namespace: String,
+    metric: String,
+    stat: String,
+    #[serde(default)]
+    steady: Option<String>,
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default = "level_kind")]
+    kind: String,
+    #[serde(default)]
+    budget: Option<f64>,
+    #[serde(default)]
+    outage: Option<f64>,
+    shape: Shape,
+    normal: f64,
+    unit: String,
+    origin: String,
+    #[serde(default = "yes")]
+    affected: bool,
+}
+
+fn level_kind() -> String {
+    "level".to_string()
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Shape {
+    Capacity,
+    Latency,
+    Connections,
+    Traffic,
+    Errors,
+}
+
+/// SplitMix64: a small, fast generator whose output never changes between versions, which is
+/// what a reproducible demo needs (`rand`'s standard generators make no such promise).
+#[derive(Debug, Clone)]
+struct Random(u64);
+
+impl Random {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn between(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * self.unit()
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.unit() * n as f64) as usize % n.max(1)
+    }
+
+    fn chance(&mut self, probability: f64) -> bool {
+        self.unit() < probability
+    }
+
+    fn id(&mut self, prefix: &str, length: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut id = String::with_capacity(prefix.len() + length);
+        id.push_str(prefix);
+        for _ in 0..length {
+            id.push(ALPHABET[self.below(ALPHABET.len())] as char);
+        }
+        id
+    }
+}
+
+fn stable_hash(text: &str) -> u64 {
+    // FNV-1a: stable across runs and versions, unlike std's hasher.
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ byte as u64).wrapping_mul(0x0000_0100_0000_01B3))
+}
+
+/// What a run is drawn to show; the analysis later finds the verdict from the curves and status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    /// Every series stays inside its band.
+    Unaffected,
+    /// Impact, then recovery within the hypothesis's time.
+    Recovers,
+    SlowRecovery,
+    LimitBreach,
+    ErrorBudget,
+    NoRecovery,
+    ErrorOutage,
+    StoppedByAlarm,
+    Failed,
+    Cancelled,
+    MissingData,
+    Running,
+}
+
+impl Scenario {
+    fn finds_weakness(self) -> bool {
+        matches!(
+            self,
+            Scenario::SlowRecovery
+                | Scenario::LimitBreach
+                | Scenario::ErrorBudget
+                | Scenario::NoRecovery
+                | Scenario::ErrorOutage
+                | Scenario::StoppedByAlarm
+                | Scenario::Failed
+        )
+    }
+}
+
+/// One planned run before its outcome is drawn.
+struct PlannedRun {
+    created_at: Micros,
+    team: usize,
+    template: usize,
+    quarter: u32,
+    maturity: f64,
+    trigger: &'static str,
+    environment: &'static str,
+}
+
+struct World {
+    scenarios: Scenarios,
+    catalog: ActionCatalog,
+    history_start: Micros,
+    history_end: Micros,
+    quarter_starts: Vec<Micros>,
+}
+
+impl World {
+    fn load() -> Result<World, DemoError> {
+        let scenarios: Scenarios =
+            toml::from_str(BUILT_IN_SCENARIOS).map_err(|error| DemoError::Scenarios(error.to_string()))?;
+        let check = |ok: bool, problem: String| if ok { Ok(()) } else { Err(DemoError::Scenarios(problem)) };
+        check(scenarios.history.quarters >= 1, "history.quarters must be at least 1".into())?;
+        for team in &scenarios.team {
+            check(!team.templates.is_empty(), format!("team {} has no templates", team.name))?;
+            for name in &team.templates {
+                check(
+                    scenarios.template.iter().any(|t| &t.name == name),
+                    format!("team {} names unknown template {name}", team.name),
+                )?;
+            }
+        }
+        for template in &scenarios.template {
+            check(
+                scenarios.profile.iter().any(|p| p.name == template.profile),
+                format!("template {} names unknown profile {}", template.name, template.profile),
+            )?;
+            parse_duration_s(&template.recover_within).map_err(DemoError::Scenarios)?;
+            parse_duration_s(&template.duration).map_err(DemoError::Scenarios)?;
+        }
+        let start = scenarios.history.start;
+        let quarter_starts: Vec<Micros> = (0..=scenarios.history.quarters)
+            .map(|q| {
+                let date = start.checked_add_months(Months::new(3 * q)).expect("a date within the calendar");
+                from_datetime(date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+            })
+            .collect();
+        Ok(World {
+            history_start: quarter_starts[0],
+            history_end: *quarter_starts.last().expect("at least one quarter"),
+            quarter_starts,
+            catalog: ActionCatalog::built_in(),
+            scenarios,
+        })
+    }
+
+    /// The team's maturity in a quarter: 0 before it starts, then `pace` more each quarter, up to 4.
+    fn maturity(&self, team: usize, quarter: u32) -> f64 {
+        let spec = &self.scenarios.team[team];
+        if quarter < spec.start { 0.0 } else { ((quarter - spec.start + 1) as f64 * spec.pace).min(4.0) }
+    }
+
+    fn template_index(&self, name: &str) -> usize {
+        self.scenarios.template.iter().position(|t| t.name == name).expect("checked when loading")
+    }
+
+    fn template_id(&self, team: usize, template: usize) -> String {
+        let key = format!("{}/{}", self.scenarios.team[team].name, self.scenarios.template[template].name);
+        Random(stable_hash(&key)).id("EXT", 14)
+    }
+}
+
+/// Generates the demo history, handing each month's rows to `store` in time order, and returns
+/// the incidents of the whole history.
+pub fn generate<E>(
+    settings: &DemoSettings,
+    mut store: impl FnMut(MonthBatch) -> Result<(), E>,
+) -> Result<Vec<Incident>, E>
+where
+    E: From<DemoError>,
+{
+    let world = World::load()?;
+    let total = settings.experiments.unwrap_or(world.scenarios.history.experiments);
+    if total == 0 {
+        return Err(DemoError::NoExperiments.into());
+    }
+    let mut random = Random(settings.seed);
+    let runs = plan_runs(&world, total, &mut random);
+
+    let mut template_weak: HashMap<(usize, usize), bool> = HashMap::new();
+    let mut batch = MonthBatch::default();
+    let last_running = runs.len().saturating_sub(2);
+    for (index, run) in runs.iter().enumerate() {
+        let month = month_of(run.created_at);
+        if month != batch.month && !batch.experiments.is_empty() {
+            store(std::mem::take(&mut batch))?;
+        }
+        batch.month = month;
+
+        let key = (run.team, run.template);
+        let fragility = world.scenarios.template[run.template].fragility;
+        let weak = *template_weak
+            .entry(key)
+            .or_insert_with(|| random.chance((fragility * (1.0 - 0.12 * run.maturity)).max(0.15)));
+        let scenario = if index >= last_running {
+            Scenario::Running
+        } else {
+            draw_scenario(&mut random, weak, run)
+        };
+        // A weak template stays weak until a fix lands; a strong one may regress.
+        let weak_next = if weak {
+            !(scenario.finds_weakness() && random.chance(0.35 + 0.1 * run.maturity))
+        } else {
+            scenario.finds_weakness()
+        };
+        template_weak.insert(key, weak_next);
+        build_run(&world, run, scenario, &mut random, &mut batch);
+    }
+    if !batch.experiments.is_empty() {
+        store(batch)?;
+    }
+    Ok(generate_incidents(&world, &mut random))
+}
+
+fn plan_runs(world: &World, total: usize, random: &mut Random) -> Vec<PlannedRun> {
+    let teams = world.scenarios.team.len();
+    let quarters = world.scenarios.history.quarters;
+    // Volume grows with maturity: a team at stage 3 runs three times what it ran at stage 1.
+    let mut cells = Vec::new();
+    for quarter in 0..quarters {
+        for team in 0..teams {
+            let maturity = world.maturity(team, quarter);
+            if maturity > 0.0 {
+                cells.push((team, quarter, maturity));
+            }
+        }
+    }
+    let total_weight: f64 = cells.iter().map(|cell| cell.2).sum();
+    let mut runs = Vec::with_capacity(total);
+    for _ in 0..total {
+        let mut pick = random.unit() * total_weight;
+        let &(team, quarter, maturity) = cells
+            .iter()
+            .find(|cell| {
+                pick -= cell.2;
+                pick < 0.0
+            })
+            .unwrap_or(cells.last().expect("at least one team starts within the history"));
+        runs.push(plan_run(world, team, quarter, maturity, random));
+    }
+    runs.sort_by_key(|run| (run.created_at, run.team, run.template));
+    runs
+}
+
+fn plan_run(world: &World, team: usize, quarter: u32, maturity: f64, random: &mut Random) -> PlannedRun {
+    let spec = &world.scenarios.team[team];
+    // Harder templates unlock as the team matures: one more per step of maturity.
+    let unlocked = ((1.0 + maturity * spec.templates.len() as f64 / 3.0) as usize).clamp(1, spec.templates.len());
+    let template = world.template_index(&spec.templates[random.below(unlocked)]);
+
+    let automated_share = ((maturity - 1.8) * 0.45).clamp(0.0, 0.9);
+    let gameday_share = if (1.0..3.5).contains(&maturity) { 0.3 } else { 0.05 };
+    let roll = random.unit();
+    let trigger = if roll < automated_share {
+        if random.chance(0.6) { "ci" } else { "scheduled" }
+    } else if roll < automated_share + gameday_share {
+        "gameday"
+    } else {
+        "manual"
+    };
+    let environment = match trigger {
+        "ci" | "scheduled" => {
+            if random.chance(((maturity - 2.3) * 0.8).clamp(0.0, 0.9)) { "prod" } else { "staging" }
+        }
+        _ if maturity < 1.5 => {
+            if random.chance(0.7) { "dev" } else { "staging" }
+        }
+        _ if maturity < 2.5 => ["staging", "staging", "staging", "dev", "prod"][random.below(5)],
+        _ => {
+            if random.chance(0.5) { "prod" } else { "staging" }
+        }
+    };
+
+    let quarter_start = world.quarter_starts[quarter as usize];
+    let quarter_days = ((world.quarter_starts[quarter as usize + 1] - quarter_start) / (86_400 * MICROS_PER_SECOND)) as usize;
+    // A GameDay gathers the team on one of two fixed days of the quarter.
+    let day = if trigger == "gameday" {
+        let gameday_seed = stable_hash(&format!("{}/{quarter}", spec.name));
+        (gameday_seed as usize + random.below(2) * 37) % quarter_days
+    } else {
+        random.below(quarter_days)
+    };
+    let hour = match trigger {
+        "scheduled" => 3,
+        "ci" => 8 + random.below(12),
+        _ => 10 + random.below(6),
+    };
+    let created_at = quarter_start
+        + day as i64 * 86_400 * MICROS_PER_SECOND
+        + hour as i64 * 3600 * MICROS_PER_SECOND
+        + random.below(3600) as i64 * MICROS_PER_SECOND;
+    PlannedRun { created_at, team, template, quarter, maturity, trigger, environment }
+}
+
+fn draw_scenario(random: &mut Random, weak: bool, run: &PlannedRun) -> Scenario {
+    let roll = random.unit();
+    if roll < 0.03 {
+        return Scenario::Cancelled;
+    }
+    if roll < 0.06 {
+        return Scenario::MissingData;
+    }
+    if !weak {
+        if random.chance(0.04) {
+            return Scenario::SlowRecovery; // a regression
+        }
+        return if random.chance(0.25) { Scenario::Unaffected } else { Scenario::Recovers };
+    }
+    // A weak template: the seed's scenarios B (yellow) and C (red).
+    let roll = random.unit();
+    let immature = run.maturity < 2.0;
+    match roll {
+        r if r < 0.22 => Scenario::SlowRecovery,
+        r if r < 0.38 => Scenario::LimitBreach,
+        r if r < 0.50 => Scenario::ErrorBudget,
+        r if r < 0.65 => Scenario::NoRecovery,
+        r if r < 0.75 => Scenario::ErrorOutage,
+        r if r < 0.95 => Scenario::StoppedByAlarm,
+        _ if immature => Scenario::Failed,
+        _ => Scenario::NoRecovery,
+    }
+}
+
+fn minutes(value: f64) -> Micros {
+    (value * MICROS_PER_MINUTE as f64) as Micros
+}
+
+fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &mut Random, batch: &mut MonthBatch) {
+    let history = &world.scenarios.history;
+    let team = &world.scenarios.team[run.team];
+    let template = &world.scenarios.template[run.template];
+    let profile = world.scenarios.profile.iter().find(|p| p.name == template.profile).expect("checked when loading");
+    let recover_within_s = parse_duration_s(&template.recover_within).expect("checked when loading");
+    let duration = minutes(parse_duration_s(&template.duration).expect("checked when loading") / 60.0);
+    let experiment_id = random.id("EXP", 17);
+    let has_alarm = random.chance((0.35 + 0.25 * run.maturity).min(1.0));
+    if scenario == Scenario::StoppedByAlarm && !has_alarm {
+        scenario = Scenario::ErrorOutage;
+    }
+
+    let created_at = run.created_at;
+    let started_at = created_at + (1 + random.below(4) as i64) * MICROS_PER_SECOND;
+    let t0 = started_at + (2 + random.below(5) as i64) * MICROS_PER_SECOND;
+    let alarm_at = t0 + minutes(random.between(1.5, 4.0));
+    let (status, status_reason, ended_at): (&str, Option<String>, Option<Micros>) = match scenario {
+        Scenario::Running => ("running", None, None),
+        Scenario::Cancelled => ("cancelled", Some("Experiment was cancelled by the user.".into()), Some(started_at)),
+        Scenario::StoppedByAlarm => (
+            "stopped",
+            Some("Experiment stopped by stop condition.".into()),
+            Some(alarm_at + 10 * MICROS_PER_SECOND),
+        ),
+        Scenario::Failed => (
+            "failed",
+            Some(format!("Action {} failed: target instances stopped responding to SSM.", template.actions[0].name)),
+            Some(t0 + minutes(random.between(1.0, 3.0))),
+        ),
+        _ => ("completed", Some("Experiment completed.".into()), Some(t0 + duration + 20 * MICROS_PER_SECOND)),
+    };
+
+    let selection = if run.environment == "prod" {
+        if run.maturity < 2.5 && random.chance(0.3) {
+            "PERCENT(50)"
+        } else if random.chance(0.7) {
+            "COUNT(1)"
+        } else {
+            "PERCENT(25)"
+        }
+    } else {
+        ["COUNT(1)", "COUNT(1)", "PERCENT(25)", "PERCENT(50)", "ALL"][random.below(5)]
+    };
+    let alarm_name = format!("{}-5xx-errors", team.service);
+    let mut tags = BTreeMap::from([
+        ("Name".to_string(), template.name.clone()),
+        ("env".to_string(), run.environment.to_string()),
+        ("team".to_string(), team.name.clone()),
+        ("service".to_string(), team.service.clone()),
+        ("trigger".to_string(), run.trigger.to_string()),
+    ]);
+    if let Some(system) = &template.system {
+        tags.insert(SYSTEM_TAG.to_string(), system.clone());
+    }
+    let experiment = Experiment {
+        experiment_id: experiment_id.clone(),
+        source: "demo".to_string(),
+        account_id: Some(history.account_id.clone()),
+        region: Some(history.region.clone()),
+        template_id: Some(world.template_id(run.team, run.template)),
+        template_name: Some(template.name.clone()),
+        description: Some(template.description.clone()),
+        status: status.to_string(),
+        status_reason,
+        created_at,
+        started_at: (scenario != Scenario::Cancelled).then_some(started_at),
+        ended_at,
+        environment: Some(run.environment.to_string()),
+        team: Some(team.name.clone()),
+        service: Some(team.service.clone()),
+        trigger: Some(run.trigger.to_string()),
+        tags,
+        stop_condition_alarms: if has_alarm { vec![alarm_name.clone()] } else { Vec::new() },
+        stop_condition_triggered: scenario == Scenario::StoppedByAlarm,
+        blast_radius: template.actions.iter().map(|_| selection.to_string()).collect(),
+        hypothesis: Some(format!("{} keeps its steady state", template.name)),
+        recover_within_s: Some(recover_within_s),
+        ingested_at: world.history_end,
+    };
+
+    for (position, action) in template.actions.iter().enumerate() {
+        let action_start = t0 + position as i64 * MICROS_PER_MINUTE;
+        let (action_status, start, end) = match scenario {
+            Scenario::Cancelled => ("cancelled", None, None),
+            Scenario::Running => ("running", Some(action_start), None),
+            Scenario::StoppedByAlarm => ("stopped", Some(action_start), ended_at),
+            Scenario::Failed => ("failed", Some(action_start), ended_at),
+            _ => ("completed", Some(action_start), Some(t0 + duration)),
+        };
+        batch.actions.push(Action {
+            experiment_id: experiment_id.clone(),
+            action_name: action.name.clone(),
+            action_id: action.action_id.clone(),
+            system: world.catalog.system_of(&action.action_id).map(str::to_string),
+            status: action_status.to_string(),
+            started_at: start,
+            ended_at: end,
+            targets: vec![action.target.clone()],
+        });
+    }
+
+    // Recovery gets faster as the program matures: the seed's Phase 2 goal of MTTR −30%.
+    let progress = (run.quarter as f64 / (history.quarters.max(2) - 1) as f64).min(1.0);
+    let recover_within_min = recover_within_s / 60.0;
+    let typical = recover_within_min * (0.85 - 0.4 * progress);
+    let recovery_min = match scenario {
+        Scenario::SlowRecovery => recover_within_min * random.between(1.3, 2.0),
+        Scenario::NoRecovery | Scenario::ErrorOutage => f64::INFINITY,
+        Scenario::StoppedByAlarm => recover_within_min * random.between(1.0, 1.6),
+        _ => (typical * random.between(0.7, 1.2)).min(recover_within_min - 0.6).max(1.2),
+    };
+    let impact_at = t0 + minutes(random.between(0.3, 0.9));
+    let recovered_at = t0 + minutes(recovery_min.min(1.0e6));
+    let observed_until = match ended_at {
+        Some(end) => end + minutes(30.0),
+        None => t0 + minutes(5.0),
+    };
+    let window_start = t0 - minutes(15.0);
+    let month = month_of(created_at);
+    let missing_series = (scenario == Scenario::MissingData).then(|| random.below(2));
+
+    for (series_index, spec) in profile.series.iter().enumerate() {
+        let origin = if spec.origin == "stop-condition alarm" && !has_alarm { "hypothesis" } else { spec.origin.as_str() };
+        batch.series.push(MetricSeries {
+            experiment_id: experiment_id.clone(),
+            series_id: spec.id.clone(),
+            namespace: spec.namespace.clone(),
+            metric: spec.metric.clone(),
+            stat: spec.stat.clone(),
+            dimensions: BTreeMap::from([(
+                "LoadBalancer".to_string(),
+                format!("app/{}/{:016x}", team.service, stable_hash(&team.service)),
+            )]),
+            period_s: 60,
+            unit: Some(spec.unit.clone()),
+            origin: origin.to_string(),
+            steady: spec.steady.clone().unwrap_or_else(|| "baseline".to_string()),
+            limit: spec.limit.clone(),
+            kind: spec.kind.clone(),
+            budget: spec.budget,
+            outage: spec.outage,
+        });
+        if scenario == Scenario::Cancelled || missing_series == Some(series_index) {
+            continue;
+        }
+        let band_edge = spec.steady.as_deref().and_then(|s| Condition::parse(s).ok()).and_then(|c| c.band());
+        let limit_edge = spec.limit.as_deref().and_then(|s| Condition::parse(s).ok()).and_then(|c| c.band());
+        let affected = spec.affected && scenario != Scenario::Unaffected && scenario != Scenario::Running;
+        let latency_peak = match (band_edge, limit_edge) {
+            (Some(_), Some(limit)) if scenario == Scenario::LimitBreach => limit.high * random.between(1.5, 3.0),
+            (Some(band), Some(limit)) => band.high + (limit.high - band.high) * random.between(0.2, 0.8),
+            (Some(band), None) => band.high * 1.8,
+            _ => spec.normal * 3.0,
+        };
+        let error_total = match scenario {
+            Scenario::ErrorBudget => 1 + random.below(4),
+            Scenario::ErrorOutage | Scenario::StoppedByAlarm => 8 + random.below(50),
+            Scenario::NoRecovery => random.below(3),
+            _ => 0,
+        };
+        let mut errors_left = error_total;
+
+        // CloudWatch reports each period at its start: points on whole minutes.
+        let mut ts = window_start - window_start.rem_euclid(MICROS_PER_MINUTE);
+        while ts <= observed_until {
+            let in_fault = affected && ts >= impact_at && ts < recovered_at;
+            let noise = random.between(-1.0, 1.0);
+            let value = match spec.shape {
+                Shape::Capacity => Some(if in_fault { (spec.normal - 1.0).max(0.0) } else { spec.normal }),
+                Shape::Connections => Some(if in_fault { random.below(4) as f64 } else { (spec.normal + 3.0 * noise).round() }),
+                Shape::Latency => Some(if in_fault {
+                    latency_peak * random.between(0.85, 1.0)
+                } else {
+                    spec.normal * (1.0 + 0.15 * noise)
+                }),
+                Shape::Traffic => Some((spec.normal * (1.0 + 0.01 * noise)).round()),
+                Shape::Errors => {
+                    // Missing points mean zero: CloudWatch publishes no datapoint for a zero count.
+                    if errors_left > 0 && ts >= impact_at && affected {
+                        let count = if errors_left <= 2 { errors_left } else { 1 + random.below(errors_left) };
+                        errors_left -= count;
+                        Some(count as f64)
+                    } else {
+                        None
+                    }
+                }
+            };
+            if let Some(value) = value {
+                batch.points.push(&experiment_id, &month, &spec.id, ts, value);
+            }
+            ts += MICROS_PER_MINUTE;
+        }
+    }
+
+    if scenario == Scenario::StoppedByAlarm {
+        batch.alarm_events.push(AlarmEvent {
+            alarm_name: alarm_name.clone(),
+            ts: alarm_at,
+            from_state: "OK".to_string(),
+            to_state: "ALARM".to_string(),
+            reason: Some("Threshold Crossed: 1 datapoint was greater than the threshold (5.0).".to_string()),
+        });
+        batch.alarm_events.push(AlarmEvent {
+            alarm_name,
+            ts: alarm_at + minutes(random.between(4.0, 9.0)),
+            from_state: "ALARM".to_string(),
+            to_state: "OK".to_string(),
+            reason: Some("Threshold Crossed: 1 datapoint was not greater than the threshold (5.0).".to_string()),
+        });
+    }
+    batch.experiments.push(experiment);
+}
+
+fn generate_incidents(world: &World, random: &mut Random) -> Vec<Incident> {
+    let history = &world.scenarios.history;
+    let mut incidents = Vec::new();
+    for quarter in 0..history.quarters {
+        let progress = quarter as f64 / (history.quarters.max(2) - 1) as f64;
+        let typical_hours = history.incident_hours_start + (history.incident_hours_end - history.incident_hours_start) * progress;
+        let quarter_start = world.quarter_starts[quarter as usize];
+        let quarter_length = world.quarter_starts[quarter as usize + 1] - quarter_start;
+        for (team_index, team) in world.scenarios.team.iter().enumerate() {
+            let maturity = world.maturity(team_index, quarter);
+            let expected = history.incidents_per_team_quarter * (1.3 - 0.15 * maturity);
+            let count = (expected + random.between(-0.5, 0.5)).round().max(0.0) as usize;
+            for _ in 0..count {
+                let started_at = quarter_start + (random.unit() * quarter_length as f64) as Micros;
+                let hours = typical_hours * random.between(0.5, 1.6);
+                let severity = ["sev1", "sev2", "sev2", "sev3", "sev3"][random.below(5)];
+                incidents.push(Incident {
+                    incident_id: format!("INC-{:05}", 1000 + incidents.len()),
+                    service: Some(team.service.clone()),
+                    team: Some(team.name.clone()),
+                    severity: Some(severity.to_string()),
+                    started_at,
+                    resolved_at: started_at + (hours * 3600.0 * MICROS_PER_SECOND as f64) as Micros,
+                    customer_impact: Some(
+                        match severity {
+                            "sev1" => "Checkout unavailable for most customers",
+                            "sev2" => "Elevated error rate for some customers",
+                            _ => "Slow responses, no failed requests",
+                        }
+                        .to_string(),
+                    ),
+                });
+            }
+        }
+    }
+    incidents.sort_by_key(|incident| incident.started_at);
+    debug_assert!(incidents.iter().all(|i| i.started_at >= world.history_start));
+    incidents
+}

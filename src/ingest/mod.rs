@@ -1,0 +1,3 @@
+//! Sources of experiments: AWS FIS and CloudWatch, Chaos Toolkit journals, incident files, and the demo generator.
+
+pub mod demo;

@@ -1,0 +1,466 @@
+//! The ledger: a directory of Parquet files, one folder per table, Hive-partitioned by month
+//! (`experiments/month=2026-07/part-0.parquet`).
+//!
+//! Each partition is exactly one file, replaced whole by an atomic rename: a writer writes a
+//! hidden temporary file (`.part-0.parquet.<pid>.tmp`, skipped by Hive readers and by our own
+//! scans), fsyncs it, renames it over the old file and fsyncs the folder. A crash at any moment
+//! leaves either the old or the new partition, never a mix, and never two files with the same rows.
+//! Writers hold an exclusive lock on `<root>/.lock`; readers take no lock.
+
+mod records;
+mod schema;
+
+pub use records::*;
+pub use schema::{Column, ColumnType, Table};
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+/// The marker file that says a folder is a checkup ledger. Hive readers skip names starting with `_`.
+const MARKER_FILE: &str = "_checkup.json";
+const MARKER_CONTENT: &str = "{\"ledger_format\": 1}\n";
+const LOCK_FILE: &str = ".lock";
+const PART_FILE: &str = "part-0.parquet";
+
+/// The name of the partition column that every frame handed to [`Ledger::upsert`] carries.
+/// It is stored in the folder name (`month=2026-07`), not in the Parquet file.
+pub const MONTH_COLUMN: &str = "month";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("cannot create the ledger at {path}")]
+    Create { path: PathBuf, source: io::Error },
+    #[error("{path} is not a checkup ledger: the folder holds files but no {MARKER_FILE}")]
+    NotALedger { path: PathBuf },
+    #[error("{path} does not belong in a checkup ledger (expected {expected})")]
+    ForeignFile { path: PathBuf, expected: &'static str },
+    #[error("the ledger at {path} is locked by another checkup process; try again when it has finished")]
+    Locked { path: PathBuf },
+    #[error("cannot read {path}: the file is not a readable Parquet file of table {table}")]
+    Corrupt { path: PathBuf, table: Table, source: PolarsError },
+    #[error("{path} does not have the columns of table {table}: {problem}")]
+    WrongColumns { path: PathBuf, table: Table, problem: String },
+    #[error("cannot access {path}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("cannot write {path}")]
+    Write { path: PathBuf, source: PolarsError },
+    #[error("rows for table {table} do not match its schema: {problem}")]
+    BadRows { table: Table, problem: String },
+}
+
+pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
+
+/// What one [`Ledger::upsert`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct UpsertStats {
+    /// Rows in the batch (after removing duplicates within it).
+    pub rows_written: usize,
+    /// Stored rows that the batch replaced.
+    pub rows_replaced: usize,
+    pub partitions_written: usize,
+}
+
+/// A ledger folder. Open it with [`Ledger::open_for_read`] or [`Ledger::open_for_write`].
+#[derive(Debug)]
+pub struct Ledger {
+    root: PathBuf,
+    /// Held for the lifetime of a writer; dropping the ledger releases the lock.
+    _lock: Option<File>,
+}
+
+/// One month partition of one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    pub month: String,
+    pub path: PathBuf,
+}
+
+impl Ledger {
+    /// Opens a ledger for reading. A folder that does not exist reads as an empty ledger.
+    pub fn open_for_read(root: &Path) -> Result<Ledger> {
+        let ledger = Ledger { root: root.to_path_buf(), _lock: None };
+        if root.exists() {
+            ledger.check_marker()?;
+            for table in Table::ALL {
+                ledger.partitions(table)?;
+            }
+        }
+        Ok(ledger)
+    }
+
+    /// Opens a ledger for writing, creating it when the folder is missing or empty, and takes
+    /// the writer's lock. Temporary files left by a writer that crashed are removed.
+    pub fn open_for_write(root: &Path) -> Result<Ledger> {
+        let create_error = |source| LedgerError::Create { path: root.to_path_buf(), source };
+        fs::create_dir_all(root).map_err(create_error)?;
+        let is_empty = fs::read_dir(root).map_err(create_error)?.next().is_none();
+        if is_empty {
+            write_file_atomically(&root.join(MARKER_FILE), MARKER_CONTENT.as_bytes())?;
+        }
+        let ledger = Ledger { root: root.to_path_buf(), _lock: None };
+        ledger.check_marker()?;
+
+        let lock_path = root.join(LOCK_FILE);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|source| LedgerError::Io { path: lock_path.clone(), source })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(LedgerError::Locked { path: root.to_path_buf() });
+            }
+            Err(fs::TryLockError::Error(source)) => {
+                return Err(LedgerError::Io { path: lock_path, source });
+            }
+        }
+        let ledger = Ledger { _lock: Some(lock), ..ledger };
+        for table in Table::ALL {
+            ledger.partitions(table)?;
+            ledger.remove_stale_temporary_files(table)?;
+        }
+        Ok(ledger)
+    }
+
+    /// Whether this ledger was opened for writing (and holds the writer's lock).
+    pub fn is_writable(&self) -> bool {
+        self._lock.is_some()
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn check_marker(&self) -> Result<()> {
+        if self.root.join(MARKER_FILE).is_file() {
+            return Ok(());
+        }
+        Err(LedgerError::NotALedger { path: self.root.clone() })
+    }
+
+    fn table_dir(&self, table: Table) -> PathBuf {
+        self.root.join(table.name())
+    }
+
+    /// The partitions of a table, oldest month first. Checks the layout on the way: any file or
+    /// folder that a checkup ledger does not hold is an error naming it.
+    pub fn partitions(&self, table: Table) -> Result<Vec<Partition>> {
+        self.check_root_entries()?;
+        let dir = self.table_dir(table);
+        if !dir.exists() {
+            return Ok(Vec::new());
+        }
+        let mut partitions = Vec::new();
+        for entry in read_dir_sorted(&dir)? {
+            let name = file_name(&entry);
+            let month = name.strip_prefix("month=").filter(|month| is_month(month));
+            let Some(month) = month.filter(|_| entry.is_dir()) else {
+                return Err(LedgerError::ForeignFile {
+                    path: entry,
+                    expected: "a folder named month=YYYY-MM",
+                });
+            };
+            let mut part = None;
+            for file in read_dir_sorted(&entry)? {
+                let name = file_name(&file);
+                if name == PART_FILE && file.is_file() {
+                    part = Some(file);
+                } else if !is_temporary_file(&name) {
+                    return Err(LedgerError::ForeignFile {
+                        path: file,
+                        expected: "part-0.parquet or a hidden temporary file",
+                    });
+                }
+            }
+            if let Some(path) = part {
+                partitions.push(Partition { month: month.to_string(), path });
+            }
+        }
+        Ok(partitions)
+    }
+
+    fn check_root_entries(&self) -> Result<()> {
+        if !self.root.exists() {
+            return Ok(());
+        }
+        for entry in read_dir_sorted(&self.root)? {
+            let name = file_name(&entry);
+            let known = match Table::from_name(&name) {
+                Some(_) => entry.is_dir(),
+                None => name == MARKER_FILE || name == LOCK_FILE || is_temporary_file(&name),
+            };
+            if !known {
+                return Err(LedgerError::ForeignFile {
+                    path: entry,
+                    expected: "one folder per table (experiments, actions, series, points, alarm_events, incidents, outcomes)",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_stale_temporary_files(&self, table: Table) -> Result<()> {
+        let dir = self.table_dir(table);
+        if !dir.exists() {
+            return Ok(());
+        }
+        for month_dir in read_dir_sorted(&dir)? {
+            for file in read_dir_sorted(&month_dir)? {
+                if is_temporary_file(&file_name(&file)) {
+                    fs::remove_file(&file).map_err(|source| LedgerError::Io { path: file, source })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a whole table into memory, checking each file against the table's schema.
+    /// An empty table gives an empty frame with the table's columns.
+    pub fn read(&self, table: Table) -> Result<DataFrame> {
+        let mut frame = DataFrame::empty_with_schema(&table.schema());
+        for partition in self.partitions(table)? {
+            let part = read_partition(table, &partition.path)?;
+            frame
+                .vstack_mut_owned(part)
+                .map_err(|source| LedgerError::Corrupt { path: partition.path.clone(), table, source })?;
+        }
+        frame.rechunk_mut();
+        Ok(frame)
+    }
+
+    /// A lazy scan over every partition of a table, for queries that need only some columns or
+    /// rows. Each file's footer is checked first, so a corrupt file is named here, not later.
+    pub fn scan(&self, table: Table) -> Result<LazyFrame> {
+        let partitions = self.partitions(table)?;
+        if partitions.is_empty() {
+            return Ok(DataFrame::empty_with_schema(&table.schema()).lazy());
+        }
+        let mut paths = Vec::with_capacity(partitions.len());
+        for partition in &partitions {
+            check_footer(table, &partition.path)?;
+            paths.push(PlRefPath::new(partition.path.to_string_lossy().as_ref()));
+        }
+        let args = ScanArgsParquet { hive_options: HiveOptions::new_disabled(), ..Default::default() };
+        LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(|source| {
+            LedgerError::Corrupt { path: self.table_dir(table), table, source }
+        })
+    }
+
+    /// Inserts or replaces rows. `rows` has the table's columns plus [`MONTH_COLUMN`] (`YYYY-MM`),
+    /// which chooses the partition. Stored rows whose [`Table::replace_key`] matches a new row are
+    /// dropped; within the batch the last row of each [`Table::unique_key`] wins. Each touched
+    /// partition is rewritten atomically, sorted by the unique key.
+    pub fn upsert(&self, table: Table, rows: DataFrame) -> Result<UpsertStats> {
+        assert!(self._lock.is_some(), "upsert needs a ledger opened for writing");
+        let rows = conform_rows(table, rows)?;
+        let bad_rows = |source: PolarsError| LedgerError::BadRows { table, problem: source.to_string() };
+        let mut stats = UpsertStats::default();
+        let months: BTreeSet<String> = rows
+            .column(MONTH_COLUMN)
+            .and_then(|column| column.str().cloned())
+            .map_err(bad_rows)?
+            .iter()
+            .map(|month| month.unwrap_or_default().to_string())
+            .collect();
+        for month in months {
+            if !is_month(&month) {
+                return Err(LedgerError::BadRows {
+                    table,
+                    problem: format!("partition month `{month}` is not YYYY-MM"),
+                });
+            }
+            let new_rows = rows
+                .clone()
+                .lazy()
+                .filter(col(MONTH_COLUMN).eq(lit(month.as_str())))
+                .drop(cols([MONTH_COLUMN]))
+                .collect()
+                .map_err(bad_rows)?;
+            let unique_key: Vec<String> = table.unique_key().iter().map(|key| key.to_string()).collect();
+            let new_rows = new_rows
+                .unique_stable(Some(&unique_key), UniqueKeepStrategy::Last, None)
+                .map_err(bad_rows)?;
+
+            let path = self.table_dir(table).join(format!("month={month}")).join(PART_FILE);
+            let stored = if path.exists() {
+                read_partition(table, &path)?
+            } else {
+                DataFrame::empty_with_schema(&table.schema())
+            };
+            let replace_key: Vec<Expr> = table.replace_key().iter().map(|key| col(*key)).collect();
+            let kept = stored
+                .clone()
+                .lazy()
+                .join(
+                    new_rows.clone().lazy().select(replace_key.clone()),
+                    replace_key.clone(),
+                    replace_key,
+                    JoinArgs::new(JoinType::Anti),
+                )
+                .collect()
+                .map_err(bad_rows)?;
+            stats.rows_replaced += stored.height() - kept.height();
+            stats.rows_written += new_rows.height();
+            let mut merged = kept
+                .vstack(&new_rows)
+                .and_then(|merged| merged.sort(table.unique_key(), SortMultipleOptions::default()))
+                .map_err(bad_rows)?;
+            write_parquet_atomically(&path, &mut merged)?;
+            stats.partitions_written += 1;
+        }
+        Ok(stats)
+    }
+}
+
+/// Checks that `rows` holds exactly the table's columns (plus the month) with the right types,
+/// and puts them in the table's order.
+fn conform_rows(table: Table, rows: DataFrame) -> Result<DataFrame> {
+    let schema = rows.schema();
+    let mut names: Vec<&str> = Vec::new();
+    for column in table.columns() {
+        match schema.get(column.name) {
+            Some(dtype) if *dtype == column.column_type.dtype() => names.push(column.name),
+            Some(dtype) => {
+                return Err(LedgerError::BadRows {
+                    table,
+                    problem: format!("column {} has type {dtype}, expected {}", column.name, column.column_type.dtype()),
+                });
+            }
+            None => {
+                return Err(LedgerError::BadRows { table, problem: format!("column {} is missing", column.name) });
+            }
+        }
+    }
+    if schema.get(MONTH_COLUMN) != Some(&DataType::String) {
+        return Err(LedgerError::BadRows { table, problem: format!("text column {MONTH_COLUMN} is missing") });
+    }
+    names.push(MONTH_COLUMN);
+    if schema.len() != names.len() {
+        let extra: Vec<String> = schema
+            .iter_names()
+            .filter(|name| !names.contains(&name.as_str()))
+            .map(|name| name.to_string())
+            .collect();
+        return Err(LedgerError::BadRows { table, problem: format!("unknown columns {}", extra.join(", ")) });
+    }
+    rows.select(names).map_err(|source| LedgerError::BadRows { table, problem: source.to_string() })
+}
+
+fn read_partition(table: Table, path: &Path) -> Result<DataFrame> {
+    let corrupt = |source| LedgerError::Corrupt { path: path.to_path_buf(), table, source };
+    let file = File::open(path).map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })?;
+    let frame = ParquetReader::new(file).finish().map_err(corrupt)?;
+    check_columns(table, path, frame.schema())?;
+    Ok(frame)
+}
+
+fn check_footer(table: Table, path: &Path) -> Result<()> {
+    let corrupt = |source| LedgerError::Corrupt { path: path.to_path_buf(), table, source };
+    let file = File::open(path).map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })?;
+    let arrow_schema = ParquetReader::new(file).schema().map_err(corrupt)?;
+    let schema = Schema::from_arrow_schema(&arrow_schema);
+    check_columns(table, path, &schema)
+}
+
+fn check_columns(table: Table, path: &Path, schema: &Schema) -> Result<()> {
+    let expected = table.schema();
+    if *schema == expected {
+        return Ok(());
+    }
+    let problem = expected
+        .iter()
+        .find_map(|(name, dtype)| match schema.get(name) {
+            None => Some(format!("column {name} is missing")),
+            Some(found) if found != dtype => Some(format!("column {name} has type {found}, expected {dtype}")),
+            Some(_) => None,
+        })
+        .unwrap_or_else(|| "it has columns the table does not define".to_string());
+    Err(LedgerError::WrongColumns { path: path.to_path_buf(), table, problem })
+}
+
+fn write_parquet_atomically(path: &Path, frame: &mut DataFrame) -> Result<()> {
+    let dir = path.parent().expect("a partition file has a folder");
+    fs::create_dir_all(dir).map_err(|source| LedgerError::Io { path: dir.to_path_buf(), source })?;
+    let temporary = temporary_path(path);
+    let io_error = |source| LedgerError::Io { path: temporary.clone(), source };
+    let file = File::create(&temporary).map_err(io_error)?;
+    ParquetWriter::new(&file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(StatisticsOptions::full())
+        .finish(frame)
+        .map_err(|source| LedgerError::Write { path: temporary.clone(), source })?;
+    file.sync_all().map_err(io_error)?;
+    drop(file);
+    rename_and_sync(&temporary, path)
+}
+
+/// Writes a small file (the ledger marker) with the same temporary-file-and-rename discipline.
+fn write_file_atomically(path: &Path, content: &[u8]) -> Result<()> {
+    let temporary = temporary_path(path);
+    let io_error = |source| LedgerError::Io { path: temporary.clone(), source };
+    let file = File::create(&temporary).map_err(io_error)?;
+    io::Write::write_all(&mut &file, content).map_err(io_error)?;
+    file.sync_all().map_err(io_error)?;
+    drop(file);
+    rename_and_sync(&temporary, path)
+}
+
+fn rename_and_sync(temporary: &Path, path: &Path) -> Result<()> {
+    fs::rename(temporary, path).map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })?;
+    // The rename is durable only once the folder's entry is on disk.
+    let dir = path.parent().expect("a ledger file has a folder");
+    File::open(dir)
+        .and_then(|dir_handle| dir_handle.sync_all())
+        .map_err(|source| LedgerError::Io { path: dir.to_path_buf(), source })
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let name = file_name(path);
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+fn is_temporary_file(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+fn is_month(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() == 7
+        && bytes[4] == b'-'
+        && bytes[..4].iter().chain(&bytes[5..]).all(u8::is_ascii_digit)
+        && matches!(&text[5..], "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12")
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
+    let io_error = |source| LedgerError::Io { path: dir.to_path_buf(), source };
+    let mut entries = fs::read_dir(dir)
+        .map_err(io_error)?
+        .map(|entry| entry.map(|entry| entry.path()))
+        .collect::<io::Result<Vec<_>>>()
+        .map_err(io_error)?;
+    entries.sort();
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_names() {
+        assert!(is_month("2026-07"));
+        assert!(!is_month("2026-13"));
+        assert!(!is_month("2026-7"));
+        assert!(!is_month("20a6-07"));
+    }
+}

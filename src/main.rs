@@ -1,0 +1,110 @@
+//! The `checkup` command line: parses arguments, runs one command, prints errors.
+//! Exit codes: 0 success, 1 gate violated, 2 usage or input error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use checkup::commands::{self, DemoCommand, ExportCommand, ExportFormat};
+use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
+use checkup::ledger::{Ledger, Table};
+
+#[derive(Debug, Parser)]
+#[command(name = "checkup", version, about = "The quarterly health check of a chaos-engineering program")]
+struct Cli {
+    /// The ledger folder.
+    #[arg(long, global = true, env = "CHECKUP_LEDGER", default_value = "ledger")]
+    ledger: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a realistic history into DIR/ledger and render every report into DIR/reports.
+    Demo {
+        #[arg(long, default_value = "demo")]
+        out: PathBuf,
+        /// Number of experiments (default: the scenario file's 400).
+        #[arg(long)]
+        experiments: Option<usize>,
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Write one ledger table as CSV, JSON or Parquet.
+    Export {
+        #[arg(long, value_parser = parse_table)]
+        table: Table,
+        #[arg(long, value_enum, default_value_t = ExportFormatArg::Csv)]
+        format: ExportFormatArg,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportFormatArg {
+    Csv,
+    Json,
+    Parquet,
+}
+
+fn parse_table(name: &str) -> Result<Table, String> {
+    Table::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Table::ALL.iter().map(|table| table.name()).collect();
+        format!("unknown table `{name}`; tables are {}", names.join(", "))
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("checkup: error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo { out, experiments, seed } => {
+            let command = DemoCommand { out: out.clone(), settings: DemoSettings { experiments, seed } };
+            let summary = commands::demo(&command).with_context(|| format!("demo into {} failed", out.display()))?;
+            if !cli.quiet {
+                println!(
+                    "Generated {} experiments and {} incidents into {}",
+                    summary.experiments,
+                    summary.incidents,
+                    summary.ledger.display()
+                );
+                for report in &summary.reports {
+                    println!("Wrote {}", report.display());
+                }
+            }
+        }
+        Command::Export { table, format, out } => {
+            let ledger = Ledger::open_for_read(&cli.ledger)?;
+            let format = match format {
+                ExportFormatArg::Csv => ExportFormat::Csv,
+                ExportFormatArg::Json => ExportFormat::Json,
+                ExportFormatArg::Parquet => ExportFormat::Parquet,
+            };
+            commands::export(&ledger, &ExportCommand { table, format, out }, &mut std::io::stdout().lock())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

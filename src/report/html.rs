@@ -1,0 +1,82 @@
+//! HTML reports: one self-contained file per kind (inline CSS, no network), rendered with tera
+//! from `report_templates/html/`. Autoescaping is on, so text from AWS, journals or CSV stays text.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{RenderError, ReportKind, ReportModel};
+use crate::analyze::recovery::format_duration;
+
+/// The built-in templates, compiled in so that the binary works from any folder.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../report_templates/html/base.html")),
+    ("quarterly.html", include_str!("../../report_templates/html/quarterly.html")),
+    ("executive.html", include_str!("../../report_templates/html/executive.html")),
+    ("maturity.html", include_str!("../../report_templates/html/maturity.html")),
+];
+
+pub struct HtmlRenderer {
+    tera: tera::Tera,
+}
+
+impl HtmlRenderer {
+    pub fn built_in() -> Result<HtmlRenderer, RenderError> {
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(vec![".html"]);
+        tera.add_raw_templates(TEMPLATES.iter().copied())
+            .map_err(|source| RenderError::Html { template: "report_templates/html".to_string(), source })?;
+        tera.register_filter("duration", duration_filter);
+        tera.register_filter("grouped", grouped_filter);
+        Ok(HtmlRenderer { tera })
+    }
+
+    pub fn render(&self, kind: ReportKind, model: &ReportModel) -> Result<String, RenderError> {
+        let template = format!("{}.html", kind.name());
+        let error = |source| RenderError::Html { template: template.clone(), source };
+        let mut context = tera::Context::from_serialize(model).map_err(error)?;
+        context.insert("kind", kind.name());
+        self.tera.render(&template, &context).map_err(error)
+    }
+}
+
+/// `{{ seconds | duration }}`: `3m 20s`; `—` for an absent value.
+fn duration_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(Value::String(match value.as_f64() {
+        Some(seconds) => format_duration(seconds),
+        None => "—".to_string(),
+    }))
+}
+
+/// `{{ 204000 | grouped }}`: `204,000`.
+fn grouped_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    Ok(Value::String(match value.as_f64() {
+        Some(number) => group_thousands(number),
+        None => "—".to_string(),
+    }))
+}
+
+pub fn group_thousands(number: f64) -> String {
+    let rounded = number.round() as i64;
+    let digits = rounded.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if rounded < 0 { format!("-{grouped}") } else { grouped }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands() {
+        assert_eq!(group_thousands(204_000.0), "204,000");
+        assert_eq!(group_thousands(999.0), "999");
+        assert_eq!(group_thousands(-1_234_567.4), "-1,234,567");
+    }
+}

@@ -1,0 +1,43 @@
+//! Reports: the view model ([`model`]), HTML through tera ([`html`]) and PDF through typst
+//! ([`pdf`]). This stage sees view structs only, never DataFrames, and alone depends on tera and
+//! the PDF engine.
+
+pub mod html;
+pub mod model;
+pub mod pdf;
+
+pub use model::{ReportModel, build_model};
+
+/// The report kinds of SPEC section 11.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReportKind {
+    Quarterly,
+    Executive,
+    Maturity,
+}
+
+impl ReportKind {
+    pub const ALL: [ReportKind; 3] = [ReportKind::Quarterly, ReportKind::Executive, ReportKind::Maturity];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportKind::Quarterly => "quarterly",
+            ReportKind::Executive => "executive",
+            ReportKind::Maturity => "maturity",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {template} failed to render")]
+    Html {
+        template: String,
+        #[source]
+        source: tera::Error,
+    },
+    #[error("PDF template {template} failed to compile: {message}")]
+    Pdf { template: String, message: String },
+    #[error("the report model cannot be serialized")]
+    Model(#[source] serde_json::Error),
+}

@@ -1,0 +1,380 @@
+//! The report model: the one view that every report kind and format renders. Built from the
+//! ledger's records and the analysis; templates see these structs only.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::analyze::catalog::{ActionCatalog, SYSTEM_TAG};
+use crate::analyze::summary::QuarterSummary;
+use crate::analyze::weaknesses::Weakness;
+use crate::analyze::{ExperimentOutcome, Verdict};
+use crate::ledger::{Action, Experiment, Incident};
+use crate::time::{Micros, format_rfc3339, quarter_of};
+
+/// The cost assumptions of the seed's downtime example (SPEC section 8).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CostAssumptions {
+    pub revenue_per_hour: f64,
+    pub engineers_on_incident: f64,
+    pub engineer_hourly_rate: f64,
+    pub outage_hours: f64,
+}
+
+impl Default for CostAssumptions {
+    fn default() -> Self {
+        CostAssumptions { revenue_per_hour: 100_000.0, engineers_on_incident: 20.0, engineer_hourly_rate: 100.0, outage_hours: 2.0 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportModel {
+    pub organization: String,
+    pub currency: String,
+    pub generated_at: String,
+    pub period: Period,
+    pub summary: Summary,
+    pub verdict_counts: VerdictCounts,
+    pub quarters: Vec<QuarterRow>,
+    pub experiments: Vec<ExperimentRow>,
+    pub weaknesses: Vec<WeaknessRow>,
+    pub team_quarters: Vec<TeamQuarterRow>,
+    pub outage_cost: OutageCost,
+    pub incidents: IncidentSummary,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub experiments: usize,
+    pub teams: usize,
+    pub templates: usize,
+    pub quarters: usize,
+    pub weaknesses_found: usize,
+    pub weaknesses_fixed: usize,
+    pub weaknesses_open: usize,
+    pub impacted: usize,
+    pub recovered: usize,
+    pub censored: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerdictCounts {
+    pub green: usize,
+    pub yellow: usize,
+    pub red: usize,
+    pub inconclusive: usize,
+    pub in_progress: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarterRow {
+    pub quarter: String,
+    pub experiments: u64,
+    pub green: u64,
+    pub yellow: u64,
+    pub red: u64,
+    pub inconclusive: u64,
+    pub in_progress: u64,
+    pub recovered: u64,
+    pub censored: u64,
+    pub median_time_to_recover_s: Option<f64>,
+    pub p90_time_to_recover_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExperimentRow {
+    pub experiment_id: String,
+    pub template_id: Option<String>,
+    pub template_name: Option<String>,
+    pub team: Option<String>,
+    pub environment: Option<String>,
+    pub trigger: Option<String>,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub status: String,
+    pub verdict: String,
+    pub time_to_impact_s: Option<f64>,
+    pub time_to_recover_s: Option<f64>,
+    pub recover_within_s: Option<f64>,
+    pub recovered: bool,
+    pub systems: Vec<String>,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WeaknessRow {
+    pub template: String,
+    pub template_name: Option<String>,
+    pub team: Option<String>,
+    pub found_by: String,
+    pub found_verdict: String,
+    pub found_at: String,
+    pub fixed_by: Option<String>,
+    pub fixed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamQuarterRow {
+    pub team: String,
+    pub quarter: String,
+    pub experiments: usize,
+    pub outside_dev: usize,
+    pub production: usize,
+    pub automated: usize,
+    pub gameday: usize,
+    pub with_alarm_stop_condition: usize,
+    pub weaknesses_found: usize,
+    pub weaknesses_fixed: usize,
+    pub systems: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OutageCost {
+    pub assumptions: CostAssumptions,
+    pub hourly_downtime_cost: f64,
+    pub outage_cost: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentSummary {
+    pub count: usize,
+    pub by_quarter: Vec<IncidentQuarter>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentQuarter {
+    pub quarter: String,
+    pub incidents: usize,
+    pub median_hours: Option<f64>,
+}
+
+/// Everything the model is built from.
+pub struct ModelInput<'a> {
+    pub organization: &'a str,
+    pub currency: &'a str,
+    pub generated_at: Micros,
+    pub experiments: &'a [Experiment],
+    /// `outcomes[i]` belongs to `experiments[i]`.
+    pub outcomes: &'a [ExperimentOutcome],
+    pub actions: &'a [Action],
+    pub incidents: &'a [Incident],
+    pub quarters: &'a [QuarterSummary],
+    pub weaknesses: &'a [Weakness],
+    pub catalog: &'a ActionCatalog,
+    pub cost: CostAssumptions,
+}
+
+fn start_of(experiment: &Experiment) -> Micros {
+    experiment.started_at.unwrap_or(experiment.created_at)
+}
+
+/// The systems an experiment exercises: the template's `checkup:system` tag when present, else
+/// the catalog's system of each of its actions.
+pub fn systems_of(experiment: &Experiment, actions: &[&Action], catalog: &ActionCatalog) -> Vec<String> {
+    if let Some(system) = experiment.tags.get(SYSTEM_TAG) {
+        return vec![system.clone()];
+    }
+    let systems: BTreeSet<String> = actions
+        .iter()
+        .filter_map(|action| action.system.clone().or_else(|| catalog.system_of(&action.action_id).map(str::to_string)))
+        .collect();
+    let order = ["I", "II", "III", "IV"];
+    let mut systems: Vec<String> = systems.into_iter().collect();
+    systems.sort_by_key(|system| order.iter().position(|known| known == system));
+    systems
+}
+
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    Some(if values.len() % 2 == 1 { values[middle] } else { (values[middle - 1] + values[middle]) / 2.0 })
+}
+
+pub fn build_model(input: &ModelInput) -> ReportModel {
+    let mut actions_by_experiment: BTreeMap<&str, Vec<&Action>> = BTreeMap::new();
+    for action in input.actions {
+        actions_by_experiment.entry(action.experiment_id.as_str()).or_default().push(action);
+    }
+    let no_actions = Vec::new();
+
+    // Experiments newest first, as a reviewer reads them.
+    let mut order: Vec<usize> = (0..input.experiments.len()).collect();
+    order.sort_by_key(|index| std::cmp::Reverse((start_of(&input.experiments[*index]), input.experiments[*index].experiment_id.clone())));
+
+    let mut verdict_counts = VerdictCounts::default();
+    let mut experiments = Vec::with_capacity(order.len());
+    let mut systems_by_experiment: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for index in order {
+        let experiment = &input.experiments[index];
+        let outcome = &input.outcomes[index];
+        match outcome.verdict {
+            Verdict::Green => verdict_counts.green += 1,
+            Verdict::Yellow => verdict_counts.yellow += 1,
+            Verdict::Red => verdict_counts.red += 1,
+            Verdict::Inconclusive => verdict_counts.inconclusive += 1,
+            Verdict::InProgress => verdict_counts.in_progress += 1,
+        }
+        let actions = actions_by_experiment.get(experiment.experiment_id.as_str()).unwrap_or(&no_actions);
+        let systems = systems_of(experiment, actions, input.catalog);
+        systems_by_experiment.insert(experiment.experiment_id.as_str(), systems.clone());
+        experiments.push(ExperimentRow {
+            experiment_id: experiment.experiment_id.clone(),
+            template_id: experiment.template_id.clone(),
+            template_name: experiment.template_name.clone(),
+            team: experiment.team.clone(),
+            environment: experiment.environment.clone(),
+            trigger: experiment.trigger.clone(),
+            started_at: experiment.started_at.map(format_rfc3339),
+            ended_at: experiment.ended_at.map(format_rfc3339),
+            status: experiment.status.clone(),
+            verdict: outcome.verdict.name().to_string(),
+            time_to_impact_s: outcome.time_to_impact_s,
+            time_to_recover_s: outcome.time_to_recover_s,
+            recover_within_s: experiment.recover_within_s,
+            recovered: outcome.recovered,
+            systems,
+            reasons: outcome.reasons.clone(),
+        });
+    }
+
+    let template_info: BTreeMap<&str, &Experiment> = input
+        .experiments
+        .iter()
+        .filter_map(|e| crate::analyze::weaknesses::template_key(e).map(|key| (key, e)))
+        .collect();
+    let weaknesses: Vec<WeaknessRow> = input
+        .weaknesses
+        .iter()
+        .map(|weakness| {
+            let info = template_info.get(weakness.template.as_str());
+            WeaknessRow {
+                template: weakness.template.clone(),
+                template_name: info.and_then(|e| e.template_name.clone()),
+                team: info.and_then(|e| e.team.clone()),
+                found_by: weakness.found_by.clone(),
+                found_verdict: weakness.found_verdict.name().to_string(),
+                found_at: format_rfc3339(weakness.found_at),
+                fixed_by: weakness.fixed_by.clone(),
+                fixed_at: weakness.fixed_at.map(format_rfc3339),
+            }
+        })
+        .collect();
+
+    let mut team_quarters: BTreeMap<(String, String), TeamQuarterRow> = BTreeMap::new();
+    for experiment in input.experiments {
+        let team = experiment.team.clone().unwrap_or_else(|| "(no team)".to_string());
+        let quarter = quarter_of(start_of(experiment));
+        let row = team_quarters.entry((team.clone(), quarter.clone())).or_insert_with(|| TeamQuarterRow {
+            team,
+            quarter,
+            experiments: 0,
+            outside_dev: 0,
+            production: 0,
+            automated: 0,
+            gameday: 0,
+            with_alarm_stop_condition: 0,
+            weaknesses_found: 0,
+            weaknesses_fixed: 0,
+            systems: Vec::new(),
+        });
+        row.experiments += 1;
+        let environment = experiment.environment.as_deref().unwrap_or_default();
+        row.outside_dev += usize::from(matches!(environment, "staging" | "prod"));
+        row.production += usize::from(environment == "prod");
+        row.automated += usize::from(matches!(experiment.trigger.as_deref(), Some("ci" | "scheduled")));
+        row.gameday += usize::from(experiment.trigger.as_deref() == Some("gameday"));
+        row.with_alarm_stop_condition += usize::from(!experiment.stop_condition_alarms.is_empty());
+        for system in systems_by_experiment.get(experiment.experiment_id.as_str()).into_iter().flatten() {
+            if !row.systems.contains(system) {
+                row.systems.push(system.clone());
+            }
+        }
+    }
+    for weakness in input.weaknesses {
+        let Some(team) = template_info.get(weakness.template.as_str()).and_then(|e| e.team.clone()) else { continue };
+        if let Some(row) = team_quarters.get_mut(&(team.clone(), quarter_of(weakness.found_at))) {
+            row.weaknesses_found += 1;
+        }
+        if let Some(fixed_at) = weakness.fixed_at
+            && let Some(row) = team_quarters.get_mut(&(team, quarter_of(fixed_at)))
+        {
+            row.weaknesses_fixed += 1;
+        }
+    }
+    for row in team_quarters.values_mut() {
+        row.systems.sort_by_key(|system| ["I", "II", "III", "IV"].iter().position(|known| known == system));
+    }
+
+    let mut incidents_by_quarter: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for incident in input.incidents {
+        incidents_by_quarter
+            .entry(quarter_of(incident.started_at))
+            .or_default()
+            .push((incident.resolved_at - incident.started_at) as f64 / 3.6e9);
+    }
+
+    let starts: Vec<Micros> = input.experiments.iter().map(start_of).collect();
+    let cost = input.cost;
+    let hourly_downtime_cost = cost.revenue_per_hour + cost.engineers_on_incident * cost.engineer_hourly_rate;
+    let impacted = input.outcomes.iter().filter(|o| o.verdict.is_conclusive() && o.impacted).count();
+    let recovered = input.outcomes.iter().filter(|o| o.verdict.is_conclusive() && o.impacted && o.recovered).count();
+    ReportModel {
+        organization: input.organization.to_string(),
+        currency: input.currency.to_string(),
+        generated_at: format_rfc3339(input.generated_at),
+        period: Period {
+            start: starts.iter().min().map(|ts| format_rfc3339(*ts)),
+            end: starts.iter().max().map(|ts| format_rfc3339(*ts)),
+        },
+        summary: Summary {
+            experiments: input.experiments.len(),
+            teams: input.experiments.iter().filter_map(|e| e.team.as_deref()).collect::<BTreeSet<_>>().len(),
+            templates: template_info.len(),
+            quarters: input.quarters.len(),
+            weaknesses_found: input.weaknesses.len(),
+            weaknesses_fixed: input.weaknesses.iter().filter(|w| w.fixed_by.is_some()).count(),
+            weaknesses_open: input.weaknesses.iter().filter(|w| w.fixed_by.is_none()).count(),
+            impacted,
+            recovered,
+            censored: impacted - recovered,
+        },
+        verdict_counts,
+        quarters: input
+            .quarters
+            .iter()
+            .map(|q| QuarterRow {
+                quarter: q.quarter.clone(),
+                experiments: q.experiments,
+                green: q.green,
+                yellow: q.yellow,
+                red: q.red,
+                inconclusive: q.inconclusive,
+                in_progress: q.in_progress,
+                recovered: q.recovered,
+                censored: q.censored,
+                median_time_to_recover_s: q.median_time_to_recover_s,
+                p90_time_to_recover_s: q.p90_time_to_recover_s,
+            })
+            .collect(),
+        experiments,
+        weaknesses,
+        team_quarters: team_quarters.into_values().collect(),
+        outage_cost: OutageCost { assumptions: cost, hourly_downtime_cost, outage_cost: hourly_downtime_cost * cost.outage_hours },
+        incidents: IncidentSummary {
+            count: input.incidents.len(),
+            by_quarter: incidents_by_quarter
+                .into_iter()
+                .map(|(quarter, mut hours)| IncidentQuarter { quarter, incidents: hours.len(), median_hours: median(&mut hours) })
+                .collect(),
+        },
+    }
+}

@@ -1,0 +1,44 @@
+//! PDF reports, rendered in-process with typst from `report_templates/pdf/report.typ`. The model
+//! goes in as one JSON string (`sys.inputs.model`) that the template decodes, so text from AWS,
+//! journals or CSV is data and never typst markup.
+
+use typst::foundations::{Dict, IntoValue};
+use typst_layout::PagedDocument;
+use typst_as_lib::TypstEngine;
+use typst_as_lib::typst_kit_options::TypstKitFontOptions;
+
+use super::{RenderError, ReportKind, ReportModel};
+
+const TEMPLATE_NAME: &str = "report_templates/pdf/report.typ";
+const TEMPLATE: &str = include_str!("../../report_templates/pdf/report.typ");
+
+pub struct PdfRenderer {
+    engine: TypstEngine<typst_as_lib::TypstTemplateMainFile>,
+}
+
+impl PdfRenderer {
+    /// Uses typst's embedded fonts and the system's fonts (for Japanese, a CJK font).
+    pub fn built_in() -> PdfRenderer {
+        let engine = TypstEngine::builder()
+            .main_file(TEMPLATE)
+            .search_fonts_with(TypstKitFontOptions::default().include_system_fonts(true).include_embedded_fonts(true))
+            .build();
+        PdfRenderer { engine }
+    }
+
+    pub fn render(&self, kind: ReportKind, model: &ReportModel) -> Result<Vec<u8>, RenderError> {
+        let model_json = serde_json::to_string(model).map_err(RenderError::Model)?;
+        let mut inputs = Dict::new();
+        inputs.insert("model".into(), model_json.into_value());
+        inputs.insert("kind".into(), kind.name().into_value());
+        let error = |message: String| RenderError::Pdf { template: TEMPLATE_NAME.to_string(), message };
+        let document: PagedDocument = self
+            .engine
+            .compile_with_input(inputs)
+            .output
+            .map_err(|problem| error(problem.to_string()))?;
+        typst_pdf::pdf(&document, &typst_pdf::PdfOptions::default()).map_err(|diagnostics| {
+            error(diagnostics.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "))
+        })
+    }
+}
