@@ -10,7 +10,9 @@ use polars::prelude::*;
 use crate::analyze::catalog::ActionCatalog;
 use crate::analyze::summary::{QueryError, experiment_outcomes_frame, quarterly_summary};
 use crate::analyze::weaknesses::track_weaknesses;
-use crate::analyze::{AnalyzeError, LedgerData, WindowSettings, judge_experiments, outcome_records};
+use crate::analyze::{
+    AnalyzeError, LedgerData, WindowSettings, judge_experiments, outcome_records,
+};
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
 use crate::ledger::{self, Ledger, LedgerError, Table};
 use crate::report::html::HtmlRenderer;
@@ -36,7 +38,11 @@ pub enum CommandError {
     #[error("cannot prepare rows for table {table}")]
     Rows { table: Table, source: PolarsError },
     #[error("cannot export table {table} to {path}")]
-    Export { table: Table, path: PathBuf, source: PolarsError },
+    Export {
+        table: Table,
+        path: PathBuf,
+        source: PolarsError,
+    },
 }
 
 pub type Result<T, E = CommandError> = std::result::Result<T, E>;
@@ -81,7 +87,10 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
         experiments += batch.experiments.len();
         store_month(&ledger, batch)
     })?;
-    let rows = ledger::incidents_frame(&incidents).map_err(|source| CommandError::Rows { table: Table::Incidents, source })?;
+    let rows = ledger::incidents_frame(&incidents).map_err(|source| CommandError::Rows {
+        table: Table::Incidents,
+        source,
+    })?;
     ledger.upsert(Table::Incidents, rows)?;
 
     let reports = report(
@@ -92,7 +101,12 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
             kinds: ReportKind::ALL.to_vec(),
         },
     )?;
-    Ok(DemoSummary { experiments, incidents: incidents.len(), ledger: ledger_path, reports })
+    Ok(DemoSummary {
+        experiments,
+        incidents: incidents.len(),
+        ledger: ledger_path,
+        reports,
+    })
 }
 
 /// Stores one month of demo history: children first, experiments last, so that a reader never
@@ -100,14 +114,40 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
 fn store_month(ledger: &Ledger, batch: MonthBatch) -> Result<()> {
     let month = batch.month.clone();
     let month_of = |_: &str| month.clone();
-    let rows = |table: Table, frame: PolarsResult<DataFrame>| frame.map_err(|source| CommandError::Rows { table, source });
-    ledger.upsert(Table::Points, rows(Table::Points, batch.points.into_frame())?)?;
-    ledger.upsert(Table::Series, rows(Table::Series, ledger::series_frame(&batch.series, month_of))?)?;
-    ledger.upsert(Table::Actions, rows(Table::Actions, ledger::actions_frame(&batch.actions, month_of))?)?;
+    let rows = |table: Table, frame: PolarsResult<DataFrame>| {
+        frame.map_err(|source| CommandError::Rows { table, source })
+    };
+    ledger.upsert(
+        Table::Points,
+        rows(Table::Points, batch.points.into_frame())?,
+    )?;
+    ledger.upsert(
+        Table::Series,
+        rows(Table::Series, ledger::series_frame(&batch.series, month_of))?,
+    )?;
+    ledger.upsert(
+        Table::Actions,
+        rows(
+            Table::Actions,
+            ledger::actions_frame(&batch.actions, month_of),
+        )?,
+    )?;
     if !batch.alarm_events.is_empty() {
-        ledger.upsert(Table::AlarmEvents, rows(Table::AlarmEvents, ledger::alarm_events_frame(&batch.alarm_events))?)?;
+        ledger.upsert(
+            Table::AlarmEvents,
+            rows(
+                Table::AlarmEvents,
+                ledger::alarm_events_frame(&batch.alarm_events),
+            )?,
+        )?;
     }
-    ledger.upsert(Table::Experiments, rows(Table::Experiments, ledger::experiments_frame(&batch.experiments))?)?;
+    ledger.upsert(
+        Table::Experiments,
+        rows(
+            Table::Experiments,
+            ledger::experiments_frame(&batch.experiments),
+        )?,
+    )?;
     Ok(())
 }
 
@@ -115,12 +155,17 @@ fn store_month(ledger: &Ledger, batch: MonthBatch) -> Result<()> {
 pub fn load_ledger_data(ledger: &Ledger) -> Result<LedgerData> {
     let convert = |table: Table| move |source| CommandError::Rows { table, source };
     Ok(LedgerData {
-        experiments: ledger::experiments_from_frame(&ledger.read(Table::Experiments)?).map_err(convert(Table::Experiments))?,
-        actions: ledger::actions_from_frame(&ledger.read(Table::Actions)?).map_err(convert(Table::Actions))?,
-        series: ledger::series_from_frame(&ledger.read(Table::Series)?).map_err(convert(Table::Series))?,
+        experiments: ledger::experiments_from_frame(&ledger.read(Table::Experiments)?)
+            .map_err(convert(Table::Experiments))?,
+        actions: ledger::actions_from_frame(&ledger.read(Table::Actions)?)
+            .map_err(convert(Table::Actions))?,
+        series: ledger::series_from_frame(&ledger.read(Table::Series)?)
+            .map_err(convert(Table::Series))?,
         points: ledger.read(Table::Points)?,
-        alarm_events: ledger::alarm_events_from_frame(&ledger.read(Table::AlarmEvents)?).map_err(convert(Table::AlarmEvents))?,
-        incidents: ledger::incidents_from_frame(&ledger.read(Table::Incidents)?).map_err(convert(Table::Incidents))?,
+        alarm_events: ledger::alarm_events_from_frame(&ledger.read(Table::AlarmEvents)?)
+            .map_err(convert(Table::AlarmEvents))?,
+        incidents: ledger::incidents_from_frame(&ledger.read(Table::Incidents)?)
+            .map_err(convert(Table::Incidents))?,
     })
 }
 
@@ -139,19 +184,36 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     let settings = WindowSettings::default();
     let outcomes = judge_experiments(&data, &settings)?;
     // The newest ingest time is "now" for the ledger: reports of the same ledger are identical.
-    let generated_at: Micros = data.experiments.iter().map(|e| e.ingested_at).max().unwrap_or(0);
+    let generated_at: Micros = data
+        .experiments
+        .iter()
+        .map(|e| e.ingested_at)
+        .max()
+        .unwrap_or(0);
 
     let records = outcome_records(&outcomes, generated_at);
-    let month_by_id: std::collections::HashMap<&str, String> =
-        data.experiments.iter().map(|e| (e.experiment_id.as_str(), e.month())).collect();
-    let rows = ledger::outcomes_frame(&records, |id| month_by_id.get(id).cloned().unwrap_or_default())
-        .map_err(|source| CommandError::Rows { table: Table::Outcomes, source })?;
+    let month_by_id: std::collections::HashMap<&str, String> = data
+        .experiments
+        .iter()
+        .map(|e| (e.experiment_id.as_str(), e.month()))
+        .collect();
+    let rows = ledger::outcomes_frame(&records, |id| {
+        month_by_id.get(id).cloned().unwrap_or_default()
+    })
+    .map_err(|source| CommandError::Rows {
+        table: Table::Outcomes,
+        source,
+    })?;
     if ledger.is_writable() && rows.height() > 0 {
         ledger.upsert(Table::Outcomes, rows)?;
     }
 
-    let frame = experiment_outcomes_frame(&data.experiments, &outcomes)
-        .map_err(|source| CommandError::Rows { table: Table::Outcomes, source })?;
+    let frame = experiment_outcomes_frame(&data.experiments, &outcomes).map_err(|source| {
+        CommandError::Rows {
+            table: Table::Outcomes,
+            source,
+        }
+    })?;
     let quarters = quarterly_summary(&frame)?;
     let weaknesses = track_weaknesses(&data.experiments, &outcomes);
     let catalog = ActionCatalog::built_in();
@@ -172,13 +234,21 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     create_dir(&command.out)?;
     let mut written = Vec::new();
     let html = HtmlRenderer::built_in()?;
-    let pdf = command.formats.contains(&ReportFormat::Pdf).then(PdfRenderer::built_in);
+    let pdf = command
+        .formats
+        .contains(&ReportFormat::Pdf)
+        .then(PdfRenderer::built_in);
     for kind in &command.kinds {
         for format in &command.formats {
-            let path = command.out.join(format!("{}.{}", kind.name(), format.extension()));
+            let path = command
+                .out
+                .join(format!("{}.{}", kind.name(), format.extension()));
             let bytes = match format {
                 ReportFormat::Html => html.render(*kind, &model)?.into_bytes(),
-                ReportFormat::Pdf => pdf.as_ref().expect("built when PDF is asked for").render(*kind, &model)?,
+                ReportFormat::Pdf => pdf
+                    .as_ref()
+                    .expect("built when PDF is asked for")
+                    .render(*kind, &model)?,
             };
             write_file(&path, &bytes)?;
             written.push(path);
@@ -206,7 +276,11 @@ pub struct ExportCommand {
 pub fn export(ledger: &Ledger, command: &ExportCommand, stdout: &mut dyn io::Write) -> Result<()> {
     let mut frame = ledger.read(command.table)?;
     let path = command.out.clone().unwrap_or_else(|| PathBuf::from("-"));
-    let export_error = |source| CommandError::Export { table: command.table, path: path.clone(), source };
+    let export_error = |source| CommandError::Export {
+        table: command.table,
+        path: path.clone(),
+        source,
+    };
     let mut buffer = Vec::new();
     match command.format {
         ExportFormat::Csv => {
@@ -218,34 +292,63 @@ pub fn export(ledger: &Ledger, command: &ExportCommand, stdout: &mut dyn io::Wri
                 .map(|(name, _)| name.to_string())
                 .collect();
             for name in list_columns {
-                let lists = ledger::Columns::new(&frame).text_lists(&name).map_err(export_error)?;
-                let json: Vec<String> = lists.iter().map(|list| serde_json::to_string(list).expect("strings serialize")).collect();
-                frame.with_column(Column::new(name.as_str().into(), json)).map_err(export_error)?;
+                let lists = ledger::Columns::new(&frame)
+                    .text_lists(&name)
+                    .map_err(export_error)?;
+                let json: Vec<String> = lists
+                    .iter()
+                    .map(|list| serde_json::to_string(list).expect("strings serialize"))
+                    .collect();
+                frame
+                    .with_column(Column::new(name.as_str().into(), json))
+                    .map_err(export_error)?;
             }
-            CsvWriter::new(&mut buffer).include_header(true).finish(&mut frame).map_err(export_error)?;
+            CsvWriter::new(&mut buffer)
+                .include_header(true)
+                .finish(&mut frame)
+                .map_err(export_error)?;
         }
         ExportFormat::Json => {
-            JsonWriter::new(&mut buffer).with_json_format(JsonFormat::Json).finish(&mut frame).map_err(export_error)?;
+            JsonWriter::new(&mut buffer)
+                .with_json_format(JsonFormat::Json)
+                .finish(&mut frame)
+                .map_err(export_error)?;
         }
         ExportFormat::Parquet => {
-            ParquetWriter::new(&mut buffer).finish(&mut frame).map_err(export_error)?;
+            ParquetWriter::new(&mut buffer)
+                .finish(&mut frame)
+                .map_err(export_error)?;
         }
     }
     match &command.out {
         Some(path) => write_file(path, &buffer),
-        None => stdout.write_all(&buffer).map_err(|source| CommandError::Write { path: PathBuf::from("standard output"), source }),
+        None => stdout
+            .write_all(&buffer)
+            .map_err(|source| CommandError::Write {
+                path: PathBuf::from("standard output"),
+                source,
+            }),
     }
 }
 
 fn create_dir(path: &Path) -> Result<()> {
-    fs::create_dir_all(path).map_err(|source| CommandError::Write { path: path.to_path_buf(), source })
+    fs::create_dir_all(path).map_err(|source| CommandError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Writes an output file through a temporary file and a rename, so a reader never sees half a report.
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let file_name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let write_error = |source| CommandError::Write { path: path.to_path_buf(), source };
+    let write_error = |source| CommandError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
     fs::write(&temporary, bytes).map_err(write_error)?;
     fs::rename(&temporary, path).map_err(write_error)
 }

@@ -12,7 +12,11 @@ use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
 use checkup::ledger::{Ledger, Table};
 
 #[derive(Debug, Parser)]
-#[command(name = "checkup", version, about = "The quarterly health check of a chaos-engineering program")]
+#[command(
+    name = "checkup",
+    version,
+    about = "The quarterly health check of a chaos-engineering program"
+)]
 struct Cli {
     /// The ledger folder.
     #[arg(long, global = true, env = "CHECKUP_LEDGER", default_value = "ledger")]
@@ -67,7 +71,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if error.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     match run(cli) {
@@ -81,9 +89,17 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Demo { out, experiments, seed } => {
-            let command = DemoCommand { out: out.clone(), settings: DemoSettings { experiments, seed } };
-            let summary = commands::demo(&command).with_context(|| format!("demo into {} failed", out.display()))?;
+        Command::Demo {
+            out,
+            experiments,
+            seed,
+        } => {
+            let command = DemoCommand {
+                out: out.clone(),
+                settings: DemoSettings { experiments, seed },
+            };
+            let summary = commands::demo(&command)
+                .with_context(|| format!("demo into {} failed", out.display()))?;
             if !cli.quiet {
                 println!(
                     "Generated {} experiments and {} incidents into {}",
@@ -103,7 +119,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportFormatArg::Json => ExportFormat::Json,
                 ExportFormatArg::Parquet => ExportFormat::Parquet,
             };
-            commands::export(&ledger, &ExportCommand { table, format, out }, &mut std::io::stdout().lock())?;
+            commands::export(
+                &ledger,
+                &ExportCommand { table, format, out },
+                &mut std::io::stdout().lock(),
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

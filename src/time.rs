@@ -15,7 +15,9 @@ pub fn month_of(ts: Micros) -> String {
 }
 
 pub fn to_datetime(ts: Micros) -> DateTime<Utc> {
-    Utc.timestamp_micros(ts).single().unwrap_or(DateTime::<Utc>::MIN_UTC)
+    Utc.timestamp_micros(ts)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 pub fn from_datetime(t: DateTime<Utc>) -> Micros {

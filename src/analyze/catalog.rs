@@ -41,19 +41,31 @@ impl ActionCatalog {
             }
             let fields: Vec<&str> = line.splitn(7, ',').map(str::trim).collect();
             if fields.len() != 7 {
-                return Err(format!("line {line_number}: expected 7 fields, found {}", fields.len()));
+                return Err(format!(
+                    "line {line_number}: expected 7 fields, found {}",
+                    fields.len()
+                ));
             }
             let rate = |field: usize, name: &str| -> Result<f64, String> {
                 fields[field]
                     .parse::<f64>()
                     .ok()
                     .filter(|rate| rate.is_finite() && *rate >= 0.0)
-                    .ok_or_else(|| format!("line {line_number}: {name} `{}` is not a non-negative number", fields[field]))
+                    .ok_or_else(|| {
+                        format!(
+                            "line {line_number}: {name} `{}` is not a non-negative number",
+                            fields[field]
+                        )
+                    })
             };
             let system = match fields[1] {
                 "" => None,
                 "I" | "II" | "III" | "IV" => Some(fields[1].to_string()),
-                other => return Err(format!("line {line_number}: system `{other}` is not I, II, III or IV")),
+                other => {
+                    return Err(format!(
+                        "line {line_number}: system `{other}` is not I, II, III or IV"
+                    ));
+                }
             };
             let entry = CatalogEntry {
                 action_id: fields[0].to_string(),
@@ -70,7 +82,9 @@ impl ActionCatalog {
     }
 
     pub fn system_of(&self, action_id: &str) -> Option<&str> {
-        self.entries.get(action_id).and_then(|entry| entry.system.as_deref())
+        self.entries
+            .get(action_id)
+            .and_then(|entry| entry.system.as_deref())
     }
 }
 
@@ -83,7 +97,10 @@ mod tests {
         let catalog = ActionCatalog::built_in();
         assert_eq!(catalog.system_of("aws:ec2:terminate-instances"), Some("I"));
         assert_eq!(catalog.system_of("aws:rds:failover-db-cluster"), Some("II"));
-        assert_eq!(catalog.system_of("aws:network:disrupt-connectivity"), Some("III"));
+        assert_eq!(
+            catalog.system_of("aws:network:disrupt-connectivity"),
+            Some("III")
+        );
         assert_eq!(catalog.system_of("aws:fis:wait"), None);
         assert!(catalog.entries.len() > 40);
     }

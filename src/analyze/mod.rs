@@ -47,18 +47,41 @@ impl PointIndex {
         let sorted = points
             .clone()
             .lazy()
-            .select([col("experiment_id"), col("series_id"), col("ts").cast(DataType::Int64), col("value")])
-            .sort(["experiment_id", "series_id", "ts"], SortMultipleOptions::default())
+            .select([
+                col("experiment_id"),
+                col("series_id"),
+                col("ts").cast(DataType::Int64),
+                col("value"),
+            ])
+            .sort(
+                ["experiment_id", "series_id", "ts"],
+                SortMultipleOptions::default(),
+            )
             .collect()?;
         let experiment_ids = sorted.column("experiment_id")?.str()?;
         let series_ids = sorted.column("series_id")?.str()?;
-        let ts: Vec<Micros> = sorted.column("ts")?.i64()?.iter().map(|ts| ts.unwrap_or(Micros::MIN)).collect();
-        let values: Vec<f64> = sorted.column("value")?.f64()?.iter().map(|value| value.unwrap_or(f64::NAN)).collect();
+        let ts: Vec<Micros> = sorted
+            .column("ts")?
+            .i64()?
+            .iter()
+            .map(|ts| ts.unwrap_or(Micros::MIN))
+            .collect();
+        let values: Vec<f64> = sorted
+            .column("value")?
+            .f64()?
+            .iter()
+            .map(|value| value.unwrap_or(f64::NAN))
+            .collect();
         let mut ranges = HashMap::new();
         let mut start = 0;
         let mut current: Option<(&str, &str)> = None;
-        for (row, (experiment_id, series_id)) in experiment_ids.iter().zip(series_ids.iter()).enumerate() {
-            let key = (experiment_id.unwrap_or_default(), series_id.unwrap_or_default());
+        for (row, (experiment_id, series_id)) in
+            experiment_ids.iter().zip(series_ids.iter()).enumerate()
+        {
+            let key = (
+                experiment_id.unwrap_or_default(),
+                series_id.unwrap_or_default(),
+            );
             if current != Some(key) {
                 if let Some((e, s)) = current {
                     ranges.insert((e.to_string(), s.to_string()), start..row);
@@ -75,20 +98,32 @@ impl PointIndex {
 }
 
 /// Judges every experiment of the ledger (SPEC section 6), in the order of `data.experiments`.
-pub fn judge_experiments(data: &LedgerData, settings: &WindowSettings) -> Result<Vec<ExperimentOutcome>, AnalyzeError> {
+pub fn judge_experiments(
+    data: &LedgerData,
+    settings: &WindowSettings,
+) -> Result<Vec<ExperimentOutcome>, AnalyzeError> {
     let points = PointIndex::build(&data.points).map_err(AnalyzeError::Points)?;
     let mut actions_by_experiment: HashMap<&str, Vec<Action>> = HashMap::new();
     for action in &data.actions {
-        actions_by_experiment.entry(action.experiment_id.as_str()).or_default().push(action.clone());
+        actions_by_experiment
+            .entry(action.experiment_id.as_str())
+            .or_default()
+            .push(action.clone());
     }
     let mut series_by_experiment: HashMap<&str, Vec<&MetricSeries>> = HashMap::new();
     for series in &data.series {
-        series_by_experiment.entry(series.experiment_id.as_str()).or_default().push(series);
+        series_by_experiment
+            .entry(series.experiment_id.as_str())
+            .or_default()
+            .push(series);
     }
     let mut alarm_times: HashMap<&str, Vec<Micros>> = HashMap::new();
     for event in &data.alarm_events {
         if event.to_state == "ALARM" {
-            alarm_times.entry(event.alarm_name.as_str()).or_default().push(event.ts);
+            alarm_times
+                .entry(event.alarm_name.as_str())
+                .or_default()
+                .push(event.ts);
         }
     }
 
@@ -99,31 +134,50 @@ pub fn judge_experiments(data: &LedgerData, settings: &WindowSettings) -> Result
         .iter()
         .map(|experiment| {
             let id = experiment.experiment_id.as_str();
-            let actions = actions_by_experiment.get(id).map(Vec::as_slice).unwrap_or_default();
+            let actions = actions_by_experiment
+                .get(id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let observed: Vec<ObservedSeries> = series_by_experiment
                 .get(id)
                 .map(Vec::as_slice)
                 .unwrap_or_default()
                 .iter()
                 .map(|series| {
-                    let range = points.ranges.get(&(id.to_string(), series.series_id.clone()));
+                    let range = points
+                        .ranges
+                        .get(&(id.to_string(), series.series_id.clone()));
                     match range {
                         Some(range) => ObservedSeries {
                             series,
                             ts: &points.ts[range.clone()],
                             values: &points.values[range.clone()],
                         },
-                        None => ObservedSeries { series, ts: empty, values: no_values },
+                        None => ObservedSeries {
+                            series,
+                            ts: empty,
+                            values: no_values,
+                        },
                     }
                 })
                 .collect();
             let alarms: Vec<Micros> = experiment
                 .stop_condition_alarms
                 .iter()
-                .flat_map(|alarm| alarm_times.get(alarm.as_str()).map(Vec::as_slice).unwrap_or_default())
+                .flat_map(|alarm| {
+                    alarm_times
+                        .get(alarm.as_str())
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                })
                 .copied()
                 .collect();
-            let input = ExperimentInput { experiment, actions, series: &observed, alarm_times: &alarms };
+            let input = ExperimentInput {
+                experiment,
+                actions,
+                series: &observed,
+                alarm_times: &alarms,
+            };
             analyze_experiment(&input, settings)
         })
         .collect();
@@ -144,7 +198,9 @@ pub fn outcome_records(outcomes: &[ExperimentOutcome], analyzed_at: Micros) -> V
                 .series
                 .iter()
                 .filter_map(|(id, result)| match result {
-                    recovery::SeriesResult::Level(level) => level.peak.map(|peak| (id.clone(), peak)),
+                    recovery::SeriesResult::Level(level) => {
+                        level.peak.map(|peak| (id.clone(), peak))
+                    }
                     _ => None,
                 })
                 .collect(),

@@ -16,7 +16,11 @@ pub struct WindowSettings {
 
 impl Default for WindowSettings {
     fn default() -> Self {
-        WindowSettings { pre_s: 15.0 * 60.0, post_s: 30.0 * 60.0, hold: 3 }
+        WindowSettings {
+            pre_s: 15.0 * 60.0,
+            post_s: 30.0 * 60.0,
+            hold: 3,
+        }
     }
 }
 
@@ -41,7 +45,11 @@ impl Condition {
         let (operator, number) = ["<=", ">=", "==", "<", ">"]
             .iter()
             .find_map(|operator| text.strip_prefix(operator).map(|rest| (*operator, rest)))
-            .ok_or_else(|| format!("condition `{text}` must be <, <=, >, >=, == followed by a number, or baseline"))?;
+            .ok_or_else(|| {
+                format!(
+                    "condition `{text}` must be <, <=, >, >=, == followed by a number, or baseline"
+                )
+            })?;
         let value: f64 = number
             .trim()
             .parse()
@@ -61,11 +69,36 @@ impl Condition {
     pub fn band(self) -> Option<Band> {
         let inf = f64::INFINITY;
         Some(match self {
-            Condition::Less(v) => Band { low: -inf, high: v, low_inclusive: false, high_inclusive: false },
-            Condition::LessOrEqual(v) => Band { low: -inf, high: v, low_inclusive: false, high_inclusive: true },
-            Condition::Greater(v) => Band { low: v, high: inf, low_inclusive: false, high_inclusive: false },
-            Condition::GreaterOrEqual(v) => Band { low: v, high: inf, low_inclusive: true, high_inclusive: false },
-            Condition::Equal(v) => Band { low: v, high: v, low_inclusive: true, high_inclusive: true },
+            Condition::Less(v) => Band {
+                low: -inf,
+                high: v,
+                low_inclusive: false,
+                high_inclusive: false,
+            },
+            Condition::LessOrEqual(v) => Band {
+                low: -inf,
+                high: v,
+                low_inclusive: false,
+                high_inclusive: true,
+            },
+            Condition::Greater(v) => Band {
+                low: v,
+                high: inf,
+                low_inclusive: false,
+                high_inclusive: false,
+            },
+            Condition::GreaterOrEqual(v) => Band {
+                low: v,
+                high: inf,
+                low_inclusive: true,
+                high_inclusive: false,
+            },
+            Condition::Equal(v) => Band {
+                low: v,
+                high: v,
+                low_inclusive: true,
+                high_inclusive: true,
+            },
             Condition::Baseline => return None,
         })
     }
@@ -82,8 +115,16 @@ pub struct Band {
 
 impl Band {
     pub fn contains(&self, value: f64) -> bool {
-        let above_low = if self.low_inclusive { value >= self.low } else { value > self.low };
-        let below_high = if self.high_inclusive { value <= self.high } else { value < self.high };
+        let above_low = if self.low_inclusive {
+            value >= self.low
+        } else {
+            value > self.low
+        };
+        let below_high = if self.high_inclusive {
+            value <= self.high
+        } else {
+            value < self.high
+        };
         above_low && below_high
     }
 
@@ -105,18 +146,31 @@ impl Band {
         let deviations: Vec<f64> = values.iter().map(|value| (value - median).abs()).collect();
         let mad = median_of_deviations(deviations);
         let half_width = (3.0 * 1.4826 * mad).max(0.05 * median.abs()).max(1e-9);
-        Some(Band { low: median - half_width, high: median + half_width, low_inclusive: true, high_inclusive: true })
+        Some(Band {
+            low: median - half_width,
+            high: median + half_width,
+            low_inclusive: true,
+            high_inclusive: true,
+        })
     }
 }
 
 fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|value| !value.is_nan()).collect();
+    let mut sorted: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|value| !value.is_nan())
+        .collect();
     if sorted.is_empty() {
         return None;
     }
     sorted.sort_by(f64::total_cmp);
     let middle = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 1 { sorted[middle] } else { (sorted[middle - 1] + sorted[middle]) / 2.0 })
+    Some(if sorted.len() % 2 == 1 {
+        sorted[middle]
+    } else {
+        (sorted[middle - 1] + sorted[middle]) / 2.0
+    })
 }
 
 fn median_of_deviations(deviations: Vec<f64>) -> f64 {
@@ -133,7 +187,13 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 5] = [Verdict::Green, Verdict::Yellow, Verdict::Red, Verdict::Inconclusive, Verdict::InProgress];
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Green,
+        Verdict::Yellow,
+        Verdict::Red,
+        Verdict::Inconclusive,
+        Verdict::InProgress,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -146,7 +206,9 @@ impl Verdict {
     }
 
     pub fn from_name(name: &str) -> Option<Verdict> {
-        Verdict::ALL.into_iter().find(|verdict| verdict.name() == name)
+        Verdict::ALL
+            .into_iter()
+            .find(|verdict| verdict.name() == name)
     }
 
     /// Whether the verdict counts in MTTR and weakness statistics.
@@ -188,7 +250,9 @@ pub struct LevelResult {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SeriesResult {
     Level(LevelResult),
-    Errors { total: f64 },
+    Errors {
+        total: f64,
+    },
     /// The series could not be judged; the sentence says why.
     NoData(String),
 }
@@ -255,20 +319,34 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     let status = experiment.status.as_str();
     if matches!(status, "pending" | "initiating" | "running" | "stopping") {
         outcome.verdict = Verdict::InProgress;
-        outcome.reasons.push(format!("The experiment is {status}; it is judged once it has ended."));
+        outcome.reasons.push(format!(
+            "The experiment is {status}; it is judged once it has ended."
+        ));
         return outcome;
     }
     if status == "cancelled" {
-        outcome.reasons.push("The experiment was cancelled before its actions ran.".to_string());
+        outcome
+            .reasons
+            .push("The experiment was cancelled before its actions ran.".to_string());
         return outcome;
     }
 
-    let action_start = input.actions.iter().filter_map(|action| action.started_at).min();
+    let action_start = input
+        .actions
+        .iter()
+        .filter_map(|action| action.started_at)
+        .min();
     let Some(t0) = action_start.or(experiment.started_at) else {
-        outcome.reasons.push("The experiment has no start time, so no fault window can be placed.".to_string());
+        outcome.reasons.push(
+            "The experiment has no start time, so no fault window can be placed.".to_string(),
+        );
         return outcome;
     };
-    let action_end = input.actions.iter().filter_map(|action| action.ended_at).max();
+    let action_end = input
+        .actions
+        .iter()
+        .filter_map(|action| action.ended_at)
+        .max();
     let t1 = experiment.ended_at.or(action_end).unwrap_or(t0).max(t0);
     let window_start = t0 - micros(settings.pre_s);
     let window_end = t1 + micros(settings.post_s);
@@ -315,7 +393,9 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
                 )),
                 _ => green.push(format!("{id} counted {total_text} errors.")),
             }
-            outcome.series.push((id.clone(), SeriesResult::Errors { total }));
+            outcome
+                .series
+                .push((id.clone(), SeriesResult::Errors { total }));
             continue;
         }
 
@@ -323,7 +403,9 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
             Ok(result) => result,
             Err(problem) => {
                 inconclusive.push(problem.clone());
-                outcome.series.push((id.clone(), SeriesResult::NoData(problem)));
+                outcome
+                    .series
+                    .push((id.clone(), SeriesResult::NoData(problem)));
                 continue;
             }
         };
@@ -355,9 +437,13 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         if result.limit_exceeded {
             let limit = series.limit.as_deref().unwrap_or_default().trim();
             let peak = result.peak.map(format_number).unwrap_or_default();
-            yellow.push(format!("{id} broke its limit ({limit}); its peak was {peak}."));
+            yellow.push(format!(
+                "{id} broke its limit ({limit}); its peak was {peak}."
+            ));
         }
-        outcome.series.push((id.clone(), SeriesResult::Level(result)));
+        outcome
+            .series
+            .push((id.clone(), SeriesResult::Level(result)));
     }
 
     outcome.error_total = error_total;
@@ -380,14 +466,28 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     }
 
     match status {
-        "failed" => red.insert(0, format!("The experiment failed{}.", reason_suffix(experiment))),
-        "stopped" => red.insert(0, format!("The experiment was stopped{}.", reason_suffix(experiment))),
+        "failed" => red.insert(
+            0,
+            format!("The experiment failed{}.", reason_suffix(experiment)),
+        ),
+        "stopped" => red.insert(
+            0,
+            format!("The experiment was stopped{}.", reason_suffix(experiment)),
+        ),
         _ => {}
     }
-    if let Some(first_alarm) = input.alarm_times.iter().filter(|ts| **ts >= window_start && **ts <= window_end).min() {
+    if let Some(first_alarm) = input
+        .alarm_times
+        .iter()
+        .filter(|ts| **ts >= window_start && **ts <= window_end)
+        .min()
+    {
         red.insert(
             0,
-            format!("A stop-condition alarm entered ALARM {} after the fault began.", format_signed_duration(seconds(first_alarm - t0))),
+            format!(
+                "A stop-condition alarm entered ALARM {} after the fault began.",
+                format_signed_duration(seconds(first_alarm - t0))
+            ),
         );
     }
     if input.series.is_empty() && red.is_empty() {
@@ -403,7 +503,8 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         outcome.reasons = red;
         return outcome;
     }
-    if let (Some(recover_within), Some(time_to_recover)) = (experiment.recover_within_s, outcome.time_to_recover_s)
+    if let (Some(recover_within), Some(time_to_recover)) =
+        (experiment.recover_within_s, outcome.time_to_recover_s)
         && time_to_recover > recover_within
     {
         yellow.insert(
@@ -421,7 +522,9 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         return outcome;
     }
     outcome.verdict = Verdict::Green;
-    if let (Some(recover_within), Some(time_to_recover)) = (experiment.recover_within_s, outcome.time_to_recover_s) {
+    if let (Some(recover_within), Some(time_to_recover)) =
+        (experiment.recover_within_s, outcome.time_to_recover_s)
+    {
         green.insert(
             0,
             format!(
@@ -443,7 +546,11 @@ fn reason_suffix(experiment: &Experiment) -> String {
 }
 
 fn format_signed_duration(seconds: f64) -> String {
-    if seconds < 0.0 { format!("{} before", format_duration(-seconds)) } else { format_duration(seconds) }
+    if seconds < 0.0 {
+        format!("{} before", format_duration(-seconds))
+    } else {
+        format_duration(seconds)
+    }
 }
 
 /// A number as reports print it: integers without decimals, others with up to three.
@@ -478,29 +585,45 @@ fn analyze_level_series(
     if points.is_empty() {
         return Err(format!("{id} has no points in the observation window."));
     }
-    let condition = Condition::parse(&series.steady).map_err(|problem| format!("{id}: {problem}."))?;
+    let condition =
+        Condition::parse(&series.steady).map_err(|problem| format!("{id}: {problem}."))?;
     let band = match condition.band() {
         Some(band) => band,
         None => {
-            let before: Vec<f64> = points.iter().filter(|(ts, _)| *ts < t0).map(|(_, value)| *value).collect();
-            Band::from_baseline(&before)
-                .ok_or_else(|| format!("{id} has no points before the fault began, so its baseline cannot be learned."))?
+            let before: Vec<f64> = points
+                .iter()
+                .filter(|(ts, _)| *ts < t0)
+                .map(|(_, value)| *value)
+                .collect();
+            Band::from_baseline(&before).ok_or_else(|| {
+                format!(
+                    "{id} has no points before the fault began, so its baseline cannot be learned."
+                )
+            })?
         }
     };
-    let limit = match series.limit.as_deref().map(str::trim).filter(|limit| !limit.is_empty()) {
+    let limit = match series
+        .limit
+        .as_deref()
+        .map(str::trim)
+        .filter(|limit| !limit.is_empty())
+    {
         None => None,
         Some(text) => Some(
             Condition::parse(text)
                 .ok()
                 .and_then(Condition::band)
-                .ok_or_else(|| format!("{id}: limit `{text}` must be <, <=, >, >=, == followed by a number."))?,
+                .ok_or_else(|| {
+                    format!("{id}: limit `{text}` must be <, <=, >, >=, == followed by a number.")
+                })?,
         ),
     };
 
     let period = series.period_s.max(1) * MICROS_PER_SECOND;
     let hold = settings.hold.max(1);
     let first_after_t0 = points.partition_point(|(ts, _)| *ts < t0);
-    let impact_index = (first_after_t0..points.len()).find(|index| !band.contains(points[*index].1));
+    let impact_index =
+        (first_after_t0..points.len()).find(|index| !band.contains(points[*index].1));
 
     let mut recovered_at = None;
     if let Some(impact_index) = impact_index {
@@ -527,7 +650,11 @@ fn analyze_level_series(
         .filter(|(distance, _)| *distance > 0.0)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, value)| value);
-    let limit_exceeded = limit.is_some_and(|limit| points[first_after_t0..].iter().any(|(_, value)| !limit.contains(*value)));
+    let limit_exceeded = limit.is_some_and(|limit| {
+        points[first_after_t0..]
+            .iter()
+            .any(|(_, value)| !limit.contains(*value))
+    });
 
     Ok(LevelResult {
         band,

@@ -15,7 +15,8 @@ use crate::ledger::Experiment;
 use crate::time::{month_of, quarter_of};
 
 /// The built-in queries, compiled in so that the binary works from any folder.
-pub const QUARTERLY_SUMMARY_SQL: &str = include_str!("../../queries/analytics/quarterly_summary.sql");
+pub const QUARTERLY_SUMMARY_SQL: &str =
+    include_str!("../../queries/analytics/quarterly_summary.sql");
 
 #[derive(Debug, thiserror::Error)]
 #[error("query {name} failed")]
@@ -26,12 +27,23 @@ pub struct QueryError {
 }
 
 /// One row per experiment, joined with its outcome; `outcomes[i]` belongs to `experiments[i]`.
-pub fn experiment_outcomes_frame(experiments: &[Experiment], outcomes: &[ExperimentOutcome]) -> PolarsResult<DataFrame> {
+pub fn experiment_outcomes_frame(
+    experiments: &[Experiment],
+    outcomes: &[ExperimentOutcome],
+) -> PolarsResult<DataFrame> {
     let start = |e: &Experiment| e.started_at.unwrap_or(e.created_at);
-    let texts = |f: &dyn Fn(&Experiment) -> Option<String>| -> Vec<Option<String>> { experiments.iter().map(f).collect() };
+    let texts = |f: &dyn Fn(&Experiment) -> Option<String>| -> Vec<Option<String>> {
+        experiments.iter().map(f).collect()
+    };
     DataFrame::new_infer_height(vec![
-        Column::new("experiment_id".into(), texts(&|e| Some(e.experiment_id.clone()))),
-        Column::new("template".into(), texts(&|e| template_key(e).map(str::to_string))),
+        Column::new(
+            "experiment_id".into(),
+            texts(&|e| Some(e.experiment_id.clone())),
+        ),
+        Column::new(
+            "template".into(),
+            texts(&|e| template_key(e).map(str::to_string)),
+        ),
         Column::new("template_name".into(), texts(&|e| e.template_name.clone())),
         Column::new("team".into(), texts(&|e| e.team.clone())),
         Column::new("service".into(), texts(&|e| e.service.clone())),
@@ -39,23 +51,63 @@ pub fn experiment_outcomes_frame(experiments: &[Experiment], outcomes: &[Experim
         Column::new("trigger".into(), texts(&|e| e.trigger.clone())),
         Column::new("month".into(), texts(&|e| Some(month_of(start(e))))),
         Column::new("quarter".into(), texts(&|e| Some(quarter_of(start(e))))),
-        Column::new("verdict".into(), outcomes.iter().map(|o| o.verdict.name()).collect::<Vec<_>>()),
-        Column::new("conclusive".into(), outcomes.iter().map(|o| o.verdict.is_conclusive()).collect::<Vec<_>>()),
-        Column::new("impacted".into(), outcomes.iter().map(|o| o.impacted).collect::<Vec<_>>()),
-        Column::new("recovered".into(), outcomes.iter().map(|o| o.recovered).collect::<Vec<_>>()),
-        Column::new("time_to_impact_s".into(), outcomes.iter().map(|o| o.time_to_impact_s).collect::<Vec<_>>()),
-        Column::new("time_to_recover_s".into(), outcomes.iter().map(|o| o.time_to_recover_s).collect::<Vec<_>>()),
+        Column::new(
+            "verdict".into(),
+            outcomes
+                .iter()
+                .map(|o| o.verdict.name())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "conclusive".into(),
+            outcomes
+                .iter()
+                .map(|o| o.verdict.is_conclusive())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "impacted".into(),
+            outcomes.iter().map(|o| o.impacted).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "recovered".into(),
+            outcomes.iter().map(|o| o.recovered).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "time_to_impact_s".into(),
+            outcomes
+                .iter()
+                .map(|o| o.time_to_impact_s)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "time_to_recover_s".into(),
+            outcomes
+                .iter()
+                .map(|o| o.time_to_recover_s)
+                .collect::<Vec<_>>(),
+        ),
     ])
 }
 
 /// Runs one SQL query over the registered tables.
-pub fn run_query(name: &str, sql: &str, tables: &[(&str, &DataFrame)]) -> Result<DataFrame, QueryError> {
-    let error = |source| QueryError { name: name.to_string(), source };
+pub fn run_query(
+    name: &str,
+    sql: &str,
+    tables: &[(&str, &DataFrame)],
+) -> Result<DataFrame, QueryError> {
+    let error = |source| QueryError {
+        name: name.to_string(),
+        source,
+    };
     let mut context = SQLContext::new();
     for (table, frame) in tables {
         context.register(table, (*frame).clone().lazy());
     }
-    context.execute(sql).and_then(LazyFrame::collect).map_err(error)
+    context
+        .execute(sql)
+        .and_then(LazyFrame::collect)
+        .map_err(error)
 }
 
 /// One quarter's verdicts and recovery times.
@@ -74,20 +126,38 @@ pub struct QuarterSummary {
     pub p90_time_to_recover_s: Option<f64>,
 }
 
-pub fn quarterly_summary(experiment_outcomes: &DataFrame) -> Result<Vec<QuarterSummary>, QueryError> {
+pub fn quarterly_summary(
+    experiment_outcomes: &DataFrame,
+) -> Result<Vec<QuarterSummary>, QueryError> {
     let name = "quarterly_summary";
-    let frame = run_query(name, QUARTERLY_SUMMARY_SQL, &[("experiment_outcomes", experiment_outcomes)])?;
-    let error = |source| QueryError { name: name.to_string(), source };
+    let frame = run_query(
+        name,
+        QUARTERLY_SUMMARY_SQL,
+        &[("experiment_outcomes", experiment_outcomes)],
+    )?;
+    let error = |source| QueryError {
+        name: name.to_string(),
+        source,
+    };
     let counts = |column: &str| -> PolarsResult<Vec<u64>> {
         let values = frame.column(column)?.cast(&DataType::UInt64)?;
-        Ok(values.u64()?.iter().map(|value| value.unwrap_or(0)).collect())
+        Ok(values
+            .u64()?
+            .iter()
+            .map(|value| value.unwrap_or(0))
+            .collect())
     };
     let floats = |column: &str| -> PolarsResult<Vec<Option<f64>>> {
         let values = frame.column(column)?.cast(&DataType::Float64)?;
         Ok(values.f64()?.iter().collect())
     };
-    let quarters: Vec<String> =
-        frame.column("quarter").and_then(|c| c.str().cloned()).map_err(error)?.iter().map(|q| q.unwrap_or_default().to_string()).collect();
+    let quarters: Vec<String> = frame
+        .column("quarter")
+        .and_then(|c| c.str().cloned())
+        .map_err(error)?
+        .iter()
+        .map(|q| q.unwrap_or_default().to_string())
+        .collect();
     let experiments = counts("experiments").map_err(error)?;
     let green = counts("green").map_err(error)?;
     let yellow = counts("yellow").map_err(error)?;

@@ -22,19 +22,31 @@ pub struct Weakness {
 
 /// The template an experiment belongs to for weakness tracking: its id, else its name.
 pub fn template_key(experiment: &Experiment) -> Option<&str> {
-    experiment.template_id.as_deref().or(experiment.template_name.as_deref())
+    experiment
+        .template_id
+        .as_deref()
+        .or(experiment.template_name.as_deref())
 }
 
 /// Every weakness found, in the order found. `outcomes[i]` belongs to `experiments[i]`.
-pub fn track_weaknesses(experiments: &[Experiment], outcomes: &[ExperimentOutcome]) -> Vec<Weakness> {
+pub fn track_weaknesses(
+    experiments: &[Experiment],
+    outcomes: &[ExperimentOutcome],
+) -> Vec<Weakness> {
     let mut order: Vec<usize> = (0..experiments.len()).collect();
-    let start = |index: usize| experiments[index].started_at.unwrap_or(experiments[index].created_at);
+    let start = |index: usize| {
+        experiments[index]
+            .started_at
+            .unwrap_or(experiments[index].created_at)
+    };
     order.sort_by_key(|index| (start(*index), experiments[*index].experiment_id.clone()));
 
     let mut weaknesses: Vec<Weakness> = Vec::new();
     let mut open_by_template: BTreeMap<&str, usize> = BTreeMap::new();
     for index in order {
-        let Some(template) = template_key(&experiments[index]) else { continue };
+        let Some(template) = template_key(&experiments[index]) else {
+            continue;
+        };
         let verdict = outcomes[index].verdict;
         match verdict {
             Verdict::Red | Verdict::Yellow if !open_by_template.contains_key(template) => {

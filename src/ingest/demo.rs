@@ -16,7 +16,9 @@ use serde::Deserialize;
 use crate::analyze::catalog::{ActionCatalog, SYSTEM_TAG};
 use crate::analyze::recovery::Condition;
 use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, PointColumns};
-use crate::time::{MICROS_PER_MINUTE, MICROS_PER_SECOND, Micros, from_datetime, month_of, parse_duration_s};
+use crate::time::{
+    MICROS_PER_MINUTE, MICROS_PER_SECOND, Micros, from_datetime, month_of, parse_duration_s,
+};
 
 pub const BUILT_IN_SCENARIOS: &str = include_str!("../../data/demo_scenarios.toml");
 pub const DEFAULT_SEED: u64 = 20260701;
@@ -38,7 +40,10 @@ pub struct DemoSettings {
 
 impl Default for DemoSettings {
     fn default() -> Self {
-        DemoSettings { experiments: None, seed: DEFAULT_SEED }
+        DemoSettings {
+            experiments: None,
+            seed: DEFAULT_SEED,
+        }
     }
 }
 
@@ -200,7 +205,9 @@ impl Random {
 
 fn stable_hash(text: &str) -> u64 {
     // FNV-1a: stable across runs and versions, unlike std's hasher.
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ byte as u64).wrapping_mul(0x0000_0100_0000_01B3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ byte as u64).wrapping_mul(0x0000_0100_0000_01B3)
+    })
 }
 
 /// What a run is drawn to show; the analysis later finds the verdict from the curves and status.
@@ -258,12 +265,24 @@ struct World {
 
 impl World {
     fn load() -> Result<World, DemoError> {
-        let scenarios: Scenarios =
-            toml::from_str(BUILT_IN_SCENARIOS).map_err(|error| DemoError::Scenarios(error.to_string()))?;
-        let check = |ok: bool, problem: String| if ok { Ok(()) } else { Err(DemoError::Scenarios(problem)) };
-        check(scenarios.history.quarters >= 1, "history.quarters must be at least 1".into())?;
+        let scenarios: Scenarios = toml::from_str(BUILT_IN_SCENARIOS)
+            .map_err(|error| DemoError::Scenarios(error.to_string()))?;
+        let check = |ok: bool, problem: String| {
+            if ok {
+                Ok(())
+            } else {
+                Err(DemoError::Scenarios(problem))
+            }
+        };
+        check(
+            scenarios.history.quarters >= 1,
+            "history.quarters must be at least 1".into(),
+        )?;
         for team in &scenarios.team {
-            check(!team.templates.is_empty(), format!("team {} has no templates", team.name))?;
+            check(
+                !team.templates.is_empty(),
+                format!("team {} has no templates", team.name),
+            )?;
             for name in &team.templates {
                 check(
                     scenarios.template.iter().any(|t| &t.name == name),
@@ -274,7 +293,10 @@ impl World {
         for template in &scenarios.template {
             check(
                 scenarios.profile.iter().any(|p| p.name == template.profile),
-                format!("template {} names unknown profile {}", template.name, template.profile),
+                format!(
+                    "template {} names unknown profile {}",
+                    template.name, template.profile
+                ),
             )?;
             parse_duration_s(&template.recover_within).map_err(DemoError::Scenarios)?;
             parse_duration_s(&template.duration).map_err(DemoError::Scenarios)?;
@@ -282,8 +304,14 @@ impl World {
         let start = scenarios.history.start;
         let quarter_starts: Vec<Micros> = (0..=scenarios.history.quarters)
             .map(|q| {
-                let date = start.checked_add_months(Months::new(3 * q)).expect("a date within the calendar");
-                from_datetime(date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+                let date = start
+                    .checked_add_months(Months::new(3 * q))
+                    .expect("a date within the calendar");
+                from_datetime(
+                    date.and_hms_opt(0, 0, 0)
+                        .expect("midnight exists")
+                        .and_utc(),
+                )
             })
             .collect();
         Ok(World {
@@ -298,15 +326,26 @@ impl World {
     /// The team's maturity in a quarter: 0 before it starts, then `pace` more each quarter, up to 4.
     fn maturity(&self, team: usize, quarter: u32) -> f64 {
         let spec = &self.scenarios.team[team];
-        if quarter < spec.start { 0.0 } else { ((quarter - spec.start + 1) as f64 * spec.pace).min(4.0) }
+        if quarter < spec.start {
+            0.0
+        } else {
+            ((quarter - spec.start + 1) as f64 * spec.pace).min(4.0)
+        }
     }
 
     fn template_index(&self, name: &str) -> usize {
-        self.scenarios.template.iter().position(|t| t.name == name).expect("checked when loading")
+        self.scenarios
+            .template
+            .iter()
+            .position(|t| t.name == name)
+            .expect("checked when loading")
     }
 
     fn template_id(&self, team: usize, template: usize) -> String {
-        let key = format!("{}/{}", self.scenarios.team[team].name, self.scenarios.template[template].name);
+        let key = format!(
+            "{}/{}",
+            self.scenarios.team[team].name, self.scenarios.template[template].name
+        );
         Random(stable_hash(&key)).id("EXT", 14)
     }
 }
@@ -321,7 +360,9 @@ where
     E: From<DemoError>,
 {
     let world = World::load()?;
-    let total = settings.experiments.unwrap_or(world.scenarios.history.experiments);
+    let total = settings
+        .experiments
+        .unwrap_or(world.scenarios.history.experiments);
     if total == 0 {
         return Err(DemoError::NoExperiments.into());
     }
@@ -386,24 +427,43 @@ fn plan_runs(world: &World, total: usize, random: &mut Random) -> Vec<PlannedRun
                 pick -= cell.2;
                 pick < 0.0
             })
-            .unwrap_or(cells.last().expect("at least one team starts within the history"));
+            .unwrap_or(
+                cells
+                    .last()
+                    .expect("at least one team starts within the history"),
+            );
         runs.push(plan_run(world, team, quarter, maturity, random));
     }
     runs.sort_by_key(|run| (run.created_at, run.team, run.template));
     runs
 }
 
-fn plan_run(world: &World, team: usize, quarter: u32, maturity: f64, random: &mut Random) -> PlannedRun {
+fn plan_run(
+    world: &World,
+    team: usize,
+    quarter: u32,
+    maturity: f64,
+    random: &mut Random,
+) -> PlannedRun {
     let spec = &world.scenarios.team[team];
     // Harder templates unlock as the team matures: one more per step of maturity.
-    let unlocked = ((1.0 + maturity * spec.templates.len() as f64 / 3.0) as usize).clamp(1, spec.templates.len());
+    let unlocked = ((1.0 + maturity * spec.templates.len() as f64 / 3.0) as usize)
+        .clamp(1, spec.templates.len());
     let template = world.template_index(&spec.templates[random.below(unlocked)]);
 
     let automated_share = ((maturity - 1.8) * 0.45).clamp(0.0, 0.9);
-    let gameday_share = if (1.0..3.5).contains(&maturity) { 0.3 } else { 0.05 };
+    let gameday_share = if (1.0..3.5).contains(&maturity) {
+        0.3
+    } else {
+        0.05
+    };
     let roll = random.unit();
     let trigger = if roll < automated_share {
-        if random.chance(0.6) { "ci" } else { "scheduled" }
+        if random.chance(0.6) {
+            "ci"
+        } else {
+            "scheduled"
+        }
     } else if roll < automated_share + gameday_share {
         "gameday"
     } else {
@@ -411,19 +471,32 @@ fn plan_run(world: &World, team: usize, quarter: u32, maturity: f64, random: &mu
     };
     let environment = match trigger {
         "ci" | "scheduled" => {
-            if random.chance(((maturity - 2.3) * 0.8).clamp(0.0, 0.9)) { "prod" } else { "staging" }
+            if random.chance(((maturity - 2.3) * 0.8).clamp(0.0, 0.9)) {
+                "prod"
+            } else {
+                "staging"
+            }
         }
         _ if maturity < 1.5 => {
-            if random.chance(0.7) { "dev" } else { "staging" }
+            if random.chance(0.7) {
+                "dev"
+            } else {
+                "staging"
+            }
         }
         _ if maturity < 2.5 => ["staging", "staging", "staging", "dev", "prod"][random.below(5)],
         _ => {
-            if random.chance(0.5) { "prod" } else { "staging" }
+            if random.chance(0.5) {
+                "prod"
+            } else {
+                "staging"
+            }
         }
     };
 
     let quarter_start = world.quarter_starts[quarter as usize];
-    let quarter_days = ((world.quarter_starts[quarter as usize + 1] - quarter_start) / (86_400 * MICROS_PER_SECOND)) as usize;
+    let quarter_days = ((world.quarter_starts[quarter as usize + 1] - quarter_start)
+        / (86_400 * MICROS_PER_SECOND)) as usize;
     // A GameDay gathers the team on one of two fixed days of the quarter.
     let day = if trigger == "gameday" {
         let gameday_seed = stable_hash(&format!("{}/{quarter}", spec.name));
@@ -440,7 +513,15 @@ fn plan_run(world: &World, team: usize, quarter: u32, maturity: f64, random: &mu
         + day as i64 * 86_400 * MICROS_PER_SECOND
         + hour as i64 * 3600 * MICROS_PER_SECOND
         + random.below(3600) as i64 * MICROS_PER_SECOND;
-    PlannedRun { created_at, team, template, quarter, maturity, trigger, environment }
+    PlannedRun {
+        created_at,
+        team,
+        template,
+        quarter,
+        maturity,
+        trigger,
+        environment,
+    }
 }
 
 fn draw_scenario(random: &mut Random, weak: bool, run: &PlannedRun) -> Scenario {
@@ -455,7 +536,11 @@ fn draw_scenario(random: &mut Random, weak: bool, run: &PlannedRun) -> Scenario 
         if random.chance(0.04) {
             return Scenario::SlowRecovery; // a regression
         }
-        return if random.chance(0.25) { Scenario::Unaffected } else { Scenario::Recovers };
+        return if random.chance(0.25) {
+            Scenario::Unaffected
+        } else {
+            Scenario::Recovers
+        };
     }
     // A weak template: the seed's scenarios B (yellow) and C (red).
     let roll = random.unit();
@@ -476,13 +561,26 @@ fn minutes(value: f64) -> Micros {
     (value * MICROS_PER_MINUTE as f64) as Micros
 }
 
-fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &mut Random, batch: &mut MonthBatch) {
+fn build_run(
+    world: &World,
+    run: &PlannedRun,
+    mut scenario: Scenario,
+    random: &mut Random,
+    batch: &mut MonthBatch,
+) {
     let history = &world.scenarios.history;
     let team = &world.scenarios.team[run.team];
     let template = &world.scenarios.template[run.template];
-    let profile = world.scenarios.profile.iter().find(|p| p.name == template.profile).expect("checked when loading");
-    let recover_within_s = parse_duration_s(&template.recover_within).expect("checked when loading");
-    let duration = minutes(parse_duration_s(&template.duration).expect("checked when loading") / 60.0);
+    let profile = world
+        .scenarios
+        .profile
+        .iter()
+        .find(|p| p.name == template.profile)
+        .expect("checked when loading");
+    let recover_within_s =
+        parse_duration_s(&template.recover_within).expect("checked when loading");
+    let duration =
+        minutes(parse_duration_s(&template.duration).expect("checked when loading") / 60.0);
     let experiment_id = random.id("EXP", 17);
     let has_alarm = random.chance((0.35 + 0.25 * run.maturity).min(1.0));
     if scenario == Scenario::StoppedByAlarm && !has_alarm {
@@ -495,7 +593,11 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
     let alarm_at = t0 + minutes(random.between(1.5, 4.0));
     let (status, status_reason, ended_at): (&str, Option<String>, Option<Micros>) = match scenario {
         Scenario::Running => ("running", None, None),
-        Scenario::Cancelled => ("cancelled", Some("Experiment was cancelled by the user.".into()), Some(started_at)),
+        Scenario::Cancelled => (
+            "cancelled",
+            Some("Experiment was cancelled by the user.".into()),
+            Some(started_at),
+        ),
         Scenario::StoppedByAlarm => (
             "stopped",
             Some("Experiment stopped by stop condition.".into()),
@@ -503,10 +605,17 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
         ),
         Scenario::Failed => (
             "failed",
-            Some(format!("Action {} failed: target instances stopped responding to SSM.", template.actions[0].name)),
+            Some(format!(
+                "Action {} failed: target instances stopped responding to SSM.",
+                template.actions[0].name
+            )),
             Some(t0 + minutes(random.between(1.0, 3.0))),
         ),
-        _ => ("completed", Some("Experiment completed.".into()), Some(t0 + duration + 20 * MICROS_PER_SECOND)),
+        _ => (
+            "completed",
+            Some("Experiment completed.".into()),
+            Some(t0 + duration + 20 * MICROS_PER_SECOND),
+        ),
     };
 
     let selection = if run.environment == "prod" {
@@ -549,9 +658,17 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
         service: Some(team.service.clone()),
         trigger: Some(run.trigger.to_string()),
         tags,
-        stop_condition_alarms: if has_alarm { vec![alarm_name.clone()] } else { Vec::new() },
+        stop_condition_alarms: if has_alarm {
+            vec![alarm_name.clone()]
+        } else {
+            Vec::new()
+        },
         stop_condition_triggered: scenario == Scenario::StoppedByAlarm,
-        blast_radius: template.actions.iter().map(|_| selection.to_string()).collect(),
+        blast_radius: template
+            .actions
+            .iter()
+            .map(|_| selection.to_string())
+            .collect(),
         hypothesis: Some(format!("{} keeps its steady state", template.name)),
         recover_within_s: Some(recover_within_s),
         ingested_at: world.history_end,
@@ -570,7 +687,10 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
             experiment_id: experiment_id.clone(),
             action_name: action.name.clone(),
             action_id: action.action_id.clone(),
-            system: world.catalog.system_of(&action.action_id).map(str::to_string),
+            system: world
+                .catalog
+                .system_of(&action.action_id)
+                .map(str::to_string),
             status: action_status.to_string(),
             started_at: start,
             ended_at: end,
@@ -586,7 +706,9 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
         Scenario::SlowRecovery => recover_within_min * random.between(1.3, 2.0),
         Scenario::NoRecovery | Scenario::ErrorOutage => f64::INFINITY,
         Scenario::StoppedByAlarm => recover_within_min * random.between(1.0, 1.6),
-        _ => (typical * random.between(0.7, 1.2)).min(recover_within_min - 0.6).max(1.2),
+        _ => (typical * random.between(0.7, 1.2))
+            .min(recover_within_min - 0.6)
+            .max(1.2),
     };
     let impact_at = t0 + minutes(random.between(0.3, 0.9));
     let recovered_at = t0 + minutes(recovery_min.min(1.0e6));
@@ -599,7 +721,11 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
     let missing_series = (scenario == Scenario::MissingData).then(|| random.below(2));
 
     for (series_index, spec) in profile.series.iter().enumerate() {
-        let origin = if spec.origin == "stop-condition alarm" && !has_alarm { "hypothesis" } else { spec.origin.as_str() };
+        let origin = if spec.origin == "stop-condition alarm" && !has_alarm {
+            "hypothesis"
+        } else {
+            spec.origin.as_str()
+        };
         batch.series.push(MetricSeries {
             experiment_id: experiment_id.clone(),
             series_id: spec.id.clone(),
@@ -613,7 +739,10 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
             period_s: 60,
             unit: Some(spec.unit.clone()),
             origin: origin.to_string(),
-            steady: spec.steady.clone().unwrap_or_else(|| "baseline".to_string()),
+            steady: spec
+                .steady
+                .clone()
+                .unwrap_or_else(|| "baseline".to_string()),
             limit: spec.limit.clone(),
             kind: spec.kind.clone(),
             budget: spec.budget,
@@ -622,12 +751,25 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
         if scenario == Scenario::Cancelled || missing_series == Some(series_index) {
             continue;
         }
-        let band_edge = spec.steady.as_deref().and_then(|s| Condition::parse(s).ok()).and_then(|c| c.band());
-        let limit_edge = spec.limit.as_deref().and_then(|s| Condition::parse(s).ok()).and_then(|c| c.band());
-        let affected = spec.affected && scenario != Scenario::Unaffected && scenario != Scenario::Running;
+        let band_edge = spec
+            .steady
+            .as_deref()
+            .and_then(|s| Condition::parse(s).ok())
+            .and_then(|c| c.band());
+        let limit_edge = spec
+            .limit
+            .as_deref()
+            .and_then(|s| Condition::parse(s).ok())
+            .and_then(|c| c.band());
+        let affected =
+            spec.affected && scenario != Scenario::Unaffected && scenario != Scenario::Running;
         let latency_peak = match (band_edge, limit_edge) {
-            (Some(_), Some(limit)) if scenario == Scenario::LimitBreach => limit.high * random.between(1.5, 3.0),
-            (Some(band), Some(limit)) => band.high + (limit.high - band.high) * random.between(0.2, 0.8),
+            (Some(_), Some(limit)) if scenario == Scenario::LimitBreach => {
+                limit.high * random.between(1.5, 3.0)
+            }
+            (Some(band), Some(limit)) => {
+                band.high + (limit.high - band.high) * random.between(0.2, 0.8)
+            }
             (Some(band), None) => band.high * 1.8,
             _ => spec.normal * 3.0,
         };
@@ -645,8 +787,16 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
             let in_fault = affected && ts >= impact_at && ts < recovered_at;
             let noise = random.between(-1.0, 1.0);
             let value = match spec.shape {
-                Shape::Capacity => Some(if in_fault { (spec.normal - 1.0).max(0.0) } else { spec.normal }),
-                Shape::Connections => Some(if in_fault { random.below(4) as f64 } else { (spec.normal + 3.0 * noise).round() }),
+                Shape::Capacity => Some(if in_fault {
+                    (spec.normal - 1.0).max(0.0)
+                } else {
+                    spec.normal
+                }),
+                Shape::Connections => Some(if in_fault {
+                    random.below(4) as f64
+                } else {
+                    (spec.normal + 3.0 * noise).round()
+                }),
                 Shape::Latency => Some(if in_fault {
                     latency_peak * random.between(0.85, 1.0)
                 } else {
@@ -656,7 +806,11 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
                 Shape::Errors => {
                     // Missing points mean zero: CloudWatch publishes no datapoint for a zero count.
                     if errors_left > 0 && ts >= impact_at && affected {
-                        let count = if errors_left <= 2 { errors_left } else { 1 + random.below(errors_left) };
+                        let count = if errors_left <= 2 {
+                            errors_left
+                        } else {
+                            1 + random.below(errors_left)
+                        };
                         errors_left -= count;
                         Some(count as f64)
                     } else {
@@ -665,7 +819,9 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
                 }
             };
             if let Some(value) = value {
-                batch.points.push(&experiment_id, &month, &spec.id, ts, value);
+                batch
+                    .points
+                    .push(&experiment_id, &month, &spec.id, ts, value);
             }
             ts += MICROS_PER_MINUTE;
         }
@@ -677,14 +833,19 @@ fn build_run(world: &World, run: &PlannedRun, mut scenario: Scenario, random: &m
             ts: alarm_at,
             from_state: "OK".to_string(),
             to_state: "ALARM".to_string(),
-            reason: Some("Threshold Crossed: 1 datapoint was greater than the threshold (5.0).".to_string()),
+            reason: Some(
+                "Threshold Crossed: 1 datapoint was greater than the threshold (5.0).".to_string(),
+            ),
         });
         batch.alarm_events.push(AlarmEvent {
             alarm_name,
             ts: alarm_at + minutes(random.between(4.0, 9.0)),
             from_state: "ALARM".to_string(),
             to_state: "OK".to_string(),
-            reason: Some("Threshold Crossed: 1 datapoint was not greater than the threshold (5.0).".to_string()),
+            reason: Some(
+                "Threshold Crossed: 1 datapoint was not greater than the threshold (5.0)."
+                    .to_string(),
+            ),
         });
     }
     batch.experiments.push(experiment);
@@ -695,7 +856,8 @@ fn generate_incidents(world: &World, random: &mut Random) -> Vec<Incident> {
     let mut incidents = Vec::new();
     for quarter in 0..history.quarters {
         let progress = quarter as f64 / (history.quarters.max(2) - 1) as f64;
-        let typical_hours = history.incident_hours_start + (history.incident_hours_end - history.incident_hours_start) * progress;
+        let typical_hours = history.incident_hours_start
+            + (history.incident_hours_end - history.incident_hours_start) * progress;
         let quarter_start = world.quarter_starts[quarter as usize];
         let quarter_length = world.quarter_starts[quarter as usize + 1] - quarter_start;
         for (team_index, team) in world.scenarios.team.iter().enumerate() {
@@ -726,6 +888,10 @@ fn generate_incidents(world: &World, random: &mut Random) -> Vec<Incident> {
         }
     }
     incidents.sort_by_key(|incident| incident.started_at);
-    debug_assert!(incidents.iter().all(|i| i.started_at >= world.history_start));
+    debug_assert!(
+        incidents
+            .iter()
+            .all(|i| i.started_at >= world.history_start)
+    );
     incidents
 }

@@ -37,13 +37,26 @@ pub enum LedgerError {
     #[error("{path} is not a checkup ledger: the folder holds files but no {MARKER_FILE}")]
     NotALedger { path: PathBuf },
     #[error("{path} does not belong in a checkup ledger (expected {expected})")]
-    ForeignFile { path: PathBuf, expected: &'static str },
-    #[error("the ledger at {path} is locked by another checkup process; try again when it has finished")]
+    ForeignFile {
+        path: PathBuf,
+        expected: &'static str,
+    },
+    #[error(
+        "the ledger at {path} is locked by another checkup process; try again when it has finished"
+    )]
     Locked { path: PathBuf },
     #[error("cannot read {path}: the file is not a readable Parquet file of table {table}")]
-    Corrupt { path: PathBuf, table: Table, source: PolarsError },
+    Corrupt {
+        path: PathBuf,
+        table: Table,
+        source: PolarsError,
+    },
     #[error("{path} does not have the columns of table {table}: {problem}")]
-    WrongColumns { path: PathBuf, table: Table, problem: String },
+    WrongColumns {
+        path: PathBuf,
+        table: Table,
+        problem: String,
+    },
     #[error("cannot access {path}")]
     Io { path: PathBuf, source: io::Error },
     #[error("cannot write {path}")]
@@ -82,7 +95,10 @@ pub struct Partition {
 impl Ledger {
     /// Opens a ledger for reading. A folder that does not exist reads as an empty ledger.
     pub fn open_for_read(root: &Path) -> Result<Ledger> {
-        let ledger = Ledger { root: root.to_path_buf(), _lock: None };
+        let ledger = Ledger {
+            root: root.to_path_buf(),
+            _lock: None,
+        };
         if root.exists() {
             ledger.check_marker()?;
             for table in Table::ALL {
@@ -95,13 +111,19 @@ impl Ledger {
     /// Opens a ledger for writing, creating it when the folder is missing or empty, and takes
     /// the writer's lock. Temporary files left by a writer that crashed are removed.
     pub fn open_for_write(root: &Path) -> Result<Ledger> {
-        let create_error = |source| LedgerError::Create { path: root.to_path_buf(), source };
+        let create_error = |source| LedgerError::Create {
+            path: root.to_path_buf(),
+            source,
+        };
         fs::create_dir_all(root).map_err(create_error)?;
         let is_empty = fs::read_dir(root).map_err(create_error)?.next().is_none();
         if is_empty {
             write_file_atomically(&root.join(MARKER_FILE), MARKER_CONTENT.as_bytes())?;
         }
-        let ledger = Ledger { root: root.to_path_buf(), _lock: None };
+        let ledger = Ledger {
+            root: root.to_path_buf(),
+            _lock: None,
+        };
         ledger.check_marker()?;
 
         let lock_path = root.join(LOCK_FILE);
@@ -110,17 +132,28 @@ impl Ledger {
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|source| LedgerError::Io { path: lock_path.clone(), source })?;
+            .map_err(|source| LedgerError::Io {
+                path: lock_path.clone(),
+                source,
+            })?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
-                return Err(LedgerError::Locked { path: root.to_path_buf() });
+                return Err(LedgerError::Locked {
+                    path: root.to_path_buf(),
+                });
             }
             Err(fs::TryLockError::Error(source)) => {
-                return Err(LedgerError::Io { path: lock_path, source });
+                return Err(LedgerError::Io {
+                    path: lock_path,
+                    source,
+                });
             }
         }
-        let ledger = Ledger { _lock: Some(lock), ..ledger };
+        let ledger = Ledger {
+            _lock: Some(lock),
+            ..ledger
+        };
         for table in Table::ALL {
             ledger.partitions(table)?;
             ledger.remove_stale_temporary_files(table)?;
@@ -141,7 +174,9 @@ impl Ledger {
         if self.root.join(MARKER_FILE).is_file() {
             return Ok(());
         }
-        Err(LedgerError::NotALedger { path: self.root.clone() })
+        Err(LedgerError::NotALedger {
+            path: self.root.clone(),
+        })
     }
 
     fn table_dir(&self, table: Table) -> PathBuf {
@@ -179,7 +214,10 @@ impl Ledger {
                 }
             }
             if let Some(path) = part {
-                partitions.push(Partition { month: month.to_string(), path });
+                partitions.push(Partition {
+                    month: month.to_string(),
+                    path,
+                });
             }
         }
         Ok(partitions)
@@ -213,7 +251,8 @@ impl Ledger {
         for month_dir in read_dir_sorted(&dir)? {
             for file in read_dir_sorted(&month_dir)? {
                 if is_temporary_file(&file_name(&file)) {
-                    fs::remove_file(&file).map_err(|source| LedgerError::Io { path: file, source })?;
+                    fs::remove_file(&file)
+                        .map_err(|source| LedgerError::Io { path: file, source })?;
                 }
             }
         }
@@ -228,7 +267,11 @@ impl Ledger {
             let part = read_partition(table, &partition.path)?;
             frame
                 .vstack_mut_owned(part)
-                .map_err(|source| LedgerError::Corrupt { path: partition.path.clone(), table, source })?;
+                .map_err(|source| LedgerError::Corrupt {
+                    path: partition.path.clone(),
+                    table,
+                    source,
+                })?;
         }
         frame.rechunk_mut();
         Ok(frame)
@@ -246,9 +289,16 @@ impl Ledger {
             check_footer(table, &partition.path)?;
             paths.push(PlRefPath::new(partition.path.to_string_lossy().as_ref()));
         }
-        let args = ScanArgsParquet { hive_options: HiveOptions::new_disabled(), ..Default::default() };
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions::new_disabled(),
+            ..Default::default()
+        };
         LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(|source| {
-            LedgerError::Corrupt { path: self.table_dir(table), table, source }
+            LedgerError::Corrupt {
+                path: self.table_dir(table),
+                table,
+                source,
+            }
         })
     }
 
@@ -257,9 +307,15 @@ impl Ledger {
     /// dropped; within the batch the last row of each [`Table::unique_key`] wins. Each touched
     /// partition is rewritten atomically, sorted by the unique key.
     pub fn upsert(&self, table: Table, rows: DataFrame) -> Result<UpsertStats> {
-        assert!(self._lock.is_some(), "upsert needs a ledger opened for writing");
+        assert!(
+            self._lock.is_some(),
+            "upsert needs a ledger opened for writing"
+        );
         let rows = conform_rows(table, rows)?;
-        let bad_rows = |source: PolarsError| LedgerError::BadRows { table, problem: source.to_string() };
+        let bad_rows = |source: PolarsError| LedgerError::BadRows {
+            table,
+            problem: source.to_string(),
+        };
         let mut stats = UpsertStats::default();
         let months: BTreeSet<String> = rows
             .column(MONTH_COLUMN)
@@ -282,12 +338,19 @@ impl Ledger {
                 .drop(cols([MONTH_COLUMN]))
                 .collect()
                 .map_err(bad_rows)?;
-            let unique_key: Vec<String> = table.unique_key().iter().map(|key| key.to_string()).collect();
+            let unique_key: Vec<String> = table
+                .unique_key()
+                .iter()
+                .map(|key| key.to_string())
+                .collect();
             let new_rows = new_rows
                 .unique_stable(Some(&unique_key), UniqueKeepStrategy::Last, None)
                 .map_err(bad_rows)?;
 
-            let path = self.table_dir(table).join(format!("month={month}")).join(PART_FILE);
+            let path = self
+                .table_dir(table)
+                .join(format!("month={month}"))
+                .join(PART_FILE);
             let stored = if path.exists() {
                 read_partition(table, &path)?
             } else {
@@ -329,16 +392,26 @@ fn conform_rows(table: Table, rows: DataFrame) -> Result<DataFrame> {
             Some(dtype) => {
                 return Err(LedgerError::BadRows {
                     table,
-                    problem: format!("column {} has type {dtype}, expected {}", column.name, column.column_type.dtype()),
+                    problem: format!(
+                        "column {} has type {dtype}, expected {}",
+                        column.name,
+                        column.column_type.dtype()
+                    ),
                 });
             }
             None => {
-                return Err(LedgerError::BadRows { table, problem: format!("column {} is missing", column.name) });
+                return Err(LedgerError::BadRows {
+                    table,
+                    problem: format!("column {} is missing", column.name),
+                });
             }
         }
     }
     if schema.get(MONTH_COLUMN) != Some(&DataType::String) {
-        return Err(LedgerError::BadRows { table, problem: format!("text column {MONTH_COLUMN} is missing") });
+        return Err(LedgerError::BadRows {
+            table,
+            problem: format!("text column {MONTH_COLUMN} is missing"),
+        });
     }
     names.push(MONTH_COLUMN);
     if schema.len() != names.len() {
@@ -347,22 +420,42 @@ fn conform_rows(table: Table, rows: DataFrame) -> Result<DataFrame> {
             .filter(|name| !names.contains(&name.as_str()))
             .map(|name| name.to_string())
             .collect();
-        return Err(LedgerError::BadRows { table, problem: format!("unknown columns {}", extra.join(", ")) });
+        return Err(LedgerError::BadRows {
+            table,
+            problem: format!("unknown columns {}", extra.join(", ")),
+        });
     }
-    rows.select(names).map_err(|source| LedgerError::BadRows { table, problem: source.to_string() })
+    rows.select(names).map_err(|source| LedgerError::BadRows {
+        table,
+        problem: source.to_string(),
+    })
 }
 
 fn read_partition(table: Table, path: &Path) -> Result<DataFrame> {
-    let corrupt = |source| LedgerError::Corrupt { path: path.to_path_buf(), table, source };
-    let file = File::open(path).map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })?;
+    let corrupt = |source| LedgerError::Corrupt {
+        path: path.to_path_buf(),
+        table,
+        source,
+    };
+    let file = File::open(path).map_err(|source| LedgerError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let frame = ParquetReader::new(file).finish().map_err(corrupt)?;
     check_columns(table, path, frame.schema())?;
     Ok(frame)
 }
 
 fn check_footer(table: Table, path: &Path) -> Result<()> {
-    let corrupt = |source| LedgerError::Corrupt { path: path.to_path_buf(), table, source };
-    let file = File::open(path).map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })?;
+    let corrupt = |source| LedgerError::Corrupt {
+        path: path.to_path_buf(),
+        table,
+        source,
+    };
+    let file = File::open(path).map_err(|source| LedgerError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let arrow_schema = ParquetReader::new(file).schema().map_err(corrupt)?;
     let schema = Schema::from_arrow_schema(&arrow_schema);
     check_columns(table, path, &schema)
@@ -377,24 +470,39 @@ fn check_columns(table: Table, path: &Path, schema: &Schema) -> Result<()> {
         .iter()
         .find_map(|(name, dtype)| match schema.get(name) {
             None => Some(format!("column {name} is missing")),
-            Some(found) if found != dtype => Some(format!("column {name} has type {found}, expected {dtype}")),
+            Some(found) if found != dtype => {
+                Some(format!("column {name} has type {found}, expected {dtype}"))
+            }
             Some(_) => None,
         })
         .unwrap_or_else(|| "it has columns the table does not define".to_string());
-    Err(LedgerError::WrongColumns { path: path.to_path_buf(), table, problem })
+    Err(LedgerError::WrongColumns {
+        path: path.to_path_buf(),
+        table,
+        problem,
+    })
 }
 
 fn write_parquet_atomically(path: &Path, frame: &mut DataFrame) -> Result<()> {
     let dir = path.parent().expect("a partition file has a folder");
-    fs::create_dir_all(dir).map_err(|source| LedgerError::Io { path: dir.to_path_buf(), source })?;
+    fs::create_dir_all(dir).map_err(|source| LedgerError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let temporary = temporary_path(path);
-    let io_error = |source| LedgerError::Io { path: temporary.clone(), source };
+    let io_error = |source| LedgerError::Io {
+        path: temporary.clone(),
+        source,
+    };
     let file = File::create(&temporary).map_err(io_error)?;
     ParquetWriter::new(&file)
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::full())
         .finish(frame)
-        .map_err(|source| LedgerError::Write { path: temporary.clone(), source })?;
+        .map_err(|source| LedgerError::Write {
+            path: temporary.clone(),
+            source,
+        })?;
     file.sync_all().map_err(io_error)?;
     drop(file);
     rename_and_sync(&temporary, path)
@@ -403,7 +511,10 @@ fn write_parquet_atomically(path: &Path, frame: &mut DataFrame) -> Result<()> {
 /// Writes a small file (the ledger marker) with the same temporary-file-and-rename discipline.
 fn write_file_atomically(path: &Path, content: &[u8]) -> Result<()> {
     let temporary = temporary_path(path);
-    let io_error = |source| LedgerError::Io { path: temporary.clone(), source };
+    let io_error = |source| LedgerError::Io {
+        path: temporary.clone(),
+        source,
+    };
     let file = File::create(&temporary).map_err(io_error)?;
     io::Write::write_all(&mut &file, content).map_err(io_error)?;
     file.sync_all().map_err(io_error)?;
@@ -412,12 +523,18 @@ fn write_file_atomically(path: &Path, content: &[u8]) -> Result<()> {
 }
 
 fn rename_and_sync(temporary: &Path, path: &Path) -> Result<()> {
-    fs::rename(temporary, path).map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })?;
+    fs::rename(temporary, path).map_err(|source| LedgerError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     // The rename is durable only once the folder's entry is on disk.
     let dir = path.parent().expect("a ledger file has a folder");
     File::open(dir)
         .and_then(|dir_handle| dir_handle.sync_all())
-        .map_err(|source| LedgerError::Io { path: dir.to_path_buf(), source })
+        .map_err(|source| LedgerError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
 }
 
 fn temporary_path(path: &Path) -> PathBuf {
@@ -434,15 +551,23 @@ fn is_month(text: &str) -> bool {
     bytes.len() == 7
         && bytes[4] == b'-'
         && bytes[..4].iter().chain(&bytes[5..]).all(u8::is_ascii_digit)
-        && matches!(&text[5..], "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12")
+        && matches!(
+            &text[5..],
+            "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12"
+        )
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
-    let io_error = |source| LedgerError::Io { path: dir.to_path_buf(), source };
+    let io_error = |source| LedgerError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut entries = fs::read_dir(dir)
         .map_err(io_error)?
         .map(|entry| entry.map(|entry| entry.path()))

@@ -137,7 +137,14 @@ pub struct PointColumns {
 
 impl PointColumns {
     /// Adds one point of a series of an experiment stored in partition `month`.
-    pub fn push(&mut self, experiment_id: &str, month: &str, series_id: &str, ts: Micros, value: f64) {
+    pub fn push(
+        &mut self,
+        experiment_id: &str,
+        month: &str,
+        series_id: &str,
+        ts: Micros,
+        value: f64,
+    ) {
         self.experiment_id.push(experiment_id.to_string());
         self.series_id.push(series_id.to_string());
         self.ts.push(ts);
@@ -191,7 +198,12 @@ fn floats(name: &str, values: impl IntoIterator<Item = Option<f64>>) -> Column {
 fn text_lists<'a>(name: &str, values: impl IntoIterator<Item = &'a Vec<String>>) -> Column {
     let lists: Vec<Series> = values
         .into_iter()
-        .map(|list| Series::new(PlSmallStr::EMPTY, list.iter().map(String::as_str).collect::<Vec<_>>()))
+        .map(|list| {
+            Series::new(
+                PlSmallStr::EMPTY,
+                list.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+        })
         .collect();
     // An empty batch, or a batch of empty lists, would infer List(Null); the ledger stores List(String).
     let list_column = Series::new(name.into(), lists)
@@ -218,10 +230,16 @@ pub fn experiments_frame(experiments: &[Experiment]) -> PolarsResult<DataFrame> 
         optional_text("account_id", e.iter().map(|x| x.account_id.as_deref())),
         optional_text("region", e.iter().map(|x| x.region.as_deref())),
         optional_text("template_id", e.iter().map(|x| x.template_id.as_deref())),
-        optional_text("template_name", e.iter().map(|x| x.template_name.as_deref())),
+        optional_text(
+            "template_name",
+            e.iter().map(|x| x.template_name.as_deref()),
+        ),
         optional_text("description", e.iter().map(|x| x.description.as_deref())),
         text("status", e.iter().map(|x| x.status.as_str())),
-        optional_text("status_reason", e.iter().map(|x| x.status_reason.as_deref())),
+        optional_text(
+            "status_reason",
+            e.iter().map(|x| x.status_reason.as_deref()),
+        ),
         timestamps("created_at", e.iter().map(|x| Some(x.created_at))),
         timestamps("started_at", e.iter().map(|x| x.started_at)),
         timestamps("ended_at", e.iter().map(|x| x.ended_at)),
@@ -230,8 +248,16 @@ pub fn experiments_frame(experiments: &[Experiment]) -> PolarsResult<DataFrame> 
         optional_text("service", e.iter().map(|x| x.service.as_deref())),
         optional_text("trigger", e.iter().map(|x| x.trigger.as_deref())),
         text("tags", tags.iter().map(String::as_str)),
-        text_lists("stop_condition_alarms", e.iter().map(|x| &x.stop_condition_alarms)),
-        Column::new("stop_condition_triggered".into(), e.iter().map(|x| x.stop_condition_triggered).collect::<Vec<_>>()),
+        text_lists(
+            "stop_condition_alarms",
+            e.iter().map(|x| &x.stop_condition_alarms),
+        ),
+        Column::new(
+            "stop_condition_triggered".into(),
+            e.iter()
+                .map(|x| x.stop_condition_triggered)
+                .collect::<Vec<_>>(),
+        ),
         text_lists("blast_radius", e.iter().map(|x| &x.blast_radius)),
         optional_text("hypothesis", e.iter().map(|x| x.hypothesis.as_deref())),
         floats("recover_within_s", e.iter().map(|x| x.recover_within_s)),
@@ -241,9 +267,15 @@ pub fn experiments_frame(experiments: &[Experiment]) -> PolarsResult<DataFrame> 
 }
 
 /// `month_of_experiment` gives the partition of the experiment each action belongs to.
-pub fn actions_frame(actions: &[Action], month_of_experiment: impl Fn(&str) -> String) -> PolarsResult<DataFrame> {
+pub fn actions_frame(
+    actions: &[Action],
+    month_of_experiment: impl Fn(&str) -> String,
+) -> PolarsResult<DataFrame> {
     let a = actions;
-    let months: Vec<String> = a.iter().map(|x| month_of_experiment(&x.experiment_id)).collect();
+    let months: Vec<String> = a
+        .iter()
+        .map(|x| month_of_experiment(&x.experiment_id))
+        .collect();
     DataFrame::new_infer_height(vec![
         text("experiment_id", a.iter().map(|x| x.experiment_id.as_str())),
         text("action_name", a.iter().map(|x| x.action_name.as_str())),
@@ -257,10 +289,16 @@ pub fn actions_frame(actions: &[Action], month_of_experiment: impl Fn(&str) -> S
     ])
 }
 
-pub fn series_frame(series: &[MetricSeries], month_of_experiment: impl Fn(&str) -> String) -> PolarsResult<DataFrame> {
+pub fn series_frame(
+    series: &[MetricSeries],
+    month_of_experiment: impl Fn(&str) -> String,
+) -> PolarsResult<DataFrame> {
     let s = series;
     let dimensions: Vec<String> = s.iter().map(|x| json_object(&x.dimensions)).collect();
-    let months: Vec<String> = s.iter().map(|x| month_of_experiment(&x.experiment_id)).collect();
+    let months: Vec<String> = s
+        .iter()
+        .map(|x| month_of_experiment(&x.experiment_id))
+        .collect();
     DataFrame::new_infer_height(vec![
         text("experiment_id", s.iter().map(|x| x.experiment_id.as_str())),
         text("series_id", s.iter().map(|x| x.series_id.as_str())),
@@ -268,7 +306,10 @@ pub fn series_frame(series: &[MetricSeries], month_of_experiment: impl Fn(&str) 
         text("metric", s.iter().map(|x| x.metric.as_str())),
         text("stat", s.iter().map(|x| x.stat.as_str())),
         text("dimensions", dimensions.iter().map(String::as_str)),
-        Column::new("period_s".into(), s.iter().map(|x| x.period_s).collect::<Vec<_>>()),
+        Column::new(
+            "period_s".into(),
+            s.iter().map(|x| x.period_s).collect::<Vec<_>>(),
+        ),
         optional_text("unit", s.iter().map(|x| x.unit.as_deref())),
         text("origin", s.iter().map(|x| x.origin.as_str())),
         text("steady", s.iter().map(|x| x.steady.as_str())),
@@ -303,21 +344,33 @@ pub fn incidents_frame(incidents: &[Incident]) -> PolarsResult<DataFrame> {
         optional_text("severity", i.iter().map(|x| x.severity.as_deref())),
         timestamps("started_at", i.iter().map(|x| Some(x.started_at))),
         timestamps("resolved_at", i.iter().map(|x| Some(x.resolved_at))),
-        optional_text("customer_impact", i.iter().map(|x| x.customer_impact.as_deref())),
+        optional_text(
+            "customer_impact",
+            i.iter().map(|x| x.customer_impact.as_deref()),
+        ),
         text(MONTH_COLUMN, months.iter().map(String::as_str)),
     ])
 }
 
-pub fn outcomes_frame(outcomes: &[Outcome], month_of_experiment: impl Fn(&str) -> String) -> PolarsResult<DataFrame> {
+pub fn outcomes_frame(
+    outcomes: &[Outcome],
+    month_of_experiment: impl Fn(&str) -> String,
+) -> PolarsResult<DataFrame> {
     let o = outcomes;
     let peaks: Vec<String> = o.iter().map(|x| json_numbers(&x.peaks)).collect();
-    let months: Vec<String> = o.iter().map(|x| month_of_experiment(&x.experiment_id)).collect();
+    let months: Vec<String> = o
+        .iter()
+        .map(|x| month_of_experiment(&x.experiment_id))
+        .collect();
     DataFrame::new_infer_height(vec![
         text("experiment_id", o.iter().map(|x| x.experiment_id.as_str())),
         text("verdict", o.iter().map(|x| x.verdict.as_str())),
         floats("time_to_impact_s", o.iter().map(|x| x.time_to_impact_s)),
         floats("time_to_recover_s", o.iter().map(|x| x.time_to_recover_s)),
-        Column::new("recovered".into(), o.iter().map(|x| x.recovered).collect::<Vec<_>>()),
+        Column::new(
+            "recovered".into(),
+            o.iter().map(|x| x.recovered).collect::<Vec<_>>(),
+        ),
         text("peaks", peaks.iter().map(String::as_str)),
         floats("degraded_s", o.iter().map(|x| x.degraded_s)),
         floats("error_total", o.iter().map(|x| x.error_total)),
@@ -345,7 +398,12 @@ impl<'a> Columns<'a> {
     }
 
     pub fn text(&self, name: &str) -> PolarsResult<Vec<Option<String>>> {
-        Ok(self.column(name)?.str()?.iter().map(|value| value.map(str::to_string)).collect())
+        Ok(self
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|value| value.map(str::to_string))
+            .collect())
     }
 
     pub fn timestamps(&self, name: &str) -> PolarsResult<Vec<Option<Micros>>> {
@@ -377,7 +435,8 @@ impl<'a> Columns<'a> {
 }
 
 fn string_map(json: Option<String>) -> BTreeMap<String, String> {
-    json.and_then(|json| serde_json::from_str(&json).ok()).unwrap_or_default()
+    json.and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
 }
 
 pub fn experiments_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Experiment>> {

@@ -21,7 +21,9 @@ impl ColumnType {
     pub fn dtype(self) -> DataType {
         match self {
             ColumnType::Text => DataType::String,
-            ColumnType::Timestamp => DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
+            ColumnType::Timestamp => {
+                DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+            }
             ColumnType::Float => DataType::Float64,
             ColumnType::Integer => DataType::Int64,
             ColumnType::Boolean => DataType::Boolean,
@@ -38,11 +40,19 @@ pub struct Column {
 }
 
 const fn required(name: &'static str, column_type: ColumnType) -> Column {
-    Column { name, column_type, nullable: false }
+    Column {
+        name,
+        column_type,
+        nullable: false,
+    }
 }
 
 const fn optional(name: &'static str, column_type: ColumnType) -> Column {
-    Column { name, column_type, nullable: true }
+    Column {
+        name,
+        column_type,
+        nullable: true,
+    }
 }
 
 use ColumnType::*;
@@ -106,9 +116,11 @@ impl Table {
     /// and points (a point CloudWatch no longer returns does not linger).
     pub fn replace_key(self) -> &'static [&'static str] {
         match self {
-            Table::Experiments | Table::Outcomes | Table::Actions | Table::Series | Table::Points => {
-                &["experiment_id"]
-            }
+            Table::Experiments
+            | Table::Outcomes
+            | Table::Actions
+            | Table::Series
+            | Table::Points => &["experiment_id"],
             Table::AlarmEvents => &["alarm_name", "ts"],
             Table::Incidents => &["incident_id"],
         }
@@ -129,7 +141,12 @@ impl Table {
     pub fn schema(self) -> Schema {
         self.columns()
             .iter()
-            .map(|column| Field::new(PlSmallStr::from_static(column.name), column.column_type.dtype()))
+            .map(|column| {
+                Field::new(
+                    PlSmallStr::from_static(column.name),
+                    column.column_type.dtype(),
+                )
+            })
             .collect()
     }
 }

@@ -10,10 +10,22 @@ use crate::analyze::recovery::format_duration;
 
 /// The built-in templates, compiled in so that the binary works from any folder.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../report_templates/html/base.html")),
-    ("quarterly.html", include_str!("../../report_templates/html/quarterly.html")),
-    ("executive.html", include_str!("../../report_templates/html/executive.html")),
-    ("maturity.html", include_str!("../../report_templates/html/maturity.html")),
+    (
+        "base.html",
+        include_str!("../../report_templates/html/base.html"),
+    ),
+    (
+        "quarterly.html",
+        include_str!("../../report_templates/html/quarterly.html"),
+    ),
+    (
+        "executive.html",
+        include_str!("../../report_templates/html/executive.html"),
+    ),
+    (
+        "maturity.html",
+        include_str!("../../report_templates/html/maturity.html"),
+    ),
 ];
 
 pub struct HtmlRenderer {
@@ -25,7 +37,10 @@ impl HtmlRenderer {
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html"]);
         tera.add_raw_templates(TEMPLATES.iter().copied())
-            .map_err(|source| RenderError::Html { template: "report_templates/html".to_string(), source })?;
+            .map_err(|source| RenderError::Html {
+                template: "report_templates/html".to_string(),
+                source,
+            })?;
         tera.register_filter("duration", duration_filter);
         tera.register_filter("grouped", grouped_filter);
         Ok(HtmlRenderer { tera })
@@ -33,7 +48,10 @@ impl HtmlRenderer {
 
     pub fn render(&self, kind: ReportKind, model: &ReportModel) -> Result<String, RenderError> {
         let template = format!("{}.html", kind.name());
-        let error = |source| RenderError::Html { template: template.clone(), source };
+        let error = |source| RenderError::Html {
+            template: template.clone(),
+            source,
+        };
         let mut context = tera::Context::from_serialize(model).map_err(error)?;
         context.insert("kind", kind.name());
         self.tera.render(&template, &context).map_err(error)
@@ -66,7 +84,11 @@ pub fn group_thousands(number: f64) -> String {
         }
         grouped.push(digit);
     }
-    if rounded < 0 { format!("-{grouped}") } else { grouped }
+    if rounded < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,11 @@ pub enum ReportKind {
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 3] = [ReportKind::Quarterly, ReportKind::Executive, ReportKind::Maturity];
+    pub const ALL: [ReportKind; 3] = [
+        ReportKind::Quarterly,
+        ReportKind::Executive,
+        ReportKind::Maturity,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {

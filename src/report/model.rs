@@ -23,7 +23,12 @@ pub struct CostAssumptions {
 
 impl Default for CostAssumptions {
     fn default() -> Self {
-        CostAssumptions { revenue_per_hour: 100_000.0, engineers_on_incident: 20.0, engineer_hourly_rate: 100.0, outage_hours: 2.0 }
+        CostAssumptions {
+            revenue_per_hour: 100_000.0,
+            engineers_on_incident: 20.0,
+            engineer_hourly_rate: 100.0,
+            outage_hours: 2.0,
+        }
     }
 }
 
@@ -176,13 +181,22 @@ fn start_of(experiment: &Experiment) -> Micros {
 
 /// The systems an experiment exercises: the template's `checkup:system` tag when present, else
 /// the catalog's system of each of its actions.
-pub fn systems_of(experiment: &Experiment, actions: &[&Action], catalog: &ActionCatalog) -> Vec<String> {
+pub fn systems_of(
+    experiment: &Experiment,
+    actions: &[&Action],
+    catalog: &ActionCatalog,
+) -> Vec<String> {
     if let Some(system) = experiment.tags.get(SYSTEM_TAG) {
         return vec![system.clone()];
     }
     let systems: BTreeSet<String> = actions
         .iter()
-        .filter_map(|action| action.system.clone().or_else(|| catalog.system_of(&action.action_id).map(str::to_string)))
+        .filter_map(|action| {
+            action
+                .system
+                .clone()
+                .or_else(|| catalog.system_of(&action.action_id).map(str::to_string))
+        })
         .collect();
     let order = ["I", "II", "III", "IV"];
     let mut systems: Vec<String> = systems.into_iter().collect();
@@ -196,19 +210,31 @@ fn median(values: &mut [f64]) -> Option<f64> {
     }
     values.sort_by(f64::total_cmp);
     let middle = values.len() / 2;
-    Some(if values.len() % 2 == 1 { values[middle] } else { (values[middle - 1] + values[middle]) / 2.0 })
+    Some(if values.len() % 2 == 1 {
+        values[middle]
+    } else {
+        (values[middle - 1] + values[middle]) / 2.0
+    })
 }
 
 pub fn build_model(input: &ModelInput) -> ReportModel {
     let mut actions_by_experiment: BTreeMap<&str, Vec<&Action>> = BTreeMap::new();
     for action in input.actions {
-        actions_by_experiment.entry(action.experiment_id.as_str()).or_default().push(action);
+        actions_by_experiment
+            .entry(action.experiment_id.as_str())
+            .or_default()
+            .push(action);
     }
     let no_actions = Vec::new();
 
     // Experiments newest first, as a reviewer reads them.
     let mut order: Vec<usize> = (0..input.experiments.len()).collect();
-    order.sort_by_key(|index| std::cmp::Reverse((start_of(&input.experiments[*index]), input.experiments[*index].experiment_id.clone())));
+    order.sort_by_key(|index| {
+        std::cmp::Reverse((
+            start_of(&input.experiments[*index]),
+            input.experiments[*index].experiment_id.clone(),
+        ))
+    });
 
     let mut verdict_counts = VerdictCounts::default();
     let mut experiments = Vec::with_capacity(order.len());
@@ -223,7 +249,9 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             Verdict::Inconclusive => verdict_counts.inconclusive += 1,
             Verdict::InProgress => verdict_counts.in_progress += 1,
         }
-        let actions = actions_by_experiment.get(experiment.experiment_id.as_str()).unwrap_or(&no_actions);
+        let actions = actions_by_experiment
+            .get(experiment.experiment_id.as_str())
+            .unwrap_or(&no_actions);
         let systems = systems_of(experiment, actions, input.catalog);
         systems_by_experiment.insert(experiment.experiment_id.as_str(), systems.clone());
         experiments.push(ExperimentRow {
@@ -271,36 +299,53 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
 
     let mut team_quarters: BTreeMap<(String, String), TeamQuarterRow> = BTreeMap::new();
     for experiment in input.experiments {
-        let team = experiment.team.clone().unwrap_or_else(|| "(no team)".to_string());
+        let team = experiment
+            .team
+            .clone()
+            .unwrap_or_else(|| "(no team)".to_string());
         let quarter = quarter_of(start_of(experiment));
-        let row = team_quarters.entry((team.clone(), quarter.clone())).or_insert_with(|| TeamQuarterRow {
-            team,
-            quarter,
-            experiments: 0,
-            outside_dev: 0,
-            production: 0,
-            automated: 0,
-            gameday: 0,
-            with_alarm_stop_condition: 0,
-            weaknesses_found: 0,
-            weaknesses_fixed: 0,
-            systems: Vec::new(),
-        });
+        let row = team_quarters
+            .entry((team.clone(), quarter.clone()))
+            .or_insert_with(|| TeamQuarterRow {
+                team,
+                quarter,
+                experiments: 0,
+                outside_dev: 0,
+                production: 0,
+                automated: 0,
+                gameday: 0,
+                with_alarm_stop_condition: 0,
+                weaknesses_found: 0,
+                weaknesses_fixed: 0,
+                systems: Vec::new(),
+            });
         row.experiments += 1;
         let environment = experiment.environment.as_deref().unwrap_or_default();
         row.outside_dev += usize::from(matches!(environment, "staging" | "prod"));
         row.production += usize::from(environment == "prod");
-        row.automated += usize::from(matches!(experiment.trigger.as_deref(), Some("ci" | "scheduled")));
+        row.automated += usize::from(matches!(
+            experiment.trigger.as_deref(),
+            Some("ci" | "scheduled")
+        ));
         row.gameday += usize::from(experiment.trigger.as_deref() == Some("gameday"));
         row.with_alarm_stop_condition += usize::from(!experiment.stop_condition_alarms.is_empty());
-        for system in systems_by_experiment.get(experiment.experiment_id.as_str()).into_iter().flatten() {
+        for system in systems_by_experiment
+            .get(experiment.experiment_id.as_str())
+            .into_iter()
+            .flatten()
+        {
             if !row.systems.contains(system) {
                 row.systems.push(system.clone());
             }
         }
     }
     for weakness in input.weaknesses {
-        let Some(team) = template_info.get(weakness.template.as_str()).and_then(|e| e.team.clone()) else { continue };
+        let Some(team) = template_info
+            .get(weakness.template.as_str())
+            .and_then(|e| e.team.clone())
+        else {
+            continue;
+        };
         if let Some(row) = team_quarters.get_mut(&(team.clone(), quarter_of(weakness.found_at))) {
             row.weaknesses_found += 1;
         }
@@ -311,7 +356,11 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         }
     }
     for row in team_quarters.values_mut() {
-        row.systems.sort_by_key(|system| ["I", "II", "III", "IV"].iter().position(|known| known == system));
+        row.systems.sort_by_key(|system| {
+            ["I", "II", "III", "IV"]
+                .iter()
+                .position(|known| known == system)
+        });
     }
 
     let mut incidents_by_quarter: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -324,9 +373,18 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
 
     let starts: Vec<Micros> = input.experiments.iter().map(start_of).collect();
     let cost = input.cost;
-    let hourly_downtime_cost = cost.revenue_per_hour + cost.engineers_on_incident * cost.engineer_hourly_rate;
-    let impacted = input.outcomes.iter().filter(|o| o.verdict.is_conclusive() && o.impacted).count();
-    let recovered = input.outcomes.iter().filter(|o| o.verdict.is_conclusive() && o.impacted && o.recovered).count();
+    let hourly_downtime_cost =
+        cost.revenue_per_hour + cost.engineers_on_incident * cost.engineer_hourly_rate;
+    let impacted = input
+        .outcomes
+        .iter()
+        .filter(|o| o.verdict.is_conclusive() && o.impacted)
+        .count();
+    let recovered = input
+        .outcomes
+        .iter()
+        .filter(|o| o.verdict.is_conclusive() && o.impacted && o.recovered)
+        .count();
     ReportModel {
         organization: input.organization.to_string(),
         currency: input.currency.to_string(),
@@ -337,12 +395,25 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         },
         summary: Summary {
             experiments: input.experiments.len(),
-            teams: input.experiments.iter().filter_map(|e| e.team.as_deref()).collect::<BTreeSet<_>>().len(),
+            teams: input
+                .experiments
+                .iter()
+                .filter_map(|e| e.team.as_deref())
+                .collect::<BTreeSet<_>>()
+                .len(),
             templates: template_info.len(),
             quarters: input.quarters.len(),
             weaknesses_found: input.weaknesses.len(),
-            weaknesses_fixed: input.weaknesses.iter().filter(|w| w.fixed_by.is_some()).count(),
-            weaknesses_open: input.weaknesses.iter().filter(|w| w.fixed_by.is_none()).count(),
+            weaknesses_fixed: input
+                .weaknesses
+                .iter()
+                .filter(|w| w.fixed_by.is_some())
+                .count(),
+            weaknesses_open: input
+                .weaknesses
+                .iter()
+                .filter(|w| w.fixed_by.is_none())
+                .count(),
             impacted,
             recovered,
             censored: impacted - recovered,
@@ -368,12 +439,20 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         experiments,
         weaknesses,
         team_quarters: team_quarters.into_values().collect(),
-        outage_cost: OutageCost { assumptions: cost, hourly_downtime_cost, outage_cost: hourly_downtime_cost * cost.outage_hours },
+        outage_cost: OutageCost {
+            assumptions: cost,
+            hourly_downtime_cost,
+            outage_cost: hourly_downtime_cost * cost.outage_hours,
+        },
         incidents: IncidentSummary {
             count: input.incidents.len(),
             by_quarter: incidents_by_quarter
                 .into_iter()
-                .map(|(quarter, mut hours)| IncidentQuarter { quarter, incidents: hours.len(), median_hours: median(&mut hours) })
+                .map(|(quarter, mut hours)| IncidentQuarter {
+                    quarter,
+                    incidents: hours.len(),
+                    median_hours: median(&mut hours),
+                })
                 .collect(),
         },
     }

@@ -3,9 +3,9 @@
 //! journals or CSV is data and never typst markup.
 
 use typst::foundations::{Dict, IntoValue};
-use typst_layout::PagedDocument;
 use typst_as_lib::TypstEngine;
 use typst_as_lib::typst_kit_options::TypstKitFontOptions;
+use typst_layout::PagedDocument;
 
 use super::{RenderError, ReportKind, ReportModel};
 
@@ -21,7 +21,11 @@ impl PdfRenderer {
     pub fn built_in() -> PdfRenderer {
         let engine = TypstEngine::builder()
             .main_file(TEMPLATE)
-            .search_fonts_with(TypstKitFontOptions::default().include_system_fonts(true).include_embedded_fonts(true))
+            .search_fonts_with(
+                TypstKitFontOptions::default()
+                    .include_system_fonts(true)
+                    .include_embedded_fonts(true),
+            )
             .build();
         PdfRenderer { engine }
     }
@@ -31,14 +35,23 @@ impl PdfRenderer {
         let mut inputs = Dict::new();
         inputs.insert("model".into(), model_json.into_value());
         inputs.insert("kind".into(), kind.name().into_value());
-        let error = |message: String| RenderError::Pdf { template: TEMPLATE_NAME.to_string(), message };
+        let error = |message: String| RenderError::Pdf {
+            template: TEMPLATE_NAME.to_string(),
+            message,
+        };
         let document: PagedDocument = self
             .engine
             .compile_with_input(inputs)
             .output
             .map_err(|problem| error(problem.to_string()))?;
         typst_pdf::pdf(&document, &typst_pdf::PdfOptions::default()).map_err(|diagnostics| {
-            error(diagnostics.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "))
+            error(
+                diagnostics
+                    .iter()
+                    .map(|d| d.message.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
         })
     }
 }

@@ -1,0 +1,272 @@
+//! The command line as a user runs it: `checkup demo` and `checkup export`, their outputs and
+//! their errors (exit code 2, the path named, nothing already written lost).
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use scraper::{Html, Selector};
+
+use crate::support::{checkup, default_demo, stderr};
+
+fn cell_texts(document: &Html, selector: &str) -> Vec<String> {
+    let selector = Selector::parse(selector).unwrap();
+    document
+        .select(&selector)
+        .map(|cell| cell.text().collect::<String>().trim().to_string())
+        .collect()
+}
+
+#[test]
+fn demo_writes_every_report_in_html_and_pdf() {
+    let reports = default_demo().join("reports");
+    for kind in ["quarterly", "executive", "maturity"] {
+        let html = fs::read_to_string(reports.join(format!("{kind}.html"))).unwrap();
+        let document = Html::parse_document(&html);
+        assert!(
+            !cell_texts(&document, "h1").is_empty(),
+            "{kind}.html has a title"
+        );
+        assert!(
+            !cell_texts(&document, "table th").is_empty(),
+            "{kind}.html has tables with headers"
+        );
+        assert!(
+            !html.contains("http://") && !html.contains("https://"),
+            "{kind}.html is self-contained"
+        );
+        let pdf = fs::read(reports.join(format!("{kind}.pdf"))).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"), "{kind}.pdf is a PDF");
+    }
+}
+
+#[test]
+fn the_quarterly_table_agrees_with_the_experiment_list() {
+    let html = fs::read_to_string(default_demo().join("reports/quarterly.html")).unwrap();
+    let document = Html::parse_document(&html);
+    let verdicts = cell_texts(
+        &document,
+        "section[aria-labelledby=experiments] tbody .verdict",
+    );
+    assert!(verdicts.len() >= 400);
+    // Quarter rows: quarter, experiments, green, yellow, red, inconclusive, in progress, ...
+    let row_selector = Selector::parse("section[aria-labelledby=quarters] tbody tr").unwrap();
+    let cell_selector = Selector::parse("th, td").unwrap();
+    let mut totals = [0usize; 6];
+    for row in document.select(&row_selector) {
+        let cells: Vec<String> = row
+            .select(&cell_selector)
+            .map(|c| c.text().collect::<String>().trim().to_string())
+            .collect();
+        for (total, cell) in totals.iter_mut().zip(&cells[1..7]) {
+            *total += cell.parse::<usize>().unwrap();
+        }
+    }
+    let count = |name: &str| {
+        verdicts
+            .iter()
+            .filter(|v| v.eq_ignore_ascii_case(name))
+            .count()
+    };
+    assert_eq!(totals[0], verdicts.len());
+    assert_eq!(
+        totals[1..],
+        [
+            count("green"),
+            count("yellow"),
+            count("red"),
+            count("inconclusive"),
+            count("in_progress")
+        ]
+    );
+}
+
+fn pdf_text(path: &Path) -> String {
+    let output = Command::new("pdftotext")
+        .args([path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by the README's test command");
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn the_pdf_carries_the_numbers_of_the_html() {
+    let reports = default_demo().join("reports");
+    let html = Html::parse_document(&fs::read_to_string(reports.join("executive.html")).unwrap());
+    let cards = cell_texts(&html, ".card .value");
+    let text = pdf_text(&reports.join("executive.pdf"));
+    assert!(text.contains("Chaos engineering: value for the business"));
+    for value in cards {
+        assert!(
+            text.contains(&value),
+            "the executive PDF lacks the figure {value}"
+        );
+    }
+    // The seed's example, reproduced exactly.
+    assert!(text.contains("USD 204,000"));
+}
+
+#[test]
+fn export_writes_csv_json_and_parquet() {
+    let ledger = default_demo().join("ledger");
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["csv", "json", "parquet"] {
+        let out = dir.path().join(format!("experiments.{format}"));
+        let output = checkup(&[
+            "export",
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--table",
+            "experiments",
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(fs::metadata(&out).unwrap().len() > 0);
+    }
+    let csv = fs::read_to_string(dir.path().join("experiments.csv")).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.starts_with("experiment_id,source,"), "{header}");
+    assert_eq!(csv.lines().count(), 1 + 400);
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("experiments.json")).unwrap())
+            .unwrap();
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), 400);
+    assert!(rows[0]["stop_condition_alarms"].is_array());
+
+    // Standard output when --out is absent.
+    let output = checkup(&[
+        "export",
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "--table",
+        "incidents",
+    ]);
+    assert!(output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .starts_with("incident_id,service,team,severity,started_at,resolved_at")
+    );
+}
+
+#[test]
+fn an_unknown_table_is_a_usage_error() {
+    let output = checkup(&["export", "--table", "nope"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("unknown table `nope`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn an_unwritable_out_folder_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    fs::write(&file, "not a folder").unwrap();
+    let out = file.join("demo");
+    let output = checkup(&["demo", "--out", out.to_str().unwrap(), "--experiments", "5"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(&out.display().to_string()),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), "not a folder");
+}
+
+#[test]
+fn a_ledger_folder_holding_foreign_files_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    fs::create_dir_all(&ledger).unwrap();
+    fs::write(ledger.join("thesis.docx"), "precious").unwrap();
+    let output = checkup(&[
+        "demo",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--experiments",
+        "5",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("is not a checkup ledger"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains(&ledger.display().to_string()));
+    assert_eq!(
+        fs::read_to_string(ledger.join("thesis.docx")).unwrap(),
+        "precious"
+    );
+    assert_eq!(
+        fs::read_dir(&ledger).unwrap().count(),
+        1,
+        "nothing was added"
+    );
+}
+
+#[test]
+fn a_corrupt_parquet_file_stops_the_run_and_nothing_else_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let output = checkup(&["demo", "--out", out, "--experiments", "30", "--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ledger = dir.path().join("ledger");
+    let victim = fs::read_dir(ledger.join("experiments"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("part-0.parquet");
+    fs::write(&victim, b"PAR1 this is no longer parquet").unwrap();
+    let snapshot = snapshot(&ledger);
+
+    for args in [
+        vec!["demo", "--out", out, "--experiments", "30"],
+        vec![
+            "export",
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--table",
+            "experiments",
+        ],
+    ] {
+        let output = checkup(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(&victim.display().to_string()),
+            "{}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(
+        snapshot,
+        crate::cli::snapshot(&ledger),
+        "the failed runs changed the ledger"
+    );
+}
+
+/// Every file of a folder with its content, for before/after comparisons.
+pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        for entry in fs::read_dir(&path).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if !path.ends_with(".lock") {
+                files.push((path.display().to_string(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}

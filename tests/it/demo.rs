@@ -1,0 +1,232 @@
+//! The demo generator: determinism, and the shape of the default history.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use checkup::analyze::catalog::ActionCatalog;
+use checkup::analyze::weaknesses::track_weaknesses;
+use checkup::analyze::{Verdict, WindowSettings, judge_experiments};
+use checkup::commands::{self, DemoCommand, load_ledger_data};
+use checkup::ingest::demo::{self, DemoSettings, MonthBatch};
+use checkup::ledger::{self, Ledger, Table};
+use checkup::report::model::systems_of;
+use checkup::time::quarter_of;
+
+use crate::support::default_demo;
+
+/// Generates straight into memory, without the ledger.
+fn generate(settings: &DemoSettings) -> (Vec<MonthBatch>, Vec<ledger::Incident>) {
+    let mut batches = Vec::new();
+    let incidents = demo::generate(settings, |batch| -> Result<(), demo::DemoError> {
+        batches.push(batch);
+        Ok(())
+    })
+    .unwrap();
+    (batches, incidents)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_ledger() {
+    let settings = DemoSettings {
+        experiments: Some(120),
+        seed: 7,
+    };
+    let ledgers: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for dir in &ledgers {
+        commands::demo(&DemoCommand {
+            out: dir.path().to_path_buf(),
+            settings,
+        })
+        .unwrap();
+    }
+    let ledgers: Vec<std::path::PathBuf> = ledgers
+        .iter()
+        .map(|dir| dir.path().join("ledger"))
+        .collect();
+    let (first, second) = (
+        Ledger::open_for_read(&ledgers[0]).unwrap(),
+        Ledger::open_for_read(&ledgers[1]).unwrap(),
+    );
+    for table in Table::ALL {
+        let (a, b) = (first.read(table).unwrap(), second.read(table).unwrap());
+        assert!(
+            a.height() > 0 || table == Table::AlarmEvents,
+            "table {table} is empty"
+        );
+        assert!(
+            a.equals_missing(&b),
+            "table {table} differs between two runs with the same seed"
+        );
+    }
+
+    let (other, _) = generate(&DemoSettings {
+        experiments: Some(120),
+        seed: 8,
+    });
+    let other_ids: Vec<String> = other
+        .iter()
+        .flat_map(|b| b.experiments.iter().map(|e| e.experiment_id.clone()))
+        .collect();
+    let first_ids =
+        ledger::experiments_from_frame(&first.read(Table::Experiments).unwrap()).unwrap();
+    assert_ne!(
+        first_ids
+            .iter()
+            .map(|e| e.experiment_id.clone())
+            .collect::<Vec<_>>(),
+        other_ids,
+        "another seed gives another history"
+    );
+}
+
+#[test]
+fn experiments_override_the_default_count() {
+    let (batches, _) = generate(&DemoSettings {
+        experiments: Some(37),
+        seed: 1,
+    });
+    assert_eq!(
+        batches.iter().map(|b| b.experiments.len()).sum::<usize>(),
+        37
+    );
+    let months: Vec<&str> = batches.iter().map(|b| b.month.as_str()).collect();
+    let mut sorted = months.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(months, sorted, "months arrive once each, in time order");
+}
+
+#[test]
+fn the_default_demo_has_the_shape_of_a_real_program() {
+    let ledger = Ledger::open_for_read(&default_demo().join("ledger")).unwrap();
+    let data = load_ledger_data(&ledger).unwrap();
+    let experiments = &data.experiments;
+    assert!(
+        experiments.len() >= 400,
+        "{} experiments",
+        experiments.len()
+    );
+
+    let start = |e: &ledger::Experiment| e.started_at.unwrap_or(e.created_at);
+    let quarters: BTreeSet<String> = experiments.iter().map(|e| quarter_of(start(e))).collect();
+    assert!(quarters.len() >= 4, "quarters: {quarters:?}");
+    let teams: BTreeSet<&str> = experiments
+        .iter()
+        .filter_map(|e| e.team.as_deref())
+        .collect();
+    assert!(teams.len() >= 4, "teams: {teams:?}");
+    let environments: BTreeSet<&str> = experiments
+        .iter()
+        .filter_map(|e| e.environment.as_deref())
+        .collect();
+    assert_eq!(environments, BTreeSet::from(["dev", "prod", "staging"]));
+    let triggers: BTreeSet<&str> = experiments
+        .iter()
+        .filter_map(|e| e.trigger.as_deref())
+        .collect();
+    assert_eq!(
+        triggers,
+        BTreeSet::from(["ci", "gameday", "manual", "scheduled"])
+    );
+
+    let catalog = ActionCatalog::built_in();
+    let systems: BTreeSet<String> = experiments
+        .iter()
+        .flat_map(|e| {
+            let actions: Vec<&ledger::Action> = data
+                .actions
+                .iter()
+                .filter(|a| a.experiment_id == e.experiment_id)
+                .collect();
+            systems_of(e, &actions, &catalog)
+        })
+        .collect();
+    assert_eq!(
+        systems,
+        BTreeSet::from(["I", "II", "III", "IV"].map(String::from)),
+        "all four systems of the seed"
+    );
+
+    // The analysis, not the generator, finds every verdict.
+    let outcomes = judge_experiments(&data, &WindowSettings::default()).unwrap();
+    let mut verdicts: BTreeMap<Verdict, usize> = BTreeMap::new();
+    for outcome in &outcomes {
+        *verdicts.entry(outcome.verdict).or_default() += 1;
+        assert!(
+            !outcome.reasons.is_empty(),
+            "{} has no reasons",
+            outcome.experiment_id
+        );
+    }
+    for verdict in Verdict::ALL {
+        assert!(
+            verdicts.get(&verdict).copied().unwrap_or(0) > 0,
+            "no {} experiment: {verdicts:?}",
+            verdict.name()
+        );
+    }
+    let green_share = verdicts[&Verdict::Green] as f64 / outcomes.len() as f64;
+    assert!(
+        (0.5..0.95).contains(&green_share),
+        "green share {green_share}"
+    );
+
+    let weaknesses = track_weaknesses(experiments, &outcomes);
+    let fixed = weaknesses.iter().filter(|w| w.fixed_by.is_some()).count();
+    assert!(
+        weaknesses.len() >= 10 && fixed >= 5,
+        "{} weaknesses, {fixed} fixed",
+        weaknesses.len()
+    );
+
+    // Maturity visibly rises: later quarters run more, more in production, more automated.
+    let first = quarters.iter().next().unwrap();
+    let last = quarters.iter().last().unwrap();
+    let share = |quarter: &str, test: &dyn Fn(&ledger::Experiment) -> bool| {
+        let in_quarter: Vec<&ledger::Experiment> = experiments
+            .iter()
+            .filter(|e| quarter_of(start(e)) == quarter)
+            .collect();
+        (
+            in_quarter.len(),
+            in_quarter.iter().filter(|e| test(e)).count() as f64 / in_quarter.len() as f64,
+        )
+    };
+    let automated =
+        |e: &ledger::Experiment| matches!(e.trigger.as_deref(), Some("ci" | "scheduled"));
+    let production = |e: &ledger::Experiment| e.environment.as_deref() == Some("prod");
+    let (first_count, first_automated) = share(first, &automated);
+    let (last_count, last_automated) = share(last, &automated);
+    assert!(
+        last_count > 3 * first_count,
+        "volume {first_count} → {last_count}"
+    );
+    assert!(
+        last_automated > first_automated + 0.3,
+        "automation {first_automated} → {last_automated}"
+    );
+    assert!(
+        share(last, &production).1 > share(first, &production).1 + 0.2,
+        "production share does not rise"
+    );
+
+    assert!(
+        data.incidents.len() >= 20,
+        "{} incidents",
+        data.incidents.len()
+    );
+    assert!(data.incidents.iter().all(|i| i.resolved_at > i.started_at));
+}
+
+#[test]
+fn demo_points_are_minute_aligned_like_cloudwatch() {
+    let (batches, _) = generate(&DemoSettings {
+        experiments: Some(20),
+        seed: 3,
+    });
+    let points = &batches[0].points;
+    assert!(!points.is_empty());
+    assert!(
+        points.ts.iter().all(|ts| ts % 60_000_000 == 0),
+        "CloudWatch reports each period at its start"
+    );
+}

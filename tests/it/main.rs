@@ -1,0 +1,8 @@
+//! checkup's integration tests: one binary, a module per area (matklad's "Delete Cargo
+//! Integration Tests"). Run them all with the README's test command.
+
+mod cli;
+mod demo;
+mod ledger;
+mod outside_readers;
+mod support;

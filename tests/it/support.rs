@@ -1,0 +1,33 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// Runs the real `checkup` binary.
+pub fn checkup(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_checkup"))
+        .args(args)
+        .output()
+        .expect("checkup runs")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The default demo, generated once per test run into a temporary folder and shared read-only
+/// by the tests that inspect it.
+pub fn default_demo() -> &'static Path {
+    static DEMO: OnceLock<PathBuf> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let dir = tempfile::Builder::new()
+            .prefix("checkup-demo-")
+            .tempdir()
+            .expect("temporary folder")
+            .keep();
+        let output = checkup(&["demo", "--out", dir.to_str().unwrap(), "--quiet"]);
+        assert!(output.status.success(), "demo failed: {}", stderr(&output));
+        dir
+    })
+}
