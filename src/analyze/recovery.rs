@@ -665,3 +665,215 @@ fn analyze_level_series(
         limit_exceeded,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    const MINUTE: Micros = 60 * MICROS_PER_SECOND;
+
+    fn experiment(status: &str, recover_within_s: Option<f64>) -> Experiment {
+        Experiment {
+            experiment_id: "EXP1".into(),
+            source: "demo".into(),
+            account_id: None,
+            region: None,
+            template_id: Some("EXT1".into()),
+            template_name: None,
+            description: None,
+            status: status.into(),
+            status_reason: None,
+            created_at: 0,
+            started_at: Some(0),
+            ended_at: Some(10 * MINUTE),
+            environment: None,
+            team: None,
+            service: None,
+            trigger: None,
+            tags: BTreeMap::new(),
+            stop_condition_alarms: vec![],
+            stop_condition_triggered: false,
+            blast_radius: vec![],
+            hypothesis: None,
+            recover_within_s,
+            ingested_at: 0,
+        }
+    }
+
+    fn series(id: &str, steady: &str, kind: &str) -> MetricSeries {
+        MetricSeries {
+            experiment_id: "EXP1".into(),
+            series_id: id.into(),
+            namespace: "AWS/ApplicationELB".into(),
+            metric: "HealthyHostCount".into(),
+            stat: "Minimum".into(),
+            dimensions: BTreeMap::new(),
+            period_s: 60,
+            unit: None,
+            origin: "hypothesis".into(),
+            steady: steady.into(),
+            limit: None,
+            kind: kind.into(),
+            budget: Some(0.0),
+            outage: Some(5.0),
+        }
+    }
+
+    /// One level series (`>= 2`) with points at the given minutes (t0 = 0, window −15m..+40m).
+    fn check(status: &str, points: &[(i64, f64)], expected: (Verdict, Option<f64>)) {
+        let experiment = experiment(status, Some(300.0));
+        let healthy = series("healthy_hosts", ">= 2", "level");
+        let ts: Vec<Micros> = points.iter().map(|(minute, _)| minute * MINUTE).collect();
+        let values: Vec<f64> = points.iter().map(|(_, value)| *value).collect();
+        let observed = [ObservedSeries {
+            series: &healthy,
+            ts: &ts,
+            values: &values,
+        }];
+        let input = ExperimentInput {
+            experiment: &experiment,
+            actions: &[],
+            series: &observed,
+            alarm_times: &[],
+        };
+        let outcome = analyze_experiment(&input, &WindowSettings::default());
+        assert_eq!(
+            (outcome.verdict, outcome.time_to_recover_s),
+            expected,
+            "reasons: {:?}",
+            outcome.reasons
+        );
+        assert!(!outcome.reasons.is_empty());
+    }
+
+    /// Points every minute from −5 to +20 with value 2, except `low` minutes at 1.
+    fn curve(low: std::ops::Range<i64>) -> Vec<(i64, f64)> {
+        (-5..=20)
+            .map(|minute| (minute, if low.contains(&minute) { 1.0 } else { 2.0 }))
+            .collect()
+    }
+
+    #[test]
+    fn verdicts_and_recovery_times() {
+        // Never left the band: green, recovery 0.
+        check("completed", &curve(0..0), (Verdict::Green, Some(0.0)));
+        // Down at minutes 1..3, back from 3 and held for 3 points: recovered 3 minutes after t0.
+        check("completed", &curve(1..3), (Verdict::Green, Some(180.0)));
+        // Recovery exactly at recover_within (5m) is still green.
+        check("completed", &curve(1..5), (Verdict::Green, Some(300.0)));
+        // One minute longer is yellow.
+        check("completed", &curve(1..6), (Verdict::Yellow, Some(360.0)));
+        // Never recovered before the window closed (t1 + 30m = 40m): red, censored at the window end.
+        let never: Vec<(i64, f64)> = (-5..=40)
+            .map(|m| (m, if m >= 1 { 1.0 } else { 2.0 }))
+            .collect();
+        check("completed", &never, (Verdict::Red, Some(2400.0)));
+        // A stopped experiment is red whatever its curves.
+        check("stopped", &curve(0..0), (Verdict::Red, Some(0.0)));
+        check("failed", &curve(1..3), (Verdict::Red, Some(180.0)));
+        check("running", &curve(1..3), (Verdict::InProgress, None));
+        check("cancelled", &[], (Verdict::Inconclusive, None));
+        // No points at all in the window: inconclusive.
+        check("completed", &[], (Verdict::Inconclusive, None));
+    }
+
+    #[test]
+    fn a_recovery_needs_hold_points_without_long_gaps() {
+        // Back at 3 but the next point comes 3 minutes later (> 2P): the run from 3 is broken,
+        // so recovery starts at 6 (6, 7, 8 are consecutive).
+        let mut points = curve(1..3);
+        points.retain(|(minute, _)| !(4..6).contains(minute));
+        check("completed", &points, (Verdict::Yellow, Some(360.0)));
+        // A gap of exactly 2P does not break the run.
+        let mut points = curve(1..3);
+        points.retain(|(minute, _)| *minute != 4);
+        check("completed", &points, (Verdict::Green, Some(180.0)));
+        // Only two good points before the window ends are not a recovery.
+        let short: Vec<(i64, f64)> = (-5..=40)
+            .map(|m| (m, if (1..39).contains(&m) { 1.0 } else { 2.0 }))
+            .collect();
+        check("completed", &short, (Verdict::Red, Some(2400.0)));
+    }
+
+    #[test]
+    fn errors_series_count_missing_points_as_zero() {
+        let experiment = experiment("completed", Some(300.0));
+        let errors = series("errors_5xx", ">= 0", "errors");
+        let judge = |points: &[(i64, f64)]| {
+            let ts: Vec<Micros> = points.iter().map(|(m, _)| m * MINUTE).collect();
+            let values: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
+            let observed = [ObservedSeries {
+                series: &errors,
+                ts: &ts,
+                values: &values,
+            }];
+            let input = ExperimentInput {
+                experiment: &experiment,
+                actions: &[],
+                series: &observed,
+                alarm_times: &[],
+            };
+            analyze_experiment(&input, &WindowSettings::default())
+        };
+        let none = judge(&[]);
+        assert_eq!(
+            (none.verdict, none.error_total),
+            (Verdict::Green, Some(0.0)),
+            "{:?}",
+            none.reasons
+        );
+        let some = judge(&[(2, 1.0), (3, 2.0)]);
+        assert_eq!(
+            (some.verdict, some.error_total),
+            (Verdict::Yellow, Some(3.0))
+        );
+        // Errors before t0 do not count; 5 in the window reach the outage level.
+        let outage = judge(&[(-3, 50.0), (2, 4.0), (30, 1.0)]);
+        assert_eq!(
+            (outage.verdict, outage.error_total),
+            (Verdict::Red, Some(5.0))
+        );
+    }
+
+    #[test]
+    fn baseline_bands_need_points_before_the_fault() {
+        let band = Band::from_baseline(&[100.0, 102.0, 98.0, 101.0, 99.0]).unwrap();
+        // median 100, MAD 1: max(3 × 1.4826 × 1, 5, 1e-9) = 5.
+        assert_eq!((band.low, band.high), (95.0, 105.0));
+        assert!(Band::from_baseline(&[]).is_none());
+        let experiment = experiment("completed", None);
+        let dashboard = series("requests", "baseline", "level");
+        let ts: Vec<Micros> = (0..10).map(|m| m * MINUTE).collect();
+        let values = vec![100.0; 10];
+        let observed = [ObservedSeries {
+            series: &dashboard,
+            ts: &ts,
+            values: &values,
+        }];
+        let input = ExperimentInput {
+            experiment: &experiment,
+            actions: &[],
+            series: &observed,
+            alarm_times: &[],
+        };
+        let outcome = analyze_experiment(&input, &WindowSettings::default());
+        assert_eq!(outcome.verdict, Verdict::Inconclusive);
+        assert!(
+            outcome.reasons[0].contains("no points before the fault"),
+            "{:?}",
+            outcome.reasons
+        );
+    }
+
+    #[test]
+    fn conditions_parse() {
+        assert_eq!(Condition::parse(">= 2"), Ok(Condition::GreaterOrEqual(2.0)));
+        assert_eq!(Condition::parse("<0.2"), Ok(Condition::Less(0.2)));
+        assert_eq!(Condition::parse("baseline"), Ok(Condition::Baseline));
+        assert!(Condition::parse("=> 2").is_err());
+        assert!(Condition::parse(">= two").is_err());
+        let band = Condition::parse("< 0.2").unwrap().band().unwrap();
+        assert!(band.contains(0.19) && !band.contains(0.2));
+    }
+}
