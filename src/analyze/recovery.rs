@@ -720,24 +720,33 @@ mod tests {
         }
     }
 
-    /// One level series (`>= 2`) with points at the given minutes (t0 = 0, window −15m..+40m).
-    fn check(status: &str, points: &[(i64, f64)], expected: (Verdict, Option<f64>)) {
-        let experiment = experiment(status, Some(300.0));
-        let healthy = series("healthy_hosts", ">= 2", "level");
+    /// Judges one experiment with one series whose points sit at the given minutes after t0 = 0
+    /// (the window runs from −15m to t1 + 30m = 40m).
+    fn judge(
+        experiment: &Experiment,
+        series: &MetricSeries,
+        points: &[(i64, f64)],
+    ) -> ExperimentOutcome {
         let ts: Vec<Micros> = points.iter().map(|(minute, _)| minute * MINUTE).collect();
         let values: Vec<f64> = points.iter().map(|(_, value)| *value).collect();
         let observed = [ObservedSeries {
-            series: &healthy,
+            series,
             ts: &ts,
             values: &values,
         }];
         let input = ExperimentInput {
-            experiment: &experiment,
+            experiment,
             actions: &[],
             series: &observed,
             alarm_times: &[],
         };
-        let outcome = analyze_experiment(&input, &WindowSettings::default());
+        analyze_experiment(&input, &WindowSettings::default())
+    }
+
+    /// One level series (`>= 2`) with points at the given minutes (t0 = 0, window −15m..+40m).
+    fn check(status: &str, points: &[(i64, f64)], expected: (Verdict, Option<f64>)) {
+        let healthy = series("healthy_hosts", ">= 2", "level");
+        let outcome = judge(&experiment(status, Some(300.0)), &healthy, points);
         assert_eq!(
             (outcome.verdict, outcome.time_to_recover_s),
             expected,
@@ -800,22 +809,7 @@ mod tests {
     fn errors_series_count_missing_points_as_zero() {
         let experiment = experiment("completed", Some(300.0));
         let errors = series("errors_5xx", ">= 0", "errors");
-        let judge = |points: &[(i64, f64)]| {
-            let ts: Vec<Micros> = points.iter().map(|(m, _)| m * MINUTE).collect();
-            let values: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
-            let observed = [ObservedSeries {
-                series: &errors,
-                ts: &ts,
-                values: &values,
-            }];
-            let input = ExperimentInput {
-                experiment: &experiment,
-                actions: &[],
-                series: &observed,
-                alarm_times: &[],
-            };
-            analyze_experiment(&input, &WindowSettings::default())
-        };
+        let judge = |points: &[(i64, f64)]| judge(&experiment, &errors, points);
         let none = judge(&[]);
         assert_eq!(
             (none.verdict, none.error_total),
@@ -844,20 +838,8 @@ mod tests {
         assert!(Band::from_baseline(&[]).is_none());
         let experiment = experiment("completed", None);
         let dashboard = series("requests", "baseline", "level");
-        let ts: Vec<Micros> = (0..10).map(|m| m * MINUTE).collect();
-        let values = vec![100.0; 10];
-        let observed = [ObservedSeries {
-            series: &dashboard,
-            ts: &ts,
-            values: &values,
-        }];
-        let input = ExperimentInput {
-            experiment: &experiment,
-            actions: &[],
-            series: &observed,
-            alarm_times: &[],
-        };
-        let outcome = analyze_experiment(&input, &WindowSettings::default());
+        let after_t0: Vec<(i64, f64)> = (0..10).map(|minute| (minute, 100.0)).collect();
+        let outcome = judge(&experiment, &dashboard, &after_t0);
         assert_eq!(outcome.verdict, Verdict::Inconclusive);
         assert!(
             outcome.reasons[0].contains("no points before the fault"),

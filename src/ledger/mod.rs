@@ -432,33 +432,34 @@ fn conform_rows(table: Table, rows: DataFrame) -> Result<DataFrame> {
 }
 
 fn read_partition(table: Table, path: &Path) -> Result<DataFrame> {
-    let corrupt = |source| LedgerError::Corrupt {
-        path: path.to_path_buf(),
-        table,
-        source,
-    };
-    let file = File::open(path).map_err(|source| LedgerError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let frame = ParquetReader::new(file).finish().map_err(corrupt)?;
+    let frame = ParquetReader::new(open_partition(path)?)
+        .finish()
+        .map_err(|source| corrupt(table, path, source))?;
     check_columns(table, path, frame.schema())?;
     Ok(frame)
 }
 
+/// Reads only a partition's footer: enough to find a truncated or foreign file before a scan.
 fn check_footer(table: Table, path: &Path) -> Result<()> {
-    let corrupt = |source| LedgerError::Corrupt {
+    let arrow_schema = ParquetReader::new(open_partition(path)?)
+        .schema()
+        .map_err(|source| corrupt(table, path, source))?;
+    check_columns(table, path, &Schema::from_arrow_schema(&arrow_schema))
+}
+
+fn open_partition(path: &Path) -> Result<File> {
+    File::open(path).map_err(|source| LedgerError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn corrupt(table: Table, path: &Path, source: PolarsError) -> LedgerError {
+    LedgerError::Corrupt {
         path: path.to_path_buf(),
         table,
         source,
-    };
-    let file = File::open(path).map_err(|source| LedgerError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let arrow_schema = ParquetReader::new(file).schema().map_err(corrupt)?;
-    let schema = Schema::from_arrow_schema(&arrow_schema);
-    check_columns(table, path, &schema)
+    }
 }
 
 fn check_columns(table: Table, path: &Path, schema: &Schema) -> Result<()> {
