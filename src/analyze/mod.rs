@@ -103,12 +103,12 @@ pub fn judge_experiments(
     settings: &WindowSettings,
 ) -> Result<Vec<ExperimentOutcome>, AnalyzeError> {
     let points = PointIndex::build(&data.points).map_err(AnalyzeError::Points)?;
-    let mut actions_by_experiment: HashMap<&str, Vec<Action>> = HashMap::new();
+    let mut actions_by_experiment: HashMap<&str, Vec<&Action>> = HashMap::new();
     for action in &data.actions {
         actions_by_experiment
             .entry(action.experiment_id.as_str())
             .or_default()
-            .push(action.clone());
+            .push(action);
     }
     let mut series_by_experiment: HashMap<&str, Vec<&MetricSeries>> = HashMap::new();
     for series in &data.series {

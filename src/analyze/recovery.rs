@@ -229,7 +229,7 @@ pub struct ObservedSeries<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct ExperimentInput<'a> {
     pub experiment: &'a Experiment,
-    pub actions: &'a [Action],
+    pub actions: &'a [&'a Action],
     pub series: &'a [ObservedSeries<'a>],
     /// Times at which one of the experiment's stop-condition alarms entered ALARM.
     pub alarm_times: &'a [Micros],
