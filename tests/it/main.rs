@@ -4,5 +4,6 @@
 mod cli;
 mod demo;
 mod ledger;
+mod nab;
 mod outside_readers;
 mod support;

@@ -1,0 +1,190 @@
+//! Real CloudWatch data: NAB's realAWSCloudwatch series (5-minute periods, DST duplicates, gaps,
+//! misaligned timestamps) through recovery detection. A fault is "injected" at the start of each
+//! labelled anomaly window; the baseline band learned before it must find the labelled anomaly
+//! inside the window. Data: ../shared/data/nab-aws-cloudwatch (MIT, see its SOURCE.md).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use checkup::analyze::recovery::{
+    ExperimentInput, ObservedSeries, SeriesResult, Verdict, WindowSettings, analyze_experiment,
+};
+use checkup::ledger::{Experiment, MetricSeries};
+use checkup::time::Micros;
+use chrono::NaiveDateTime;
+
+fn nab_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/nab-aws-cloudwatch");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: the tests read the shared data beside the checkout",
+        dir.display()
+    );
+    dir
+}
+
+/// NAB timestamps are naive wall-clock times; they are read as UTC, as a user importing them would.
+fn parse_time(text: &str) -> Micros {
+    let text = text.trim();
+    let parsed = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S"))
+        .unwrap_or_else(|error| panic!("bad NAB timestamp {text}: {error}"));
+    parsed.and_utc().timestamp_micros()
+}
+
+fn read_series(file: &str) -> (Vec<Micros>, Vec<f64>) {
+    let text = std::fs::read_to_string(nab_dir().join("data").join(file)).unwrap();
+    let mut points: Vec<(Micros, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let (ts, value) = line.split_once(',').unwrap();
+            (parse_time(ts), value.trim().parse().unwrap())
+        })
+        .collect();
+    // Stable sort keeps the DST duplicates (several rows at 03:00) in file order.
+    points.sort_by_key(|(ts, _)| *ts);
+    points.into_iter().unzip()
+}
+
+fn injection(
+    file: &str,
+    start: Micros,
+    end: Micros,
+    ts: &[Micros],
+    values: &[f64],
+) -> checkup::analyze::ExperimentOutcome {
+    let experiment = Experiment {
+        experiment_id: format!("nab-{file}-{start}"),
+        source: "demo".into(),
+        account_id: None,
+        region: None,
+        template_id: None,
+        template_name: None,
+        description: None,
+        status: "completed".into(),
+        status_reason: None,
+        created_at: start,
+        started_at: Some(start),
+        ended_at: Some(end),
+        environment: None,
+        team: None,
+        service: None,
+        trigger: None,
+        tags: BTreeMap::new(),
+        stop_condition_alarms: vec![],
+        stop_condition_triggered: false,
+        blast_radius: vec![],
+        hypothesis: None,
+        recover_within_s: None,
+        ingested_at: start,
+    };
+    let series = MetricSeries {
+        experiment_id: experiment.experiment_id.clone(),
+        series_id: file.to_string(),
+        namespace: "AWS/EC2".into(),
+        metric: "nab".into(),
+        stat: "Average".into(),
+        dimensions: BTreeMap::new(),
+        period_s: 300,
+        unit: None,
+        origin: "dashboard".into(),
+        steady: "baseline".into(),
+        limit: None,
+        kind: "level".into(),
+        budget: None,
+        outage: None,
+    };
+    let observed = [ObservedSeries {
+        series: &series,
+        ts,
+        values,
+    }];
+    let input = ExperimentInput {
+        experiment: &experiment,
+        actions: &[],
+        series: &observed,
+        alarm_times: &[],
+    };
+    // Six hours of history (72 five-minute points) teach the baseline; the window closes at the
+    // labelled window's end.
+    let settings = WindowSettings {
+        pre_s: 6.0 * 3600.0,
+        post_s: 0.0,
+        hold: 3,
+    };
+    analyze_experiment(&input, &settings)
+}
+
+#[test]
+fn labelled_anomalies_are_found_inside_their_windows() {
+    let labels_dir = nab_dir().join("labels");
+    let windows: BTreeMap<String, Vec<[String; 2]>> = serde_json::from_str(
+        &std::fs::read_to_string(labels_dir.join("combined_windows.realAWSCloudwatch.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let labels: BTreeMap<String, Vec<String>> = serde_json::from_str(
+        &std::fs::read_to_string(labels_dir.join("combined_labels.realAWSCloudwatch.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let (mut windows_checked, mut impacts_inside, mut anomalies, mut anomalies_flagged) =
+        (0, 0, 0, 0);
+    let mut misses = Vec::new();
+    for (key, windows) in &windows {
+        let file = key.trim_start_matches("realAWSCloudwatch/");
+        let (ts, values) = read_series(file);
+        for [start, end] in windows {
+            let (start, end) = (parse_time(start), parse_time(end));
+            let outcome = injection(file, start, end, &ts, &values);
+            windows_checked += 1;
+            assert_ne!(
+                outcome.verdict,
+                Verdict::Inconclusive,
+                "{file}: {:?}",
+                outcome.reasons
+            );
+            let Some(SeriesResult::Level(level)) = outcome.series.first().map(|(_, result)| result)
+            else {
+                panic!("{file}: no level result")
+            };
+            if level
+                .impact_at
+                .is_some_and(|impact| impact >= start && impact <= end)
+            {
+                impacts_inside += 1;
+            }
+            // The band learned before the window must flag the labelled anomaly point itself.
+            for label in labels[key]
+                .iter()
+                .map(|label| parse_time(label))
+                .filter(|label| (start..=end).contains(label))
+            {
+                let nearest = ts.partition_point(|t| *t < label).min(ts.len() - 1);
+                anomalies += 1;
+                if level.band.contains(values[nearest]) {
+                    misses.push(format!(
+                        "{file} at {label}: {} inside {:?}",
+                        values[nearest], level.band
+                    ));
+                } else {
+                    anomalies_flagged += 1;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "NAB: {windows_checked} windows, {impacts_inside} with an impact inside, {anomalies_flagged} of {anomalies} labelled anomalies outside the baseline band"
+    );
+    assert!(windows_checked >= 30, "{windows_checked} windows");
+    assert!(
+        impacts_inside >= windows_checked - 2,
+        "{impacts_inside} of {windows_checked} windows show an impact"
+    );
+    assert!(anomalies >= 30, "{anomalies} labelled anomalies");
+    assert!(
+        anomalies_flagged * 10 >= anomalies * 9,
+        "{anomalies_flagged} of {anomalies} flagged; missed: {misses:#?}"
+    );
+}
