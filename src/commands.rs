@@ -10,9 +10,8 @@ use polars::prelude::*;
 use crate::analyze::catalog::ActionCatalog;
 use crate::analyze::summary::{QueryError, experiment_outcomes_frame, quarterly_summary};
 use crate::analyze::weaknesses::track_weaknesses;
-use crate::analyze::{
-    AnalyzeError, LedgerData, WindowSettings, judge_experiments, outcome_records,
-};
+use crate::analyze::{AnalyzeError, LedgerData, judge_experiments, outcome_records};
+use crate::config::Config;
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
 use crate::ledger::{self, Ledger, LedgerError, Table};
 use crate::report::html::HtmlRenderer;
@@ -67,6 +66,7 @@ impl ReportFormat {
 pub struct DemoCommand {
     pub out: PathBuf,
     pub settings: DemoSettings,
+    pub config: Config,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +99,7 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
             out: command.out.join("reports"),
             formats: vec![ReportFormat::Html, ReportFormat::Pdf],
             kinds: ReportKind::ALL.to_vec(),
+            config: command.config.clone(),
         },
     )?;
     Ok(DemoSummary {
@@ -175,14 +176,15 @@ pub struct ReportCommand {
     pub out: PathBuf,
     pub formats: Vec<ReportFormat>,
     pub kinds: Vec<ReportKind>,
+    pub config: Config,
 }
 
 /// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
 /// report kind and format. Returns the paths written.
 pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> {
     let data = load_ledger_data(ledger)?;
-    let settings = WindowSettings::default();
-    let outcomes = judge_experiments(&data, &settings)?;
+    let config = &command.config;
+    let outcomes = judge_experiments(&data, &config.window)?;
     // The newest ingest time is "now" for the ledger: reports of the same ledger are identical.
     let generated_at: Micros = data
         .experiments
@@ -218,8 +220,8 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     let weaknesses = track_weaknesses(&data.experiments, &outcomes);
     let catalog = ActionCatalog::built_in();
     let model = build_model(&ModelInput {
-        organization: "Example Corp",
-        currency: "USD",
+        organization: &config.organization,
+        currency: &config.currency,
         generated_at,
         experiments: &data.experiments,
         outcomes: &outcomes,
@@ -228,7 +230,12 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         quarters: &quarters,
         weaknesses: &weaknesses,
         catalog: &catalog,
-        cost: CostAssumptions::default(),
+        cost: CostAssumptions {
+            revenue_per_hour: config.cost.revenue_per_hour,
+            engineers_on_incident: config.cost.engineers_on_incident,
+            engineer_hourly_rate: config.cost.engineer_hourly_rate,
+            outage_hours: config.cost.outage_hours,
+        },
     });
 
     create_dir(&command.out)?;

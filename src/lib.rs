@@ -7,6 +7,7 @@
 
 pub mod analyze;
 pub mod commands;
+pub mod config;
 pub mod ingest;
 pub mod ledger;
 pub mod report;

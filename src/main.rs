@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use checkup::commands::{self, DemoCommand, ExportCommand, ExportFormat};
+use checkup::config::Config;
 use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
 use checkup::ledger::{Ledger, Table};
 
@@ -21,6 +22,9 @@ struct Cli {
     /// The ledger folder.
     #[arg(long, global = true, env = "CHECKUP_LEDGER", default_value = "ledger")]
     ledger: PathBuf,
+    /// The configuration file (default: ./checkup.toml when present, else built-in defaults).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(long, global = true)]
     quiet: bool,
@@ -89,6 +93,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--config FILE` must exist; without it, `./checkup.toml` is read when present.
+fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
+    match path {
+        Some(path) => Config::load(path)?
+            .with_context(|| format!("configuration file {} does not exist", path.display())),
+        None => Ok(Config::load(std::path::Path::new("checkup.toml"))?.unwrap_or_default()),
+    }
+}
+
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause
@@ -98,6 +111,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(cli.config.as_deref())?;
     match cli.command {
         Command::Demo {
             out,
@@ -107,6 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let command = DemoCommand {
                 out: out.clone(),
                 settings: DemoSettings { experiments, seed },
+                config,
             };
             let summary = commands::demo(&command)
                 .with_context(|| format!("demo into {} failed", out.display()))?;

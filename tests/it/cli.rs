@@ -270,3 +270,64 @@ pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+#[test]
+fn the_configuration_file_reaches_the_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("checkup.toml");
+    fs::write(&config, "[organization]\nname = \"Acme <Shop>\"\ncurrency = \"EUR\"\n\n[cost]\nrevenue_per_hour = 50000\n").unwrap();
+    let out = dir.path().join("out");
+    let args = [
+        "demo",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--experiments",
+        "20",
+        "--quiet",
+    ];
+    let output = checkup(&args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let html = fs::read_to_string(out.join("reports/executive.html")).unwrap();
+    // (50,000 + 20 × 100) × 2 = 104,000, and the organization's name is text, escaped.
+    assert!(
+        html.contains("EUR 104,000"),
+        "the configured cost does not reach the report"
+    );
+    assert!(html.contains("Acme &lt;Shop&gt;") && !html.contains("Acme <Shop>"));
+}
+
+#[test]
+fn a_bad_configuration_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("checkup.toml");
+    fs::write(&config, "[window]\npre = \"15m\"\npost = \"soon\"\n").unwrap();
+    let out = dir.path().join("out");
+    let output = checkup(&[
+        "demo",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(&format!("{}:3: window.post", config.display())),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !out.exists(),
+        "nothing is written after a refused configuration"
+    );
+    let missing = checkup(&[
+        "demo",
+        "--config",
+        "/nonexistent/checkup.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("/nonexistent/checkup.toml does not exist"));
+}

@@ -35,6 +35,7 @@ fn the_same_seed_gives_the_same_ledger() {
         commands::demo(&DemoCommand {
             out: dir.path().to_path_buf(),
             settings,
+            config: Default::default(),
         })
         .unwrap();
     }

@@ -1,0 +1,618 @@
+//! `checkup.toml` (SPEC section 5): organization, tag keys, cost assumptions, the observation
+//! window and the steady-state hypotheses. Every key is optional; the built-in defaults apply
+//! when the file or a key is absent. Errors name the file, the line and the key.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::analyze::WindowSettings;
+use crate::analyze::recovery::Condition;
+use crate::time::parse_duration_s;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}: {key}: {message}")]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub key: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub organization: String,
+    pub currency: String,
+    pub tags: TagKeys,
+    pub cost: CostConfig,
+    pub window: WindowSettings,
+    pub hypotheses: Vec<Hypothesis>,
+}
+
+/// Which experiment or template tag keys carry these fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagKeys {
+    pub environment: String,
+    pub team: String,
+    pub service: String,
+    pub trigger: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CostConfig {
+    pub revenue_per_hour: f64,
+    pub engineers_on_incident: f64,
+    pub engineer_hourly_rate: f64,
+    pub outage_hours: f64,
+    pub degraded_factor: f64,
+    pub engineer_hours_per_experiment: f64,
+    pub fixed_costs: f64,
+}
+
+impl Default for CostConfig {
+    fn default() -> Self {
+        CostConfig {
+            revenue_per_hour: 100_000.0,
+            engineers_on_incident: 20.0,
+            engineer_hourly_rate: 100.0,
+            outage_hours: 2.0,
+            degraded_factor: 0.25,
+            engineer_hours_per_experiment: 4.0,
+            fixed_costs: 0.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hypothesis {
+    pub name: String,
+    pub matcher: HypothesisMatch,
+    pub recover_within_s: Option<f64>,
+    pub series: Vec<SeriesConfig>,
+}
+
+/// How a hypothesis finds its experiments: by template id, template name or tags (all given must match).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HypothesisMatch {
+    pub template_id: Option<String>,
+    pub template_name: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesConfig {
+    pub id: String,
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: BTreeMap<String, String>,
+    pub stat: String,
+    pub period_s: i64,
+    /// As written (`>= 2`, `baseline`); checked to parse.
+    pub steady: String,
+    pub limit: Option<String>,
+    /// `level` or `errors`.
+    pub kind: String,
+    pub budget: Option<f64>,
+    pub outage: Option<f64>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            organization: "Example Corp".to_string(),
+            currency: "USD".to_string(),
+            tags: TagKeys {
+                environment: "env".to_string(),
+                team: "team".to_string(),
+                service: "service".to_string(),
+                trigger: "trigger".to_string(),
+            },
+            cost: CostConfig::default(),
+            window: WindowSettings::default(),
+            hypotheses: Vec::new(),
+        }
+    }
+}
+
+// The file as written. Spanned values keep their place in the file for error messages.
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    organization: RawOrganization,
+    #[serde(default)]
+    tags: RawTags,
+    #[serde(default)]
+    cost: RawCost,
+    #[serde(default)]
+    window: RawWindow,
+    #[serde(default)]
+    hypothesis: Vec<RawHypothesis>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawOrganization {
+    name: Option<String>,
+    currency: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTags {
+    environment: Option<String>,
+    team: Option<String>,
+    service: Option<String>,
+    trigger: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCost {
+    revenue_per_hour: Option<Spanned<f64>>,
+    engineers_on_incident: Option<Spanned<f64>>,
+    engineer_hourly_rate: Option<Spanned<f64>>,
+    outage_hours: Option<Spanned<f64>>,
+    degraded_factor: Option<Spanned<f64>>,
+    engineer_hours_per_experiment: Option<Spanned<f64>>,
+    fixed_costs: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWindow {
+    pre: Option<Spanned<String>>,
+    post: Option<Spanned<String>>,
+    hold: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHypothesis {
+    name: Spanned<String>,
+    #[serde(rename = "match")]
+    matcher: Spanned<RawMatch>,
+    recover_within: Option<Spanned<String>>,
+    #[serde(default)]
+    series: Vec<RawSeries>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMatch {
+    template_id: Option<String>,
+    template_name: Option<String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeries {
+    id: Spanned<String>,
+    namespace: String,
+    metric: String,
+    #[serde(default)]
+    dimensions: BTreeMap<String, String>,
+    stat: String,
+    period: Option<Spanned<String>>,
+    steady: Option<Spanned<String>>,
+    limit: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    budget: Option<Spanned<f64>>,
+    outage: Option<Spanned<f64>>,
+}
+
+impl Config {
+    /// Reads `path`; `Ok(None)` when the file does not exist.
+    pub fn load(path: &Path) -> Result<Option<Config>, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(path, &text).map(Some),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(ConfigError {
+                path: path.to_path_buf(),
+                line: 0,
+                key: "(file)".into(),
+                message: error.to_string(),
+            }),
+        }
+    }
+
+    /// Parses the text of a configuration file; `path` only names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let line_of =
+            |span: Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
+        let error = |span: Range<usize>, key: &str, message: String| ConfigError {
+            path: path.to_path_buf(),
+            line: line_of(span),
+            key: key.to_string(),
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|problem| {
+            let span = problem.span().unwrap_or(0..0);
+            error(span, "(syntax)", problem.message().to_string())
+        })?;
+
+        let mut config = Config::default();
+        if let Some(name) = raw.organization.name {
+            config.organization = name;
+        }
+        if let Some(currency) = raw.organization.currency {
+            config.currency = currency;
+        }
+        let tags = &mut config.tags;
+        for (target, value) in [
+            (&mut tags.environment, raw.tags.environment),
+            (&mut tags.team, raw.tags.team),
+            (&mut tags.service, raw.tags.service),
+            (&mut tags.trigger, raw.tags.trigger),
+        ] {
+            if let Some(value) = value {
+                *target = value;
+            }
+        }
+
+        let cost = &mut config.cost;
+        for (key, target, value) in [
+            (
+                "cost.revenue_per_hour",
+                &mut cost.revenue_per_hour,
+                raw.cost.revenue_per_hour,
+            ),
+            (
+                "cost.engineers_on_incident",
+                &mut cost.engineers_on_incident,
+                raw.cost.engineers_on_incident,
+            ),
+            (
+                "cost.engineer_hourly_rate",
+                &mut cost.engineer_hourly_rate,
+                raw.cost.engineer_hourly_rate,
+            ),
+            (
+                "cost.outage_hours",
+                &mut cost.outage_hours,
+                raw.cost.outage_hours,
+            ),
+            (
+                "cost.degraded_factor",
+                &mut cost.degraded_factor,
+                raw.cost.degraded_factor,
+            ),
+            (
+                "cost.engineer_hours_per_experiment",
+                &mut cost.engineer_hours_per_experiment,
+                raw.cost.engineer_hours_per_experiment,
+            ),
+            (
+                "cost.fixed_costs",
+                &mut cost.fixed_costs,
+                raw.cost.fixed_costs,
+            ),
+        ] {
+            if let Some(value) = value {
+                let number = *value.get_ref();
+                if !number.is_finite() || number < 0.0 {
+                    return Err(error(
+                        value.span(),
+                        key,
+                        format!("{number} must be a non-negative number"),
+                    ));
+                }
+                *target = number;
+            }
+        }
+
+        let duration = |value: &Spanned<String>, key: &str| {
+            parse_duration_s(value.get_ref()).map_err(|message| error(value.span(), key, message))
+        };
+        if let Some(pre) = &raw.window.pre {
+            config.window.pre_s = duration(pre, "window.pre")?;
+        }
+        if let Some(post) = &raw.window.post {
+            config.window.post_s = duration(post, "window.post")?;
+        }
+        if let Some(hold) = &raw.window.hold {
+            let value = *hold.get_ref();
+            if !(1..=1000).contains(&value) {
+                return Err(error(
+                    hold.span(),
+                    "window.hold",
+                    format!("{value} must be between 1 and 1000 points"),
+                ));
+            }
+            config.window.hold = value as usize;
+        }
+
+        for (index, hypothesis) in raw.hypothesis.into_iter().enumerate() {
+            let prefix = format!("hypothesis[{index}]");
+            let matcher = hypothesis.matcher.get_ref();
+            if matcher.template_id.is_none()
+                && matcher.template_name.is_none()
+                && matcher.tags.is_empty()
+            {
+                return Err(error(
+                    hypothesis.matcher.span(),
+                    &format!("{prefix}.match"),
+                    "needs template_id, template_name or tags".to_string(),
+                ));
+            }
+            let recover_within_s = match &hypothesis.recover_within {
+                Some(value) => Some(duration(value, &format!("{prefix}.recover_within"))?),
+                None => None,
+            };
+            let mut series = Vec::new();
+            for (series_index, raw_series) in hypothesis.series.into_iter().enumerate() {
+                let key = |field: &str| format!("{prefix}.series[{series_index}].{field}");
+                let kind = raw_series
+                    .kind
+                    .as_ref()
+                    .map(|k| k.get_ref().clone())
+                    .unwrap_or_else(|| "level".to_string());
+                if kind != "level" && kind != "errors" {
+                    let span = raw_series.kind.as_ref().map(Spanned::span).unwrap_or(0..0);
+                    return Err(error(
+                        span,
+                        &key("kind"),
+                        format!("`{kind}` must be level or errors"),
+                    ));
+                }
+                let steady = match &raw_series.steady {
+                    Some(steady) => {
+                        Condition::parse(steady.get_ref())
+                            .map_err(|message| error(steady.span(), &key("steady"), message))?;
+                        steady.get_ref().trim().to_string()
+                    }
+                    None if kind == "errors" => ">= 0".to_string(),
+                    None => {
+                        return Err(error(
+                            raw_series.id.span(),
+                            &key("steady"),
+                            "a level series needs a steady condition".into(),
+                        ));
+                    }
+                };
+                let limit = match &raw_series.limit {
+                    Some(limit) => {
+                        let parsed = Condition::parse(limit.get_ref())
+                            .map_err(|message| error(limit.span(), &key("limit"), message))?;
+                        if parsed == Condition::Baseline {
+                            return Err(error(
+                                limit.span(),
+                                &key("limit"),
+                                "a limit must be a number, not baseline".into(),
+                            ));
+                        }
+                        Some(limit.get_ref().trim().to_string())
+                    }
+                    None => None,
+                };
+                let period_s = match &raw_series.period {
+                    Some(period) => {
+                        let seconds = duration(period, &key("period"))?;
+                        if seconds < 1.0 || seconds.fract() != 0.0 {
+                            return Err(error(
+                                period.span(),
+                                &key("period"),
+                                "must be a whole number of seconds, at least 1s".into(),
+                            ));
+                        }
+                        seconds as i64
+                    }
+                    None => 60,
+                };
+                let count = |value: &Option<Spanned<f64>>,
+                             field: &str|
+                 -> Result<Option<f64>, ConfigError> {
+                    match value {
+                        Some(value) if !value.get_ref().is_finite() || *value.get_ref() < 0.0 => {
+                            Err(error(
+                                value.span(),
+                                &key(field),
+                                "must be a non-negative number".into(),
+                            ))
+                        }
+                        Some(value) => Ok(Some(*value.get_ref())),
+                        None => Ok(None),
+                    }
+                };
+                series.push(SeriesConfig {
+                    id: raw_series.id.get_ref().clone(),
+                    namespace: raw_series.namespace,
+                    metric: raw_series.metric,
+                    dimensions: raw_series.dimensions,
+                    stat: raw_series.stat,
+                    period_s,
+                    steady,
+                    limit,
+                    kind,
+                    budget: count(&raw_series.budget, "budget")?,
+                    outage: count(&raw_series.outage, "outage")?,
+                });
+            }
+            let matcher = hypothesis.matcher.into_inner();
+            config.hypotheses.push(Hypothesis {
+                name: hypothesis.name.into_inner(),
+                matcher: HypothesisMatch {
+                    template_id: matcher.template_id,
+                    template_name: matcher.template_name,
+                    tags: matcher.tags,
+                },
+                recover_within_s,
+                series,
+            });
+        }
+        Ok(config)
+    }
+
+    /// The first hypothesis whose match holds for a template (SPEC section 5: first match wins).
+    pub fn hypothesis_for(
+        &self,
+        template_id: Option<&str>,
+        template_name: Option<&str>,
+        tags: &BTreeMap<String, String>,
+    ) -> Option<&Hypothesis> {
+        self.hypotheses.iter().find(|hypothesis| {
+            let m = &hypothesis.matcher;
+            m.template_id
+                .as_deref()
+                .is_none_or(|id| Some(id) == template_id)
+                && m.template_name
+                    .as_deref()
+                    .is_none_or(|name| Some(name) == template_name)
+                && m.tags
+                    .iter()
+                    .all(|(key, value)| tags.get(key) == Some(value))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example of SPEC section 5, verbatim.
+    const SPEC_EXAMPLE: &str = r#"
+[organization]
+name = "Example Corp"
+currency = "USD"
+
+[tags]                       # which experiment/template tag keys carry these fields
+environment = "env"
+team = "team"
+service = "service"
+trigger = "trigger"          # values: manual, ci, scheduled, gameday
+
+[cost]
+revenue_per_hour = 100000
+engineers_on_incident = 20
+engineer_hourly_rate = 100
+outage_hours = 2
+degraded_factor = 0.25
+engineer_hours_per_experiment = 4
+fixed_costs = 0
+
+[window]
+pre = "15m"
+post = "30m"
+hold = 3
+
+[[hypothesis]]
+name = "web tier survives losing one instance"
+match = { template_name = "web-asg-terminate" }    # or template_id = "...", or tags = { k = "v" }
+recover_within = "5m"
+
+  [[hypothesis.series]]
+  id = "healthy_hosts"
+  namespace = "AWS/ApplicationELB"
+  metric = "HealthyHostCount"
+  dimensions = { LoadBalancer = "app/web/50dc6c495c0c9188", TargetGroup = "targetgroup/web/73e2d6bc24d8a067" }
+  stat = "Minimum"
+  period = "1m"
+  steady = ">= 2"
+
+  [[hypothesis.series]]
+  id = "p99_latency"
+  namespace = "AWS/ApplicationELB"
+  metric = "TargetResponseTime"
+  dimensions = { LoadBalancer = "app/web/50dc6c495c0c9188" }
+  stat = "p99"
+  period = "1m"
+  steady = "< 0.2"
+  limit = "<= 0.5"
+
+  [[hypothesis.series]]
+  id = "errors_5xx"
+  namespace = "AWS/ApplicationELB"
+  metric = "HTTPCode_Target_5XX_Count"
+  dimensions = { LoadBalancer = "app/web/50dc6c495c0c9188" }
+  stat = "Sum"
+  period = "1m"
+  kind = "errors"
+  budget = 0
+  outage = 5
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("checkup.toml"), text)
+    }
+
+    #[test]
+    fn the_spec_example_parses() {
+        let config = parse(SPEC_EXAMPLE).unwrap();
+        assert_eq!(
+            config.window,
+            WindowSettings {
+                pre_s: 900.0,
+                post_s: 1800.0,
+                hold: 3
+            }
+        );
+        assert_eq!(config.cost, CostConfig::default());
+        let hypothesis = &config.hypotheses[0];
+        assert_eq!(hypothesis.recover_within_s, Some(300.0));
+        let ids: Vec<&str> = hypothesis.series.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["healthy_hosts", "p99_latency", "errors_5xx"]);
+        assert_eq!(hypothesis.series[1].limit.as_deref(), Some("<= 0.5"));
+        assert_eq!(
+            (
+                hypothesis.series[2].kind.as_str(),
+                hypothesis.series[2].outage
+            ),
+            ("errors", Some(5.0))
+        );
+        assert_eq!(hypothesis.series[0].period_s, 60);
+        let tags = BTreeMap::new();
+        assert!(
+            config
+                .hypothesis_for(None, Some("web-asg-terminate"), &tags)
+                .is_some()
+        );
+        assert!(config.hypothesis_for(None, Some("other"), &tags).is_none());
+    }
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        assert_eq!(parse("").unwrap(), Config::default());
+    }
+
+    fn check_error(text: &str, expected: &str) {
+        let error = parse(text).unwrap_err().to_string();
+        assert_eq!(error, expected);
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_key() {
+        check_error(
+            "[window]\npre = \"15\"\n",
+            "checkup.toml:2: window.pre: duration `15` needs a unit: s, m or h",
+        );
+        check_error(
+            "[window]\nhold = 0\n",
+            "checkup.toml:2: window.hold: 0 must be between 1 and 1000 points",
+        );
+        check_error(
+            "[cost]\noutage_hours = -2\n",
+            "checkup.toml:2: cost.outage_hours: -2 must be a non-negative number",
+        );
+        check_error(
+            "[[hypothesis]]\nname = \"x\"\nmatch = { template_name = \"t\" }\n[[hypothesis.series]]\nid = \"a\"\nnamespace = \"n\"\nmetric = \"m\"\nstat = \"Sum\"\nsteady = \"=> 2\"\n",
+            "checkup.toml:9: hypothesis[0].series[0].steady: condition `=> 2` must be <, <=, >, >=, == followed by a number, or baseline",
+        );
+        check_error(
+            "[[hypothesis]]\nname = \"x\"\nmatch = {}\n",
+            "checkup.toml:3: hypothesis[0].match: needs template_id, template_name or tags",
+        );
+        let unknown = parse("[cost]\nrevenue = 5\n").unwrap_err();
+        assert_eq!((unknown.line, unknown.key.as_str()), (2, "(syntax)"));
+        assert!(
+            unknown.message.contains("unknown field `revenue`"),
+            "{}",
+            unknown.message
+        );
+    }
+}
