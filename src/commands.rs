@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
 use crate::ledger::{self, Ledger, LedgerError, Table};
 use crate::report::html::HtmlRenderer;
-use crate::report::model::{CostAssumptions, ModelInput};
+use crate::report::model::ModelInput;
 use crate::report::pdf::PdfRenderer;
 use crate::report::{RenderError, ReportKind, build_model};
 use crate::time::Micros;
@@ -230,12 +230,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         quarters: &quarters,
         weaknesses: &weaknesses,
         catalog: &catalog,
-        cost: CostAssumptions {
-            revenue_per_hour: config.cost.revenue_per_hour,
-            engineers_on_incident: config.cost.engineers_on_incident,
-            engineer_hourly_rate: config.cost.engineer_hourly_rate,
-            outage_hours: config.cost.outage_hours,
-        },
+        cost: config.cost,
     });
 
     create_dir(&command.out)?;

@@ -41,7 +41,8 @@ pub struct TagKeys {
     pub trigger: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The cost assumptions (SPEC section 8); also what the executive report prints.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct CostConfig {
     pub revenue_per_hour: f64,
     pub engineers_on_incident: f64,

@@ -9,28 +9,9 @@ use crate::analyze::catalog::{ActionCatalog, SYSTEM_TAG};
 use crate::analyze::summary::QuarterSummary;
 use crate::analyze::weaknesses::Weakness;
 use crate::analyze::{ExperimentOutcome, Verdict};
+use crate::config::CostConfig;
 use crate::ledger::{Action, Experiment, Incident};
 use crate::time::{Micros, format_rfc3339, quarter_of};
-
-/// The cost assumptions of the seed's downtime example (SPEC section 8).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct CostAssumptions {
-    pub revenue_per_hour: f64,
-    pub engineers_on_incident: f64,
-    pub engineer_hourly_rate: f64,
-    pub outage_hours: f64,
-}
-
-impl Default for CostAssumptions {
-    fn default() -> Self {
-        CostAssumptions {
-            revenue_per_hour: 100_000.0,
-            engineers_on_incident: 20.0,
-            engineer_hourly_rate: 100.0,
-            outage_hours: 2.0,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {
@@ -141,7 +122,7 @@ pub struct TeamQuarterRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OutageCost {
-    pub assumptions: CostAssumptions,
+    pub assumptions: CostConfig,
     pub hourly_downtime_cost: f64,
     pub outage_cost: f64,
 }
@@ -172,7 +153,7 @@ pub struct ModelInput<'a> {
     pub quarters: &'a [QuarterSummary],
     pub weaknesses: &'a [Weakness],
     pub catalog: &'a ActionCatalog,
-    pub cost: CostAssumptions,
+    pub cost: CostConfig,
 }
 
 fn start_of(experiment: &Experiment) -> Micros {
