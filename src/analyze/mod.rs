@@ -3,6 +3,7 @@
 //! [`summary`] aggregates them per quarter.
 
 pub mod catalog;
+pub mod mttr;
 pub mod recovery;
 pub mod summary;
 pub mod weaknesses;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analyze::catalog::{ActionCatalog, SYSTEM_TAG};
+use crate::analyze::catalog::{ActionCatalog, systems_of};
 use crate::analyze::summary::QuarterSummary;
 use crate::analyze::weaknesses::Weakness;
 use crate::analyze::{ExperimentOutcome, Verdict};
@@ -158,31 +158,6 @@ pub struct ModelInput<'a> {
 
 fn start_of(experiment: &Experiment) -> Micros {
     experiment.started_at.unwrap_or(experiment.created_at)
-}
-
-/// The systems an experiment exercises: the template's `checkup:system` tag when present, else
-/// the catalog's system of each of its actions.
-pub fn systems_of(
-    experiment: &Experiment,
-    actions: &[&Action],
-    catalog: &ActionCatalog,
-) -> Vec<String> {
-    if let Some(system) = experiment.tags.get(SYSTEM_TAG) {
-        return vec![system.clone()];
-    }
-    let systems: BTreeSet<String> = actions
-        .iter()
-        .filter_map(|action| {
-            action
-                .system
-                .clone()
-                .or_else(|| catalog.system_of(&action.action_id).map(str::to_string))
-        })
-        .collect();
-    let order = ["I", "II", "III", "IV"];
-    let mut systems: Vec<String> = systems.into_iter().collect();
-    systems.sort_by_key(|system| order.iter().position(|known| known == system));
-    systems
 }
 
 fn median(values: &mut [f64]) -> Option<f64> {

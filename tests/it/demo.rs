@@ -2,13 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use checkup::analyze::catalog::ActionCatalog;
+use checkup::analyze::catalog::{ActionCatalog, systems_of};
 use checkup::analyze::weaknesses::track_weaknesses;
 use checkup::analyze::{Verdict, WindowSettings, judge_experiments};
 use checkup::commands::{self, DemoCommand, load_ledger_data};
 use checkup::ingest::demo::{self, DemoSettings, MonthBatch};
 use checkup::ledger::{self, Ledger, Table};
-use checkup::report::model::systems_of;
 use checkup::time::quarter_of;
 
 use crate::support::default_demo;

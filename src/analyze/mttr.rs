@@ -1,0 +1,382 @@
+//! MTTR trends (SPEC section 7): experimental recovery time per period (quarter or month) and
+//! group (all, team, service, system, template), and the real incident MTTR, computed by
+//! `queries/analytics/mttr.sql` and `queries/analytics/incident_mttr.sql`. The change of the mean
+//! against the previous and the first period is added here; the seed's Phase 2 target is −30%.
+
+use polars::prelude::*;
+
+use super::ExperimentOutcome;
+use super::summary::{QueryError, experiment_outcomes_frame, run_query};
+use crate::ledger::{Experiment, Incident};
+use crate::time::{month_of, quarter_of};
+
+pub const MTTR_SQL: &str = include_str!("../../queries/analytics/mttr.sql");
+pub const INCIDENT_MTTR_SQL: &str = include_str!("../../queries/analytics/incident_mttr.sql");
+
+/// The seed's Phase 2 success metric: MTTR 30% below the first period.
+pub const MTTR_TARGET_CHANGE: f64 = -0.30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodUnit {
+    Quarter,
+    Month,
+}
+
+impl PeriodUnit {
+    fn column(self) -> &'static str {
+        match self {
+            PeriodUnit::Quarter => "quarter",
+            PeriodUnit::Month => "month",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MttrRow {
+    pub period: String,
+    /// all, team, service, system or template.
+    pub group_by: String,
+    pub group: String,
+    pub n: u64,
+    pub mean_s: Option<f64>,
+    pub median_s: Option<f64>,
+    pub p90_s: Option<f64>,
+    pub censored: u64,
+    /// Relative change of `mean_s` against the group's previous period (−0.3 is 30% faster).
+    pub change_vs_previous: Option<f64>,
+    /// Relative change of `mean_s` against the group's first period.
+    pub change_vs_first: Option<f64>,
+}
+
+/// Experimental MTTR. `systems[i]` are the systems of `experiments[i]`; `outcomes[i]` its outcome.
+pub fn experiment_mttr(
+    experiments: &[Experiment],
+    outcomes: &[ExperimentOutcome],
+    systems: &[Vec<String>],
+    unit: PeriodUnit,
+) -> Result<Vec<MttrRow>, QueryError> {
+    let name = "mttr";
+    let error = |source| QueryError {
+        name: name.to_string(),
+        source,
+    };
+    let frame = experiment_outcomes_frame(experiments, outcomes)
+        .and_then(|frame| {
+            frame
+                .lazy()
+                .with_column(col(unit.column()).alias("period"))
+                .collect()
+        })
+        .map_err(error)?;
+    let (ids, names): (Vec<&str>, Vec<&str>) = experiments
+        .iter()
+        .zip(systems)
+        .flat_map(|(experiment, systems)| {
+            systems
+                .iter()
+                .map(|system| (experiment.experiment_id.as_str(), system.as_str()))
+        })
+        .unzip();
+    let experiment_systems = DataFrame::new_infer_height(vec![
+        Column::new("experiment_id".into(), ids),
+        Column::new("system".into(), names),
+    ])
+    .map_err(error)?;
+    let result = run_query(
+        name,
+        MTTR_SQL,
+        &[
+            ("experiment_outcomes", &frame),
+            ("experiment_systems", &experiment_systems),
+        ],
+    )?;
+    rows_from_frame(&result).map_err(error)
+}
+
+/// Real incident MTTR: `resolved_at − started_at`, grouped like the experimental one (all, team, service).
+pub fn incident_mttr(incidents: &[Incident], unit: PeriodUnit) -> Result<Vec<MttrRow>, QueryError> {
+    let name = "incident_mttr";
+    let error = |source| QueryError {
+        name: name.to_string(),
+        source,
+    };
+    let period = |incident: &Incident| match unit {
+        PeriodUnit::Quarter => quarter_of(incident.started_at),
+        PeriodUnit::Month => month_of(incident.started_at),
+    };
+    let frame = DataFrame::new_infer_height(vec![
+        Column::new(
+            "incident_id".into(),
+            incidents
+                .iter()
+                .map(|i| i.incident_id.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "period".into(),
+            incidents.iter().map(period).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "team".into(),
+            incidents.iter().map(|i| i.team.clone()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "service".into(),
+            incidents
+                .iter()
+                .map(|i| i.service.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "duration_s".into(),
+            incidents
+                .iter()
+                .map(|i| (i.resolved_at - i.started_at) as f64 / 1e6)
+                .collect::<Vec<_>>(),
+        ),
+    ])
+    .map_err(error)?;
+    let result = run_query(name, INCIDENT_MTTR_SQL, &[("incident_durations", &frame)])?;
+    rows_from_frame(&result).map_err(error)
+}
+
+fn rows_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MttrRow>> {
+    let text = |name: &str| -> PolarsResult<Vec<String>> {
+        Ok(frame
+            .column(name)?
+            .str()?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect())
+    };
+    let count = |name: &str| -> PolarsResult<Vec<u64>> {
+        Ok(frame
+            .column(name)?
+            .cast(&DataType::UInt64)?
+            .u64()?
+            .iter()
+            .map(|v| v.unwrap_or(0))
+            .collect())
+    };
+    let float = |name: &str| -> PolarsResult<Vec<Option<f64>>> {
+        Ok(frame
+            .column(name)?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .iter()
+            .collect())
+    };
+    let (period, group_by, group) = (text("period")?, text("group_by")?, text("group_value")?);
+    let (n, censored) = (count("n")?, count("censored")?);
+    let (mean, median, p90) = (float("mean_s")?, float("median_s")?, float("p90_s")?);
+    let mut rows: Vec<MttrRow> = (0..frame.height())
+        .map(|i| MttrRow {
+            period: period[i].clone(),
+            group_by: group_by[i].clone(),
+            group: group[i].clone(),
+            n: n[i],
+            mean_s: mean[i],
+            median_s: median[i],
+            p90_s: p90[i],
+            censored: censored[i],
+            change_vs_previous: None,
+            change_vs_first: None,
+        })
+        .collect();
+    add_changes(&mut rows);
+    Ok(rows)
+}
+
+/// Fills the changes of each group's mean against its previous and its first period with a mean.
+/// Rows come sorted by group and period (the SQL orders them so).
+fn add_changes(rows: &mut [MttrRow]) {
+    let relative = |now: Option<f64>, before: Option<f64>| match (now, before) {
+        (Some(now), Some(before)) if before > 0.0 => Some(now / before - 1.0),
+        _ => None,
+    };
+    let mut first: Option<f64> = None;
+    let mut previous: Option<f64> = None;
+    for index in 0..rows.len() {
+        let new_group = index == 0
+            || rows[index].group_by != rows[index - 1].group_by
+            || rows[index].group != rows[index - 1].group;
+        if new_group {
+            first = None;
+            previous = None;
+        }
+        let mean = rows[index].mean_s;
+        rows[index].change_vs_previous = if new_group {
+            None
+        } else {
+            relative(mean, previous)
+        };
+        rows[index].change_vs_first = if first.is_some() && !new_group {
+            relative(mean, first)
+        } else {
+            None
+        };
+        if first.is_none() {
+            first = mean;
+        }
+        if mean.is_some() {
+            previous = mean;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::Verdict;
+    use crate::time::{MICROS_PER_SECOND, from_datetime};
+    use chrono::{TimeZone, Utc};
+
+    /// (month of 2026, team, verdict, impacted, recovered, time_to_recover_s)
+    type Case = (u32, &'static str, Verdict, bool, bool, f64);
+
+    fn judged(cases: &[Case]) -> (Vec<Experiment>, Vec<ExperimentOutcome>) {
+        cases
+            .iter()
+            .enumerate()
+            .map(
+                |(index, (month, team, verdict, impacted, recovered, time_to_recover_s))| {
+                    let start =
+                        from_datetime(Utc.with_ymd_and_hms(2026, *month, 10, 12, 0, 0).unwrap());
+                    let experiment = Experiment {
+                        experiment_id: format!("EXP{index}"),
+                        source: "demo".into(),
+                        account_id: None,
+                        region: None,
+                        template_id: Some(format!("EXT-{team}")),
+                        template_name: None,
+                        description: None,
+                        status: "completed".into(),
+                        status_reason: None,
+                        created_at: start,
+                        started_at: Some(start),
+                        ended_at: Some(start + 600 * MICROS_PER_SECOND),
+                        environment: None,
+                        team: Some(team.to_string()),
+                        service: None,
+                        trigger: None,
+                        tags: Default::default(),
+                        stop_condition_alarms: vec![],
+                        stop_condition_triggered: false,
+                        blast_radius: vec![],
+                        hypothesis: None,
+                        recover_within_s: None,
+                        ingested_at: start,
+                    };
+                    let outcome = ExperimentOutcome {
+                        experiment_id: format!("EXP{index}"),
+                        verdict: *verdict,
+                        t0: Some(start),
+                        t1: None,
+                        window: None,
+                        time_to_impact_s: None,
+                        time_to_recover_s: Some(*time_to_recover_s),
+                        impacted: *impacted,
+                        recovered: *recovered,
+                        degraded_s: None,
+                        error_total: None,
+                        series: vec![],
+                        reasons: vec![],
+                    };
+                    (experiment, outcome)
+                },
+            )
+            .unzip()
+    }
+
+    fn row<'a>(rows: &'a [MttrRow], period: &str, group_by: &str, group: &str) -> &'a MttrRow {
+        rows.iter()
+            .find(|r| r.period == period && r.group_by == group_by && r.group == group)
+            .unwrap_or_else(|| panic!("no row {period} {group_by} {group} in {rows:#?}"))
+    }
+
+    #[test]
+    fn mttr_per_quarter_and_group_worked_by_hand() {
+        use Verdict::*;
+        let cases: &[Case] = &[
+            (1, "a", Green, true, true, 100.0),
+            (2, "a", Yellow, true, true, 200.0),
+            (3, "b", Green, true, true, 300.0),
+            (3, "a", Red, true, false, 2400.0), // censored: counted, never averaged
+            (3, "b", Green, false, false, 0.0), // not impacted: not in MTTR
+            (3, "b", Inconclusive, true, true, 999.0), // inconclusive: excluded
+            (4, "a", Green, true, true, 60.0),
+            (5, "a", Green, true, true, 90.0),
+        ];
+        let (experiments, outcomes) = judged(cases);
+        let mut systems: Vec<Vec<String>> = vec![vec!["I".to_string()]; experiments.len()];
+        systems[0].push("II".to_string());
+        let rows = experiment_mttr(&experiments, &outcomes, &systems, PeriodUnit::Quarter).unwrap();
+
+        let q1 = row(&rows, "2026Q1", "all", "all");
+        // Recovered: 100, 200, 300. p90 by linear interpolation: 200 + 0.8 × (300 − 200) = 280.
+        assert_eq!(
+            (q1.n, q1.mean_s, q1.median_s, q1.censored),
+            (3, Some(200.0), Some(200.0), 1)
+        );
+        assert!((q1.p90_s.unwrap() - 280.0).abs() < 1e-9);
+        assert_eq!(q1.change_vs_previous, None);
+        let q2 = row(&rows, "2026Q2", "all", "all");
+        // 60 and 90: mean 75, p90 = 60 + 0.9 × 30 = 87; 75 / 200 − 1 = −62.5%.
+        assert_eq!(
+            (q2.n, q2.mean_s, q2.median_s, q2.censored),
+            (2, Some(75.0), Some(75.0), 0)
+        );
+        assert!((q2.p90_s.unwrap() - 87.0).abs() < 1e-9);
+        assert_eq!(
+            (q2.change_vs_previous, q2.change_vs_first),
+            (Some(-0.625), Some(-0.625))
+        );
+
+        let team_a = row(&rows, "2026Q1", "team", "a");
+        assert_eq!(
+            (team_a.n, team_a.mean_s, team_a.censored),
+            (2, Some(150.0), 1)
+        );
+        assert_eq!(
+            row(&rows, "2026Q2", "team", "a").change_vs_first,
+            Some(-0.5)
+        );
+        let system_two = row(&rows, "2026Q1", "system", "II");
+        assert_eq!((system_two.n, system_two.mean_s), (1, Some(100.0)));
+        assert_eq!(
+            row(&rows, "2026Q1", "template", "EXT-b").mean_s,
+            Some(300.0)
+        );
+
+        let monthly =
+            experiment_mttr(&experiments, &outcomes, &systems, PeriodUnit::Month).unwrap();
+        assert_eq!(row(&monthly, "2026-03", "all", "all").censored, 1);
+        assert_eq!(
+            row(&monthly, "2026-05", "all", "all").change_vs_previous,
+            Some(90.0 / 60.0 - 1.0)
+        );
+    }
+
+    #[test]
+    fn incident_mttr_is_the_mean_duration() {
+        let hour = 3600 * MICROS_PER_SECOND;
+        let start = from_datetime(Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap());
+        let incident = |id: &str, hours: i64| Incident {
+            incident_id: id.into(),
+            service: Some("web".into()),
+            team: Some("platform".into()),
+            severity: None,
+            started_at: start,
+            resolved_at: start + hours * hour,
+            customer_impact: None,
+        };
+        let rows =
+            incident_mttr(&[incident("1", 1), incident("2", 3)], PeriodUnit::Quarter).unwrap();
+        let all = row(&rows, "2026Q3", "all", "all");
+        assert_eq!(
+            (all.n, all.mean_s, all.median_s, all.censored),
+            (2, Some(7200.0), Some(7200.0), 0)
+        );
+        assert_eq!(row(&rows, "2026Q3", "service", "web").n, 2);
+    }
+}
