@@ -10,5 +10,6 @@ pub mod commands;
 pub mod config;
 pub mod ingest;
 pub mod ledger;
+pub mod random;
 pub mod report;
 pub mod time;

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::analyze::catalog::{ActionCatalog, SYSTEM_TAG};
 use crate::analyze::recovery::Condition;
 use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, PointColumns};
+use crate::random::Random;
 use crate::time::{
     MICROS_PER_MINUTE, MICROS_PER_SECOND, Micros, from_datetime, month_of, parse_duration_s,
 };
@@ -159,48 +160,6 @@ enum Shape {
     Connections,
     Traffic,
     Errors,
-}
-
-/// SplitMix64: a small, fast generator whose output never changes between versions, which is
-/// what a reproducible demo needs (`rand`'s standard generators make no such promise).
-#[derive(Debug, Clone)]
-struct Random(u64);
-
-impl Random {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn between(&mut self, low: f64, high: f64) -> f64 {
-        low + (high - low) * self.unit()
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.unit() * n as f64) as usize % n.max(1)
-    }
-
-    fn chance(&mut self, probability: f64) -> bool {
-        self.unit() < probability
-    }
-
-    fn id(&mut self, prefix: &str, length: usize) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        let mut id = String::with_capacity(prefix.len() + length);
-        id.push_str(prefix);
-        for _ in 0..length {
-            id.push(ALPHABET[self.below(ALPHABET.len())] as char);
-        }
-        id
-    }
 }
 
 fn stable_hash(text: &str) -> u64 {
