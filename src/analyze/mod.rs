@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod mttr;
 pub mod recovery;
+pub mod roi;
 pub mod summary;
 pub mod weaknesses;
 
