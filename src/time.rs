@@ -76,3 +76,118 @@ mod tests {
         assert!(parse_duration_s("m").is_err());
     }
 }
+
+/// A reporting period: `[start, end)` in UTC microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub start: Micros,
+    pub end: Micros,
+}
+
+impl Period {
+    pub fn contains(&self, ts: Micros) -> bool {
+        ts >= self.start && ts < self.end
+    }
+}
+
+/// Parses `2026Q3`, `2026-07`, `2026-07-01..2026-09-30` (both days included) or `last-90d`
+/// (the 90 days before `now`).
+pub fn parse_period(text: &str, now: Micros) -> Result<Period, String> {
+    use chrono::{Months, NaiveDate};
+    let text = text.trim();
+    let midnight = |date: NaiveDate| {
+        from_datetime(
+            date.and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc(),
+        )
+    };
+    let invalid =
+        || format!("period `{text}` must be 2026Q3, 2026-07, 2026-07-01..2026-09-30 or last-90d");
+    if let Some(days) = text
+        .strip_prefix("last-")
+        .and_then(|rest| rest.strip_suffix('d'))
+    {
+        let days: i64 = days
+            .parse()
+            .ok()
+            .filter(|days| *days > 0 && *days <= 36_600)
+            .ok_or_else(invalid)?;
+        return Ok(Period {
+            start: now - days * 86_400 * MICROS_PER_SECOND,
+            end: now,
+        });
+    }
+    if let Some((from, to)) = text.split_once("..") {
+        let from = NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").map_err(|_| invalid())?;
+        let to = NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d").map_err(|_| invalid())?;
+        if to < from {
+            return Err(format!("period `{text}` ends before it starts"));
+        }
+        return Ok(Period {
+            start: midnight(from),
+            end: midnight(to.succ_opt().ok_or_else(invalid)?),
+        });
+    }
+    let (first_day, months) = if let Some((year, quarter)) = text.split_once('Q') {
+        let year: i32 = year.parse().map_err(|_| invalid())?;
+        let quarter: u32 = quarter
+            .parse()
+            .ok()
+            .filter(|q| (1..=4).contains(q))
+            .ok_or_else(invalid)?;
+        (
+            NaiveDate::from_ymd_opt(year, 3 * (quarter - 1) + 1, 1).ok_or_else(invalid)?,
+            3,
+        )
+    } else {
+        let first =
+            NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d").map_err(|_| invalid())?;
+        if text.len() != 7 {
+            return Err(invalid());
+        }
+        (first, 1)
+    };
+    let next = first_day
+        .checked_add_months(Months::new(months))
+        .ok_or_else(invalid)?;
+    Ok(Period {
+        start: midnight(first_day),
+        end: midnight(next),
+    })
+}
+
+#[cfg(test)]
+mod period_tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> Micros {
+        from_datetime(Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap())
+    }
+
+    #[test]
+    fn periods() {
+        let now = day(2026, 11, 28);
+        let check = |text: &str, start: Micros, end: Micros| {
+            assert_eq!(parse_period(text, now), Ok(Period { start, end }), "{text}")
+        };
+        check("2026Q3", day(2026, 7, 1), day(2026, 10, 1));
+        check("2025Q4", day(2025, 10, 1), day(2026, 1, 1));
+        check("2026-07", day(2026, 7, 1), day(2026, 8, 1));
+        check("2026-12", day(2026, 12, 1), day(2027, 1, 1));
+        check("2026-07-01..2026-09-30", day(2026, 7, 1), day(2026, 10, 1));
+        check("last-90d", day(2026, 8, 30), now);
+        for bad in [
+            "2026Q5",
+            "2026-13",
+            "2026-7",
+            "last-0d",
+            "2026-09-30..2026-07-01",
+            "Q3",
+            "",
+            "last-xd",
+        ] {
+            assert!(parse_period(bad, now).is_err(), "{bad}");
+        }
+    }
+}
