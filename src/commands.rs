@@ -7,12 +7,17 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
-use crate::analyze::catalog::ActionCatalog;
+use std::collections::HashMap;
+
+use crate::analyze::catalog::{ActionCatalog, systems_of};
+use crate::analyze::mttr::{PeriodUnit, experiment_mttr, incident_mttr};
+use crate::analyze::roi::{RoiInput, compute_roi};
 use crate::analyze::summary::{QueryError, experiment_outcomes_frame, quarterly_summary};
 use crate::analyze::weaknesses::track_weaknesses;
 use crate::analyze::{AnalyzeError, LedgerData, judge_experiments, outcome_records};
 use crate::config::Config;
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
+use crate::ledger::Action;
 use crate::ledger::{self, Ledger, LedgerError, Table};
 use crate::report::html::HtmlRenderer;
 use crate::report::model::ModelInput;
@@ -50,6 +55,8 @@ pub type Result<T, E = CommandError> = std::result::Result<T, E>;
 pub enum ReportFormat {
     Html,
     Pdf,
+    /// The report model itself, `report.json` (one file for every kind).
+    Json,
 }
 
 impl ReportFormat {
@@ -57,6 +64,7 @@ impl ReportFormat {
         match self {
             ReportFormat::Html => "html",
             ReportFormat::Pdf => "pdf",
+            ReportFormat::Json => "json",
         }
     }
 }
@@ -97,7 +105,7 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
         &ledger,
         &ReportCommand {
             out: command.out.join("reports"),
-            formats: vec![ReportFormat::Html, ReportFormat::Pdf],
+            formats: vec![ReportFormat::Html, ReportFormat::Pdf, ReportFormat::Json],
             kinds: ReportKind::ALL.to_vec(),
             config: command.config.clone(),
         },
@@ -219,6 +227,46 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     let quarters = quarterly_summary(&frame)?;
     let weaknesses = track_weaknesses(&data.experiments, &outcomes);
     let catalog = ActionCatalog::built_in();
+    let mut actions_by_experiment: HashMap<&str, Vec<&Action>> = HashMap::new();
+    for action in &data.actions {
+        actions_by_experiment
+            .entry(action.experiment_id.as_str())
+            .or_default()
+            .push(action);
+    }
+    let systems: Vec<Vec<String>> = data
+        .experiments
+        .iter()
+        .map(|e| {
+            let actions = actions_by_experiment
+                .get(e.experiment_id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            systems_of(e, actions, &catalog)
+        })
+        .collect();
+    let mttr = experiment_mttr(&data.experiments, &outcomes, &systems, PeriodUnit::Quarter)?;
+    let incident_mttr = incident_mttr(&data.incidents, PeriodUnit::Quarter)?;
+    let actions_of = |experiment_id: &str| -> Vec<String> {
+        actions_by_experiment
+            .get(experiment_id)
+            .map(|actions| actions.iter().map(|a| a.action_id.clone()).collect())
+            .unwrap_or_default()
+    };
+    let incident_hours: Vec<f64> = data
+        .incidents
+        .iter()
+        .map(|i| (i.resolved_at - i.started_at) as f64 / 3.6e9)
+        .collect();
+    let roi = compute_roi(&RoiInput {
+        cost: &config.cost,
+        configured: &config.cost_keys_set,
+        experiments: data.experiments.len(),
+        weaknesses: &weaknesses,
+        actions_of: &actions_of,
+        catalog: &catalog,
+        incident_hours: &incident_hours,
+    });
     let model = build_model(&ModelInput {
         organization: &config.organization,
         currency: &config.currency,
@@ -231,6 +279,10 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         weaknesses: &weaknesses,
         catalog: &catalog,
         cost: config.cost,
+        period: None,
+        mttr: &mttr,
+        incident_mttr: &incident_mttr,
+        roi: &roi,
     });
 
     create_dir(&command.out)?;
@@ -240,6 +292,12 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         .formats
         .contains(&ReportFormat::Pdf)
         .then(PdfRenderer::built_in);
+    if command.formats.contains(&ReportFormat::Json) {
+        let path = command.out.join("report.json");
+        let json = serde_json::to_vec_pretty(&model).map_err(RenderError::Model)?;
+        write_file(&path, &json)?;
+        written.push(path);
+    }
     for kind in &command.kinds {
         for format in &command.formats {
             let path = command
@@ -251,6 +309,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
                     .as_ref()
                     .expect("built when PDF is asked for")
                     .render(*kind, &model)?,
+                ReportFormat::Json => continue,
             };
             write_file(&path, &bytes)?;
             written.push(path);

@@ -28,6 +28,8 @@ pub struct Config {
     pub currency: String,
     pub tags: TagKeys,
     pub cost: CostConfig,
+    /// The `[cost]` keys the file set; the others are built-in defaults (the ROI page says which).
+    pub cost_keys_set: Vec<&'static str>,
     pub window: WindowSettings,
     pub hypotheses: Vec<Hypothesis>,
 }
@@ -112,6 +114,7 @@ impl Default for Config {
                 trigger: "trigger".to_string(),
             },
             cost: CostConfig::default(),
+            cost_keys_set: Vec::new(),
             window: WindowSettings::default(),
             hypotheses: Vec::new(),
         }
@@ -305,6 +308,7 @@ impl Config {
                     ));
                 }
                 *target = number;
+                config.cost_keys_set.push(key.trim_start_matches("cost."));
             }
         }
 

@@ -6,19 +6,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::analyze::catalog::{ActionCatalog, systems_of};
+use crate::analyze::mttr::MttrRow;
+use crate::analyze::roi::Roi;
 use crate::analyze::summary::QuarterSummary;
 use crate::analyze::weaknesses::Weakness;
 use crate::analyze::{ExperimentOutcome, Verdict};
 use crate::config::CostConfig;
 use crate::ledger::{Action, Experiment, Incident};
-use crate::time::{Micros, format_rfc3339, quarter_of};
+use crate::time::{Micros, Period, format_rfc3339, quarter_of};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {
     pub organization: String,
     pub currency: String,
     pub generated_at: String,
-    pub period: Period,
+    pub period: ReportPeriod,
     pub summary: Summary,
     pub verdict_counts: VerdictCounts,
     pub quarters: Vec<QuarterRow>,
@@ -27,10 +29,76 @@ pub struct ReportModel {
     pub team_quarters: Vec<TeamQuarterRow>,
     pub outage_cost: OutageCost,
     pub incidents: IncidentSummary,
+    pub mttr: Vec<MttrView>,
+    pub incident_mttr: Vec<MttrView>,
+    pub roi: RoiView,
+    pub coverage: Vec<CoverageRow>,
+}
+
+/// One row of an MTTR trend (SPEC section 11 `mttr[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct MttrView {
+    pub period: String,
+    pub group_by: String,
+    pub group: String,
+    pub n: u64,
+    pub mean_s: Option<f64>,
+    pub median_s: Option<f64>,
+    pub p90_s: Option<f64>,
+    pub censored: u64,
+    pub change_vs_previous: Option<f64>,
+    pub change_vs_first: Option<f64>,
+}
+
+impl From<&MttrRow> for MttrView {
+    fn from(row: &MttrRow) -> Self {
+        MttrView {
+            period: row.period.clone(),
+            group_by: row.group_by.clone(),
+            group: row.group.clone(),
+            n: row.n,
+            mean_s: row.mean_s,
+            median_s: row.median_s,
+            p90_s: row.p90_s,
+            censored: row.censored,
+            change_vs_previous: row.change_vs_previous,
+            change_vs_first: row.change_vs_first,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Period {
+pub struct AssumptionView {
+    pub name: String,
+    pub value: f64,
+    pub source: String,
+}
+
+/// SPEC section 11 `roi`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoiView {
+    pub currency: String,
+    pub hourly_downtime_cost: f64,
+    pub avoided_cost: f64,
+    pub avoided_cost_p10: f64,
+    pub avoided_cost_p90: f64,
+    pub program_cost: f64,
+    pub roi: Option<f64>,
+    pub weaknesses_found: usize,
+    pub weaknesses_fixed: usize,
+    pub assumptions: Vec<AssumptionView>,
+}
+
+/// Experiments per scope (organization or team) and system (SPEC section 11 `coverage[]`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageRow {
+    pub scope: String,
+    pub system: String,
+    pub experiments: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportPeriod {
     pub start: Option<String>,
     pub end: Option<String>,
 }
@@ -154,6 +222,11 @@ pub struct ModelInput<'a> {
     pub weaknesses: &'a [Weakness],
     pub catalog: &'a ActionCatalog,
     pub cost: CostConfig,
+    /// The reporting period, when one was asked for.
+    pub period: Option<Period>,
+    pub mttr: &'a [MttrRow],
+    pub incident_mttr: &'a [MttrRow],
+    pub roi: &'a Roi,
 }
 
 fn start_of(experiment: &Experiment) -> Micros {
@@ -327,6 +400,22 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             .push((incident.resolved_at - incident.started_at) as f64 / 3.6e9);
     }
 
+    let mut coverage: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for experiment in input.experiments {
+        for system in systems_by_experiment
+            .get(experiment.experiment_id.as_str())
+            .into_iter()
+            .flatten()
+        {
+            *coverage
+                .entry(("organization".to_string(), system.clone()))
+                .or_default() += 1;
+            if let Some(team) = &experiment.team {
+                *coverage.entry((team.clone(), system.clone())).or_default() += 1;
+            }
+        }
+    }
+    let roi = input.roi;
     let starts: Vec<Micros> = input.experiments.iter().map(start_of).collect();
     let cost = input.cost;
     let hourly_downtime_cost =
@@ -345,9 +434,15 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         organization: input.organization.to_string(),
         currency: input.currency.to_string(),
         generated_at: format_rfc3339(input.generated_at),
-        period: Period {
-            start: starts.iter().min().map(|ts| format_rfc3339(*ts)),
-            end: starts.iter().max().map(|ts| format_rfc3339(*ts)),
+        period: match input.period {
+            Some(period) => ReportPeriod {
+                start: Some(format_rfc3339(period.start)),
+                end: Some(format_rfc3339(period.end)),
+            },
+            None => ReportPeriod {
+                start: starts.iter().min().map(|ts| format_rfc3339(*ts)),
+                end: starts.iter().max().map(|ts| format_rfc3339(*ts)),
+            },
         },
         summary: Summary {
             experiments: input.experiments.len(),
@@ -411,5 +506,35 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                 })
                 .collect(),
         },
+        mttr: input.mttr.iter().map(MttrView::from).collect(),
+        incident_mttr: input.incident_mttr.iter().map(MttrView::from).collect(),
+        roi: RoiView {
+            currency: input.currency.to_string(),
+            hourly_downtime_cost: roi.hourly_downtime_cost,
+            avoided_cost: roi.avoided_cost,
+            avoided_cost_p10: roi.avoided_cost_p10,
+            avoided_cost_p90: roi.avoided_cost_p90,
+            program_cost: roi.program_cost,
+            roi: roi.roi,
+            weaknesses_found: roi.weaknesses_found,
+            weaknesses_fixed: roi.weaknesses_fixed,
+            assumptions: roi
+                .assumptions
+                .iter()
+                .map(|a| AssumptionView {
+                    name: a.name.clone(),
+                    value: a.value,
+                    source: a.source.clone(),
+                })
+                .collect(),
+        },
+        coverage: coverage
+            .into_iter()
+            .map(|((scope, system), experiments)| CoverageRow {
+                scope,
+                system,
+                experiments,
+            })
+            .collect(),
     }
 }

@@ -331,3 +331,73 @@ fn a_bad_configuration_is_refused_with_its_line() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("/nonexistent/checkup.toml does not exist"));
 }
+
+#[test]
+fn report_json_is_internally_consistent() {
+    let json: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(default_demo().join("reports/report.json")).unwrap(),
+    )
+    .unwrap();
+    let experiments = json["experiments"].as_array().unwrap();
+    let count = |verdict: &str| {
+        experiments
+            .iter()
+            .filter(|e| e["verdict"] == verdict)
+            .count() as u64
+    };
+    for verdict in ["green", "yellow", "red", "inconclusive", "in_progress"] {
+        assert_eq!(
+            json["verdict_counts"][verdict].as_u64(),
+            Some(count(verdict)),
+            "{verdict}"
+        );
+    }
+    // MTTR "all" rows: n + censored per quarter = the conclusive experiments of that quarter that were impacted.
+    let mttr = json["mttr"].as_array().unwrap();
+    let all_rows: Vec<&serde_json::Value> =
+        mttr.iter().filter(|r| r["group_by"] == "all").collect();
+    assert!(all_rows.len() >= 4);
+    let recovered = experiments
+        .iter()
+        .filter(|e| {
+            e["recovered"] == true
+                && e["verdict"] != "inconclusive"
+                && e["verdict"] != "in_progress"
+        })
+        .count() as u64;
+    assert_eq!(
+        all_rows
+            .iter()
+            .map(|r| r["n"].as_u64().unwrap())
+            .sum::<u64>(),
+        recovered
+    );
+    let last = all_rows.last().unwrap();
+    assert!(
+        last["change_vs_first"].as_f64().unwrap() < -0.3,
+        "the demo meets the seed's −30% target: {last}"
+    );
+    assert!(!json["incident_mttr"].as_array().unwrap().is_empty());
+    let roi = &json["roi"];
+    assert_eq!(roi["hourly_downtime_cost"].as_f64(), Some(102_000.0));
+    assert_eq!(
+        roi["weaknesses_found"].as_u64(),
+        json["summary"]["weaknesses_found"].as_u64()
+    );
+    assert!(
+        roi["avoided_cost_p10"].as_f64() < roi["avoided_cost"].as_f64()
+            && roi["avoided_cost"].as_f64() < roi["avoided_cost_p90"].as_f64()
+    );
+    assert_eq!(
+        roi["program_cost"].as_f64(),
+        Some(experiments.len() as f64 * 4.0 * 100.0)
+    );
+    let systems: Vec<&str> = json["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["scope"] == "organization")
+        .map(|c| c["system"].as_str().unwrap())
+        .collect();
+    assert_eq!(systems.len(), 4, "{systems:?}");
+}
