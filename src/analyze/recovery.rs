@@ -142,20 +142,21 @@ impl Band {
     /// The baseline band: median `m` and MAD of the points before the fault,
     /// `m ± max(3 × 1.4826 × MAD, 0.05 × |m|, 1e-9)`.
     pub fn from_baseline(values: &[f64]) -> Option<Band> {
-        let median = median(values)?;
-        let deviations: Vec<f64> = values.iter().map(|value| (value - median).abs()).collect();
-        let mad = median_of_deviations(deviations);
-        let half_width = (3.0 * 1.4826 * mad).max(0.05 * median.abs()).max(1e-9);
+        let center = median(values)?;
+        let deviations: Vec<f64> = values.iter().map(|value| (value - center).abs()).collect();
+        let mad = median(&deviations).unwrap_or(0.0);
+        let half_width = (3.0 * 1.4826 * mad).max(0.05 * center.abs()).max(1e-9);
         Some(Band {
-            low: median - half_width,
-            high: median + half_width,
+            low: center - half_width,
+            high: center + half_width,
             low_inclusive: true,
             high_inclusive: true,
         })
     }
 }
 
-fn median(values: &[f64]) -> Option<f64> {
+/// The median of the values that are numbers (NaN ignored); `None` when there are none.
+pub fn median(values: &[f64]) -> Option<f64> {
     let mut sorted: Vec<f64> = values
         .iter()
         .copied()
@@ -171,10 +172,6 @@ fn median(values: &[f64]) -> Option<f64> {
     } else {
         (sorted[middle - 1] + sorted[middle]) / 2.0
     })
-}
-
-fn median_of_deviations(deviations: Vec<f64>) -> f64 {
-    median(&deviations).unwrap_or(0.0)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use super::Verdict;
 use super::catalog::ActionCatalog;
+use super::recovery::median;
 use super::weaknesses::Weakness;
 use crate::config::CostConfig;
 use crate::random::Random;
@@ -231,15 +232,6 @@ fn quantile_linear(sorted: &[f64], p: f64) -> f64 {
     let position = p * (sorted.len() - 1) as f64;
     let (below, above) = (position.floor() as usize, position.ceil() as usize);
     sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64)
-}
-
-fn median(values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    Some(quantile_linear(&sorted, 0.5))
 }
 
 #[cfg(test)]

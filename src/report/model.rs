@@ -5,14 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::analyze::catalog::{ActionCatalog, systems_of};
 use crate::analyze::mttr::MttrRow;
+use crate::analyze::recovery::median;
 use crate::analyze::roi::Roi;
 use crate::analyze::summary::QuarterSummary;
 use crate::analyze::weaknesses::Weakness;
 use crate::analyze::{ExperimentOutcome, Verdict};
 use crate::config::CostConfig;
-use crate::ledger::{Action, Experiment, Incident};
+use crate::ledger::{Experiment, Incident};
 use crate::time::{Micros, Period, format_rfc3339, quarter_of};
 
 #[derive(Debug, Clone, Serialize)]
@@ -216,11 +216,11 @@ pub struct ModelInput<'a> {
     pub experiments: &'a [Experiment],
     /// `outcomes[i]` belongs to `experiments[i]`.
     pub outcomes: &'a [ExperimentOutcome],
-    pub actions: &'a [Action],
+    /// `systems[i]` are the systems `experiments[i]` exercises (`analyze::catalog::systems_of`).
+    pub systems: &'a [Vec<String>],
     pub incidents: &'a [Incident],
     pub quarters: &'a [QuarterSummary],
     pub weaknesses: &'a [Weakness],
-    pub catalog: &'a ActionCatalog,
     pub cost: CostConfig,
     /// The reporting period, when one was asked for.
     pub period: Option<Period>,
@@ -233,29 +233,7 @@ fn start_of(experiment: &Experiment) -> Micros {
     experiment.started_at.unwrap_or(experiment.created_at)
 }
 
-fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    Some(if values.len() % 2 == 1 {
-        values[middle]
-    } else {
-        (values[middle - 1] + values[middle]) / 2.0
-    })
-}
-
 pub fn build_model(input: &ModelInput) -> ReportModel {
-    let mut actions_by_experiment: BTreeMap<&str, Vec<&Action>> = BTreeMap::new();
-    for action in input.actions {
-        actions_by_experiment
-            .entry(action.experiment_id.as_str())
-            .or_default()
-            .push(action);
-    }
-    let no_actions = Vec::new();
-
     // Experiments newest first, as a reviewer reads them.
     let mut order: Vec<usize> = (0..input.experiments.len()).collect();
     order.sort_by_key(|index| {
@@ -267,7 +245,6 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
 
     let mut verdict_counts = VerdictCounts::default();
     let mut experiments = Vec::with_capacity(order.len());
-    let mut systems_by_experiment: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for index in order {
         let experiment = &input.experiments[index];
         let outcome = &input.outcomes[index];
@@ -278,11 +255,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             Verdict::Inconclusive => verdict_counts.inconclusive += 1,
             Verdict::InProgress => verdict_counts.in_progress += 1,
         }
-        let actions = actions_by_experiment
-            .get(experiment.experiment_id.as_str())
-            .unwrap_or(&no_actions);
-        let systems = systems_of(experiment, actions, input.catalog);
-        systems_by_experiment.insert(experiment.experiment_id.as_str(), systems.clone());
+        let systems = input.systems[index].clone();
         experiments.push(ExperimentRow {
             experiment_id: experiment.experiment_id.clone(),
             template_id: experiment.template_id.clone(),
@@ -327,7 +300,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         .collect();
 
     let mut team_quarters: BTreeMap<(String, String), TeamQuarterRow> = BTreeMap::new();
-    for experiment in input.experiments {
+    for (experiment, systems) in input.experiments.iter().zip(input.systems) {
         let team = experiment
             .team
             .clone()
@@ -358,11 +331,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         ));
         row.gameday += usize::from(experiment.trigger.as_deref() == Some("gameday"));
         row.with_alarm_stop_condition += usize::from(!experiment.stop_condition_alarms.is_empty());
-        for system in systems_by_experiment
-            .get(experiment.experiment_id.as_str())
-            .into_iter()
-            .flatten()
-        {
+        for system in systems {
             if !row.systems.contains(system) {
                 row.systems.push(system.clone());
             }
@@ -401,12 +370,8 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
     }
 
     let mut coverage: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for experiment in input.experiments {
-        for system in systems_by_experiment
-            .get(experiment.experiment_id.as_str())
-            .into_iter()
-            .flatten()
-        {
+    for (experiment, systems) in input.experiments.iter().zip(input.systems) {
+        for system in systems {
             *coverage
                 .entry(("organization".to_string(), system.clone()))
                 .or_default() += 1;
@@ -499,10 +464,10 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             count: input.incidents.len(),
             by_quarter: incidents_by_quarter
                 .into_iter()
-                .map(|(quarter, mut hours)| IncidentQuarter {
+                .map(|(quarter, hours)| IncidentQuarter {
                     quarter,
                     incidents: hours.len(),
-                    median_hours: median(&mut hours),
+                    median_hours: median(&hours),
                 })
                 .collect(),
         },
