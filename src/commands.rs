@@ -9,21 +9,18 @@ use polars::prelude::*;
 
 use std::collections::HashMap;
 
-use crate::analyze::catalog::{ActionCatalog, systems_of};
-use crate::analyze::mttr::{PeriodUnit, experiment_mttr, incident_mttr};
-use crate::analyze::roi::{RoiInput, compute_roi};
-use crate::analyze::summary::{QueryError, experiment_outcomes_frame, quarterly_summary};
-use crate::analyze::weaknesses::track_weaknesses;
-use crate::analyze::{AnalyzeError, LedgerData, judge_experiments, outcome_records};
+use crate::analyze::catalog::ActionCatalog;
+use crate::analyze::maturity::Rubric;
+use crate::analyze::program::{ReferenceData, analyze_program, default_period};
+use crate::analyze::{AnalyzeError, LedgerData, outcome_records};
 use crate::config::Config;
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
-use crate::ledger::Action;
 use crate::ledger::{self, Ledger, LedgerError, Table};
 use crate::report::html::HtmlRenderer;
 use crate::report::model::ModelInput;
 use crate::report::pdf::PdfRenderer;
 use crate::report::{RenderError, ReportKind, build_model};
-use crate::time::Micros;
+use crate::time::{Micros, Period, parse_period, quarter_of};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
@@ -33,8 +30,6 @@ pub enum CommandError {
     Demo(#[from] DemoError),
     #[error(transparent)]
     Analyze(#[from] AnalyzeError),
-    #[error(transparent)]
-    Query(#[from] QueryError),
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error("cannot write {path}")]
@@ -108,6 +103,7 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
             formats: vec![ReportFormat::Html, ReportFormat::Pdf, ReportFormat::Json],
             kinds: ReportKind::ALL.to_vec(),
             config: command.config.clone(),
+            period: None,
         },
     )?;
     Ok(DemoSummary {
@@ -185,6 +181,8 @@ pub struct ReportCommand {
     pub formats: Vec<ReportFormat>,
     pub kinds: Vec<ReportKind>,
     pub config: Config,
+    /// `None`: the calendar quarter of the newest experiment in the ledger.
+    pub period: Option<Period>,
 }
 
 /// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
@@ -192,7 +190,6 @@ pub struct ReportCommand {
 pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> {
     let data = load_ledger_data(ledger)?;
     let config = &command.config;
-    let outcomes = judge_experiments(&data, &config.window)?;
     // The newest ingest time is "now" for the ledger: reports of the same ledger are identical.
     let generated_at: Micros = data
         .experiments
@@ -200,9 +197,22 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         .map(|e| e.ingested_at)
         .max()
         .unwrap_or(0);
+    let period = command
+        .period
+        .or_else(|| default_period(&data.experiments))
+        .unwrap_or_else(|| {
+            parse_period(&quarter_of(generated_at), 0).expect("a quarter parses")
+        });
+    let catalog = ActionCatalog::built_in();
+    let rubric = Rubric::built_in();
+    let reference = ReferenceData {
+        catalog: &catalog,
+        rubric: &rubric,
+    };
+    let (outcomes, analysis) = analyze_program(&data, config, &reference, period)?;
 
     let records = outcome_records(&outcomes, generated_at);
-    let month_by_id: std::collections::HashMap<&str, String> = data
+    let month_by_id: HashMap<&str, String> = data
         .experiments
         .iter()
         .map(|e| (e.experiment_id.as_str(), e.month()))
@@ -218,70 +228,13 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         ledger.upsert(Table::Outcomes, rows)?;
     }
 
-    let frame = experiment_outcomes_frame(&data.experiments, &outcomes).map_err(|source| {
-        CommandError::Rows {
-            table: Table::Outcomes,
-            source,
-        }
-    })?;
-    let quarters = quarterly_summary(&frame)?;
-    let weaknesses = track_weaknesses(&data.experiments, &outcomes);
-    let catalog = ActionCatalog::built_in();
-    let mut actions_by_experiment: HashMap<&str, Vec<&Action>> = HashMap::new();
-    for action in &data.actions {
-        actions_by_experiment
-            .entry(action.experiment_id.as_str())
-            .or_default()
-            .push(action);
-    }
-    let systems: Vec<Vec<String>> = data
-        .experiments
-        .iter()
-        .map(|e| {
-            let actions = actions_by_experiment
-                .get(e.experiment_id.as_str())
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            systems_of(e, actions, &catalog)
-        })
-        .collect();
-    let mttr = experiment_mttr(&data.experiments, &outcomes, &systems, PeriodUnit::Quarter)?;
-    let incident_mttr = incident_mttr(&data.incidents, PeriodUnit::Quarter)?;
-    let actions_of = |experiment_id: &str| -> Vec<String> {
-        actions_by_experiment
-            .get(experiment_id)
-            .map(|actions| actions.iter().map(|a| a.action_id.clone()).collect())
-            .unwrap_or_default()
-    };
-    let incident_hours: Vec<f64> = data
-        .incidents
-        .iter()
-        .map(|i| (i.resolved_at - i.started_at) as f64 / 3.6e9)
-        .collect();
-    let roi = compute_roi(&RoiInput {
-        cost: &config.cost,
-        configured: &config.cost_keys_set,
-        experiments: data.experiments.len(),
-        weaknesses: &weaknesses,
-        actions_of: &actions_of,
-        catalog: &catalog,
-        incident_hours: &incident_hours,
-    });
     let model = build_model(&ModelInput {
         organization: &config.organization,
         currency: &config.currency,
         generated_at,
-        experiments: &data.experiments,
-        outcomes: &outcomes,
-        systems: &systems,
-        incidents: &data.incidents,
-        quarters: &quarters,
-        weaknesses: &weaknesses,
+        analysis: &analysis,
         cost: config.cost,
-        period: None,
-        mttr: &mttr,
-        incident_mttr: &incident_mttr,
-        roi: &roi,
+        rubric: &rubric,
     });
 
     create_dir(&command.out)?;

@@ -38,7 +38,7 @@ enum Command {
     Demo {
         #[arg(long, default_value = "demo")]
         out: PathBuf,
-        /// Number of experiments (default: the scenario file's 400).
+        /// Number of experiments (default: the scenario file's 600).
         #[arg(long)]
         experiments: Option<usize>,
         #[arg(long, default_value_t = DEFAULT_SEED)]

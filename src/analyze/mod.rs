@@ -3,7 +3,9 @@
 //! [`summary`] aggregates them per quarter.
 
 pub mod catalog;
+pub mod maturity;
 pub mod mttr;
+pub mod program;
 pub mod recovery;
 pub mod roi;
 pub mod summary;
@@ -23,6 +25,8 @@ use recovery::{ExperimentInput, ObservedSeries, analyze_experiment};
 pub enum AnalyzeError {
     #[error("the points table cannot be read as (experiment_id, series_id, ts, value)")]
     Points(#[source] PolarsError),
+    #[error(transparent)]
+    Query(#[from] summary::QueryError),
 }
 
 /// The ledger's tables as analysis takes them.

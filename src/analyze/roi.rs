@@ -6,7 +6,10 @@
 //!   severity 1 for a weakness found red and `degraded_factor` for one found yellow. The annual rate
 //!   is the highest catalog rate among the actions of the experiment that found it (its dominant
 //!   fault class). `outage_hours` is the median real incident duration when incidents exist.
-//! - Program cost = experiments × engineer_hours_per_experiment × engineer_hourly_rate + fixed_costs.
+//! - Program cost = experiments × engineer_hours_per_experiment × engineer_hourly_rate + fixed_costs,
+//!   per year: the experiments of the 12 months to the period end, `fixed_costs` as a yearly sum.
+//!   Avoided cost is per year too, from every weakness fixed before the period end, so ROI is the
+//!   program's yearly return as of the period end.
 //! - ROI = (avoided − program cost) / program cost.
 //! - Range: each fault class's annual rate is drawn from a log-normal whose 10th and 90th
 //!   percentiles are the catalog's low and high rates (one draw per class per trial, shared by all
@@ -188,7 +191,7 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
         Assumption {
             name: "experiments".into(),
             value: input.experiments as f64,
-            source: "measured".into(),
+            source: "measured: experiments started in the 12 months to the period end".into(),
         },
     ];
     for class in classes.values() {

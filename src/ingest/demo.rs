@@ -578,7 +578,7 @@ fn build_run(
     };
 
     let selection = if run.environment == "prod" {
-        if run.maturity < 2.5 && random.chance(0.3) {
+        if run.maturity < 2.0 && random.chance(0.3) {
             "PERCENT(50)"
         } else if random.chance(0.7) {
             "COUNT(1)"
@@ -660,14 +660,14 @@ fn build_run(
     // Recovery gets faster as the program matures: the seed's Phase 2 goal of MTTR −30%.
     let progress = (run.quarter as f64 / (history.quarters.max(2) - 1) as f64).min(1.0);
     let recover_within_min = recover_within_s / 60.0;
-    let typical = recover_within_min * (0.85 - 0.4 * progress);
+    let typical = recover_within_min * (0.95 - 0.6 * progress);
     let recovery_min = match scenario {
         Scenario::SlowRecovery => recover_within_min * random.between(1.3, 2.0),
         Scenario::NoRecovery | Scenario::ErrorOutage => f64::INFINITY,
         Scenario::StoppedByAlarm => recover_within_min * random.between(1.0, 1.6),
         _ => (typical * random.between(0.7, 1.2))
             .min(recover_within_min - 0.6)
-            .max(1.2),
+            .max(1.0),
     };
     let impact_at = t0 + minutes(random.between(0.3, 0.9));
     let recovered_at = t0 + minutes(recovery_min.min(1.0e6));

@@ -5,15 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::analyze::maturity::{CriterionResult, ORGANIZATION, Rubric};
 use crate::analyze::mttr::MttrRow;
+use crate::analyze::program::Analysis;
 use crate::analyze::recovery::median;
-use crate::analyze::roi::Roi;
-use crate::analyze::summary::QuarterSummary;
-use crate::analyze::weaknesses::Weakness;
 use crate::analyze::{ExperimentOutcome, Verdict};
 use crate::config::CostConfig;
-use crate::ledger::{Experiment, Incident};
-use crate::time::{Micros, Period, format_rfc3339, quarter_of};
+use crate::ledger::Experiment;
+use crate::time::{Micros, Period, format_rfc3339, month_of, quarter_of};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {
@@ -33,6 +32,99 @@ pub struct ReportModel {
     pub incident_mttr: Vec<MttrView>,
     pub roi: RoiView,
     pub coverage: Vec<CoverageRow>,
+    /// The stage of the organisation and of every team in the period (SPEC section 11 `maturity[]`).
+    pub maturity: Vec<MaturityView>,
+    /// The stage of every scope per quarter, up to the period.
+    pub maturity_trend: Vec<StagePointView>,
+    /// The rubric's stages, for names and summaries.
+    pub stages: Vec<LevelView>,
+    /// The seed's phase scorecards for the organisation in the period.
+    pub phases: Vec<PhaseView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MaturityView {
+    pub scope: String,
+    pub stage: u8,
+    pub stage_name: String,
+    /// The criteria of the next stage that are not met yet (empty at the top stage).
+    pub next_stage_needs: Vec<String>,
+    pub criteria: Vec<CriterionView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CriterionView {
+    pub id: String,
+    /// The stage (or, in a phase scorecard, the phase) the criterion belongs to.
+    pub stage: u8,
+    pub description: String,
+    pub met: bool,
+    pub value: Option<f64>,
+    pub threshold: f64,
+    /// `>=` or `<=`.
+    pub comparison: String,
+    /// `count`, `percent` (value and threshold are shares) or `number`.
+    pub format: String,
+    /// The evidence in one line: the first few items and how many more.
+    pub evidence: String,
+    /// The evidence items behind the value (at most 200) and how many there were.
+    pub evidence_items: Vec<String>,
+    pub evidence_total: usize,
+}
+
+impl From<&CriterionResult> for CriterionView {
+    fn from(result: &CriterionResult) -> Self {
+        CriterionView {
+            id: result.id.clone(),
+            stage: result.level,
+            description: result.description.clone(),
+            met: result.met,
+            value: result.value,
+            threshold: result.threshold,
+            comparison: result.comparison.symbol().to_string(),
+            format: result.format.clone(),
+            evidence: result.evidence_line(),
+            evidence_items: result.evidence.clone(),
+            evidence_total: result.evidence_total,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StagePointView {
+    pub scope: String,
+    pub quarter: String,
+    pub stage: u8,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelView {
+    pub number: u8,
+    pub name: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseView {
+    pub phase: u8,
+    pub name: String,
+    pub summary: String,
+    pub met: bool,
+    pub items: Vec<CriterionView>,
+}
+
+/// `2026Q3` for a calendar quarter, `2026-07` for a month, else the first and last day.
+pub fn period_label(period: Period) -> String {
+    let quarter = quarter_of(period.start);
+    let month = month_of(period.start);
+    let day = |ts: Micros| format_rfc3339(ts)[..10].to_string();
+    if crate::time::parse_period(&quarter, 0) == Ok(period) {
+        quarter
+    } else if crate::time::parse_period(&month, 0) == Ok(period) {
+        month
+    } else {
+        format!("{} – {}", day(period.start), day(period.end - 1))
+    }
 }
 
 /// One row of an MTTR trend (SPEC section 11 `mttr[]`).
@@ -97,10 +189,13 @@ pub struct CoverageRow {
     pub experiments: usize,
 }
 
+/// The reporting period: `start` inclusive, `end` exclusive (RFC 3339, UTC).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportPeriod {
-    pub start: Option<String>,
-    pub end: Option<String>,
+    pub start: String,
+    pub end: String,
+    /// `2026Q3`, `2026-07`, or `2026-07-01 – 2026-09-30`.
+    pub label: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -213,20 +308,9 @@ pub struct ModelInput<'a> {
     pub organization: &'a str,
     pub currency: &'a str,
     pub generated_at: Micros,
-    pub experiments: &'a [Experiment],
-    /// `outcomes[i]` belongs to `experiments[i]`.
-    pub outcomes: &'a [ExperimentOutcome],
-    /// `systems[i]` are the systems `experiments[i]` exercises (`analyze::catalog::systems_of`).
-    pub systems: &'a [Vec<String>],
-    pub incidents: &'a [Incident],
-    pub quarters: &'a [QuarterSummary],
-    pub weaknesses: &'a [Weakness],
+    pub analysis: &'a Analysis,
     pub cost: CostConfig,
-    /// The reporting period, when one was asked for.
-    pub period: Option<Period>,
-    pub mttr: &'a [MttrRow],
-    pub incident_mttr: &'a [MttrRow],
-    pub roi: &'a Roi,
+    pub rubric: &'a Rubric,
 }
 
 fn start_of(experiment: &Experiment) -> Micros {
@@ -234,20 +318,24 @@ fn start_of(experiment: &Experiment) -> Micros {
 }
 
 pub fn build_model(input: &ModelInput) -> ReportModel {
-    // Experiments newest first, as a reviewer reads them.
-    let mut order: Vec<usize> = (0..input.experiments.len()).collect();
+    let analysis = input.analysis;
+    let period = analysis.period;
+    // Experiments of the period, newest first, as a reviewer reads them.
+    let mut order: Vec<usize> = (0..analysis.experiments.len())
+        .filter(|index| analysis.in_period[*index])
+        .collect();
     order.sort_by_key(|index| {
         std::cmp::Reverse((
-            start_of(&input.experiments[*index]),
-            input.experiments[*index].experiment_id.clone(),
+            start_of(&analysis.experiments[*index]),
+            analysis.experiments[*index].experiment_id.clone(),
         ))
     });
 
     let mut verdict_counts = VerdictCounts::default();
     let mut experiments = Vec::with_capacity(order.len());
     for index in order {
-        let experiment = &input.experiments[index];
-        let outcome = &input.outcomes[index];
+        let experiment = &analysis.experiments[index];
+        let outcome = &analysis.outcomes[index];
         match outcome.verdict {
             Verdict::Green => verdict_counts.green += 1,
             Verdict::Yellow => verdict_counts.yellow += 1,
@@ -255,7 +343,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             Verdict::Inconclusive => verdict_counts.inconclusive += 1,
             Verdict::InProgress => verdict_counts.in_progress += 1,
         }
-        let systems = input.systems[index].clone();
+        let systems = analysis.systems[index].clone();
         experiments.push(ExperimentRow {
             experiment_id: experiment.experiment_id.clone(),
             template_id: experiment.template_id.clone(),
@@ -276,14 +364,20 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         });
     }
 
-    let template_info: BTreeMap<&str, &Experiment> = input
+    let template_info: BTreeMap<&str, &Experiment> = analysis
         .experiments
         .iter()
         .filter_map(|e| crate::analyze::weaknesses::template_key(e).map(|key| (key, e)))
         .collect();
-    let weaknesses: Vec<WeaknessRow> = input
+    // The weaknesses a quarterly review discusses: found or fixed in the period, or still open.
+    let weaknesses: Vec<WeaknessRow> = analysis
         .weaknesses
         .iter()
+        .filter(|w| {
+            period.contains(w.found_at)
+                || w.fixed_at.is_none()
+                || w.fixed_at.is_some_and(|ts| period.contains(ts))
+        })
         .map(|weakness| {
             let info = template_info.get(weakness.template.as_str());
             WeaknessRow {
@@ -300,7 +394,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         .collect();
 
     let mut team_quarters: BTreeMap<(String, String), TeamQuarterRow> = BTreeMap::new();
-    for (experiment, systems) in input.experiments.iter().zip(input.systems) {
+    for (experiment, systems) in analysis.experiments.iter().zip(&analysis.systems) {
         let team = experiment
             .team
             .clone()
@@ -337,7 +431,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             }
         }
     }
-    for weakness in input.weaknesses {
+    for weakness in &analysis.weaknesses {
         let Some(team) = template_info
             .get(weakness.template.as_str())
             .and_then(|e| e.team.clone())
@@ -362,7 +456,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
     }
 
     let mut incidents_by_quarter: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for incident in input.incidents {
+    for incident in &analysis.incidents {
         incidents_by_quarter
             .entry(quarter_of(incident.started_at))
             .or_default()
@@ -370,8 +464,11 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
     }
 
     let mut coverage: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for (experiment, systems) in input.experiments.iter().zip(input.systems) {
-        for system in systems {
+    for (index, experiment) in analysis.experiments.iter().enumerate() {
+        if !analysis.in_period[index] {
+            continue;
+        }
+        for system in &analysis.systems[index] {
             *coverage
                 .entry(("organization".to_string(), system.clone()))
                 .or_default() += 1;
@@ -380,18 +477,27 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             }
         }
     }
-    let roi = input.roi;
-    let starts: Vec<Micros> = input.experiments.iter().map(start_of).collect();
+    let roi = &analysis.roi;
     let cost = input.cost;
     let hourly_downtime_cost =
         cost.revenue_per_hour + cost.engineers_on_incident * cost.engineer_hourly_rate;
-    let impacted = input
+    let period_outcomes: Vec<&ExperimentOutcome> = analysis
         .outcomes
+        .iter()
+        .zip(&analysis.in_period)
+        .filter_map(|(outcome, inside)| inside.then_some(outcome))
+        .collect();
+    let period_experiments: Vec<&Experiment> = analysis
+        .experiments
+        .iter()
+        .zip(&analysis.in_period)
+        .filter_map(|(experiment, inside)| inside.then_some(experiment))
+        .collect();
+    let impacted = period_outcomes
         .iter()
         .filter(|o| o.verdict.is_conclusive() && o.impacted)
         .count();
-    let recovered = input
-        .outcomes
+    let recovered = period_outcomes
         .iter()
         .filter(|o| o.verdict.is_conclusive() && o.impacted && o.recovered)
         .count();
@@ -399,33 +505,35 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         organization: input.organization.to_string(),
         currency: input.currency.to_string(),
         generated_at: format_rfc3339(input.generated_at),
-        period: match input.period {
-            Some(period) => ReportPeriod {
-                start: Some(format_rfc3339(period.start)),
-                end: Some(format_rfc3339(period.end)),
-            },
-            None => ReportPeriod {
-                start: starts.iter().min().map(|ts| format_rfc3339(*ts)),
-                end: starts.iter().max().map(|ts| format_rfc3339(*ts)),
-            },
+        period: ReportPeriod {
+            start: format_rfc3339(period.start),
+            end: format_rfc3339(period.end),
+            label: period_label(period),
         },
         summary: Summary {
-            experiments: input.experiments.len(),
-            teams: input
-                .experiments
+            experiments: period_experiments.len(),
+            teams: period_experiments
                 .iter()
                 .filter_map(|e| e.team.as_deref())
                 .collect::<BTreeSet<_>>()
                 .len(),
-            templates: template_info.len(),
-            quarters: input.quarters.len(),
-            weaknesses_found: input.weaknesses.len(),
-            weaknesses_fixed: input
+            templates: period_experiments
+                .iter()
+                .filter_map(|e| crate::analyze::weaknesses::template_key(e))
+                .collect::<BTreeSet<_>>()
+                .len(),
+            quarters: analysis.quarters.len(),
+            weaknesses_found: analysis
                 .weaknesses
                 .iter()
-                .filter(|w| w.fixed_by.is_some())
+                .filter(|w| period.contains(w.found_at))
                 .count(),
-            weaknesses_open: input
+            weaknesses_fixed: analysis
+                .weaknesses
+                .iter()
+                .filter(|w| w.fixed_at.is_some_and(|ts| period.contains(ts)))
+                .count(),
+            weaknesses_open: analysis
                 .weaknesses
                 .iter()
                 .filter(|w| w.fixed_by.is_none())
@@ -435,7 +543,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             censored: impacted - recovered,
         },
         verdict_counts,
-        quarters: input
+        quarters: analysis
             .quarters
             .iter()
             .map(|q| QuarterRow {
@@ -461,7 +569,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             outage_cost: hourly_downtime_cost * cost.outage_hours,
         },
         incidents: IncidentSummary {
-            count: input.incidents.len(),
+            count: analysis.incidents.len(),
             by_quarter: incidents_by_quarter
                 .into_iter()
                 .map(|(quarter, hours)| IncidentQuarter {
@@ -471,8 +579,12 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                 })
                 .collect(),
         },
-        mttr: input.mttr.iter().map(MttrView::from).collect(),
-        incident_mttr: input.incident_mttr.iter().map(MttrView::from).collect(),
+        mttr: analysis.mttr.iter().map(MttrView::from).collect(),
+        incident_mttr: analysis
+            .incident_mttr
+            .iter()
+            .map(MttrView::from)
+            .collect(),
         roi: RoiView {
             currency: input.currency.to_string(),
             hourly_downtime_cost: roi.hourly_downtime_cost,
@@ -501,5 +613,71 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                 experiments,
             })
             .collect(),
+        maturity: maturity_views(analysis, input.rubric),
+        maturity_trend: analysis
+            .maturity
+            .trend
+            .iter()
+            .map(|point| StagePointView {
+                scope: point.scope.clone(),
+                quarter: point.quarter.clone(),
+                stage: point.stage,
+            })
+            .collect(),
+        stages: input
+            .rubric
+            .stages
+            .iter()
+            .map(|stage| LevelView {
+                number: stage.number,
+                name: stage.name.clone(),
+                summary: stage.summary.clone(),
+            })
+            .collect(),
+        phases: analysis
+            .maturity
+            .phases
+            .iter()
+            .map(|phase| PhaseView {
+                phase: phase.phase,
+                name: phase.name.clone(),
+                summary: phase.summary.clone(),
+                met: phase.met,
+                items: phase.items.iter().map(CriterionView::from).collect(),
+            })
+            .collect(),
     }
+}
+
+fn maturity_views(analysis: &Analysis, rubric: &Rubric) -> Vec<MaturityView> {
+    let stage_name = |number: u8| {
+        rubric
+            .stages
+            .iter()
+            .find(|stage| stage.number == number)
+            .map(|stage| stage.name.clone())
+            .unwrap_or_else(|| "Not started".to_string())
+    };
+    analysis
+        .maturity
+        .scopes
+        .iter()
+        .map(|scope| MaturityView {
+            scope: scope.scope.clone(),
+            stage: scope.stage,
+            stage_name: stage_name(scope.stage),
+            next_stage_needs: scope
+                .criteria
+                .iter()
+                .filter(|c| c.level == scope.stage + 1 && !c.met)
+                .map(|c| c.description.clone())
+                .collect(),
+            criteria: scope.criteria.iter().map(CriterionView::from).collect(),
+        })
+        .collect()
+}
+
+/// Whether a scope name is the whole organisation rather than a team.
+pub fn is_organization(scope: &str) -> bool {
+    scope == ORGANIZATION
 }

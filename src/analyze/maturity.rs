@@ -1,0 +1,839 @@
+//! Maturity stages and the seed's phase scorecards (SPEC section 9).
+//!
+//! The rubric is data (`data/maturity_rubric.toml`): each criterion is a polars SQL query over the
+//! practice tables of one scope (the organisation or one team) and one period, compared with a
+//! threshold. A scope is at the highest stage whose criteria, and those of every lower stage, all
+//! hold. This module builds the tables the queries read (their columns are listed at the top of
+//! the rubric file), runs the queries and applies the thresholds.
+
+use std::collections::{BTreeSet, HashMap};
+
+use polars::prelude::*;
+use serde::Deserialize;
+
+use super::ExperimentOutcome;
+use super::summary::{QueryError, run_query};
+use super::weaknesses::{Weakness, template_key};
+use crate::ledger::{Experiment, Incident};
+use crate::time::{MICROS_PER_SECOND, Micros, Period, month_of, parse_period, quarter_of};
+
+pub const BUILT_IN_RUBRIC: &str = include_str!("../../data/maturity_rubric.toml");
+
+/// The scope name of the whole organisation (teams are named by their tag value).
+pub const ORGANIZATION: &str = "organization";
+
+const DAY: Micros = 86_400 * MICROS_PER_SECOND;
+/// How many evidence items the one-line evidence names before "and N more".
+const EVIDENCE_NAMED: usize = 5;
+/// How many evidence items the report model keeps for tracing.
+const EVIDENCE_KEPT: usize = 200;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rubric {
+    #[serde(rename = "stage")]
+    pub stages: Vec<Level>,
+    #[serde(rename = "criterion")]
+    pub criteria: Vec<Criterion>,
+    #[serde(rename = "phase", default)]
+    pub phases: Vec<Level>,
+    #[serde(rename = "scorecard", default)]
+    pub scorecards: Vec<Criterion>,
+}
+
+/// A stage (1–4) or a seed phase (1–3).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    pub number: u8,
+    pub name: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Criterion {
+    pub id: String,
+    /// The stage of a stage criterion.
+    pub stage: Option<u8>,
+    /// The phase of a scorecard item.
+    pub phase: Option<u8>,
+    pub description: String,
+    /// How reports print value and threshold: `count`, `percent` (of a share) or `number`.
+    pub format: String,
+    pub comparison: Comparison,
+    pub threshold: f64,
+    pub query: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Comparison {
+    #[serde(rename = ">=")]
+    AtLeast,
+    #[serde(rename = "<=")]
+    AtMost,
+}
+
+impl Comparison {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::AtLeast => ">=",
+            Comparison::AtMost => "<=",
+        }
+    }
+
+    fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::AtLeast => value >= threshold,
+            Comparison::AtMost => value <= threshold,
+        }
+    }
+}
+
+impl Rubric {
+    pub fn built_in() -> Rubric {
+        Rubric::parse(BUILT_IN_RUBRIC).expect("the built-in maturity rubric parses")
+    }
+
+    pub fn parse(text: &str) -> Result<Rubric, String> {
+        let rubric: Rubric = toml::from_str(text).map_err(|error| error.to_string())?;
+        for criterion in &rubric.criteria {
+            let stage = criterion
+                .stage
+                .ok_or_else(|| format!("criterion {} needs a stage", criterion.id))?;
+            if !rubric.stages.iter().any(|s| s.number == stage) {
+                return Err(format!(
+                    "criterion {} names stage {stage}, which the rubric does not define",
+                    criterion.id
+                ));
+            }
+        }
+        for item in &rubric.scorecards {
+            let phase = item
+                .phase
+                .ok_or_else(|| format!("scorecard item {} needs a phase", item.id))?;
+            if !rubric.phases.iter().any(|p| p.number == phase) {
+                return Err(format!(
+                    "scorecard item {} names phase {phase}, which the rubric does not define",
+                    item.id
+                ));
+            }
+        }
+        Ok(rubric)
+    }
+}
+
+/// One criterion judged for one scope and period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CriterionResult {
+    pub id: String,
+    /// The stage (or, for a scorecard item, the phase) it belongs to.
+    pub level: u8,
+    pub description: String,
+    pub format: String,
+    pub comparison: Comparison,
+    pub threshold: f64,
+    /// `None` when the query selected nothing (it then counts as 0).
+    pub value: Option<f64>,
+    pub met: bool,
+    /// The experiments, templates, days or sentence behind the value.
+    pub evidence: Vec<String>,
+    /// How many evidence items there were before keeping the first [`EVIDENCE_KEPT`].
+    pub evidence_total: usize,
+}
+
+impl CriterionResult {
+    /// The evidence in one line: the first few items and how many more.
+    pub fn evidence_line(&self) -> String {
+        if self.evidence_total == 0 {
+            return "none".to_string();
+        }
+        let named: Vec<&str> = self
+            .evidence
+            .iter()
+            .take(EVIDENCE_NAMED)
+            .map(String::as_str)
+            .collect();
+        let more = self.evidence_total - named.len();
+        if more == 0 {
+            named.join(", ")
+        } else {
+            format!("{} and {more} more", named.join(", "))
+        }
+    }
+}
+
+/// The stage of one scope in one period, with every criterion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopeStage {
+    pub scope: String,
+    /// 0 when not even stage 1 holds (no experiment in the period).
+    pub stage: u8,
+    pub criteria: Vec<CriterionResult>,
+}
+
+/// The stage of one scope in one quarter, for the trend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StagePoint {
+    pub scope: String,
+    pub quarter: String,
+    pub stage: u8,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseScore {
+    pub phase: u8,
+    pub name: String,
+    pub summary: String,
+    pub met: bool,
+    pub items: Vec<CriterionResult>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Maturity {
+    /// The organisation first, then every team, for the report period.
+    pub scopes: Vec<ScopeStage>,
+    /// Stage per scope and quarter, from the first quarter of the ledger to the period's.
+    pub trend: Vec<StagePoint>,
+    /// The seed's phase scorecards for the organisation in the report period.
+    pub phases: Vec<PhaseScore>,
+}
+
+/// Everything maturity is judged from. `outcomes[i]` and `systems[i]` belong to `experiments[i]`.
+pub struct MaturityInput<'a> {
+    pub experiments: &'a [Experiment],
+    pub outcomes: &'a [ExperimentOutcome],
+    pub systems: &'a [Vec<String>],
+    pub weaknesses: &'a [Weakness],
+    pub incidents: &'a [Incident],
+    /// How long after an experiment's end its observation window runs (`window.post`).
+    pub post_window_s: f64,
+}
+
+/// Judges every scope for `period`, the stage trend by quarter up to the period, and the seed's
+/// phase scorecards for the organisation.
+pub fn assess_maturity(
+    rubric: &Rubric,
+    input: &MaturityInput,
+    period: Period,
+) -> Result<Maturity, QueryError> {
+    let practice = Practice {
+        frame: practice_frame(input).map_err(|source| QueryError {
+            name: "maturity practice table".to_string(),
+            source,
+        })?,
+        team_by_experiment: input
+            .experiments
+            .iter()
+            .filter_map(|e| Some((e.experiment_id.as_str(), e.team.as_deref()?)))
+            .collect(),
+    };
+    let before_end = |ts: Micros| ts < period.end;
+    let teams: BTreeSet<&str> = input
+        .experiments
+        .iter()
+        .filter(|e| before_end(start_of(e)))
+        .filter_map(|e| e.team.as_deref())
+        .collect();
+    let scopes: Vec<&str> = std::iter::once(ORGANIZATION)
+        .chain(teams.iter().copied())
+        .collect();
+
+    let mut current = Vec::new();
+    for scope in &scopes {
+        let tables = ScopeTables::build(&practice, input, scope, period)?;
+        let criteria = judge(&rubric.criteria, &tables, |c| c.stage.unwrap_or(0))?;
+        current.push(ScopeStage {
+            scope: scope.to_string(),
+            stage: stage_of(rubric, &criteria),
+            criteria,
+        });
+    }
+
+    let mut trend = Vec::new();
+    let first_quarter = input
+        .experiments
+        .iter()
+        .map(start_of)
+        .filter(|ts| before_end(*ts))
+        .min();
+    if let Some(first) = first_quarter {
+        let mut quarter = parse_period(&quarter_of(first), 0).expect("a quarter parses");
+        while quarter.start < period.end {
+            let label = quarter_of(quarter.start);
+            for scope in &scopes {
+                let tables = ScopeTables::build(&practice, input, scope, quarter)?;
+                let criteria = judge(&rubric.criteria, &tables, |c| c.stage.unwrap_or(0))?;
+                trend.push(StagePoint {
+                    scope: scope.to_string(),
+                    quarter: label.clone(),
+                    stage: stage_of(rubric, &criteria),
+                });
+            }
+            quarter = parse_period(&quarter_of(quarter.end), 0).expect("a quarter parses");
+        }
+    }
+
+    let organization = ScopeTables::build(&practice, input, ORGANIZATION, period)?;
+    let items = judge(&rubric.scorecards, &organization, |c| c.phase.unwrap_or(0))?;
+    let phases = rubric
+        .phases
+        .iter()
+        .map(|phase| {
+            let items: Vec<CriterionResult> = items
+                .iter()
+                .filter(|item| item.level == phase.number)
+                .cloned()
+                .collect();
+            PhaseScore {
+                phase: phase.number,
+                name: phase.name.clone(),
+                summary: phase.summary.clone(),
+                met: !items.is_empty() && items.iter().all(|item| item.met),
+                items,
+            }
+        })
+        .collect();
+
+    Ok(Maturity {
+        scopes: current,
+        trend,
+        phases,
+    })
+}
+
+/// The highest stage whose criteria, and those of every lower stage, all hold.
+fn stage_of(rubric: &Rubric, criteria: &[CriterionResult]) -> u8 {
+    let mut numbers: Vec<u8> = rubric.stages.iter().map(|s| s.number).collect();
+    numbers.sort_unstable();
+    let mut reached = 0;
+    for number in numbers {
+        let all_met = criteria
+            .iter()
+            .filter(|c| c.level == number)
+            .all(|c| c.met);
+        if !all_met {
+            break;
+        }
+        reached = number;
+    }
+    reached
+}
+
+fn start_of(experiment: &Experiment) -> Micros {
+    experiment.started_at.unwrap_or(experiment.created_at)
+}
+
+/// `COUNT(1)`, `COUNT(2)`, `PERCENT(25)` and below are small; `ALL`, larger counts and anything
+/// unknown are not. An experiment without targets is not known to be small.
+pub fn small_blast_radius(selection_modes: &[String]) -> bool {
+    !selection_modes.is_empty()
+        && selection_modes.iter().all(|mode| {
+            let mode = mode.trim().to_ascii_uppercase();
+            let number = |prefix: &str| {
+                mode.strip_prefix(prefix)
+                    .and_then(|rest| rest.strip_suffix(')'))
+                    .and_then(|n| n.trim().parse::<f64>().ok())
+            };
+            match (number("COUNT("), number("PERCENT(")) {
+                (Some(count), _) => count <= 2.0,
+                (_, Some(percent)) => percent <= 25.0,
+                _ => false,
+            }
+        })
+}
+
+fn environment_class(environment: Option<&str>) -> (bool, bool) {
+    let environment = environment.unwrap_or_default().to_ascii_lowercase();
+    let production = matches!(environment.as_str(), "prod" | "production" | "prd");
+    let staging = matches!(
+        environment.as_str(),
+        "staging" | "stage" | "stg" | "preprod" | "pre-production"
+    );
+    (production, production || staging)
+}
+
+/// One row per experiment with the practice columns every criterion reads.
+fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
+    let experiments = input.experiments;
+    let texts = |f: &dyn Fn(&Experiment) -> Option<String>| -> Vec<Option<String>> {
+        experiments.iter().map(f).collect()
+    };
+    let flags = |f: &dyn Fn(&Experiment) -> bool| -> Vec<bool> { experiments.iter().map(f).collect() };
+    let post = (input.post_window_s * MICROS_PER_SECOND as f64) as Micros;
+    let starts: Vec<Micros> = experiments.iter().map(start_of).collect();
+    let window_ends: Vec<Micros> = experiments
+        .iter()
+        .map(|e| e.ended_at.unwrap_or(start_of(e)) + post)
+        .collect();
+    let datetime = |name: &str, values: Vec<Micros>| -> PolarsResult<Column> {
+        Column::new(name.into(), values).cast(&DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(TimeZone::UTC),
+        ))
+    };
+    let outcomes = input.outcomes;
+    DataFrame::new_infer_height(vec![
+        Column::new(
+            "experiment_id".into(),
+            texts(&|e| Some(e.experiment_id.clone())),
+        ),
+        Column::new(
+            "template".into(),
+            texts(&|e| template_key(e).map(str::to_string)),
+        ),
+        Column::new("team".into(), texts(&|e| e.team.clone())),
+        Column::new("service".into(), texts(&|e| e.service.clone())),
+        Column::new("environment".into(), texts(&|e| e.environment.clone())),
+        Column::new("trigger".into(), texts(&|e| e.trigger.clone())),
+        Column::new(
+            "day".into(),
+            starts
+                .iter()
+                .map(|ts| crate::time::to_datetime(*ts).format("%Y-%m-%d").to_string())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "month".into(),
+            starts.iter().map(|ts| month_of(*ts)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "quarter".into(),
+            starts.iter().map(|ts| quarter_of(*ts)).collect::<Vec<_>>(),
+        ),
+        datetime("started_at", starts.clone())?,
+        datetime("window_end", window_ends)?,
+        Column::new(
+            "production".into(),
+            flags(&|e| environment_class(e.environment.as_deref()).0),
+        ),
+        Column::new(
+            "outside_dev".into(),
+            flags(&|e| environment_class(e.environment.as_deref()).1),
+        ),
+        Column::new(
+            "automated".into(),
+            flags(&|e| matches!(e.trigger.as_deref(), Some("ci" | "scheduled"))),
+        ),
+        Column::new(
+            "gameday".into(),
+            flags(&|e| e.trigger.as_deref() == Some("gameday")),
+        ),
+        Column::new(
+            "alarm_stop_condition".into(),
+            flags(&|e| !e.stop_condition_alarms.is_empty()),
+        ),
+        Column::new(
+            "small_blast_radius".into(),
+            flags(&|e| small_blast_radius(&e.blast_radius)),
+        ),
+        Column::new(
+            "has_hypothesis".into(),
+            flags(&|e| e.recover_within_s.is_some()),
+        ),
+        Column::new(
+            "systems".into(),
+            input
+                .systems
+                .iter()
+                .map(|systems| systems.len() as i64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "verdict".into(),
+            outcomes
+                .iter()
+                .map(|o| o.verdict.name())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "conclusive".into(),
+            outcomes
+                .iter()
+                .map(|o| o.verdict.is_conclusive())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "impacted".into(),
+            outcomes.iter().map(|o| o.impacted).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "recovered".into(),
+            outcomes.iter().map(|o| o.recovered).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "time_to_recover_s".into(),
+            outcomes
+                .iter()
+                .map(|o| o.time_to_recover_s)
+                .collect::<Vec<_>>(),
+        ),
+    ])
+}
+
+/// The practice table of every experiment, and each experiment's team.
+struct Practice<'a> {
+    frame: DataFrame,
+    team_by_experiment: HashMap<&'a str, &'a str>,
+}
+
+impl Practice<'_> {
+    fn team_of(&self, experiment_id: &str) -> Option<&str> {
+        self.team_by_experiment.get(experiment_id).copied()
+    }
+}
+
+/// The tables one scope's criteria read for one period.
+struct ScopeTables {
+    experiments: DataFrame,
+    experiments_to_date: DataFrame,
+    weaknesses: DataFrame,
+    incidents: DataFrame,
+    period: DataFrame,
+}
+
+impl ScopeTables {
+    fn build(
+        practice: &Practice,
+        input: &MaturityInput,
+        scope: &str,
+        period: Period,
+    ) -> Result<ScopeTables, QueryError> {
+        let error = |source| QueryError {
+            name: format!("maturity tables for {scope}"),
+            source,
+        };
+        let in_scope = |team: Option<&str>| scope == ORGANIZATION || team == Some(scope);
+        let as_datetime = |ts: Micros| {
+            lit(ts).cast(DataType::Datetime(
+                TimeUnit::Microseconds,
+                Some(TimeZone::UTC),
+            ))
+        };
+        let mut history = practice.frame.clone().lazy();
+        if scope != ORGANIZATION {
+            history = history.filter(col("team").eq(lit(scope)));
+        }
+        let history = history
+            .filter(col("started_at").lt(as_datetime(period.end)))
+            .collect()
+            .map_err(error)?;
+        let first_quarter: Option<String> = history
+            .column("quarter")
+            .and_then(|c| c.str().cloned())
+            .map_err(error)?
+            .iter()
+            .flatten()
+            .min()
+            .map(str::to_string);
+        let first_quarter_period =
+            first_quarter.as_deref().and_then(|q| parse_period(q, 0).ok());
+
+        let days = (period.end - period.start) as f64 / DAY as f64;
+        let weeks = (days / 7.0).round().max(1.0);
+        let week_micros = 7 * DAY;
+        let experiments_to_date = history
+            .lazy()
+            .with_columns([
+                lit(scope).alias("scope"),
+                col("started_at")
+                    .gt_eq(as_datetime(period.start))
+                    .alias("in_period"),
+                match &first_quarter {
+                    Some(quarter) => col("quarter").eq(lit(quarter.clone())),
+                    None => lit(false),
+                }
+                .alias("first_quarter"),
+                ((col("started_at").cast(DataType::Int64) - lit(period.start))
+                    .cast(DataType::Float64)
+                    / lit(week_micros as f64))
+                .floor()
+                .clip(lit(0.0), lit(weeks - 1.0))
+                .cast(DataType::Int64)
+                .alias("week"),
+            ])
+            .collect()
+            .map_err(error)?;
+        let experiments = experiments_to_date
+            .clone()
+            .lazy()
+            .filter(col("in_period"))
+            .collect()
+            .map_err(error)?;
+
+        let weaknesses: Vec<&Weakness> = input
+            .weaknesses
+            .iter()
+            .filter(|w| w.found_at < period.end)
+            .filter(|w| in_scope(practice.team_of(&w.found_by)))
+            .collect();
+        let fixed_by_end = |w: &Weakness| w.fixed_at.filter(|ts| *ts < period.end);
+        let weaknesses = DataFrame::new_infer_height(vec![
+            Column::new("scope".into(), vec![scope; weaknesses.len()]),
+            Column::new(
+                "template".into(),
+                weaknesses
+                    .iter()
+                    .map(|w| w.template.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "found_by".into(),
+                weaknesses
+                    .iter()
+                    .map(|w| w.found_by.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "fixed_by".into(),
+                weaknesses
+                    .iter()
+                    .map(|w| fixed_by_end(w).and(w.fixed_by.as_deref()))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "found_in_period".into(),
+                weaknesses
+                    .iter()
+                    .map(|w| period.contains(w.found_at))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "fixed".into(),
+                weaknesses
+                    .iter()
+                    .map(|w| fixed_by_end(w).is_some())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "fixed_in_period".into(),
+                weaknesses
+                    .iter()
+                    .map(|w| fixed_by_end(w).is_some_and(|ts| period.contains(ts)))
+                    .collect::<Vec<_>>(),
+            ),
+        ])
+        .map_err(error)?;
+
+        let incidents: Vec<&Incident> = input
+            .incidents
+            .iter()
+            .filter(|i| i.started_at < period.end && in_scope(i.team.as_deref()))
+            .collect();
+        let incidents = DataFrame::new_infer_height(vec![
+            Column::new("scope".into(), vec![scope; incidents.len()]),
+            Column::new(
+                "incident_id".into(),
+                incidents
+                    .iter()
+                    .map(|i| i.incident_id.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "service".into(),
+                incidents
+                    .iter()
+                    .map(|i| i.service.as_deref())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "team".into(),
+                incidents
+                    .iter()
+                    .map(|i| i.team.as_deref())
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "started_at".into(),
+                incidents.iter().map(|i| i.started_at).collect::<Vec<_>>(),
+            )
+            .cast(&DataType::Datetime(
+                TimeUnit::Microseconds,
+                Some(TimeZone::UTC),
+            ))
+            .map_err(error)?,
+            Column::new(
+                "duration_s".into(),
+                incidents
+                    .iter()
+                    .map(|i| (i.resolved_at - i.started_at) as f64 / MICROS_PER_SECOND as f64)
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "in_period".into(),
+                incidents
+                    .iter()
+                    .map(|i| period.contains(i.started_at))
+                    .collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "first_quarter".into(),
+                incidents
+                    .iter()
+                    .map(|i| first_quarter_period.is_some_and(|q| q.contains(i.started_at)))
+                    .collect::<Vec<_>>(),
+            ),
+        ])
+        .map_err(error)?;
+
+        let months = calendar_months(period) as f64;
+        let period = DataFrame::new_infer_height(vec![
+            Column::new("scope".into(), [scope]),
+            Column::new("days".into(), [days]),
+            Column::new("weeks".into(), [weeks]),
+            Column::new("months".into(), [months]),
+            Column::new(
+                "seconds".into(),
+                [(period.end - period.start) as f64 / MICROS_PER_SECOND as f64],
+            ),
+            Column::new(
+                "first_quarter_seconds".into(),
+                [first_quarter_period
+                    .map(|q| (q.end - q.start) as f64 / MICROS_PER_SECOND as f64)],
+            ),
+        ])
+        .map_err(error)?;
+        Ok(ScopeTables {
+            experiments,
+            experiments_to_date,
+            weaknesses,
+            incidents,
+            period,
+        })
+    }
+}
+
+/// The calendar months a period touches (a quarter: 3; 2026-07-15..2026-08-14: 2).
+fn calendar_months(period: Period) -> usize {
+    let first = month_of(period.start);
+    let last = month_of((period.end - 1).max(period.start));
+    let index = |month: &str| {
+        let (year, month) = month.split_once('-').expect("YYYY-MM");
+        year.parse::<i64>().unwrap_or(0) * 12 + month.parse::<i64>().unwrap_or(0)
+    };
+    (index(&last) - index(&first) + 1).max(1) as usize
+}
+
+/// Runs each criterion's query and compares its value with the threshold.
+fn judge(
+    criteria: &[Criterion],
+    tables: &ScopeTables,
+    level_of: impl Fn(&Criterion) -> u8,
+) -> Result<Vec<CriterionResult>, QueryError> {
+    let registered = [
+        ("experiments", &tables.experiments),
+        ("experiments_to_date", &tables.experiments_to_date),
+        ("weaknesses", &tables.weaknesses),
+        ("incidents", &tables.incidents),
+        ("period", &tables.period),
+    ];
+    criteria
+        .iter()
+        .map(|criterion| {
+            let name = format!("maturity criterion {}", criterion.id);
+            let frame = run_query(&name, &criterion.query, &registered)?;
+            let (value, evidence) = read_result(&frame).map_err(|source| QueryError {
+                name: name.clone(),
+                source,
+            })?;
+            let evidence_total = evidence.len();
+            Ok(CriterionResult {
+                id: criterion.id.clone(),
+                level: level_of(criterion),
+                description: criterion.description.clone(),
+                format: criterion.format.clone(),
+                comparison: criterion.comparison,
+                threshold: criterion.threshold,
+                value,
+                met: criterion
+                    .comparison
+                    .holds(value.unwrap_or(0.0), criterion.threshold),
+                evidence: evidence.into_iter().take(EVIDENCE_KEPT).collect(),
+                evidence_total,
+            })
+        })
+        .collect()
+}
+
+/// The `value` of the first row and its `evidence` items (a list or one text; nulls dropped,
+/// duplicates removed in order).
+fn read_result(frame: &DataFrame) -> PolarsResult<(Option<f64>, Vec<String>)> {
+    let value = if frame.height() == 0 {
+        None
+    } else {
+        frame
+            .column("value")?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .get(0)
+            .filter(|v| v.is_finite())
+    };
+    let mut evidence: Vec<String> = Vec::new();
+    if frame.height() > 0
+        && let Ok(column) = frame.column("evidence")
+    {
+        match column.dtype() {
+            DataType::List(_) => {
+                if let Some(items) = column.list()?.get_as_series(0) {
+                    let items = items.cast(&DataType::String)?;
+                    for item in items.str()?.iter().flatten() {
+                        if !evidence.iter().any(|e| e == item) {
+                            evidence.push(item.to_string());
+                        }
+                    }
+                }
+            }
+            _ => {
+                let text = column.cast(&DataType::String)?;
+                if let Some(text) = text.str()?.get(0) {
+                    evidence.push(text.to_string());
+                }
+            }
+        }
+    }
+    Ok((value, evidence))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blast_radius_is_small_up_to_two_targets_or_a_quarter() {
+        let check = |modes: &[&str], expected: bool| {
+            let modes: Vec<String> = modes.iter().map(|m| m.to_string()).collect();
+            assert_eq!(small_blast_radius(&modes), expected, "{modes:?}");
+        };
+        check(&["COUNT(1)"], true);
+        check(&["COUNT(2)"], true);
+        check(&["COUNT(3)"], false);
+        check(&["PERCENT(25)"], true);
+        check(&["PERCENT(26)"], false);
+        check(&["ALL"], false);
+        check(&["COUNT(1)", "ALL"], false);
+        check(&[], false);
+        check(&["count(2)"], true);
+    }
+
+    #[test]
+    fn calendar_months_of_periods() {
+        let check = |text: &str, expected: usize| {
+            let period = parse_period(text, 0).unwrap();
+            assert_eq!(calendar_months(period), expected, "{text}");
+        };
+        check("2026Q3", 3);
+        check("2026-07", 1);
+        check("2026-07-15..2026-08-14", 2);
+        check("2026-07-01..2026-07-01", 1);
+    }
+
+    #[test]
+    fn the_built_in_rubric_has_four_stages_and_three_phases() {
+        let rubric = Rubric::built_in();
+        let stages: BTreeSet<u8> = rubric.criteria.iter().filter_map(|c| c.stage).collect();
+        assert_eq!(stages, BTreeSet::from([1, 2, 3, 4]));
+        let phases: BTreeSet<u8> = rubric.scorecards.iter().filter_map(|c| c.phase).collect();
+        assert_eq!(phases, BTreeSet::from([1, 2, 3]));
+        assert!(Rubric::parse("[[stage]]\nnumber = 1\nname = \"x\"\nsummary = \"y\"\n[[criterion]]\nid = \"a\"\nstage = 2\ndescription = \"d\"\nformat = \"count\"\ncomparison = \">=\"\nthreshold = 1\nquery = \"SELECT 1 AS value\"\n").unwrap_err().contains("stage 2"));
+    }
+}

@@ -1,0 +1,183 @@
+//! The whole program's analysis for one reporting period: every experiment judged, then weaknesses,
+//! the quarterly summary, MTTR trends, ROI and maturity, all as of the period's end.
+//!
+//! The period selects what a report lists (the experiments started in it); the trends (quarters,
+//! MTTR, maturity over time) run from the first experiment in the ledger up to the period's end,
+//! and experiments started after the end are left out of everything, so a report of 2026Q2 looks
+//! the same whether it is rendered in July or in December.
+
+use std::collections::HashMap;
+
+use super::catalog::{ActionCatalog, systems_of};
+use super::maturity::{Maturity, MaturityInput, Rubric, assess_maturity};
+use super::mttr::{MttrRow, PeriodUnit, experiment_mttr, incident_mttr};
+use super::roi::{Roi, RoiInput, compute_roi};
+use super::summary::{QuarterSummary, QueryError, experiment_outcomes_frame, quarterly_summary};
+use super::weaknesses::{Weakness, track_weaknesses};
+use super::{AnalyzeError, ExperimentOutcome, LedgerData, judge_experiments};
+use crate::config::Config;
+use crate::ledger::{Action, Experiment, Incident};
+use crate::time::{MICROS_PER_SECOND, Micros, Period, parse_period, quarter_of};
+
+const YEAR: Micros = 365 * 86_400 * MICROS_PER_SECOND;
+
+/// The program as of `period.end`. `experiments[i]`, `outcomes[i]` and `systems[i]` belong together.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub period: Period,
+    /// Every experiment started before the period's end, in ledger order.
+    pub experiments: Vec<Experiment>,
+    pub outcomes: Vec<ExperimentOutcome>,
+    /// The systems (I–IV) each experiment exercises.
+    pub systems: Vec<Vec<String>>,
+    /// Whether each experiment started inside the period.
+    pub in_period: Vec<bool>,
+    /// Every incident started before the period's end.
+    pub incidents: Vec<Incident>,
+    pub weaknesses: Vec<Weakness>,
+    pub quarters: Vec<QuarterSummary>,
+    pub mttr: Vec<MttrRow>,
+    pub incident_mttr: Vec<MttrRow>,
+    pub roi: Roi,
+    pub maturity: Maturity,
+}
+
+/// The reference data analysis reads besides the ledger.
+pub struct ReferenceData<'a> {
+    pub catalog: &'a ActionCatalog,
+    pub rubric: &'a Rubric,
+}
+
+fn start_of(experiment: &Experiment) -> Micros {
+    experiment.started_at.unwrap_or(experiment.created_at)
+}
+
+/// The default reporting period: the calendar quarter of the newest experiment, or `None` for an
+/// empty ledger.
+pub fn default_period(experiments: &[Experiment]) -> Option<Period> {
+    let newest = experiments.iter().map(start_of).max()?;
+    Some(parse_period(&quarter_of(newest), 0).expect("a quarter parses"))
+}
+
+/// Judges every experiment of the ledger (all of them, so that the `outcomes` table is complete)
+/// and analyzes the program as of `period.end`.
+pub fn analyze_program(
+    data: &LedgerData,
+    config: &Config,
+    reference: &ReferenceData,
+    period: Period,
+) -> Result<(Vec<ExperimentOutcome>, Analysis), AnalyzeError> {
+    let all_outcomes = judge_experiments(data, &config.window)?;
+    let analysis = analyze_judged(data, &all_outcomes, config, reference, period)?;
+    Ok((all_outcomes, analysis))
+}
+
+fn analyze_judged(
+    data: &LedgerData,
+    all_outcomes: &[ExperimentOutcome],
+    config: &Config,
+    reference: &ReferenceData,
+    period: Period,
+) -> Result<Analysis, AnalyzeError> {
+    let query = AnalyzeError::Query;
+    let mut actions_by_experiment: HashMap<&str, Vec<&Action>> = HashMap::new();
+    for action in &data.actions {
+        actions_by_experiment
+            .entry(action.experiment_id.as_str())
+            .or_default()
+            .push(action);
+    }
+    let actions_of = |experiment_id: &str| -> &[&Action] {
+        actions_by_experiment
+            .get(experiment_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    };
+
+    let mut experiments = Vec::new();
+    let mut outcomes = Vec::new();
+    for (experiment, outcome) in data.experiments.iter().zip(all_outcomes) {
+        if start_of(experiment) < period.end {
+            experiments.push(experiment.clone());
+            outcomes.push(outcome.clone());
+        }
+    }
+    let systems: Vec<Vec<String>> = experiments
+        .iter()
+        .map(|e| systems_of(e, actions_of(&e.experiment_id), reference.catalog))
+        .collect();
+    let in_period: Vec<bool> = experiments
+        .iter()
+        .map(|e| period.contains(start_of(e)))
+        .collect();
+    let incidents: Vec<Incident> = data
+        .incidents
+        .iter()
+        .filter(|i| i.started_at < period.end)
+        .cloned()
+        .collect();
+
+    let frame = experiment_outcomes_frame(&experiments, &outcomes).map_err(|source| {
+        query(QueryError {
+            name: "experiment_outcomes table".to_string(),
+            source,
+        })
+    })?;
+    let quarters = quarterly_summary(&frame).map_err(query)?;
+    let weaknesses = track_weaknesses(&experiments, &outcomes);
+    let mttr = experiment_mttr(&experiments, &outcomes, &systems, PeriodUnit::Quarter)
+        .map_err(query)?;
+    let incident_mttr = incident_mttr(&incidents, PeriodUnit::Quarter).map_err(query)?;
+
+    let action_ids = |experiment_id: &str| -> Vec<String> {
+        actions_of(experiment_id)
+            .iter()
+            .map(|a| a.action_id.clone())
+            .collect()
+    };
+    let incident_hours: Vec<f64> = incidents
+        .iter()
+        .map(|i| (i.resolved_at - i.started_at) as f64 / 3.6e9)
+        .collect();
+    let experiments_last_year = experiments
+        .iter()
+        .filter(|e| start_of(e) >= period.end - YEAR)
+        .count();
+    let roi = compute_roi(&RoiInput {
+        cost: &config.cost,
+        configured: &config.cost_keys_set,
+        experiments: experiments_last_year,
+        weaknesses: &weaknesses,
+        actions_of: &action_ids,
+        catalog: reference.catalog,
+        incident_hours: &incident_hours,
+    });
+    let maturity = assess_maturity(
+        reference.rubric,
+        &MaturityInput {
+            experiments: &experiments,
+            outcomes: &outcomes,
+            systems: &systems,
+            weaknesses: &weaknesses,
+            incidents: &incidents,
+            post_window_s: config.window.post_s,
+        },
+        period,
+    )
+    .map_err(query)?;
+
+    Ok(Analysis {
+        period,
+        experiments,
+        outcomes,
+        systems,
+        in_period,
+        incidents,
+        weaknesses,
+        quarters,
+        mttr,
+        incident_mttr,
+        roi,
+        maturity,
+    })
+}
