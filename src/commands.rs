@@ -200,9 +200,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     let period = command
         .period
         .or_else(|| default_period(&data.experiments))
-        .unwrap_or_else(|| {
-            parse_period(&quarter_of(generated_at), 0).expect("a quarter parses")
-        });
+        .unwrap_or_else(|| parse_period(&quarter_of(generated_at), 0).expect("a quarter parses"));
     let catalog = ActionCatalog::built_in();
     let rubric = Rubric::built_in();
     let reference = ReferenceData {

@@ -7,10 +7,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use checkup::commands::{self, DemoCommand, ExportCommand, ExportFormat};
+use checkup::commands::{
+    self, DemoCommand, ExportCommand, ExportFormat, ReportCommand, ReportFormat,
+};
 use checkup::config::Config;
 use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
 use checkup::ledger::{Ledger, Table};
+use checkup::report::ReportKind;
+use checkup::time::{Period, from_datetime, parse_period};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +48,25 @@ enum Command {
         #[arg(long, default_value_t = DEFAULT_SEED)]
         seed: u64,
     },
+    /// Analyze the ledger and write the reports of one period.
+    Report {
+        /// `2026Q3`, `2026-07`, `2026-07-01..2026-09-30` or `last-90d` (default: the quarter of
+        /// the newest experiment).
+        #[arg(long, value_parser = parse_period_arg)]
+        period: Option<Period>,
+        #[arg(long, value_enum, default_value_t = KindArg::All)]
+        kind: KindArg,
+        /// One or more of html, pdf, json, separated by commas.
+        #[arg(
+            long,
+            value_enum,
+            value_delimiter = ',',
+            default_value = "html,pdf,json"
+        )]
+        format: Vec<FormatArg>,
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+    },
     /// Write one ledger table as CSV, JSON or Parquet.
     Export {
         #[arg(long, value_parser = parse_table)]
@@ -54,6 +77,25 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum KindArg {
+    All,
+    Quarterly,
+    Executive,
+    Maturity,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Html,
+    Pdf,
+    Json,
+}
+
+fn parse_period_arg(text: &str) -> Result<Period, String> {
+    parse_period(text, from_datetime(chrono::Utc::now()))
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -134,6 +176,58 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
                 for report in &summary.reports {
                     println!("Wrote {}", report.display());
+                }
+            }
+        }
+        Command::Report {
+            period,
+            kind,
+            format,
+            out,
+        } => {
+            anyhow::ensure!(
+                cli.ledger.exists(),
+                "ledger {} does not exist; create one with `checkup ingest` or `checkup demo`",
+                cli.ledger.display()
+            );
+            let ledger = Ledger::open_for_read(&cli.ledger)?;
+            // Outcomes are stored when the ledger can be written; a locked or read-only ledger
+            // still gets its reports.
+            let ledger = Ledger::open_for_write(&cli.ledger).unwrap_or(ledger);
+            let kinds = match kind {
+                KindArg::All => ReportKind::ALL.to_vec(),
+                KindArg::Quarterly => vec![ReportKind::Quarterly],
+                KindArg::Executive => vec![ReportKind::Executive],
+                KindArg::Maturity => vec![ReportKind::Maturity],
+            };
+            let mut formats: Vec<ReportFormat> = Vec::new();
+            for format in format {
+                let format = match format {
+                    FormatArg::Html => ReportFormat::Html,
+                    FormatArg::Pdf => ReportFormat::Pdf,
+                    FormatArg::Json => ReportFormat::Json,
+                };
+                if !formats.contains(&format) {
+                    formats.push(format);
+                }
+            }
+            let command = ReportCommand {
+                out: out.clone(),
+                formats,
+                kinds,
+                config,
+                period,
+            };
+            let written = commands::report(&ledger, &command).with_context(|| {
+                format!(
+                    "report of ledger {} into {} failed",
+                    cli.ledger.display(),
+                    out.display()
+                )
+            })?;
+            if !cli.quiet {
+                for path in &written {
+                    println!("Wrote {}", path.display());
                 }
             }
         }

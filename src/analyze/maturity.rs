@@ -308,10 +308,7 @@ fn stage_of(rubric: &Rubric, criteria: &[CriterionResult]) -> u8 {
     numbers.sort_unstable();
     let mut reached = 0;
     for number in numbers {
-        let all_met = criteria
-            .iter()
-            .filter(|c| c.level == number)
-            .all(|c| c.met);
+        let all_met = criteria.iter().filter(|c| c.level == number).all(|c| c.met);
         if !all_met {
             break;
         }
@@ -359,7 +356,8 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
     let texts = |f: &dyn Fn(&Experiment) -> Option<String>| -> Vec<Option<String>> {
         experiments.iter().map(f).collect()
     };
-    let flags = |f: &dyn Fn(&Experiment) -> bool| -> Vec<bool> { experiments.iter().map(f).collect() };
+    let flags =
+        |f: &dyn Fn(&Experiment) -> bool| -> Vec<bool> { experiments.iter().map(f).collect() };
     let post = (input.post_window_s * MICROS_PER_SECOND as f64) as Micros;
     let starts: Vec<Micros> = experiments.iter().map(start_of).collect();
     let window_ends: Vec<Micros> = experiments
@@ -526,8 +524,9 @@ impl ScopeTables {
             .flatten()
             .min()
             .map(str::to_string);
-        let first_quarter_period =
-            first_quarter.as_deref().and_then(|q| parse_period(q, 0).ok());
+        let first_quarter_period = first_quarter
+            .as_deref()
+            .and_then(|q| parse_period(q, 0).ok());
 
         let days = (period.end - period.start) as f64 / DAY as f64;
         let weeks = (days / 7.0).round().max(1.0);
@@ -677,22 +676,23 @@ impl ScopeTables {
         .map_err(error)?;
 
         let months = calendar_months(period) as f64;
-        let period = DataFrame::new_infer_height(vec![
-            Column::new("scope".into(), [scope]),
-            Column::new("days".into(), [days]),
-            Column::new("weeks".into(), [weeks]),
-            Column::new("months".into(), [months]),
-            Column::new(
-                "seconds".into(),
-                [(period.end - period.start) as f64 / MICROS_PER_SECOND as f64],
-            ),
-            Column::new(
-                "first_quarter_seconds".into(),
-                [first_quarter_period
-                    .map(|q| (q.end - q.start) as f64 / MICROS_PER_SECOND as f64)],
-            ),
-        ])
-        .map_err(error)?;
+        let period =
+            DataFrame::new_infer_height(vec![
+                Column::new("scope".into(), [scope]),
+                Column::new("days".into(), [days]),
+                Column::new("weeks".into(), [weeks]),
+                Column::new("months".into(), [months]),
+                Column::new(
+                    "seconds".into(),
+                    [(period.end - period.start) as f64 / MICROS_PER_SECOND as f64],
+                ),
+                Column::new(
+                    "first_quarter_seconds".into(),
+                    [first_quarter_period
+                        .map(|q| (q.end - q.start) as f64 / MICROS_PER_SECOND as f64)],
+                ),
+            ])
+            .map_err(error)?;
         Ok(ScopeTables {
             experiments,
             experiments_to_date,

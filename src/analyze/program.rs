@@ -125,8 +125,8 @@ fn analyze_judged(
     })?;
     let quarters = quarterly_summary(&frame).map_err(query)?;
     let weaknesses = track_weaknesses(&experiments, &outcomes);
-    let mttr = experiment_mttr(&experiments, &outcomes, &systems, PeriodUnit::Quarter)
-        .map_err(query)?;
+    let mttr =
+        experiment_mttr(&experiments, &outcomes, &systems, PeriodUnit::Quarter).map_err(query)?;
     let incident_mttr = incident_mttr(&incidents, PeriodUnit::Quarter).map_err(query)?;
 
     let action_ids = |experiment_id: &str| -> Vec<String> {

@@ -660,7 +660,7 @@ fn build_run(
     // Recovery gets faster as the program matures: the seed's Phase 2 goal of MTTR −30%.
     let progress = (run.quarter as f64 / (history.quarters.max(2) - 1) as f64).min(1.0);
     let recover_within_min = recover_within_s / 60.0;
-    let typical = recover_within_min * (0.95 - 0.6 * progress);
+    let typical = recover_within_min * (1.0 - 0.65 * progress);
     let recovery_min = match scenario {
         Scenario::SlowRecovery => recover_within_min * random.between(1.3, 2.0),
         Scenario::NoRecovery | Scenario::ErrorOutage => f64::INFINITY,

@@ -32,6 +32,8 @@ pub struct ReportModel {
     pub incident_mttr: Vec<MttrView>,
     pub roi: RoiView,
     pub coverage: Vec<CoverageRow>,
+    /// Weaknesses found and fixed per quarter, and open at each quarter's end.
+    pub weakness_trend: Vec<WeaknessQuarter>,
     /// The stage of the organisation and of every team in the period (SPEC section 11 `maturity[]`).
     pub maturity: Vec<MaturityView>,
     /// The stage of every scope per quarter, up to the period.
@@ -40,6 +42,14 @@ pub struct ReportModel {
     pub stages: Vec<LevelView>,
     /// The seed's phase scorecards for the organisation in the period.
     pub phases: Vec<PhaseView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WeaknessQuarter {
+    pub quarter: String,
+    pub found: usize,
+    pub fixed: usize,
+    pub open_at_end: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,6 +75,9 @@ pub struct CriterionView {
     pub comparison: String,
     /// `count`, `percent` (value and threshold are shares) or `number`.
     pub format: String,
+    /// Value and threshold as a reader sees them (`80%`, `12`, `10.7`).
+    pub value_text: String,
+    pub threshold_text: String,
     /// The evidence in one line: the first few items and how many more.
     pub evidence: String,
     /// The evidence items behind the value (at most 200) and how many there were.
@@ -83,6 +96,16 @@ impl From<&CriterionResult> for CriterionView {
             threshold: result.threshold,
             comparison: result.comparison.symbol().to_string(),
             format: result.format.clone(),
+            value_text: format_measure(result.value, &result.format),
+            threshold_text: format!(
+                "{} {}",
+                result
+                    .comparison
+                    .symbol()
+                    .replace(">=", "≥")
+                    .replace("<=", "≤"),
+                format_measure(Some(result.threshold), &result.format)
+            ),
             evidence: result.evidence_line(),
             evidence_items: result.evidence.clone(),
             evidence_total: result.evidence_total,
@@ -111,6 +134,28 @@ pub struct PhaseView {
     pub summary: String,
     pub met: bool,
     pub items: Vec<CriterionView>,
+}
+
+/// A criterion's value as printed: shares as percentages, counts as whole numbers.
+pub fn format_measure(value: Option<f64>, format: &str) -> String {
+    let Some(value) = value else {
+        return "—".to_string();
+    };
+    match format {
+        "percent" => format!("{}%", format_number_short(value * 100.0)),
+        "count" => format!("{}", value.round() as i64),
+        _ => format_number_short(value),
+    }
+}
+
+/// At most one decimal, none when the number is whole.
+fn format_number_short(value: f64) -> String {
+    let rounded = (value * 10.0).round() / 10.0;
+    if rounded.fract() == 0.0 {
+        format!("{}", rounded as i64)
+    } else {
+        format!("{rounded:.1}")
+    }
 }
 
 /// `2026Q3` for a calendar quarter, `2026-07` for a month, else the first and last day.
@@ -580,11 +625,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                 .collect(),
         },
         mttr: analysis.mttr.iter().map(MttrView::from).collect(),
-        incident_mttr: analysis
-            .incident_mttr
-            .iter()
-            .map(MttrView::from)
-            .collect(),
+        incident_mttr: analysis.incident_mttr.iter().map(MttrView::from).collect(),
         roi: RoiView {
             currency: input.currency.to_string(),
             hourly_downtime_cost: roi.hourly_downtime_cost,
@@ -613,6 +654,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                 experiments,
             })
             .collect(),
+        weakness_trend: weakness_trend(analysis),
         maturity: maturity_views(analysis, input.rubric),
         maturity_trend: analysis
             .maturity
@@ -680,4 +722,32 @@ fn maturity_views(analysis: &Analysis, rubric: &Rubric) -> Vec<MaturityView> {
 /// Whether a scope name is the whole organisation rather than a team.
 pub fn is_organization(scope: &str) -> bool {
     scope == ORGANIZATION
+}
+
+fn weakness_trend(analysis: &Analysis) -> Vec<WeaknessQuarter> {
+    analysis
+        .quarters
+        .iter()
+        .map(|q| {
+            let quarter = crate::time::parse_period(&q.quarter, 0).expect("quarters parse");
+            let weaknesses = &analysis.weaknesses;
+            WeaknessQuarter {
+                quarter: q.quarter.clone(),
+                found: weaknesses
+                    .iter()
+                    .filter(|w| quarter.contains(w.found_at))
+                    .count(),
+                fixed: weaknesses
+                    .iter()
+                    .filter(|w| w.fixed_at.is_some_and(|ts| quarter.contains(ts)))
+                    .count(),
+                open_at_end: weaknesses
+                    .iter()
+                    .filter(|w| {
+                        w.found_at < quarter.end && w.fixed_at.is_none_or(|ts| ts >= quarter.end)
+                    })
+                    .count(),
+            }
+        })
+        .collect()
 }
