@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod ledger;
+mod maturity;
 mod nab;
 mod outside_readers;
 mod support;
