@@ -845,6 +845,157 @@ mod tests {
         );
     }
 
+    /// Judges one experiment with several series and optional stop-condition alarm times.
+    fn judge_many(
+        experiment: &Experiment,
+        actions: &[&Action],
+        series: &[(&MetricSeries, Vec<(i64, f64)>)],
+        alarm_minutes: &[i64],
+    ) -> ExperimentOutcome {
+        let columns: Vec<(Vec<Micros>, Vec<f64>)> = series
+            .iter()
+            .map(|(_, points)| {
+                (
+                    points.iter().map(|(minute, _)| minute * MINUTE).collect(),
+                    points.iter().map(|(_, value)| *value).collect(),
+                )
+            })
+            .collect();
+        let observed: Vec<ObservedSeries> = series
+            .iter()
+            .zip(&columns)
+            .map(|((series, _), (ts, values))| ObservedSeries { series, ts, values })
+            .collect();
+        let alarms: Vec<Micros> = alarm_minutes.iter().map(|m| m * MINUTE).collect();
+        analyze_experiment(
+            &ExperimentInput {
+                experiment,
+                actions,
+                series: &observed,
+                alarm_times: &alarms,
+            },
+            &WindowSettings::default(),
+        )
+    }
+
+    #[test]
+    fn a_limit_crossed_makes_an_otherwise_green_run_yellow() {
+        // p99 latency, steady < 0.2, limit <= 0.5: 0.4 at minute 2 leaves the band and recovers
+        // (green so far); 0.6 crosses the limit (yellow) although it recovers as fast.
+        let mut latency = series("p99_latency", "< 0.2", "level");
+        latency.limit = Some("<= 0.5".into());
+        let experiment = experiment("completed", Some(300.0));
+        let curve = |peak: f64| -> Vec<(i64, f64)> {
+            (-5..=20)
+                .map(|m| (m, if m == 2 { peak } else { 0.1 }))
+                .collect()
+        };
+        let inside = judge_many(&experiment, &[], &[(&latency, curve(0.4))], &[]);
+        assert_eq!(
+            (
+                inside.verdict,
+                inside.time_to_impact_s,
+                inside.time_to_recover_s
+            ),
+            (Verdict::Green, Some(120.0), Some(180.0))
+        );
+        let crossed = judge_many(&experiment, &[], &[(&latency, curve(0.6))], &[]);
+        assert_eq!(crossed.verdict, Verdict::Yellow, "{:?}", crossed.reasons);
+        let SeriesResult::Level(level) = &crossed.series[0].1 else {
+            panic!("a level series")
+        };
+        // The peak is the value farthest outside the band.
+        assert_eq!((level.peak, level.limit_exceeded), (Some(0.6), true));
+        assert!(
+            crossed.reasons.iter().any(|r| r.contains("limit")),
+            "{:?}",
+            crossed.reasons
+        );
+    }
+
+    #[test]
+    fn a_stop_condition_alarm_inside_the_window_is_red() {
+        let mut experiment = experiment("completed", Some(300.0));
+        experiment.stop_condition_alarms = vec!["web-5xx".into()];
+        let healthy = series("healthy_hosts", ">= 2", "level");
+        let flat = curve(0..0);
+        // The alarm fired 4 minutes after t0: red, even though the curve never moved.
+        let fired = judge_many(&experiment, &[], &[(&healthy, flat.clone())], &[4]);
+        assert_eq!(fired.verdict, Verdict::Red, "{:?}", fired.reasons);
+        // An alarm an hour before the window (−15m) is someone else's: green.
+        let before = judge_many(&experiment, &[], &[(&healthy, flat)], &[-60]);
+        assert_eq!(before.verdict, Verdict::Green, "{:?}", before.reasons);
+    }
+
+    #[test]
+    fn the_experiment_recovers_when_its_last_level_series_does() {
+        // Hosts drop at minute 1 and are back at 3; latency leaves at 2 and is back at 6.
+        // time_to_impact = min(60, 120) = 60 s; time_to_recover = max(180, 360) = 360 s > 300 s.
+        let healthy = series("healthy_hosts", ">= 2", "level");
+        let latency = series("p99_latency", "< 0.2", "level");
+        let slow: Vec<(i64, f64)> = (-5..=20)
+            .map(|m| (m, if (2..6).contains(&m) { 0.3 } else { 0.1 }))
+            .collect();
+        let outcome = judge_many(
+            &experiment("completed", Some(300.0)),
+            &[],
+            &[(&healthy, curve(1..3)), (&latency, slow)],
+            &[],
+        );
+        assert_eq!(
+            (
+                outcome.verdict,
+                outcome.time_to_impact_s,
+                outcome.time_to_recover_s
+            ),
+            (Verdict::Yellow, Some(60.0), Some(360.0))
+        );
+        // A level series with no points in the window makes the experiment inconclusive, even
+        // when another series has points.
+        let outcome = judge_many(
+            &experiment("completed", Some(300.0)),
+            &[],
+            &[(&healthy, curve(1..3)), (&latency, vec![])],
+            &[],
+        );
+        assert_eq!(outcome.verdict, Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn t0_is_the_earliest_action_start() {
+        // The experiment starts at 0 but its first action at minute 2: the dip at minute 3 is
+        // 1 minute after t0 and the recovery at 5 is 3 minutes after it.
+        let action = Action {
+            experiment_id: "EXP1".into(),
+            action_name: "terminate".into(),
+            action_id: "aws:ec2:terminate-instances".into(),
+            system: None,
+            status: "completed".into(),
+            started_at: Some(2 * MINUTE),
+            ended_at: Some(4 * MINUTE),
+            targets: vec![],
+        };
+        let healthy = series("healthy_hosts", ">= 2", "level");
+        let outcome = judge_many(
+            &experiment("completed", Some(300.0)),
+            &[&action],
+            &[(&healthy, curve(3..5))],
+            &[],
+        );
+        assert_eq!(outcome.t0, Some(2 * MINUTE));
+        assert_eq!(
+            (outcome.time_to_impact_s, outcome.time_to_recover_s),
+            (Some(60.0), Some(180.0))
+        );
+    }
+
+    #[test]
+    fn unfinished_experiments_are_in_progress() {
+        for status in ["pending", "initiating", "running", "stopping"] {
+            check(status, &curve(1..3), (Verdict::InProgress, None));
+        }
+    }
+
     #[test]
     fn conditions_parse() {
         assert_eq!(Condition::parse(">= 2"), Ok(Condition::GreaterOrEqual(2.0)));

@@ -424,3 +424,139 @@ fn report_json_is_internally_consistent() {
         .collect();
     assert_eq!(systems.len(), 4, "{systems:?}");
 }
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn report_of_a_past_quarter_lists_its_experiments_and_trends_up_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let output = checkup(&[
+        "demo",
+        "--out",
+        demo.to_str().unwrap(),
+        "--experiments",
+        "150",
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ledger = demo.join("ledger");
+    let out = dir.path().join("q1");
+    let output = checkup(&[
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "report",
+        "--period",
+        "2026Q1",
+        "--kind",
+        "maturity",
+        "--format",
+        "json,html",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut written: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["maturity.html", "report.json"]);
+
+    let json = read_json(&out.join("report.json"));
+    assert_eq!(json["period"]["label"], "2026Q1");
+    assert_eq!(json["period"]["start"], "2026-01-01T00:00:00Z");
+    assert_eq!(json["period"]["end"], "2026-04-01T00:00:00Z");
+    let experiments = json["experiments"].as_array().unwrap();
+    assert!(!experiments.is_empty());
+    for experiment in experiments {
+        // A cancelled run never started; it belongs to the period of its creation.
+        let Some(started) = experiment["started_at"].as_str() else {
+            assert_eq!(experiment["status"], "cancelled", "{experiment}");
+            continue;
+        };
+        assert!(
+            ("2026-01-01".."2026-04-01").contains(&started),
+            "{started} is in 2026Q1"
+        );
+    }
+    // The quarter's row of the trend counts exactly the listed experiments; no later quarter appears.
+    let quarters = json["quarters"].as_array().unwrap();
+    let last = quarters.last().unwrap();
+    assert_eq!(last["quarter"], "2026Q1");
+    assert_eq!(last["experiments"].as_u64(), Some(experiments.len() as u64));
+    assert!(
+        json["mttr"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|row| row["period"].as_str().unwrap() <= "2026Q1")
+    );
+    // Maturity: the organisation and every team, each with the rubric's criteria; the period's
+    // stage is the trend's last point.
+    let maturity = json["maturity"].as_array().unwrap();
+    assert_eq!(maturity[0]["scope"], "organization");
+    for scope in maturity {
+        let criteria = scope["criteria"].as_array().unwrap();
+        assert!(criteria.len() >= 15, "{}", scope["scope"]);
+        for criterion in criteria {
+            for key in ["id", "stage", "met", "value", "threshold", "evidence"] {
+                assert!(criterion.get(key).is_some(), "{key} in {criterion}");
+            }
+        }
+        // The stage is the highest one whose criteria, and every lower stage's, hold.
+        let stage = scope["stage"].as_u64().unwrap();
+        let holds = |s: u64| {
+            criteria
+                .iter()
+                .filter(|c| c["stage"].as_u64() == Some(s))
+                .all(|c| c["met"] == true)
+        };
+        assert!((1..=stage).all(holds), "{}", scope["scope"]);
+        assert!(stage == 4 || !holds(stage + 1), "{}", scope["scope"]);
+        let trend_stage = json["maturity_trend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["scope"] == scope["scope"] && p["quarter"] == "2026Q1")
+            .unwrap()["stage"]
+            .as_u64();
+        assert_eq!(trend_stage, Some(stage));
+    }
+    let html = fs::read_to_string(out.join("maturity.html")).unwrap();
+    let document = Html::parse_document(&html);
+    assert_eq!(
+        cell_texts(&document, "#stage-table tbody th").len(),
+        maturity.len()
+    );
+}
+
+#[test]
+fn report_refuses_a_bad_period_and_a_missing_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = checkup(&[
+        "--ledger",
+        default_demo().join("ledger").to_str().unwrap(),
+        "report",
+        "--period",
+        "2026Q5",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--period"), "{}", stderr(&output));
+    let missing = dir.path().join("no-ledger");
+    let output = checkup(&["--ledger", missing.to_str().unwrap(), "report"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(&format!("ledger {} does not exist", missing.display())),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !missing.exists(),
+        "a missing ledger is not created by report"
+    );
+}
