@@ -85,17 +85,7 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
     create_dir(&command.out)?;
     let ledger_path = command.out.join("ledger");
     let ledger = Ledger::open_for_write(&ledger_path)?;
-    let mut experiments = 0;
-    let incidents = demo::generate(&command.settings, |batch: MonthBatch| -> Result<()> {
-        experiments += batch.experiments.len();
-        store_month(&ledger, batch)
-    })?;
-    let rows = ledger::incidents_frame(&incidents).map_err(|source| CommandError::Rows {
-        table: Table::Incidents,
-        source,
-    })?;
-    ledger.upsert(Table::Incidents, rows)?;
-
+    let (experiments, incidents) = generate_demo_ledger(&ledger, &command.settings)?;
     let reports = report(
         &ledger,
         &ReportCommand {
@@ -108,10 +98,26 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
     )?;
     Ok(DemoSummary {
         experiments,
-        incidents: incidents.len(),
+        incidents,
         ledger: ledger_path,
         reports,
     })
+}
+
+/// Writes the demo history into a ledger opened for writing; returns how many experiments and
+/// incidents it stored.
+pub fn generate_demo_ledger(ledger: &Ledger, settings: &DemoSettings) -> Result<(usize, usize)> {
+    let mut experiments = 0;
+    let incidents = demo::generate(settings, |batch: MonthBatch| -> Result<()> {
+        experiments += batch.experiments.len();
+        store_month(ledger, batch)
+    })?;
+    let rows = ledger::incidents_frame(&incidents).map_err(|source| CommandError::Rows {
+        table: Table::Incidents,
+        source,
+    })?;
+    ledger.upsert(Table::Incidents, rows)?;
+    Ok((experiments, incidents.len()))
 }
 
 /// Stores one month of demo history: children first, experiments last, so that a reader never
@@ -207,9 +213,12 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         catalog: &catalog,
         rubric: &rubric,
     };
-    let (outcomes, analysis) = analyze_program(&data, config, &reference, period)?;
+    let (analysis, outcomes_after_period) = analyze_program(&data, config, &reference, period)?;
 
-    let records = outcome_records(&outcomes, generated_at);
+    let records = outcome_records(
+        analysis.outcomes.iter().chain(&outcomes_after_period),
+        generated_at,
+    );
     let month_by_id: HashMap<&str, String> = data
         .experiments
         .iter()

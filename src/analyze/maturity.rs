@@ -210,8 +210,21 @@ pub struct MaturityInput<'a> {
     pub post_window_s: f64,
 }
 
+/// One scope (the organisation or a team) in one period: the unit every criterion is judged for.
+#[derive(Debug, Clone, PartialEq)]
+struct Cell {
+    scope: String,
+    /// `2026Q3` for a trend quarter, `report` for the report period.
+    period: String,
+    bounds: Period,
+}
+
+/// The label of the report period's cells (the trend's cells carry their quarter).
+const REPORT_PERIOD: &str = "report";
+
 /// Judges every scope for `period`, the stage trend by quarter up to the period, and the seed's
-/// phase scorecards for the organisation.
+/// phase scorecards for the organisation. Each criterion's query runs once, over every scope and
+/// period at once (`GROUP BY scope, period`).
 pub fn assess_maturity(
     rubric: &Rubric,
     input: &MaturityInput,
@@ -239,43 +252,71 @@ pub fn assess_maturity(
         .chain(teams.iter().copied())
         .collect();
 
-    let mut current = Vec::new();
-    for scope in &scopes {
-        let tables = ScopeTables::build(&practice, input, scope, period)?;
-        let criteria = judge(&rubric.criteria, &tables, |c| c.stage.unwrap_or(0))?;
-        current.push(ScopeStage {
-            scope: scope.to_string(),
-            stage: stage_of(rubric, &criteria),
-            criteria,
-        });
-    }
-
-    let mut trend = Vec::new();
-    let first_quarter = input
+    let mut quarters: Vec<Period> = Vec::new();
+    let first_start = input
         .experiments
         .iter()
         .map(start_of)
         .filter(|ts| before_end(*ts))
         .min();
-    if let Some(first) = first_quarter {
+    if let Some(first) = first_start {
         let mut quarter = parse_period(&quarter_of(first), 0).expect("a quarter parses");
         while quarter.start < period.end {
-            let label = quarter_of(quarter.start);
-            for scope in &scopes {
-                let tables = ScopeTables::build(&practice, input, scope, quarter)?;
-                let criteria = judge(&rubric.criteria, &tables, |c| c.stage.unwrap_or(0))?;
-                trend.push(StagePoint {
-                    scope: scope.to_string(),
-                    quarter: label.clone(),
-                    stage: stage_of(rubric, &criteria),
-                });
-            }
+            quarters.push(quarter);
             quarter = parse_period(&quarter_of(quarter.end), 0).expect("a quarter parses");
         }
     }
+    let mut cells: Vec<Cell> = Vec::new();
+    for scope in &scopes {
+        cells.push(Cell {
+            scope: scope.to_string(),
+            period: REPORT_PERIOD.to_string(),
+            bounds: period,
+        });
+        for quarter in &quarters {
+            cells.push(Cell {
+                scope: scope.to_string(),
+                period: quarter_of(quarter.start),
+                bounds: *quarter,
+            });
+        }
+    }
 
-    let organization = ScopeTables::build(&practice, input, ORGANIZATION, period)?;
-    let items = judge(&rubric.scorecards, &organization, |c| c.phase.unwrap_or(0))?;
+    let tables = CellTables::build(&practice, input, &cells)?;
+    let stage_results = judge(&rubric.criteria, &tables, &cells, |c| c.stage.unwrap_or(0))?;
+    let mut current = Vec::new();
+    let mut trend = Vec::new();
+    for (cell, criteria) in cells.iter().zip(stage_results) {
+        let stage = stage_of(rubric, &criteria);
+        if cell.period == REPORT_PERIOD {
+            current.push(ScopeStage {
+                scope: cell.scope.clone(),
+                stage,
+                criteria,
+            });
+        } else {
+            trend.push(StagePoint {
+                scope: cell.scope.clone(),
+                quarter: cell.period.clone(),
+                stage,
+            });
+        }
+    }
+    // The trend reads quarter by quarter, each with every scope.
+    trend.sort_by(|a, b| {
+        let rank = |scope: &str| scopes.iter().position(|s| *s == scope);
+        (a.quarter.as_str(), rank(&a.scope)).cmp(&(b.quarter.as_str(), rank(&b.scope)))
+    });
+
+    // The scorecards run over the same tables; only the organisation's report cell is kept.
+    let organization = cells
+        .iter()
+        .position(|c| c.scope == ORGANIZATION && c.period == REPORT_PERIOD)
+        .expect("the organisation always has a report cell");
+    let items = judge(&rubric.scorecards, &tables, &cells, |c| {
+        c.phase.unwrap_or(0)
+    })?
+    .swap_remove(organization);
     let phases = rubric
         .phases
         .iter()
@@ -481,26 +522,99 @@ impl Practice<'_> {
     }
 }
 
-/// The tables one scope's criteria read for one period.
-struct ScopeTables {
+/// The tables the criteria read, with the rows of every cell, each row keyed by `scope` and
+/// `period`.
+struct CellTables {
     experiments: DataFrame,
     experiments_to_date: DataFrame,
     weaknesses: DataFrame,
     incidents: DataFrame,
-    period: DataFrame,
+    periods: DataFrame,
 }
 
-impl ScopeTables {
+impl CellTables {
     fn build(
         practice: &Practice,
         input: &MaturityInput,
-        scope: &str,
-        period: Period,
-    ) -> Result<ScopeTables, QueryError> {
+        cells: &[Cell],
+    ) -> Result<CellTables, QueryError> {
         let error = |source| QueryError {
-            name: format!("maturity tables for {scope}"),
+            name: "maturity tables".to_string(),
             source,
         };
+        let mut experiments_to_date = Vec::new();
+        let mut weaknesses = Vec::new();
+        let mut incidents = Vec::new();
+        let mut periods = Vec::new();
+        let mut first_quarters: HashMap<&str, Option<String>> = HashMap::new();
+        for cell in cells {
+            let scope = cell.scope.as_str();
+            let first_quarter = first_quarters
+                .entry(scope)
+                .or_insert_with(|| practice.first_quarter(scope))
+                .clone();
+            let tables = practice
+                .cell_tables(input, cell, first_quarter.as_deref())
+                .map_err(error)?;
+            experiments_to_date.push(tables.experiments_to_date);
+            weaknesses.push(tables.weaknesses);
+            incidents.push(tables.incidents);
+            periods.push(tables.periods);
+        }
+        // One plan for all cells: polars filters them in parallel.
+        let stack = |frames: Vec<LazyFrame>| -> Result<DataFrame, QueryError> {
+            concat(frames, UnionArgs::default())
+                .and_then(LazyFrame::collect)
+                .map_err(error)
+        };
+        let experiments_to_date = stack(experiments_to_date)?;
+        let experiments = experiments_to_date
+            .clone()
+            .lazy()
+            .filter(col("in_period"))
+            .collect()
+            .map_err(error)?;
+        Ok(CellTables {
+            experiments,
+            experiments_to_date,
+            weaknesses: stack(weaknesses)?,
+            incidents: stack(incidents)?,
+            periods: stack(periods)?,
+        })
+    }
+}
+
+/// The rows of one cell, as plans.
+struct CellPlans {
+    experiments_to_date: LazyFrame,
+    weaknesses: LazyFrame,
+    incidents: LazyFrame,
+    periods: LazyFrame,
+}
+
+impl Practice<'_> {
+    /// The scope's first quarter with an experiment.
+    fn first_quarter(&self, scope: &str) -> Option<String> {
+        let quarters = self.frame.column("quarter").ok()?.str().ok()?.clone();
+        let teams = self.frame.column("team").ok()?.str().ok()?.clone();
+        quarters
+            .iter()
+            .zip(teams.iter())
+            .filter(|(_, team)| scope == ORGANIZATION || *team == Some(scope))
+            .filter_map(|(quarter, _)| quarter)
+            .min()
+            .map(str::to_string)
+    }
+
+    /// The rows of one cell.
+    fn cell_tables(
+        &self,
+        input: &MaturityInput,
+        cell: &Cell,
+        first_quarter: Option<&str>,
+    ) -> PolarsResult<CellPlans> {
+        let scope = cell.scope.as_str();
+        let period = cell.bounds;
         let in_scope = |team: Option<&str>| scope == ORGANIZATION || team == Some(scope);
         let as_datetime = |ts: Micros| {
             lit(ts).cast(DataType::Datetime(
@@ -508,180 +622,162 @@ impl ScopeTables {
                 Some(TimeZone::UTC),
             ))
         };
-        let mut history = practice.frame.clone().lazy();
-        if scope != ORGANIZATION {
-            history = history.filter(col("team").eq(lit(scope)));
-        }
-        let history = history
-            .filter(col("started_at").lt(as_datetime(period.end)))
-            .collect()
-            .map_err(error)?;
-        let first_quarter: Option<String> = history
-            .column("quarter")
-            .and_then(|c| c.str().cloned())
-            .map_err(error)?
-            .iter()
-            .flatten()
-            .min()
-            .map(str::to_string);
-        let first_quarter_period = first_quarter
-            .as_deref()
-            .and_then(|q| parse_period(q, 0).ok());
+        let keys = || {
+            [
+                lit(scope).alias("scope"),
+                lit(cell.period.as_str()).alias("period"),
+            ]
+        };
+        let first_quarter_period = first_quarter.and_then(|q| parse_period(q, 0).ok());
 
         let days = (period.end - period.start) as f64 / DAY as f64;
         let weeks = (days / 7.0).round().max(1.0);
-        let week_micros = 7 * DAY;
+        let mut history = self.frame.clone().lazy();
+        if scope != ORGANIZATION {
+            history = history.filter(col("team").eq(lit(scope)));
+        }
         let experiments_to_date = history
-            .lazy()
+            .filter(col("started_at").lt(as_datetime(period.end)))
+            .with_columns(keys())
             .with_columns([
-                lit(scope).alias("scope"),
                 col("started_at")
                     .gt_eq(as_datetime(period.start))
                     .alias("in_period"),
-                match &first_quarter {
-                    Some(quarter) => col("quarter").eq(lit(quarter.clone())),
+                match first_quarter {
+                    Some(quarter) => col("quarter").eq(lit(quarter)),
                     None => lit(false),
                 }
                 .alias("first_quarter"),
                 ((col("started_at").cast(DataType::Int64) - lit(period.start))
                     .cast(DataType::Float64)
-                    / lit(week_micros as f64))
+                    / lit((7 * DAY) as f64))
                 .floor()
                 .clip(lit(0.0), lit(weeks - 1.0))
                 .cast(DataType::Int64)
                 .alias("week"),
-            ])
-            .collect()
-            .map_err(error)?;
-        let experiments = experiments_to_date
-            .clone()
-            .lazy()
-            .filter(col("in_period"))
-            .collect()
-            .map_err(error)?;
+            ]);
 
-        let weaknesses: Vec<&Weakness> = input
+        let found: Vec<&Weakness> = input
             .weaknesses
             .iter()
             .filter(|w| w.found_at < period.end)
-            .filter(|w| in_scope(practice.team_of(&w.found_by)))
+            .filter(|w| in_scope(self.team_of(&w.found_by)))
             .collect();
         let fixed_by_end = |w: &Weakness| w.fixed_at.filter(|ts| *ts < period.end);
         let weaknesses = DataFrame::new_infer_height(vec![
-            Column::new("scope".into(), vec![scope; weaknesses.len()]),
             Column::new(
                 "template".into(),
-                weaknesses
+                found
                     .iter()
                     .map(|w| w.template.as_str())
                     .collect::<Vec<_>>(),
             ),
             Column::new(
                 "found_by".into(),
-                weaknesses
+                found
                     .iter()
                     .map(|w| w.found_by.as_str())
                     .collect::<Vec<_>>(),
             ),
             Column::new(
                 "fixed_by".into(),
-                weaknesses
+                found
                     .iter()
                     .map(|w| fixed_by_end(w).and(w.fixed_by.as_deref()))
                     .collect::<Vec<_>>(),
             ),
             Column::new(
                 "found_in_period".into(),
-                weaknesses
+                found
                     .iter()
                     .map(|w| period.contains(w.found_at))
                     .collect::<Vec<_>>(),
             ),
             Column::new(
                 "fixed".into(),
-                weaknesses
+                found
                     .iter()
                     .map(|w| fixed_by_end(w).is_some())
                     .collect::<Vec<_>>(),
             ),
             Column::new(
                 "fixed_in_period".into(),
-                weaknesses
+                found
                     .iter()
                     .map(|w| fixed_by_end(w).is_some_and(|ts| period.contains(ts)))
                     .collect::<Vec<_>>(),
             ),
-        ])
-        .map_err(error)?;
+        ])?
+        .lazy()
+        .with_columns(keys());
 
-        let incidents: Vec<&Incident> = input
+        let started: Vec<&Incident> = input
             .incidents
             .iter()
             .filter(|i| i.started_at < period.end && in_scope(i.team.as_deref()))
             .collect();
         let incidents = DataFrame::new_infer_height(vec![
-            Column::new("scope".into(), vec![scope; incidents.len()]),
             Column::new(
                 "incident_id".into(),
-                incidents
+                started
                     .iter()
                     .map(|i| i.incident_id.as_str())
                     .collect::<Vec<_>>(),
             ),
             Column::new(
                 "service".into(),
-                incidents
+                started
                     .iter()
                     .map(|i| i.service.as_deref())
                     .collect::<Vec<_>>(),
             ),
             Column::new(
                 "team".into(),
-                incidents
+                started
                     .iter()
                     .map(|i| i.team.as_deref())
                     .collect::<Vec<_>>(),
             ),
             Column::new(
                 "started_at".into(),
-                incidents.iter().map(|i| i.started_at).collect::<Vec<_>>(),
+                started.iter().map(|i| i.started_at).collect::<Vec<_>>(),
             )
             .cast(&DataType::Datetime(
                 TimeUnit::Microseconds,
                 Some(TimeZone::UTC),
-            ))
-            .map_err(error)?,
+            ))?,
             Column::new(
                 "duration_s".into(),
-                incidents
+                started
                     .iter()
                     .map(|i| (i.resolved_at - i.started_at) as f64 / MICROS_PER_SECOND as f64)
                     .collect::<Vec<_>>(),
             ),
             Column::new(
                 "in_period".into(),
-                incidents
+                started
                     .iter()
                     .map(|i| period.contains(i.started_at))
                     .collect::<Vec<_>>(),
             ),
             Column::new(
                 "first_quarter".into(),
-                incidents
+                started
                     .iter()
                     .map(|i| first_quarter_period.is_some_and(|q| q.contains(i.started_at)))
                     .collect::<Vec<_>>(),
             ),
-        ])
-        .map_err(error)?;
+        ])?
+        .lazy()
+        .with_columns(keys());
 
-        let months = calendar_months(period) as f64;
-        let period =
+        let periods =
             DataFrame::new_infer_height(vec![
                 Column::new("scope".into(), [scope]),
+                Column::new("period".into(), [cell.period.as_str()]),
                 Column::new("days".into(), [days]),
                 Column::new("weeks".into(), [weeks]),
-                Column::new("months".into(), [months]),
+                Column::new("months".into(), [calendar_months(period) as f64]),
                 Column::new(
                     "seconds".into(),
                     [(period.end - period.start) as f64 / MICROS_PER_SECOND as f64],
@@ -691,14 +787,13 @@ impl ScopeTables {
                     [first_quarter_period
                         .map(|q| (q.end - q.start) as f64 / MICROS_PER_SECOND as f64)],
                 ),
-            ])
-            .map_err(error)?;
-        Ok(ScopeTables {
-            experiments,
+            ])?
+            .lazy();
+        Ok(CellPlans {
             experiments_to_date,
             weaknesses,
             incidents,
-            period,
+            periods,
         })
     }
 }
@@ -714,30 +809,43 @@ fn calendar_months(period: Period) -> usize {
     (index(&last) - index(&first) + 1).max(1) as usize
 }
 
-/// Runs each criterion's query and compares its value with the threshold.
+/// Runs each criterion's query once over every cell and compares each cell's value with the
+/// threshold. Returns, for each cell in order, its results in the rubric's order.
 fn judge(
     criteria: &[Criterion],
-    tables: &ScopeTables,
+    tables: &CellTables,
+    cells: &[Cell],
     level_of: impl Fn(&Criterion) -> u8,
-) -> Result<Vec<CriterionResult>, QueryError> {
+) -> Result<Vec<Vec<CriterionResult>>, QueryError> {
     let registered = [
         ("experiments", &tables.experiments),
         ("experiments_to_date", &tables.experiments_to_date),
         ("weaknesses", &tables.weaknesses),
         ("incidents", &tables.incidents),
-        ("period", &tables.period),
+        ("periods", &tables.periods),
     ];
-    criteria
+    let index: HashMap<(&str, &str), usize> = cells
         .iter()
-        .map(|criterion| {
-            let name = format!("maturity criterion {}", criterion.id);
-            let frame = run_query(&name, &criterion.query, &registered)?;
-            let (value, evidence) = read_result(&frame).map_err(|source| QueryError {
-                name: name.clone(),
-                source,
-            })?;
-            let evidence_total = evidence.len();
-            Ok(CriterionResult {
+        .enumerate()
+        .map(|(i, cell)| ((cell.scope.as_str(), cell.period.as_str()), i))
+        .collect();
+    let mut results: Vec<Vec<CriterionResult>> = vec![Vec::new(); cells.len()];
+    for criterion in criteria {
+        let name = format!("maturity criterion {}", criterion.id);
+        let frame = run_query(&name, &criterion.query, &registered)?;
+        let rows = read_results(&frame).map_err(|source| QueryError {
+            name: name.clone(),
+            source,
+        })?;
+        let mut by_cell: Vec<(Option<f64>, Vec<String>, usize)> =
+            vec![(None, Vec::new(), 0); cells.len()];
+        for (scope, period, value, evidence, total) in rows {
+            if let Some(i) = index.get(&(scope.as_str(), period.as_str())) {
+                by_cell[*i] = (value, evidence, total);
+            }
+        }
+        for (cell_results, (value, evidence, evidence_total)) in results.iter_mut().zip(by_cell) {
+            cell_results.push(CriterionResult {
                 id: criterion.id.clone(),
                 level: level_of(criterion),
                 description: criterion.description.clone(),
@@ -748,50 +856,61 @@ fn judge(
                 met: criterion
                     .comparison
                     .holds(value.unwrap_or(0.0), criterion.threshold),
-                evidence: evidence.into_iter().take(EVIDENCE_KEPT).collect(),
+                evidence,
                 evidence_total,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    Ok(results)
 }
 
-/// The `value` of the first row and its `evidence` items (a list or one text; nulls dropped,
-/// duplicates removed in order).
-fn read_result(frame: &DataFrame) -> PolarsResult<(Option<f64>, Vec<String>)> {
-    let value = if frame.height() == 0 {
-        None
-    } else {
-        frame
-            .column("value")?
-            .cast(&DataType::Float64)?
-            .f64()?
-            .get(0)
-            .filter(|v| v.is_finite())
-    };
-    let mut evidence: Vec<String> = Vec::new();
-    if frame.height() > 0
-        && let Ok(column) = frame.column("evidence")
-    {
-        match column.dtype() {
-            DataType::List(_) => {
-                if let Some(items) = column.list()?.get_as_series(0) {
-                    let items = items.cast(&DataType::String)?;
-                    for item in items.str()?.iter().flatten() {
-                        if !evidence.iter().any(|e| e == item) {
-                            evidence.push(item.to_string());
+/// One result row: scope, period, value, the first evidence items and how many there were.
+type ResultRow = (String, String, Option<f64>, Vec<String>, usize);
+
+/// Each row's `scope`, `period`, `value` and `evidence` items (a list or one text; nulls
+/// dropped, duplicates removed in order, the first [`EVIDENCE_KEPT`] kept).
+fn read_results(frame: &DataFrame) -> PolarsResult<Vec<ResultRow>> {
+    let scopes = frame.column("scope")?.cast(&DataType::String)?;
+    let periods = frame.column("period")?.cast(&DataType::String)?;
+    let values = frame.column("value")?.cast(&DataType::Float64)?;
+    let evidence = frame.column("evidence").ok();
+    let mut rows = Vec::with_capacity(frame.height());
+    for row in 0..frame.height() {
+        let mut items: Vec<String> = Vec::new();
+        let mut total = 0;
+        if let Some(column) = evidence {
+            match column.dtype() {
+                DataType::List(_) => {
+                    if let Some(list) = column.list()?.get_as_series(row) {
+                        let list = list.cast(&DataType::String)?;
+                        let mut seen = std::collections::HashSet::new();
+                        for item in list.str()?.iter().flatten() {
+                            // Only the first items are kept as text; the rest are counted.
+                            if seen.insert(item) && items.len() < EVIDENCE_KEPT {
+                                items.push(item.to_string());
+                            }
                         }
+                        total = seen.len();
+                    }
+                }
+                _ => {
+                    let text = column.cast(&DataType::String)?;
+                    if let Some(text) = text.str()?.get(row) {
+                        items.push(text.to_string());
+                        total = 1;
                     }
                 }
             }
-            _ => {
-                let text = column.cast(&DataType::String)?;
-                if let Some(text) = text.str()?.get(0) {
-                    evidence.push(text.to_string());
-                }
-            }
         }
+        rows.push((
+            scopes.str()?.get(row).unwrap_or_default().to_string(),
+            periods.str()?.get(row).unwrap_or_default().to_string(),
+            values.f64()?.get(row).filter(|v| v.is_finite()),
+            items,
+            total,
+        ));
     }
-    Ok((value, evidence))
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod weaknesses;
 use std::collections::HashMap;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 pub use recovery::{ExperimentOutcome, Verdict, WindowSettings};
 
@@ -49,38 +50,49 @@ struct PointIndex {
 }
 
 impl PointIndex {
+    /// The ledger writes each partition sorted by (experiment_id, series_id, ts) and keeps an
+    /// experiment's rows in one partition, so the rows of a series are already contiguous and in
+    /// time order; the index is one pass over them. Sorting (the slow part on a big ledger) happens
+    /// only when that does not hold, e.g. for points that did not come from a ledger.
     fn build(points: &DataFrame) -> PolarsResult<PointIndex> {
-        let sorted = points
-            .clone()
-            .lazy()
-            .select([
-                col("experiment_id"),
-                col("series_id"),
-                col("ts").cast(DataType::Int64),
-                col("value"),
-            ])
-            .sort(
-                ["experiment_id", "series_id", "ts"],
-                SortMultipleOptions::default(),
-            )
-            .collect()?;
-        let experiment_ids = sorted.column("experiment_id")?.str()?;
-        let series_ids = sorted.column("series_id")?.str()?;
-        let ts: Vec<Micros> = sorted
-            .column("ts")?
+        let points = points.select(["experiment_id", "series_id", "ts", "value"])?;
+        match Self::index_runs(&points)? {
+            Some(index) => Ok(index),
+            None => {
+                let sorted = points.sort(
+                    ["experiment_id", "series_id", "ts"],
+                    SortMultipleOptions::default(),
+                )?;
+                Ok(Self::index_runs(&sorted)?.expect("sorted points form runs"))
+            }
+        }
+    }
+
+    /// Indexes runs of equal (experiment, series); `None` when a key appears in two runs or time
+    /// goes backwards inside a run.
+    fn index_runs(points: &DataFrame) -> PolarsResult<Option<PointIndex>> {
+        let experiment_ids = points.column("experiment_id")?.str()?;
+        let series_ids = points.column("series_id")?.str()?;
+        let ts_column = points.column("ts")?.cast(&DataType::Int64)?;
+        let ts: Vec<Micros> = ts_column
             .i64()?
             .iter()
             .map(|ts| ts.unwrap_or(Micros::MIN))
             .collect();
-        let values: Vec<f64> = sorted
+        let values: Vec<f64> = points
             .column("value")?
             .f64()?
             .iter()
             .map(|value| value.unwrap_or(f64::NAN))
             .collect();
-        let mut ranges = HashMap::new();
+        let mut ranges: HashMap<(String, String), std::ops::Range<usize>> = HashMap::new();
         let mut start = 0;
         let mut current: Option<(&str, &str)> = None;
+        let mut close = |key: (&str, &str), range: std::ops::Range<usize>| {
+            ranges
+                .insert((key.0.to_string(), key.1.to_string()), range)
+                .is_none()
+        };
         for (row, (experiment_id, series_id)) in
             experiment_ids.iter().zip(series_ids.iter()).enumerate()
         {
@@ -88,18 +100,26 @@ impl PointIndex {
                 experiment_id.unwrap_or_default(),
                 series_id.unwrap_or_default(),
             );
-            if current != Some(key) {
-                if let Some((e, s)) = current {
-                    ranges.insert((e.to_string(), s.to_string()), start..row);
+            if current == Some(key) {
+                if ts[row] < ts[row - 1] {
+                    return Ok(None);
                 }
-                current = Some(key);
-                start = row;
+                continue;
             }
+            if let Some(previous) = current
+                && !close(previous, start..row)
+            {
+                return Ok(None);
+            }
+            current = Some(key);
+            start = row;
         }
-        if let Some((e, s)) = current {
-            ranges.insert((e.to_string(), s.to_string()), start..ts.len());
+        if let Some(previous) = current
+            && !close(previous, start..ts.len())
+        {
+            return Ok(None);
         }
-        Ok(PointIndex { ts, values, ranges })
+        Ok(Some(PointIndex { ts, values, ranges }))
     }
 }
 
@@ -137,7 +157,7 @@ pub fn judge_experiments(
     let no_values: &[f64] = &[];
     let outcomes = data
         .experiments
-        .iter()
+        .par_iter()
         .map(|experiment| {
             let id = experiment.experiment_id.as_str();
             let actions = actions_by_experiment
@@ -191,9 +211,12 @@ pub fn judge_experiments(
 }
 
 /// The `outcomes` ledger rows for a set of judged experiments.
-pub fn outcome_records(outcomes: &[ExperimentOutcome], analyzed_at: Micros) -> Vec<Outcome> {
+pub fn outcome_records<'a>(
+    outcomes: impl IntoIterator<Item = &'a ExperimentOutcome>,
+    analyzed_at: Micros,
+) -> Vec<Outcome> {
     outcomes
-        .iter()
+        .into_iter()
         .map(|outcome| Outcome {
             experiment_id: outcome.experiment_id.clone(),
             verdict: outcome.verdict.name().to_string(),
@@ -216,4 +239,51 @@ pub fn outcome_records(outcomes: &[ExperimentOutcome], analyzed_at: Micros) -> V
             analyzed_at,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series_points(index: &PointIndex, experiment: &str, series: &str) -> Vec<(Micros, f64)> {
+        let range = index.ranges[&(experiment.to_string(), series.to_string())].clone();
+        index.ts[range.clone()]
+            .iter()
+            .copied()
+            .zip(index.values[range].iter().copied())
+            .collect()
+    }
+
+    #[test]
+    fn points_are_indexed_per_series_in_time_order_whatever_their_row_order() {
+        let frame = |rows: &[(&str, &str, i64, f64)]| {
+            df!(
+                "experiment_id" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "series_id" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+                "ts" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+                "value" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            )
+            .unwrap()
+        };
+        // As the ledger writes them: runs per series, in time order.
+        let sorted = frame(&[
+            ("E1", "a", 1, 1.0),
+            ("E1", "a", 2, 2.0),
+            ("E1", "b", 1, 3.0),
+            ("E2", "a", 5, 4.0),
+        ]);
+        // Interleaved and backwards: the index must sort them.
+        let shuffled = frame(&[
+            ("E1", "b", 1, 3.0),
+            ("E1", "a", 2, 2.0),
+            ("E2", "a", 5, 4.0),
+            ("E1", "a", 1, 1.0),
+        ]);
+        for points in [sorted, shuffled] {
+            let index = PointIndex::build(&points).unwrap();
+            assert_eq!(series_points(&index, "E1", "a"), [(1, 1.0), (2, 2.0)]);
+            assert_eq!(series_points(&index, "E1", "b"), [(1, 3.0)]);
+            assert_eq!(series_points(&index, "E2", "a"), [(5, 4.0)]);
+        }
+    }
 }

@@ -60,25 +60,25 @@ pub fn default_period(experiments: &[Experiment]) -> Option<Period> {
 }
 
 /// Judges every experiment of the ledger (all of them, so that the `outcomes` table is complete)
-/// and analyzes the program as of `period.end`.
+/// and analyzes the program as of `period.end`. Returns the analysis and the outcomes of the
+/// experiments started after the period, which the analysis leaves out.
 pub fn analyze_program(
     data: &LedgerData,
     config: &Config,
     reference: &ReferenceData,
     period: Period,
-) -> Result<(Vec<ExperimentOutcome>, Analysis), AnalyzeError> {
+) -> Result<(Analysis, Vec<ExperimentOutcome>), AnalyzeError> {
     let all_outcomes = judge_experiments(data, &config.window)?;
-    let analysis = analyze_judged(data, &all_outcomes, config, reference, period)?;
-    Ok((all_outcomes, analysis))
+    analyze_judged(data, all_outcomes, config, reference, period)
 }
 
 fn analyze_judged(
     data: &LedgerData,
-    all_outcomes: &[ExperimentOutcome],
+    all_outcomes: Vec<ExperimentOutcome>,
     config: &Config,
     reference: &ReferenceData,
     period: Period,
-) -> Result<Analysis, AnalyzeError> {
+) -> Result<(Analysis, Vec<ExperimentOutcome>), AnalyzeError> {
     let query = AnalyzeError::Query;
     let mut actions_by_experiment: HashMap<&str, Vec<&Action>> = HashMap::new();
     for action in &data.actions {
@@ -94,12 +94,16 @@ fn analyze_judged(
             .unwrap_or_default()
     };
 
+    // Outcomes are moved, not copied: on a big ledger they are most of the analysis's memory.
     let mut experiments = Vec::new();
     let mut outcomes = Vec::new();
+    let mut outcomes_after_period = Vec::new();
     for (experiment, outcome) in data.experiments.iter().zip(all_outcomes) {
         if start_of(experiment) < period.end {
             experiments.push(experiment.clone());
-            outcomes.push(outcome.clone());
+            outcomes.push(outcome);
+        } else {
+            outcomes_after_period.push(outcome);
         }
     }
     let systems: Vec<Vec<String>> = experiments
@@ -166,7 +170,7 @@ fn analyze_judged(
     )
     .map_err(query)?;
 
-    Ok(Analysis {
+    let analysis = Analysis {
         period,
         experiments,
         outcomes,
@@ -179,5 +183,6 @@ fn analyze_judged(
         incident_mttr,
         roi,
         maturity,
-    })
+    };
+    Ok((analysis, outcomes_after_period))
 }

@@ -118,27 +118,27 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
         fixed.push((class.name.clone(), severity));
         classes.entry(class.name.clone()).or_insert(class);
     }
-    let avoided_with = |rates: &BTreeMap<&str, f64>| -> f64 {
-        fixed
+    // Avoided cost is linear in each class's rate: sum the severities per class once, so that a
+    // trial is one draw per class.
+    let mut severity_by_class: BTreeMap<&str, f64> = BTreeMap::new();
+    for (class, severity) in &fixed {
+        *severity_by_class.entry(class.as_str()).or_default() += severity;
+    }
+    let weighted: Vec<(&FaultClass, f64)> = classes
+        .values()
+        .map(|class| (class, severity_by_class[class.name.as_str()]))
+        .collect();
+    let avoided_with = |rate_of: &mut dyn FnMut(&FaultClass) -> f64| -> f64 {
+        weighted
             .iter()
-            .map(|(class, severity)| rates[class.as_str()] * outage_hours * hourly * severity)
+            .map(|(class, severity)| rate_of(class) * severity * outage_hours * hourly)
             .sum()
     };
-    let point_rates: BTreeMap<&str, f64> = classes
-        .values()
-        .map(|c| (c.name.as_str(), c.rate))
-        .collect();
-    let avoided = avoided_with(&point_rates);
+    let avoided = avoided_with(&mut |class| class.rate);
 
     let mut random = Random(SEED);
     let mut trials: Vec<f64> = (0..TRIALS)
-        .map(|_| {
-            let rates: BTreeMap<&str, f64> = classes
-                .values()
-                .map(|c| (c.name.as_str(), lognormal_draw(c, &mut random)))
-                .collect();
-            avoided_with(&rates)
-        })
+        .map(|_| avoided_with(&mut |class| lognormal_draw(class, &mut random)))
         .collect();
     trials.sort_by(f64::total_cmp);
     let percentile = |p: f64| {
