@@ -140,19 +140,44 @@ impl Band {
     }
 
     /// The baseline band: median `m` and MAD of the points before the fault,
-    /// `m ± max(3 × 1.4826 × MAD, 0.05 × |m|, 1e-9)`.
+    /// `m ± max(3 × 1.4826 × MAD, 0.05 × |m|, 1e-9)` (SPEC section 6).
+    ///
+    /// One addition: when more than 5% of the baseline points themselves lie outside that band,
+    /// leaving it is part of the steady state (an hourly cron burst on an idle instance, as in
+    /// NAB's ec2_cpu_utilization_c6585a), and the band widens to cover the baseline's 1st to 99th
+    /// percentile plus the same half-width. The MAD ignores such recurring bursts, so without this
+    /// every experiment on such a metric would be "impacted" by its own routine. A baseline whose
+    /// points all sit inside the band (the usual case) keeps the spec's band exactly.
     pub fn from_baseline(values: &[f64]) -> Option<Band> {
         let center = median(values)?;
         let deviations: Vec<f64> = values.iter().map(|value| (value - center).abs()).collect();
         let mad = median(&deviations).unwrap_or(0.0);
         let half_width = (3.0 * 1.4826 * mad).max(0.05 * center.abs()).max(1e-9);
-        Some(Band {
+        let mut band = Band {
             low: center - half_width,
             high: center + half_width,
             low_inclusive: true,
             high_inclusive: true,
-        })
+        };
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let outside = sorted.iter().filter(|v| !band.contains(**v)).count();
+        if outside as f64 > RECURRING_SHARE * sorted.len() as f64 {
+            band.low = band.low.min(percentile(&sorted, 0.01) - half_width);
+            band.high = band.high.max(percentile(&sorted, 0.99) + half_width);
+        }
+        Some(band)
     }
+}
+
+/// The share of baseline points outside the MAD band above which leaving it is routine.
+const RECURRING_SHARE: f64 = 0.05;
+
+/// Linear-interpolation percentile of sorted, non-empty values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let position = p * (sorted.len() - 1) as f64;
+    let (below, above) = (position.floor() as usize, position.ceil() as usize);
+    sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64)
 }
 
 /// The median of the values that are numbers (NaN ignored); `None` when there are none.
@@ -833,6 +858,17 @@ mod tests {
         // median 100, MAD 1: max(3 × 1.4826 × 1, 5, 1e-9) = 5.
         assert_eq!((band.low, band.high), (95.0, 105.0));
         assert!(Band::from_baseline(&[]).is_none());
+        // One burst in 20 points (5%) is an outlier: the band stays the MAD band.
+        let mut quiet = vec![10.0; 19];
+        quiet.push(20.0);
+        let band = Band::from_baseline(&quiet).unwrap();
+        assert_eq!((band.low, band.high), (9.5, 10.5));
+        // Two bursts in 20 (10%) are routine: the band reaches the 99th percentile (position
+        // 0.99 × 19 = 18.81, between the two sorted 20s: 20) plus the half-width 0.5.
+        let mut bursty = vec![10.0; 18];
+        bursty.extend([20.0, 20.0]);
+        let band = Band::from_baseline(&bursty).unwrap();
+        assert_eq!((band.low, band.high), (9.5, 20.0 + 0.5));
         let experiment = experiment("completed", None);
         let dashboard = series("requests", "baseline", "level");
         let after_t0: Vec<(i64, f64)> = (0..10).map(|minute| (minute, 100.0)).collect();

@@ -47,10 +47,12 @@ fn read_series(file: &str) -> (Vec<Micros>, Vec<f64>) {
     points.into_iter().unzip()
 }
 
+/// An experiment on the series from `start` to `end`, observed until `post_s` after its end.
 fn injection(
     file: &str,
     start: Micros,
     end: Micros,
+    post_s: f64,
     ts: &[Micros],
     values: &[f64],
 ) -> checkup::analyze::ExperimentOutcome {
@@ -106,11 +108,10 @@ fn injection(
         series: &observed,
         alarm_times: &[],
     };
-    // Six hours of history (72 five-minute points) teach the baseline; the window closes at the
-    // labelled window's end.
+    // Six hours of history (72 five-minute points) teach the baseline.
     let settings = WindowSettings {
         pre_s: 6.0 * 3600.0,
-        post_s: 0.0,
+        post_s,
         hold: 3,
     };
     analyze_experiment(&input, &settings)
@@ -137,7 +138,8 @@ fn labelled_anomalies_are_found_inside_their_windows() {
         let (ts, values) = read_series(file);
         for [start, end] in windows {
             let (start, end) = (parse_time(start), parse_time(end));
-            let outcome = injection(file, start, end, &ts, &values);
+            // The observation window closes at the labelled window's end.
+            let outcome = injection(file, start, end, 0.0, &ts, &values);
             windows_checked += 1;
             assert_ne!(
                 outcome.verdict,
@@ -178,13 +180,58 @@ fn labelled_anomalies_are_found_inside_their_windows() {
         "NAB: {windows_checked} windows, {impacts_inside} with an impact inside, {anomalies_flagged} of {anomalies} labelled anomalies outside the baseline band"
     );
     assert!(windows_checked >= 30, "{windows_checked} windows");
+    // The band widened for metrics that routinely leave it (Band::from_baseline) accepts some
+    // labelled anomalies that the six hours before already matched.
     assert!(
-        impacts_inside >= windows_checked - 2,
+        impacts_inside * 10 >= windows_checked * 8,
         "{impacts_inside} of {windows_checked} windows show an impact"
     );
     assert!(anomalies >= 30, "{anomalies} labelled anomalies");
     assert!(
-        anomalies_flagged * 10 >= anomalies * 9,
+        anomalies_flagged * 10 >= anomalies * 8,
         "{anomalies_flagged} of {anomalies} flagged; missed: {misses:#?}"
     );
+}
+
+#[test]
+fn the_series_without_anomalies_is_unaffected_by_its_routine() {
+    // NAB labels no anomaly in ec2_cpu_utilization_c6585a: an idle instance near 0.066% CPU with a
+    // short burst to about 0.13% every hour (a cron job) and rare bursts above 1%. An experiment
+    // placed every six hours on it, with a band learned from the six hours before (SPEC section 6:
+    // median ± max(3 × 1.4826 × MAD, 5%), widened to the baseline's 5th–95th percentiles when
+    // the metric routinely leaves it before the fault), must stay unaffected by its routine: no
+    // impact except where the series jumps above anything it did in the six hours before.
+    let file = "ec2_cpu_utilization_c6585a.csv";
+    let (ts, values) = read_series(file);
+    let minute = 60_000_000;
+    let (mut runs, mut impacted) = (0, 0);
+    // A 10-minute experiment every six hours, observed for the default 30 minutes after it.
+    let mut t0 = ts[0] + 360 * minute;
+    while t0 + 40 * minute <= *ts.last().unwrap() {
+        let outcome = injection(file, t0, t0 + 10 * minute, 1800.0, &ts, &values);
+        runs += 1;
+        let Some(SeriesResult::Level(level)) = outcome.series.first().map(|(_, r)| r) else {
+            panic!("{file} at {t0}: {:?}", outcome.reasons)
+        };
+        if let Some(impact_at) = level.impact_at {
+            impacted += 1;
+            let baseline_max = ts
+                .iter()
+                .zip(&values)
+                .filter(|(t, _)| (t0 - 360 * minute..t0).contains(*t))
+                .map(|(_, v)| *v)
+                .fold(f64::MIN, f64::max);
+            let value = values[ts.partition_point(|t| *t < impact_at)];
+            // Only a value beyond anything of the six hours before counts as an impact; such a
+            // spike near the window's end may even leave too few points to see a recovery (red).
+            assert!(
+                value > baseline_max,
+                "{file} at {t0}: impact at {value}, within the baseline's own range (max {baseline_max})"
+            );
+        }
+        t0 += 360 * minute;
+    }
+    eprintln!("NAB control: {runs} runs, {impacted} with an impact above the baseline's range");
+    assert!(runs >= 50, "{runs} runs");
+    assert!(impacted * 10 <= runs, "{impacted} of {runs} runs impacted");
 }
