@@ -83,9 +83,17 @@ impl ActionCatalog {
         Ok(ActionCatalog { entries })
     }
 
+    /// The entry of an action id, else the service's wildcard entry (`aws:kinesis:*`), so that an
+    /// action FIS adds after this catalog was written still lands in a system.
+    pub fn lookup(&self, action_id: &str) -> Option<&CatalogEntry> {
+        self.entries.get(action_id).or_else(|| {
+            let service = action_id.rsplit_once(':')?.0;
+            self.entries.get(&format!("{service}:*"))
+        })
+    }
+
     pub fn system_of(&self, action_id: &str) -> Option<&str> {
-        self.entries
-            .get(action_id)
+        self.lookup(action_id)
             .and_then(|entry| entry.system.as_deref())
     }
 }
@@ -129,6 +137,15 @@ mod tests {
             Some("III")
         );
         assert_eq!(catalog.system_of("aws:fis:wait"), None);
+        // An action newer than the catalog falls back to its service's entry.
+        assert_eq!(
+            catalog
+                .lookup("aws:kinesis:inject-api-some-new-error")
+                .map(|e| e.fault_class.as_str()),
+            Some("stream-api-error")
+        );
+        assert_eq!(catalog.system_of("aws:dsql:some-new-fault"), Some("II"));
+        assert_eq!(catalog.system_of("aws:unknown:thing"), None);
         assert!(catalog.entries.len() > 40);
     }
 }

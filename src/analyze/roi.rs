@@ -101,7 +101,7 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
     for weakness in input.weaknesses.iter().filter(|w| w.fixed_by.is_some()) {
         let class = (input.actions_of)(&weakness.found_by)
             .iter()
-            .filter_map(|action| input.catalog.entries.get(action))
+            .filter_map(|action| input.catalog.lookup(action))
             .max_by(|a, b| a.annual_rate.total_cmp(&b.annual_rate))
             .map(|entry| FaultClass {
                 name: entry.fault_class.clone(),
