@@ -12,8 +12,8 @@ use polars::prelude::*;
 use serde::Deserialize;
 
 use super::ExperimentOutcome;
-use super::summary::{QueryError, run_query};
-use super::weaknesses::{Weakness, template_key};
+use super::summary::{QueryError, experiment_outcomes_frame, run_query};
+use super::weaknesses::Weakness;
 use crate::ledger::{Experiment, Incident};
 use crate::time::{MICROS_PER_SECOND, Micros, Period, month_of, parse_period, quarter_of};
 
@@ -391,12 +391,10 @@ fn environment_class(environment: Option<&str>) -> (bool, bool) {
     (production, production || staging)
 }
 
-/// One row per experiment with the practice columns every criterion reads.
+/// One row per experiment with the practice columns every criterion reads: the
+/// `experiment_outcomes` columns (identity, team, verdict, recovery) and how it was run.
 fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
     let experiments = input.experiments;
-    let texts = |f: &dyn Fn(&Experiment) -> Option<String>| -> Vec<Option<String>> {
-        experiments.iter().map(f).collect()
-    };
     let flags =
         |f: &dyn Fn(&Experiment) -> bool| -> Vec<bool> { experiments.iter().map(f).collect() };
     let post = (input.post_window_s * MICROS_PER_SECOND as f64) as Micros;
@@ -411,34 +409,14 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
             Some(TimeZone::UTC),
         ))
     };
-    let outcomes = input.outcomes;
-    DataFrame::new_infer_height(vec![
-        Column::new(
-            "experiment_id".into(),
-            texts(&|e| Some(e.experiment_id.clone())),
-        ),
-        Column::new(
-            "template".into(),
-            texts(&|e| template_key(e).map(str::to_string)),
-        ),
-        Column::new("team".into(), texts(&|e| e.team.clone())),
-        Column::new("service".into(), texts(&|e| e.service.clone())),
-        Column::new("environment".into(), texts(&|e| e.environment.clone())),
-        Column::new("trigger".into(), texts(&|e| e.trigger.clone())),
+    let mut frame = experiment_outcomes_frame(experiments, input.outcomes)?;
+    frame.hstack_mut(&[
         Column::new(
             "day".into(),
             starts
                 .iter()
                 .map(|ts| crate::time::to_datetime(*ts).format("%Y-%m-%d").to_string())
                 .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "month".into(),
-            starts.iter().map(|ts| month_of(*ts)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "quarter".into(),
-            starts.iter().map(|ts| quarter_of(*ts)).collect::<Vec<_>>(),
         ),
         datetime("started_at", starts.clone())?,
         datetime("window_end", window_ends)?,
@@ -478,36 +456,8 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
                 .map(|systems| systems.len() as i64)
                 .collect::<Vec<_>>(),
         ),
-        Column::new(
-            "verdict".into(),
-            outcomes
-                .iter()
-                .map(|o| o.verdict.name())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "conclusive".into(),
-            outcomes
-                .iter()
-                .map(|o| o.verdict.is_conclusive())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "impacted".into(),
-            outcomes.iter().map(|o| o.impacted).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "recovered".into(),
-            outcomes.iter().map(|o| o.recovered).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "time_to_recover_s".into(),
-            outcomes
-                .iter()
-                .map(|o| o.time_to_recover_s)
-                .collect::<Vec<_>>(),
-        ),
-    ])
+    ])?;
+    Ok(frame)
 }
 
 /// The practice table of every experiment, and each experiment's team.

@@ -123,26 +123,29 @@ impl PointIndex {
     }
 }
 
+/// Rows grouped by the experiment they belong to (actions, series).
+pub fn by_experiment<'a, T>(
+    rows: &'a [T],
+    experiment_id: impl Fn(&'a T) -> &'a String,
+) -> HashMap<&'a str, Vec<&'a T>> {
+    let mut grouped: HashMap<&str, Vec<&T>> = HashMap::new();
+    for row in rows {
+        grouped
+            .entry(experiment_id(row).as_str())
+            .or_default()
+            .push(row);
+    }
+    grouped
+}
+
 /// Judges every experiment of the ledger (SPEC section 6), in the order of `data.experiments`.
 pub fn judge_experiments(
     data: &LedgerData,
     settings: &WindowSettings,
 ) -> Result<Vec<ExperimentOutcome>, AnalyzeError> {
     let points = PointIndex::build(&data.points).map_err(AnalyzeError::Points)?;
-    let mut actions_by_experiment: HashMap<&str, Vec<&Action>> = HashMap::new();
-    for action in &data.actions {
-        actions_by_experiment
-            .entry(action.experiment_id.as_str())
-            .or_default()
-            .push(action);
-    }
-    let mut series_by_experiment: HashMap<&str, Vec<&MetricSeries>> = HashMap::new();
-    for series in &data.series {
-        series_by_experiment
-            .entry(series.experiment_id.as_str())
-            .or_default()
-            .push(series);
-    }
+    let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
+    let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id);
     let mut alarm_times: HashMap<&str, Vec<Micros>> = HashMap::new();
     for event in &data.alarm_events {
         if event.to_state == "ALARM" {

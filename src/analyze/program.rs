@@ -6,15 +6,13 @@
 //! and experiments started after the end are left out of everything, so a report of 2026Q2 looks
 //! the same whether it is rendered in July or in December.
 
-use std::collections::HashMap;
-
 use super::catalog::{ActionCatalog, systems_of};
 use super::maturity::{Maturity, MaturityInput, Rubric, assess_maturity};
 use super::mttr::{MttrRow, PeriodUnit, experiment_mttr, incident_mttr};
 use super::roi::{Roi, RoiInput, compute_roi};
 use super::summary::{QuarterSummary, QueryError, experiment_outcomes_frame, quarterly_summary};
 use super::weaknesses::{Weakness, track_weaknesses};
-use super::{AnalyzeError, ExperimentOutcome, LedgerData, judge_experiments};
+use super::{AnalyzeError, ExperimentOutcome, LedgerData, by_experiment, judge_experiments};
 use crate::config::Config;
 use crate::ledger::{Action, Experiment, Incident};
 use crate::time::{MICROS_PER_SECOND, Micros, Period, parse_period, quarter_of};
@@ -80,13 +78,7 @@ fn analyze_judged(
     period: Period,
 ) -> Result<(Analysis, Vec<ExperimentOutcome>), AnalyzeError> {
     let query = AnalyzeError::Query;
-    let mut actions_by_experiment: HashMap<&str, Vec<&Action>> = HashMap::new();
-    for action in &data.actions {
-        actions_by_experiment
-            .entry(action.experiment_id.as_str())
-            .or_default()
-            .push(action);
-    }
+    let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
     let actions_of = |experiment_id: &str| -> &[&Action] {
         actions_by_experiment
             .get(experiment_id)
