@@ -55,18 +55,30 @@ pub fn experiment_mttr(
     systems: &[Vec<String>],
     unit: PeriodUnit,
 ) -> Result<Vec<MttrRow>, QueryError> {
+    let frame = experiment_outcomes_frame(experiments, outcomes).map_err(|source| QueryError {
+        name: "mttr".to_string(),
+        source,
+    })?;
+    experiment_mttr_of(&frame, experiments, systems, unit)
+}
+
+/// Experimental MTTR from an `experiment_outcomes` frame already built for `experiments`.
+pub fn experiment_mttr_of(
+    experiment_outcomes: &DataFrame,
+    experiments: &[Experiment],
+    systems: &[Vec<String>],
+    unit: PeriodUnit,
+) -> Result<Vec<MttrRow>, QueryError> {
     let name = "mttr";
     let error = |source| QueryError {
         name: name.to_string(),
         source,
     };
-    let frame = experiment_outcomes_frame(experiments, outcomes)
-        .and_then(|frame| {
-            frame
-                .lazy()
-                .with_column(col(unit.column()).alias("period"))
-                .collect()
-        })
+    let frame = experiment_outcomes
+        .clone()
+        .lazy()
+        .with_column(col(unit.column()).alias("period"))
+        .collect()
         .map_err(error)?;
     let (ids, names): (Vec<&str>, Vec<&str>) = experiments
         .iter()

@@ -8,7 +8,7 @@
 
 use super::catalog::{ActionCatalog, systems_of};
 use super::maturity::{Maturity, MaturityInput, Rubric, assess_maturity};
-use super::mttr::{MttrRow, PeriodUnit, experiment_mttr, incident_mttr};
+use super::mttr::{MttrRow, PeriodUnit, experiment_mttr_of, incident_mttr};
 use super::roi::{Roi, RoiInput, compute_roi};
 use super::summary::{QuarterSummary, QueryError, experiment_outcomes_frame, quarterly_summary};
 use super::weaknesses::{Weakness, track_weaknesses};
@@ -122,7 +122,7 @@ fn analyze_judged(
     let quarters = quarterly_summary(&frame).map_err(query)?;
     let weaknesses = track_weaknesses(&experiments, &outcomes);
     let mttr =
-        experiment_mttr(&experiments, &outcomes, &systems, PeriodUnit::Quarter).map_err(query)?;
+        experiment_mttr_of(&frame, &experiments, &systems, PeriodUnit::Quarter).map_err(query)?;
     let incident_mttr = incident_mttr(&incidents, PeriodUnit::Quarter).map_err(query)?;
 
     let action_ids = |experiment_id: &str| -> Vec<String> {
