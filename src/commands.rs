@@ -16,6 +16,7 @@ use crate::analyze::{AnalyzeError, LedgerData, outcome_records};
 use crate::config::Config;
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
 use crate::ledger::{self, Ledger, LedgerError, Table};
+use crate::report::charts::render_charts;
 use crate::report::html::HtmlRenderer;
 use crate::report::model::ModelInput;
 use crate::report::pdf::PdfRenderer;
@@ -247,6 +248,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     create_dir(&command.out)?;
     let mut written = Vec::new();
     let html = HtmlRenderer::built_in()?;
+    let charts = render_charts(&model);
     let pdf = command
         .formats
         .contains(&ReportFormat::Pdf)
@@ -263,11 +265,11 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
                 .out
                 .join(format!("{}.{}", kind.name(), format.extension()));
             let bytes = match format {
-                ReportFormat::Html => html.render(*kind, &model)?.into_bytes(),
+                ReportFormat::Html => html.render(*kind, &model, &charts)?.into_bytes(),
                 ReportFormat::Pdf => pdf
                     .as_ref()
                     .expect("built when PDF is asked for")
-                    .render(*kind, &model)?,
+                    .render(*kind, &model, &charts)?,
                 ReportFormat::Json => continue,
             };
             write_file(&path, &bytes)?;

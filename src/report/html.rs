@@ -5,11 +5,16 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::charts::Charts;
 use super::{RenderError, ReportKind, ReportModel};
 use crate::analyze::recovery::format_duration;
 
 /// The built-in templates, compiled in so that the binary works from any folder.
 const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "macros.html",
+        include_str!("../../report_templates/html/macros.html"),
+    ),
     (
         "base.html",
         include_str!("../../report_templates/html/base.html"),
@@ -46,7 +51,13 @@ impl HtmlRenderer {
         Ok(HtmlRenderer { tera })
     }
 
-    pub fn render(&self, kind: ReportKind, model: &ReportModel) -> Result<String, RenderError> {
+    /// The chart SVGs come from plotters (their text escaped there) and are placed as markup.
+    pub fn render(
+        &self,
+        kind: ReportKind,
+        model: &ReportModel,
+        charts: &Charts,
+    ) -> Result<String, RenderError> {
         let template = format!("{}.html", kind.name());
         let error = |source| RenderError::Html {
             template: template.clone(),
@@ -54,6 +65,7 @@ impl HtmlRenderer {
         };
         let mut context = tera::Context::from_serialize(model).map_err(error)?;
         context.insert("kind", kind.name());
+        context.insert("charts", charts);
         self.tera.render(&template, &context).map_err(error)
     }
 }

@@ -2,6 +2,7 @@
 //! ([`pdf`]). This stage sees view structs only, never DataFrames, and alone depends on tera and
 //! the PDF engine.
 
+pub mod charts;
 pub mod html;
 pub mod model;
 pub mod pdf;

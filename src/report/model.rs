@@ -23,6 +23,8 @@ pub struct ReportModel {
     pub summary: Summary,
     pub verdict_counts: VerdictCounts,
     pub quarters: Vec<QuarterRow>,
+    /// Verdicts per month of the period (SPEC section 11: verdict counts by month).
+    pub months: Vec<MonthVerdicts>,
     pub experiments: Vec<ExperimentRow>,
     pub weaknesses: Vec<WeaknessRow>,
     pub team_quarters: Vec<TeamQuarterRow>,
@@ -42,6 +44,16 @@ pub struct ReportModel {
     pub stages: Vec<LevelView>,
     /// The seed's phase scorecards for the organisation in the period.
     pub phases: Vec<PhaseView>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MonthVerdicts {
+    pub month: String,
+    pub green: usize,
+    pub yellow: usize,
+    pub red: usize,
+    pub inconclusive: usize,
+    pub in_progress: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -377,16 +389,39 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
     });
 
     let mut verdict_counts = VerdictCounts::default();
+    let mut months: BTreeMap<String, MonthVerdicts> = BTreeMap::new();
     let mut experiments = Vec::with_capacity(order.len());
     for index in order {
         let experiment = &analysis.experiments[index];
         let outcome = &analysis.outcomes[index];
+        let month = month_of(start_of(experiment));
+        let by_month = months
+            .entry(month.clone())
+            .or_insert_with(|| MonthVerdicts {
+                month,
+                ..MonthVerdicts::default()
+            });
         match outcome.verdict {
-            Verdict::Green => verdict_counts.green += 1,
-            Verdict::Yellow => verdict_counts.yellow += 1,
-            Verdict::Red => verdict_counts.red += 1,
-            Verdict::Inconclusive => verdict_counts.inconclusive += 1,
-            Verdict::InProgress => verdict_counts.in_progress += 1,
+            Verdict::Green => {
+                verdict_counts.green += 1;
+                by_month.green += 1;
+            }
+            Verdict::Yellow => {
+                verdict_counts.yellow += 1;
+                by_month.yellow += 1;
+            }
+            Verdict::Red => {
+                verdict_counts.red += 1;
+                by_month.red += 1;
+            }
+            Verdict::Inconclusive => {
+                verdict_counts.inconclusive += 1;
+                by_month.inconclusive += 1;
+            }
+            Verdict::InProgress => {
+                verdict_counts.in_progress += 1;
+                by_month.in_progress += 1;
+            }
         }
         let systems = analysis.systems[index].clone();
         experiments.push(ExperimentRow {
@@ -605,6 +640,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                 p90_time_to_recover_s: q.p90_time_to_recover_s,
             })
             .collect(),
+        months: months.into_values().collect(),
         experiments,
         weaknesses,
         team_quarters: team_quarters.into_values().collect(),

@@ -7,6 +7,7 @@ use typst_as_lib::TypstEngine;
 use typst_as_lib::typst_kit_options::TypstKitFontOptions;
 use typst_layout::PagedDocument;
 
+use super::charts::Charts;
 use super::{RenderError, ReportKind, ReportModel};
 
 const TEMPLATE_NAME: &str = "report_templates/pdf/report.typ";
@@ -30,10 +31,19 @@ impl PdfRenderer {
         PdfRenderer { engine }
     }
 
-    pub fn render(&self, kind: ReportKind, model: &ReportModel) -> Result<Vec<u8>, RenderError> {
+    /// The charts go in as a second JSON string (`sys.inputs.charts`); the template places each
+    /// SVG as an image, never as markup.
+    pub fn render(
+        &self,
+        kind: ReportKind,
+        model: &ReportModel,
+        charts: &Charts,
+    ) -> Result<Vec<u8>, RenderError> {
         let model_json = serde_json::to_string(model).map_err(RenderError::Model)?;
+        let charts_json = serde_json::to_string(charts).map_err(RenderError::Model)?;
         let mut inputs = Dict::new();
         inputs.insert("model".into(), model_json.into_value());
+        inputs.insert("charts".into(), charts_json.into_value());
         inputs.insert("kind".into(), kind.name().into_value());
         let error = |message: String| RenderError::Pdf {
             template: TEMPLATE_NAME.to_string(),

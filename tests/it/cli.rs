@@ -31,10 +31,21 @@ fn demo_writes_every_report_in_html_and_pdf() {
             !cell_texts(&document, "table th").is_empty(),
             "{kind}.html has tables with headers"
         );
-        assert!(
-            !html.contains("http://") && !html.contains("https://"),
-            "{kind}.html is self-contained"
-        );
+        // Nothing is fetched: no src, href, url() or @import pointing to the network (the SVG
+        // namespace URI is a name, not a fetch).
+        for fetch in [
+            "src=\"http",
+            "href=\"http",
+            "url(http",
+            "@import",
+            "src=\"//",
+            "href=\"//",
+        ] {
+            assert!(
+                !html.contains(fetch),
+                "{kind}.html is self-contained: {fetch}"
+            );
+        }
         let pdf = fs::read(reports.join(format!("{kind}.pdf"))).unwrap();
         assert!(pdf.starts_with(b"%PDF-"), "{kind}.pdf is a PDF");
     }
@@ -559,4 +570,42 @@ fn report_refuses_a_bad_period_and_a_missing_ledger() {
         !missing.exists(),
         "a missing ledger is not created by report"
     );
+}
+
+#[test]
+fn every_report_carries_its_charts_with_text_alternatives() {
+    let reports = default_demo().join("reports");
+    for (kind, expected) in [
+        (
+            "quarterly",
+            vec!["chart-verdicts", "chart-mttr", "chart-coverage"],
+        ),
+        ("executive", vec!["chart-cost"]),
+        ("maturity", vec!["chart-stages"]),
+    ] {
+        let html = fs::read_to_string(reports.join(format!("{kind}.html"))).unwrap();
+        let document = Html::parse_document(&html);
+        for id in expected {
+            let figure = Selector::parse(&format!("figure#{id}")).unwrap();
+            let figure = document
+                .select(&figure)
+                .next()
+                .unwrap_or_else(|| panic!("{kind}.html has {id}"));
+            let image = Selector::parse("[role=img]").unwrap();
+            let image = figure.select(&image).next().expect("a role=img wrapper");
+            let alt = image.value().attr("aria-label").unwrap_or_default();
+            assert!(alt.chars().any(|c| c.is_ascii_digit()), "{id}: {alt}");
+            let svg = Selector::parse("svg").unwrap();
+            let svg = image.select(&svg).next().expect("an inline svg");
+            assert!(svg.value().attr("viewBox").is_some(), "{id} scales");
+        }
+    }
+    let text = pdf_text(&reports.join("quarterly.pdf"));
+    for caption in [
+        "Verdicts by month",
+        "Experimental MTTR by quarter",
+        "Coverage of the four systems",
+    ] {
+        assert!(text.contains(caption), "quarterly.pdf lacks {caption}");
+    }
 }

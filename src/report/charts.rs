@@ -1,0 +1,553 @@
+//! Charts as SVG (plotters), drawn from the report model alone: inline in HTML, embedded as images
+//! in the PDF. Each chart comes with a text alternative that states the numbers it shows. Text
+//! drawn into a chart (team names, quarters) is escaped by plotters' SVG backend.
+
+use plotters::prelude::*;
+use serde::Serialize;
+
+use super::model::ReportModel;
+use crate::analyze::maturity::ORGANIZATION;
+
+/// One chart: its title, the SVG, and a sentence for readers who cannot see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chart {
+    pub id: String,
+    pub title: String,
+    pub svg: String,
+    pub alt: String,
+}
+
+/// Every chart of the reports, by id (the templates pick the ones they show).
+#[derive(Debug, Clone, Serialize)]
+pub struct Charts {
+    pub mttr_trend: Option<Chart>,
+    pub verdicts_by_month: Option<Chart>,
+    pub stage_trend: Option<Chart>,
+    pub coverage: Option<Chart>,
+    pub cost: Option<Chart>,
+}
+
+const WIDTH: u32 = 720;
+const HEIGHT: u32 = 300;
+const GREEN: RGBColor = RGBColor(0x1a, 0x7f, 0x37);
+const YELLOW: RGBColor = RGBColor(0xb5, 0x89, 0x00);
+const RED: RGBColor = RGBColor(0xcf, 0x22, 0x2e);
+const GREY: RGBColor = RGBColor(0x6e, 0x77, 0x81);
+const BLUE: RGBColor = RGBColor(0x09, 0x69, 0xda);
+
+/// The seed's Phase 2 target: MTTR 30% below the first period.
+const MTTR_TARGET: f64 = -0.30;
+
+pub fn render_charts(model: &ReportModel) -> Charts {
+    Charts {
+        mttr_trend: mttr_trend(model),
+        verdicts_by_month: verdicts_by_month(model),
+        stage_trend: stage_trend(model),
+        coverage: coverage(model),
+        cost: cost(model),
+    }
+}
+
+/// Draws into an SVG string; a drawing error (which plotters reports only for impossible
+/// geometry) leaves the chart out rather than failing the report.
+fn svg(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> Result<(), String>,
+) -> Option<String> {
+    let mut out = String::new();
+    {
+        let area = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        area.fill(&WHITE).ok()?;
+        draw(&area).ok()?;
+        area.present().ok()?;
+    }
+    Some(out)
+}
+
+fn text_error<E: std::fmt::Debug>(error: E) -> String {
+    format!("{error:?}")
+}
+
+/// Mean experimental MTTR per quarter (organisation), with the −30% target against the first.
+fn mttr_trend(model: &ReportModel) -> Option<Chart> {
+    let rows: Vec<(&str, f64)> = model
+        .mttr
+        .iter()
+        .filter(|row| row.group_by == "all")
+        .filter_map(|row| Some((row.period.as_str(), row.mean_s?)))
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let first = rows[0].1;
+    let target = first * (1.0 + MTTR_TARGET);
+    let top = rows.iter().map(|(_, v)| *v).fold(first, f64::max) * 1.15;
+    let labels: Vec<String> = rows.iter().map(|(p, _)| p.to_string()).collect();
+    let svg = svg(WIDTH, HEIGHT, |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(56)
+            .build_cartesian_2d(-0.5f64..(rows.len() as f64 - 0.5), 0f64..top)
+            .map_err(text_error)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(rows.len())
+            .x_label_formatter(&|x| {
+                let index = x.round();
+                if (x - index).abs() < 1e-6 && index >= 0.0 {
+                    labels.get(index as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc("mean time to recover (s)")
+            .draw()
+            .map_err(text_error)?;
+        chart
+            .draw_series(LineSeries::new(
+                vec![(-0.5, target), (rows.len() as f64 - 0.5, target)],
+                ShapeStyle::from(&RED).stroke_width(1),
+            ))
+            .map_err(text_error)?
+            .label("target: −30% vs first quarter")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
+        chart
+            .draw_series(LineSeries::new(
+                rows.iter().enumerate().map(|(i, (_, v))| (i as f64, *v)),
+                ShapeStyle::from(&BLUE).stroke_width(2),
+            ))
+            .map_err(text_error)?
+            .label("mean MTTR")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
+        chart
+            .draw_series(
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, (_, v))| Circle::new((i as f64, *v), 4, BLUE.filled())),
+            )
+            .map_err(text_error)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .draw()
+            .map_err(text_error)?;
+        Ok(())
+    })?;
+    let values: Vec<String> = rows
+        .iter()
+        .map(|(p, v)| format!("{p} {:.0} s", v))
+        .collect();
+    Some(Chart {
+        id: "chart-mttr".into(),
+        title: "Experimental MTTR by quarter".into(),
+        svg,
+        alt: format!(
+            "Mean time to recover by quarter: {}. Target line at {:.0} s (30% below the first quarter).",
+            values.join(", "),
+            target
+        ),
+    })
+}
+
+/// Verdicts per month of the period, stacked.
+fn verdicts_by_month(model: &ReportModel) -> Option<Chart> {
+    let months = &model.months;
+    if months.is_empty() {
+        return None;
+    }
+    let top = months
+        .iter()
+        .map(|m| m.green + m.yellow + m.red + m.inconclusive + m.in_progress)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64
+        * 1.5;
+    let labels: Vec<String> = months.iter().map(|m| m.month.clone()).collect();
+    let layers: [(&str, RGBColor); 4] = [
+        ("green", GREEN),
+        ("yellow", YELLOW),
+        ("red", RED),
+        ("inconclusive or in progress", GREY),
+    ];
+    let svg = svg(WIDTH, HEIGHT, |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(48)
+            .build_cartesian_2d(-0.5f64..(months.len() as f64 - 0.5), 0f64..top)
+            .map_err(text_error)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(months.len())
+            .x_label_formatter(&|x| {
+                let index = x.round();
+                if (x - index).abs() < 1e-6 && index >= 0.0 {
+                    labels.get(index as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc("experiments")
+            .draw()
+            .map_err(text_error)?;
+        for (layer, (name, color)) in layers.iter().enumerate() {
+            let bars = months.iter().enumerate().map(|(i, m)| {
+                let counts = [m.green, m.yellow, m.red, m.inconclusive + m.in_progress];
+                let below: usize = counts[..layer].iter().sum();
+                let x = i as f64;
+                Rectangle::new(
+                    [
+                        (x - 0.35, below as f64),
+                        (x + 0.35, (below + counts[layer]) as f64),
+                    ],
+                    color.filled(),
+                )
+            });
+            let color = *color;
+            chart
+                .draw_series(bars)
+                .map_err(text_error)?
+                .label(*name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .draw()
+            .map_err(text_error)?;
+        Ok(())
+    })?;
+    let values: Vec<String> = months
+        .iter()
+        .map(|m| {
+            format!(
+                "{}: {} green, {} yellow, {} red, {} inconclusive or in progress",
+                m.month,
+                m.green,
+                m.yellow,
+                m.red,
+                m.inconclusive + m.in_progress
+            )
+        })
+        .collect();
+    Some(Chart {
+        id: "chart-verdicts".into(),
+        title: "Verdicts by month".into(),
+        svg,
+        alt: format!("Verdicts by month. {}.", values.join("; ")),
+    })
+}
+
+/// Maturity stage per scope over the quarters.
+fn stage_trend(model: &ReportModel) -> Option<Chart> {
+    let quarters: Vec<String> = model.quarters.iter().map(|q| q.quarter.clone()).collect();
+    let scopes: Vec<&str> = model.maturity.iter().map(|m| m.scope.as_str()).collect();
+    if quarters.is_empty() || scopes.is_empty() {
+        return None;
+    }
+    let stage_at = |scope: &str, quarter: &str| {
+        model
+            .maturity_trend
+            .iter()
+            .find(|p| p.scope == scope && p.quarter == quarter)
+            .map(|p| p.stage)
+            .unwrap_or(0)
+    };
+    let palette = [BLUE, GREEN, YELLOW, RED, GREY, RGBColor(0x82, 0x50, 0xdf)];
+    let svg = svg(WIDTH, HEIGHT, |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(40)
+            .build_cartesian_2d(-0.5f64..(quarters.len() as f64 - 0.5), 0f64..6.2f64)
+            .map_err(text_error)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_labels(quarters.len())
+            .y_labels(7)
+            .x_label_formatter(&|x| {
+                let index = x.round();
+                if (x - index).abs() < 1e-6 && index >= 0.0 {
+                    quarters.get(index as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            // Stages run 0–4; the space above holds the legend.
+            .y_label_formatter(&|y| {
+                if *y <= 4.0 {
+                    format!("{y:.0}")
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc("stage")
+            .draw()
+            .map_err(text_error)?;
+        for (index, scope) in scopes.iter().enumerate() {
+            let color = palette[index % palette.len()];
+            // Scopes at the same stage would hide each other: each gets a small vertical offset.
+            let offset = (index as f64 - scopes.len() as f64 / 2.0) * 0.05;
+            let points: Vec<(f64, f64)> = quarters
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (i as f64, stage_at(scope, q) as f64 + offset))
+                .collect();
+            let width = if *scope == ORGANIZATION { 3 } else { 1 };
+            chart
+                .draw_series(LineSeries::new(
+                    points.clone(),
+                    ShapeStyle::from(&color).stroke_width(width),
+                ))
+                .map_err(text_error)?
+                .label(scope.to_string())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
+            chart
+                .draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
+                .map_err(text_error)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.9))
+            .border_style(GREY)
+            .draw()
+            .map_err(text_error)?;
+        Ok(())
+    })?;
+    let lines: Vec<String> = scopes
+        .iter()
+        .map(|scope| {
+            let stages: Vec<String> = quarters
+                .iter()
+                .map(|q| format!("{q} {}", stage_at(scope, q)))
+                .collect();
+            format!("{scope}: {}", stages.join(", "))
+        })
+        .collect();
+    Some(Chart {
+        id: "chart-stages".into(),
+        title: "Maturity stage by quarter".into(),
+        svg,
+        alt: format!("Maturity stage by quarter. {}.", lines.join("; ")),
+    })
+}
+
+/// Experiments per team and system in the period, as a heatmap.
+fn coverage(model: &ReportModel) -> Option<Chart> {
+    let systems = ["I", "II", "III", "IV"];
+    // The organisation first, then the teams.
+    let mut scopes: Vec<&str> = Vec::new();
+    if model.coverage.iter().any(|c| c.scope == ORGANIZATION) {
+        scopes.push(ORGANIZATION);
+    }
+    for row in &model.coverage {
+        if !scopes.contains(&row.scope.as_str()) {
+            scopes.push(row.scope.as_str());
+        }
+    }
+    if scopes.is_empty() {
+        return None;
+    }
+    let count = |scope: &str, system: &str| {
+        model
+            .coverage
+            .iter()
+            .find(|c| c.scope == scope && c.system == system)
+            .map(|c| c.experiments)
+            .unwrap_or(0)
+    };
+    let most = model
+        .coverage
+        .iter()
+        .filter(|c| c.scope != ORGANIZATION)
+        .map(|c| c.experiments)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let cell_width = 110;
+    let cell_height = 30;
+    let left = 130;
+    let top = 30;
+    let width = left + cell_width * systems.len() as i32 + 20;
+    let height = top + cell_height * scopes.len() as i32 + 20;
+    let svg = svg(width as u32, height as u32, |area| {
+        let style = TextStyle::from(("sans-serif", 14).into_font()).color(&BLACK);
+        for (column, system) in systems.iter().enumerate() {
+            let x = left + cell_width * column as i32 + cell_width / 2 - 12;
+            area.draw(&Text::new(
+                format!("System {system}"),
+                (x - 20, 8),
+                style.clone(),
+            ))
+            .map_err(text_error)?;
+        }
+        for (row, scope) in scopes.iter().enumerate() {
+            let y = top + cell_height * row as i32;
+            area.draw(&Text::new(scope.to_string(), (8, y + 8), style.clone()))
+                .map_err(text_error)?;
+            for (column, system) in systems.iter().enumerate() {
+                let x = left + cell_width * column as i32;
+                let n = count(scope, system);
+                // Teams shade against the busiest team cell; the organisation row is solid blue.
+                let share = if *scope == ORGANIZATION {
+                    if n > 0 { 1.0 } else { 0.0 }
+                } else {
+                    n as f64 / most as f64
+                };
+                let fill = if n == 0 {
+                    RGBColor(0xf6, 0xf8, 0xfa)
+                } else {
+                    let mix =
+                        |full: u8| (255.0 - (255.0 - full as f64) * (0.2 + 0.8 * share)) as u8;
+                    RGBColor(mix(BLUE.0), mix(BLUE.1), mix(BLUE.2))
+                };
+                area.draw(&Rectangle::new(
+                    [(x + 1, y + 1), (x + cell_width - 1, y + cell_height - 1)],
+                    fill.filled(),
+                ))
+                .map_err(text_error)?;
+                let ink = if share > 0.55 { WHITE } else { BLACK };
+                area.draw(&Text::new(
+                    n.to_string(),
+                    (x + cell_width / 2 - 8, y + 8),
+                    style.clone().color(&ink),
+                ))
+                .map_err(text_error)?;
+            }
+        }
+        Ok(())
+    })?;
+    let lines: Vec<String> = scopes
+        .iter()
+        .map(|scope| {
+            let cells: Vec<String> = systems
+                .iter()
+                .map(|s| format!("{s} {}", count(scope, s)))
+                .collect();
+            format!("{scope}: {}", cells.join(", "))
+        })
+        .collect();
+    let uncovered: Vec<String> = scopes
+        .iter()
+        .flat_map(|scope| {
+            systems
+                .iter()
+                .filter(|s| count(scope, s) == 0)
+                .map(move |s| format!("{scope} {s}"))
+        })
+        .collect();
+    Some(Chart {
+        id: "chart-coverage".into(),
+        title: "Coverage of the four systems".into(),
+        svg,
+        alt: format!(
+            "Experiments per scope and system in the period. {}. Not exercised: {}.",
+            lines.join("; "),
+            if uncovered.is_empty() {
+                "none".to_string()
+            } else {
+                uncovered.join(", ")
+            }
+        ),
+    })
+}
+
+/// Avoided cost per year (with its P10–P90 range) against the program's cost per year.
+fn cost(model: &ReportModel) -> Option<Chart> {
+    let roi = &model.roi;
+    let top = roi.avoided_cost_p90.max(roi.program_cost).max(1.0) * 1.1;
+    let svg = svg(WIDTH, 170, |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(150)
+            .build_cartesian_2d(0f64..top, -0.5f64..1.5f64)
+            .map_err(text_error)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .light_line_style(TRANSPARENT)
+            .y_labels(2)
+            .y_label_formatter(&|y| match y.round() as i64 {
+                1 => "avoided per year".to_string(),
+                0 => "program cost per year".to_string(),
+                _ => String::new(),
+            })
+            .x_label_formatter(&|x| super::html::group_thousands(*x))
+            .x_desc(roi.currency.as_str())
+            .draw()
+            .map_err(text_error)?;
+        chart
+            .draw_series([
+                Rectangle::new([(0.0, 0.75), (roi.avoided_cost, 1.25)], GREEN.filled()),
+                Rectangle::new([(0.0, -0.25), (roi.program_cost, 0.25)], GREY.filled()),
+            ])
+            .map_err(text_error)?;
+        // The P10–P90 range of the avoided cost as a whisker.
+        chart
+            .draw_series([
+                PathElement::new(
+                    vec![(roi.avoided_cost_p10, 1.0), (roi.avoided_cost_p90, 1.0)],
+                    ShapeStyle::from(&BLACK).stroke_width(2),
+                ),
+                PathElement::new(
+                    vec![(roi.avoided_cost_p10, 0.85), (roi.avoided_cost_p10, 1.15)],
+                    ShapeStyle::from(&BLACK).stroke_width(2),
+                ),
+                PathElement::new(
+                    vec![(roi.avoided_cost_p90, 0.85), (roi.avoided_cost_p90, 1.15)],
+                    ShapeStyle::from(&BLACK).stroke_width(2),
+                ),
+            ])
+            .map_err(text_error)?;
+        Ok(())
+    })?;
+    let money = |v: f64| format!("{} {}", roi.currency, super::html::group_thousands(v));
+    Some(Chart {
+        id: "chart-cost".into(),
+        title: "Avoided cost against program cost".into(),
+        svg,
+        alt: format!(
+            "Downtime cost avoided per year {} (P10 {}, P90 {}) against a program cost per year of {}.",
+            money(roi.avoided_cost),
+            money(roi.avoided_cost_p10),
+            money(roi.avoided_cost_p90),
+            money(roi.program_cost)
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_in_a_chart_is_escaped() {
+        // Team names reach the charts; the SVG goes into HTML as markup, so plotters must escape.
+        let out = svg(200, 100, |area| {
+            area.draw(&Text::new(
+                "<script>alert(1)</script> & {{ x }}",
+                (5, 5),
+                ("sans-serif", 12).into_font(),
+            ))
+            .map_err(text_error)
+        })
+        .unwrap();
+        assert!(out.contains("&lt;script&gt;"), "{out}");
+        assert!(!out.contains("<script>"), "{out}");
+    }
+}
