@@ -10,6 +10,7 @@ use polars::prelude::*;
 use std::collections::HashMap;
 
 use crate::analyze::catalog::ActionCatalog;
+use crate::analyze::curves::recovery_curves;
 use crate::analyze::maturity::Rubric;
 use crate::analyze::program::{ReferenceData, analyze_program, default_period};
 use crate::analyze::{AnalyzeError, LedgerData, outcome_records};
@@ -248,7 +249,8 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     create_dir(&command.out)?;
     let mut written = Vec::new();
     let html = HtmlRenderer::built_in()?;
-    let charts = render_charts(&model);
+    let curves = recovery_curves(&data, &analysis)?;
+    let charts = render_charts(&model, &curves);
     let pdf = command
         .formats
         .contains(&ReportFormat::Pdf)

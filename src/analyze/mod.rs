@@ -3,6 +3,7 @@
 //! [`summary`] aggregates them per quarter.
 
 pub mod catalog;
+pub mod curves;
 pub mod maturity;
 pub mod mttr;
 pub mod program;

@@ -6,7 +6,9 @@ use plotters::prelude::*;
 use serde::Serialize;
 
 use super::model::ReportModel;
+use crate::analyze::curves::{CurveSeries, RecoveryCurve};
 use crate::analyze::maturity::ORGANIZATION;
+use crate::time::Micros;
 
 /// One chart: its title, the SVG, and a sentence for readers who cannot see it.
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +27,8 @@ pub struct Charts {
     pub stage_trend: Option<Chart>,
     pub coverage: Option<Chart>,
     pub cost: Option<Chart>,
+    /// One recovery-curve chart per red or yellow experiment of the period, newest first.
+    pub curves: Vec<Chart>,
 }
 
 const WIDTH: u32 = 720;
@@ -38,14 +42,152 @@ const BLUE: RGBColor = RGBColor(0x09, 0x69, 0xda);
 /// The seed's Phase 2 target: MTTR 30% below the first period.
 const MTTR_TARGET: f64 = -0.30;
 
-pub fn render_charts(model: &ReportModel) -> Charts {
+pub fn render_charts(model: &ReportModel, curves: &[RecoveryCurve]) -> Charts {
     Charts {
         mttr_trend: mttr_trend(model),
         verdicts_by_month: verdicts_by_month(model),
         stage_trend: stage_trend(model),
         coverage: coverage(model),
         cost: cost(model),
+        curves: curves.iter().filter_map(recovery_curve).collect(),
     }
+}
+
+const ORANGE: RGBColor = RGBColor(0xbc, 0x4c, 0x00);
+const PANEL_HEIGHT: u32 = 150;
+
+/// One experiment's level series, a panel each: points, the steady band shaded, `t0` and the end
+/// of the fault, the impact and the recovery, and the allowed recovery time.
+fn recovery_curve(curve: &RecoveryCurve) -> Option<Chart> {
+    if curve.series.is_empty() {
+        return None;
+    }
+    let minutes = |ts: Micros| (ts - curve.t0) as f64 / 60e6;
+    let (x_start, x_end) = (minutes(curve.window.0), minutes(curve.window.1));
+    let height = PANEL_HEIGHT * curve.series.len() as u32 + 10;
+    let svg = svg(WIDTH, height, |area| {
+        let panels = area.split_evenly((curve.series.len(), 1));
+        for (panel, series) in panels.iter().zip(&curve.series) {
+            let finite = |v: f64| v.is_finite().then_some(v);
+            let values: Vec<f64> = series
+                .points
+                .iter()
+                .map(|(_, v)| *v)
+                .chain(finite(series.band.low))
+                .chain(finite(series.band.high))
+                .filter(|v| v.is_finite())
+                .collect();
+            let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let (low, high) = if low.is_finite() && high > low {
+                let pad = (high - low) * 0.1;
+                (low - pad, high + pad)
+            } else if low.is_finite() {
+                (low - 1.0, low + 1.0)
+            } else {
+                (0.0, 1.0)
+            };
+            let mut chart = ChartBuilder::on(panel)
+                .margin(8)
+                .caption(
+                    format!(
+                        "{} (steady {}), minutes from t0",
+                        series.series_id, series.steady
+                    ),
+                    ("sans-serif", 13),
+                )
+                .x_label_area_size(22)
+                .y_label_area_size(52)
+                .build_cartesian_2d(x_start..x_end, low..high)
+                .map_err(text_error)?;
+            chart
+                .configure_mesh()
+                .light_line_style(TRANSPARENT)
+                .draw()
+                .map_err(text_error)?;
+            let band_low = series.band.low.max(low);
+            let band_high = series.band.high.min(high);
+            if band_high > band_low {
+                chart
+                    .draw_series([Rectangle::new(
+                        [(x_start, band_low), (x_end, band_high)],
+                        GREEN.mix(0.12).filled(),
+                    )])
+                    .map_err(text_error)?;
+            }
+            let vertical = |x: f64, color: RGBColor, width: u32| {
+                PathElement::new(
+                    vec![(x, low), (x, high)],
+                    ShapeStyle::from(&color).stroke_width(width),
+                )
+            };
+            let mut marks = vec![
+                vertical(0.0, BLACK, 1),
+                vertical(minutes(curve.t1), GREY, 1),
+            ];
+            if let Some(rw) = curve.recover_within_s {
+                marks.push(vertical(rw / 60.0, ORANGE, 1));
+            }
+            if let Some(impact) = series.impact_at {
+                marks.push(vertical(minutes(impact), RED, 2));
+            }
+            if let Some(recovered) = series.recovered_at {
+                marks.push(vertical(minutes(recovered), GREEN, 2));
+            }
+            chart.draw_series(marks).map_err(text_error)?;
+            chart
+                .draw_series(LineSeries::new(
+                    series.points.iter().map(|(ts, v)| (minutes(*ts), *v)),
+                    ShapeStyle::from(&BLUE).stroke_width(2),
+                ))
+                .map_err(text_error)?;
+            chart
+                .draw_series(
+                    series
+                        .points
+                        .iter()
+                        .map(|(ts, v)| Circle::new((minutes(*ts), *v), 2, BLUE.filled())),
+                )
+                .map_err(text_error)?;
+        }
+        Ok(())
+    })?;
+    let describe = |series: &CurveSeries| {
+        let at = |ts: Option<Micros>| {
+            ts.map(|ts| format!("{:.0} min", minutes(ts)))
+                .unwrap_or_else(|| "never".to_string())
+        };
+        format!(
+            "{} ({} points, steady {}): left the band at {}, back at {}",
+            series.series_id,
+            series.points.len(),
+            series.steady,
+            at(series.impact_at),
+            at(series.recovered_at)
+        )
+    };
+    let lines: Vec<String> = curve.series.iter().map(describe).collect();
+    Some(Chart {
+        id: format!("curve-{}", curve.experiment_id),
+        title: format!(
+            "{} · {} · {}",
+            curve.experiment_id,
+            curve.title,
+            curve.verdict.name()
+        ),
+        svg,
+        alt: format!(
+            "Recovery curve of {} ({}). Times from t0 (black line); the fault ended at {:.0} min (grey); recovery allowed until {} (orange). {}.",
+            curve.experiment_id,
+            curve.verdict.name(),
+            minutes(curve.t1),
+            curve
+                .recover_within_s
+                .map(|rw| format!("{:.0} min", rw / 60.0))
+                .unwrap_or_else(|| "no objective".to_string()),
+            lines.join("; ")
+        ),
+    })
 }
 
 /// Draws into an SVG string; a drawing error (which plotters reports only for impossible
