@@ -3,11 +3,10 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 
 use scraper::{Html, Selector};
 
-use crate::support::{checkup, default_demo, stderr};
+use crate::support::{checkup, default_demo, pdf_text, stderr};
 
 fn cell_texts(document: &Html, selector: &str) -> Vec<String> {
     let selector = Selector::parse(selector).unwrap();
@@ -100,15 +99,6 @@ fn the_quarterly_table_agrees_with_the_experiment_list() {
             count("in_progress")
         ]
     );
-}
-
-fn pdf_text(path: &Path) -> String {
-    let output = Command::new("pdftotext")
-        .args([path.to_str().unwrap(), "-"])
-        .output()
-        .expect("pdftotext (poppler-utils) is installed by the README's test command");
-    assert!(output.status.success());
-    String::from_utf8(output.stdout).unwrap()
 }
 
 #[test]
@@ -600,6 +590,17 @@ fn every_report_carries_its_charts_with_text_alternatives() {
             assert!(svg.value().attr("viewBox").is_some(), "{id} scales");
         }
     }
+    // One recovery curve per red or yellow experiment listed.
+    let json = read_json(&reports.join("report.json"));
+    let red_or_yellow = json["verdict_counts"]["red"].as_u64().unwrap()
+        + json["verdict_counts"]["yellow"].as_u64().unwrap();
+    assert!(red_or_yellow > 0);
+    let html = fs::read_to_string(reports.join("quarterly.html")).unwrap();
+    let curves = Selector::parse("figure[id^=curve-] svg").unwrap();
+    assert_eq!(
+        Html::parse_document(&html).select(&curves).count() as u64,
+        red_or_yellow
+    );
     let text = pdf_text(&reports.join("quarterly.pdf"));
     for caption in [
         "Verdicts by month",

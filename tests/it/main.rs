@@ -4,6 +4,7 @@
 mod catalog;
 mod cli;
 mod demo;
+mod hostile;
 mod ledger;
 mod maturity;
 mod nab;

@@ -31,3 +31,13 @@ pub fn default_demo() -> &'static Path {
         dir
     })
 }
+
+/// The text of a PDF, through pdftotext (poppler-utils, installed by `tests/run.sh`).
+pub fn pdf_text(path: &Path) -> String {
+    let output = Command::new("pdftotext")
+        .args([path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by the README's test command");
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}

@@ -1,0 +1,100 @@
+//! Text from AWS, journals or CSV is data: a template name, description, team and tags written as
+//! HTML, tera and typst code appear as text in the HTML and PDF reports, never as markup or code.
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use checkup::ledger::{self, Experiment, Ledger, Table};
+use scraper::{Html, Selector};
+
+use crate::support::{checkup, stderr};
+
+const SCRIPT: &str = "<script>alert('x')</script>";
+const TERA: &str = "{{ 7 * 7 }}{% raw %}";
+const TYPST: &str = "#set page(fill: red) #panic(\"owned\")";
+
+#[test]
+fn hostile_text_stays_text_in_html_and_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ledger");
+    {
+        let ledger = Ledger::open_for_write(&root).unwrap();
+        let start = 1_783_000_000_000_000; // 2026-07-02
+        let experiment = Experiment {
+            experiment_id: "EXPhostile".into(),
+            source: "fis".into(),
+            account_id: None,
+            region: None,
+            template_id: Some("EXThostile".into()),
+            template_name: Some(format!("{SCRIPT} {TYPST}")),
+            description: Some(TERA.into()),
+            status: "completed".into(),
+            status_reason: None,
+            created_at: start,
+            started_at: Some(start),
+            ended_at: Some(start + 600_000_000),
+            environment: Some("prod".into()),
+            team: Some(format!("team {TERA}")),
+            service: Some("svc".into()),
+            trigger: Some("manual".into()),
+            tags: BTreeMap::from([("note".to_string(), TYPST.to_string())]),
+            stop_condition_alarms: vec![],
+            stop_condition_triggered: false,
+            blast_radius: vec!["COUNT(1)".into()],
+            hypothesis: None,
+            recover_within_s: None,
+            ingested_at: start,
+        };
+        let frame = ledger::experiments_frame(&[experiment]).unwrap();
+        ledger.upsert(Table::Experiments, frame).unwrap();
+    }
+    let out = dir.path().join("reports");
+    let output = checkup(&[
+        "--ledger",
+        root.to_str().unwrap(),
+        "report",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    for kind in ["quarterly", "maturity"] {
+        let html = fs::read_to_string(out.join(format!("{kind}.html"))).unwrap();
+        let document = Html::parse_document(&html);
+        let scripts = Selector::parse("script").unwrap();
+        assert_eq!(
+            document.select(&scripts).count(),
+            0,
+            "{kind}.html runs no script"
+        );
+        let text: String = document.root_element().text().collect();
+        assert!(!text.contains("49"), "{kind}.html evaluated tera code");
+        assert!(
+            text.contains("team {{ 7 * 7 }}"),
+            "{kind}.html shows the team as written"
+        );
+    }
+    let quarterly = fs::read_to_string(out.join("quarterly.html")).unwrap();
+    let text: String = Html::parse_document(&quarterly)
+        .root_element()
+        .text()
+        .collect();
+    assert!(
+        text.contains(SCRIPT),
+        "the template name is shown as written"
+    );
+
+    let pdf = crate::support::pdf_text(&out.join("quarterly.pdf"));
+    // Table cells wrap lines anywhere, so compare without whitespace.
+    let flat: String = pdf.split_whitespace().collect();
+    for shown in [
+        "<script>alert('x')</script>",
+        "#panic(\"owned\")",
+        "team{{7*7}}{%raw%}",
+    ] {
+        assert!(
+            flat.contains(shown),
+            "the PDF shows {shown} as text: {flat}"
+        );
+    }
+}
