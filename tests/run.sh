@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of checkup. Installs what the tests need first, when it is missing:
 #   - pdftotext (Debian's poppler-utils), to read the PDF reports as text;
+#   - Debian's chromium and a Japanese font, to render the HTML reports in a real browser;
 #   - a Python virtual environment with polars, to read the ledger as an outside engine would.
 # The virtual environment lives under ${CHECKUP_TOOLS:-$HOME/.cache/checkup}, outside the clone.
 set -euo pipefail
@@ -9,10 +10,16 @@ cd "$(dirname "$0")/.."
 tools="${CHECKUP_TOOLS:-$HOME/.cache/checkup}"
 mkdir -p "$tools"
 
-if ! command -v pdftotext >/dev/null 2>&1; then
-  echo "tests/run.sh: installing poppler-utils (pdftotext)" >&2
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null
-  else sudo apt-get update -qq && sudo apt-get install -y -qq poppler-utils >/dev/null; fi
+missing=()
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -e /usr/share/fonts/opentype/ipafont-gothic ] || missing+=(fonts-ipafont-gothic)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "tests/run.sh: installing ${missing[*]}" >&2
+  sudo_or_not=()
+  [ "$(id -u)" = 0 ] || sudo_or_not=(sudo)
+  "${sudo_or_not[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_or_not[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 venv="$tools/venv"

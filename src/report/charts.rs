@@ -247,6 +247,7 @@ fn mttr_trend(model: &ReportModel) -> Option<Chart> {
                 }
             })
             .y_desc("mean time to recover (s)")
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()
             .map_err(text_error)?;
         chart
@@ -309,7 +310,7 @@ fn verdicts_by_month(model: &ReportModel) -> Option<Chart> {
         .max()
         .unwrap_or(1)
         .max(1) as f64
-        * 1.5;
+        * 1.15;
     let labels: Vec<String> = months.iter().map(|m| m.month.clone()).collect();
     let layers: [(&str, RGBColor); 4] = [
         ("green", GREEN),
@@ -322,7 +323,8 @@ fn verdicts_by_month(model: &ReportModel) -> Option<Chart> {
             .margin(12)
             .x_label_area_size(28)
             .y_label_area_size(48)
-            .build_cartesian_2d(-0.5f64..(months.len() as f64 - 0.5), 0f64..top)
+            // Room right of the bars for the legend.
+            .build_cartesian_2d(-0.5f64..(months.len() as f64 + 0.9), 0f64..top)
             .map_err(text_error)?;
         chart
             .configure_mesh()
@@ -338,6 +340,7 @@ fn verdicts_by_month(model: &ReportModel) -> Option<Chart> {
                 }
             })
             .y_desc("experiments")
+            .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()
             .map_err(text_error)?;
         for (layer, (name, color)) in layers.iter().enumerate() {
