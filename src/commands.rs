@@ -9,15 +9,17 @@ use polars::prelude::*;
 
 use std::collections::HashMap;
 
+use crate::analyze::by_experiment;
 use crate::analyze::catalog::ActionCatalog;
-use crate::analyze::curves::recovery_curves;
+use crate::analyze::curves::{curves_of, recovery_curves};
 use crate::analyze::maturity::Rubric;
 use crate::analyze::program::{ReferenceData, analyze_program, default_period};
 use crate::analyze::{AnalyzeError, LedgerData, outcome_records};
 use crate::config::Config;
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
 use crate::ledger::{self, Ledger, LedgerError, Table};
-use crate::report::charts::render_charts;
+use crate::report::charts::{recovery_curve_chart, render_charts};
+use crate::report::experiment::experiment_detail;
 use crate::report::html::HtmlRenderer;
 use crate::report::model::ModelInput;
 use crate::report::pdf::PdfRenderer;
@@ -36,6 +38,10 @@ pub enum CommandError {
     Render(#[from] RenderError),
     #[error("cannot write {path}")]
     Write { path: PathBuf, source: io::Error },
+    #[error(
+        "experiment {0} is not in the ledger before the period's end (see `checkup export --table experiments`)"
+    )]
+    UnknownExperiment(String),
     #[error("cannot prepare rows for table {table}")]
     Rows { table: Table, source: PolarsError },
     #[error("cannot export table {table} to {path}")]
@@ -96,6 +102,7 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
             kinds: ReportKind::ALL.to_vec(),
             config: command.config.clone(),
             period: None,
+            experiments: Vec::new(),
         },
     )?;
     Ok(DemoSummary {
@@ -191,6 +198,8 @@ pub struct ReportCommand {
     pub config: Config,
     /// `None`: the calendar quarter of the newest experiment in the ledger.
     pub period: Option<Period>,
+    /// Experiments to write a lab report for (`--kind experiment:<id>`).
+    pub experiments: Vec<String>,
 }
 
 /// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
@@ -272,6 +281,50 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
                     .as_ref()
                     .expect("built when PDF is asked for")
                     .render(*kind, &model, &charts)?,
+                ReportFormat::Json => continue,
+            };
+            write_file(&path, &bytes)?;
+            written.push(path);
+        }
+    }
+    let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
+    let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id);
+    for id in &command.experiments {
+        let index = analysis
+            .experiments
+            .iter()
+            .position(|e| &e.experiment_id == id)
+            .ok_or_else(|| CommandError::UnknownExperiment(id.clone()))?;
+        let detail = experiment_detail(
+            &analysis,
+            index,
+            actions_by_experiment
+                .get(id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            series_by_experiment
+                .get(id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            &data.alarm_events,
+        );
+        let curve = curves_of(&data, &analysis, &[index])?
+            .first()
+            .and_then(recovery_curve_chart);
+        for format in &command.formats {
+            let path = command.out.join(format!(
+                "experiment-{}.{}",
+                file_safe(id),
+                format.extension()
+            ));
+            let bytes = match format {
+                ReportFormat::Html => html
+                    .render_experiment(&model, &detail, curve.as_ref())?
+                    .into_bytes(),
+                ReportFormat::Pdf => pdf
+                    .as_ref()
+                    .expect("built when PDF is asked for")
+                    .render_experiment(&model, &detail, curve.as_ref())?,
                 ReportFormat::Json => continue,
             };
             write_file(&path, &bytes)?;
@@ -360,6 +413,19 @@ fn create_dir(path: &Path) -> Result<()> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// An experiment id as a file name: FIS ids are letters and digits; anything else becomes `_`.
+fn file_safe(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Writes an output file through a temporary file and a rename, so a reader never sees half a report.

@@ -54,7 +54,8 @@ enum Command {
         /// the newest experiment).
         #[arg(long, value_parser = parse_period_arg)]
         period: Option<Period>,
-        #[arg(long, value_enum, default_value_t = KindArg::All)]
+        /// quarterly, executive, maturity, experiment:<id> or all.
+        #[arg(long, value_parser = parse_kind, default_value = "all")]
         kind: KindArg,
         /// One or more of html, pdf, json, separated by commas.
         #[arg(
@@ -79,12 +80,30 @@ enum Command {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum KindArg {
     All,
     Quarterly,
     Executive,
     Maturity,
+    Experiment(String),
+}
+
+fn parse_kind(text: &str) -> Result<KindArg, String> {
+    Ok(match text {
+        "all" => KindArg::All,
+        "quarterly" => KindArg::Quarterly,
+        "executive" => KindArg::Executive,
+        "maturity" => KindArg::Maturity,
+        _ => match text.strip_prefix("experiment:") {
+            Some(id) if !id.trim().is_empty() => KindArg::Experiment(id.trim().to_string()),
+            _ => {
+                return Err(format!(
+                    "unknown kind `{text}`; kinds are quarterly, executive, maturity, experiment:<id> and all"
+                ));
+            }
+        },
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -194,11 +213,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // Outcomes are stored when the ledger can be written; a locked or read-only ledger
             // still gets its reports.
             let ledger = Ledger::open_for_write(&cli.ledger).unwrap_or(ledger);
-            let kinds = match kind {
-                KindArg::All => ReportKind::ALL.to_vec(),
-                KindArg::Quarterly => vec![ReportKind::Quarterly],
-                KindArg::Executive => vec![ReportKind::Executive],
-                KindArg::Maturity => vec![ReportKind::Maturity],
+            let (kinds, experiments) = match kind {
+                KindArg::All => (ReportKind::ALL.to_vec(), Vec::new()),
+                KindArg::Quarterly => (vec![ReportKind::Quarterly], Vec::new()),
+                KindArg::Executive => (vec![ReportKind::Executive], Vec::new()),
+                KindArg::Maturity => (vec![ReportKind::Maturity], Vec::new()),
+                KindArg::Experiment(id) => (Vec::new(), vec![id]),
             };
             let mut formats: Vec<ReportFormat> = Vec::new();
             for format in format {
@@ -217,6 +237,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 kinds,
                 config,
                 period,
+                experiments,
             };
             let written = commands::report(&ledger, &command).with_context(|| {
                 format!(

@@ -50,6 +50,20 @@ pub fn recovery_curves(
                 Verdict::Red | Verdict::Yellow
             )
         })
+        .collect();
+    curves_of(data, analysis, &chosen)
+}
+
+/// The curves of the experiments at the given indexes of `analysis.experiments` (those with an
+/// observation window), newest first.
+pub fn curves_of(
+    data: &LedgerData,
+    analysis: &Analysis,
+    chosen: &[usize],
+) -> Result<Vec<RecoveryCurve>, AnalyzeError> {
+    let chosen: Vec<usize> = chosen
+        .iter()
+        .copied()
         .filter(|i| analysis.outcomes[*i].window.is_some())
         .collect();
     let ids: HashSet<&str> = chosen

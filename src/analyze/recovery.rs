@@ -562,7 +562,8 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
 
 fn reason_suffix(experiment: &Experiment) -> String {
     match experiment.status_reason.as_deref().map(str::trim) {
-        Some(reason) if !reason.is_empty() => format!(": {reason}"),
+        // The sentence ends with its own full stop.
+        Some(reason) if !reason.is_empty() => format!(": {}", reason.trim_end_matches('.')),
         _ => String::new(),
     }
 }

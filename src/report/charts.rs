@@ -49,7 +49,7 @@ pub fn render_charts(model: &ReportModel, curves: &[RecoveryCurve]) -> Charts {
         stage_trend: stage_trend(model),
         coverage: coverage(model),
         cost: cost(model),
-        curves: curves.iter().filter_map(recovery_curve).collect(),
+        curves: curves.iter().filter_map(recovery_curve_chart).collect(),
     }
 }
 
@@ -58,7 +58,7 @@ const PANEL_HEIGHT: u32 = 150;
 
 /// One experiment's level series, a panel each: points, the steady band shaded, `t0` and the end
 /// of the fault, the impact and the recovery, and the allowed recovery time.
-fn recovery_curve(curve: &RecoveryCurve) -> Option<Chart> {
+pub fn recovery_curve_chart(curve: &RecoveryCurve) -> Option<Chart> {
     if curve.series.is_empty() {
         return None;
     }

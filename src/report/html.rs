@@ -5,7 +5,8 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::charts::Charts;
+use super::charts::{Chart, Charts};
+use super::experiment::ExperimentDetail;
 use super::{RenderError, ReportKind, ReportModel};
 use crate::analyze::recovery::format_duration;
 
@@ -30,6 +31,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "maturity.html",
         include_str!("../../report_templates/html/maturity.html"),
+    ),
+    (
+        "experiment.html",
+        include_str!("../../report_templates/html/experiment.html"),
     ),
 ];
 
@@ -66,6 +71,27 @@ impl HtmlRenderer {
         let mut context = tera::Context::from_serialize(model).map_err(error)?;
         context.insert("kind", kind.name());
         context.insert("charts", charts);
+        self.tera.render(&template, &context).map_err(error)
+    }
+}
+
+impl HtmlRenderer {
+    /// The lab report of one experiment; the model supplies the organisation and the period.
+    pub fn render_experiment(
+        &self,
+        model: &ReportModel,
+        detail: &ExperimentDetail,
+        curve: Option<&Chart>,
+    ) -> Result<String, RenderError> {
+        let template = "experiment.html".to_string();
+        let error = |source| RenderError::Html {
+            template: template.clone(),
+            source,
+        };
+        let mut context = tera::Context::from_serialize(model).map_err(error)?;
+        context.insert("kind", "experiment");
+        context.insert("detail", detail);
+        context.insert("curve", &curve);
         self.tera.render(&template, &context).map_err(error)
     }
 }

@@ -3,6 +3,7 @@
 //! the PDF engine.
 
 pub mod charts;
+pub mod experiment;
 pub mod html;
 pub mod model;
 pub mod pdf;

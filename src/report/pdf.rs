@@ -7,7 +7,8 @@ use typst_as_lib::TypstEngine;
 use typst_as_lib::typst_kit_options::TypstKitFontOptions;
 use typst_layout::PagedDocument;
 
-use super::charts::Charts;
+use super::charts::{Chart, Charts};
+use super::experiment::ExperimentDetail;
 use super::{RenderError, ReportKind, ReportModel};
 
 const TEMPLATE_NAME: &str = "report_templates/pdf/report.typ";
@@ -39,12 +40,38 @@ impl PdfRenderer {
         model: &ReportModel,
         charts: &Charts,
     ) -> Result<Vec<u8>, RenderError> {
-        let model_json = serde_json::to_string(model).map_err(RenderError::Model)?;
         let charts_json = serde_json::to_string(charts).map_err(RenderError::Model)?;
+        self.compile(kind.name(), model, charts_json, None)
+    }
+
+    /// The lab report of one experiment; its detail goes in as `sys.inputs.detail`.
+    pub fn render_experiment(
+        &self,
+        model: &ReportModel,
+        detail: &ExperimentDetail,
+        curve: Option<&Chart>,
+    ) -> Result<Vec<u8>, RenderError> {
+        let charts_json = serde_json::to_string(&serde_json::json!({ "curve": curve }))
+            .map_err(RenderError::Model)?;
+        let detail_json = serde_json::to_string(detail).map_err(RenderError::Model)?;
+        self.compile("experiment", model, charts_json, Some(detail_json))
+    }
+
+    fn compile(
+        &self,
+        kind: &str,
+        model: &ReportModel,
+        charts_json: String,
+        detail_json: Option<String>,
+    ) -> Result<Vec<u8>, RenderError> {
+        let model_json = serde_json::to_string(model).map_err(RenderError::Model)?;
         let mut inputs = Dict::new();
         inputs.insert("model".into(), model_json.into_value());
         inputs.insert("charts".into(), charts_json.into_value());
-        inputs.insert("kind".into(), kind.name().into_value());
+        inputs.insert("kind".into(), kind.into_value());
+        if let Some(detail_json) = detail_json {
+            inputs.insert("detail".into(), detail_json.into_value());
+        }
         let error = |message: String| RenderError::Pdf {
             template: TEMPLATE_NAME.to_string(),
             message,

@@ -610,3 +610,77 @@ fn every_report_carries_its_charts_with_text_alternatives() {
         assert!(text.contains(caption), "quarterly.pdf lacks {caption}");
     }
 }
+
+#[test]
+fn an_experiment_gets_its_own_lab_report() {
+    let json = read_json(&default_demo().join("reports/report.json"));
+    let red = json["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["verdict"] == "red")
+        .expect("the demo has a red experiment")
+        .clone();
+    let id = red["experiment_id"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A copy of the demo ledger: report stores outcomes, and the shared demo stays read-only.
+    let ledger = dir.path().join("ledger");
+    copy_dir(&default_demo().join("ledger"), &ledger);
+    let out = dir.path().join("lab");
+    let output = checkup(&[
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "report",
+        "--kind",
+        &format!("experiment:{id}"),
+        "--format",
+        "html,pdf",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let html = fs::read_to_string(out.join(format!("experiment-{id}.html"))).unwrap();
+    let document = Html::parse_document(&html);
+    let reasons = cell_texts(&document, "#reasons li");
+    let expected: Vec<&str> = red["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, expected);
+    assert!(!cell_texts(&document, "#actions tbody td").is_empty());
+    assert!(cell_texts(&document, "#series tbody td").len() >= 4);
+    assert_eq!(
+        document
+            .select(&Selector::parse("figure[id^=curve-] svg").unwrap())
+            .count(),
+        1
+    );
+    let text = pdf_text(&out.join(format!("experiment-{id}.pdf")));
+    assert!(text.contains(id) && text.contains("RED"), "{text}");
+
+    let unknown = checkup(&[
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "report",
+        "--kind",
+        "experiment:EXPnope",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("experiment EXPnope is not in the ledger"));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else if entry.file_name() != ".lock" {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
