@@ -103,6 +103,7 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
             config: command.config.clone(),
             period: None,
             experiments: Vec::new(),
+            templates: None,
         },
     )?;
     Ok(DemoSummary {
@@ -200,6 +201,8 @@ pub struct ReportCommand {
     pub period: Option<Period>,
     /// Experiments to write a lab report for (`--kind experiment:<id>`).
     pub experiments: Vec<String>,
+    /// A folder whose `html/*.html` and `pdf/report.typ` replace the built-in templates.
+    pub templates: Option<PathBuf>,
 }
 
 /// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
@@ -257,13 +260,14 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
 
     create_dir(&command.out)?;
     let mut written = Vec::new();
-    let html = HtmlRenderer::built_in()?;
+    let html = HtmlRenderer::with_overrides(command.templates.as_deref())?;
     let curves = recovery_curves(&data, &analysis)?;
     let charts = render_charts(&model, &curves);
-    let pdf = command
-        .formats
-        .contains(&ReportFormat::Pdf)
-        .then(PdfRenderer::built_in);
+    let pdf = if command.formats.contains(&ReportFormat::Pdf) {
+        Some(PdfRenderer::with_overrides(command.templates.as_deref())?)
+    } else {
+        None
+    };
     if command.formats.contains(&ReportFormat::Json) {
         let path = command.out.join("report.json");
         let json = serde_json::to_vec_pretty(&model).map_err(RenderError::Model)?;

@@ -67,6 +67,10 @@ enum Command {
         format: Vec<FormatArg>,
         #[arg(long, default_value = "reports")]
         out: PathBuf,
+        /// A folder with `html/<kind>.html` or `pdf/report.typ` files that replace the built-in
+        /// templates of the same name.
+        #[arg(long)]
+        templates: Option<PathBuf>,
     },
     /// Write one ledger table as CSV, JSON or Parquet.
     Export {
@@ -203,6 +207,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             kind,
             format,
             out,
+            templates,
         } => {
             anyhow::ensure!(
                 cli.ledger.exists(),
@@ -238,6 +243,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config,
                 period,
                 experiments,
+                templates,
             };
             let written = commands::report(&ledger, &command).with_context(|| {
                 format!(

@@ -2,6 +2,7 @@
 //! from `report_templates/html/`. Autoescaping is on, so text from AWS, journals or CSV stays text.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -44,9 +45,43 @@ pub struct HtmlRenderer {
 
 impl HtmlRenderer {
     pub fn built_in() -> Result<HtmlRenderer, RenderError> {
+        HtmlRenderer::with_overrides(None)
+    }
+
+    /// The built-in templates, each replaced by `<dir>/html/<name>` when that file exists
+    /// (`--templates DIR`).
+    pub fn with_overrides(dir: Option<&Path>) -> Result<HtmlRenderer, RenderError> {
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html"]);
-        tera.add_raw_templates(TEMPLATES.iter().copied())
+        let mut sources: Vec<(String, String, String)> = Vec::new();
+        for (name, built_in) in TEMPLATES {
+            let path = dir.map(|dir| dir.join("html").join(name));
+            match path.filter(|path| path.is_file()) {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).map_err(|source| {
+                        RenderError::TemplateFile {
+                            path: path.clone(),
+                            source,
+                        }
+                    })?;
+                    sources.push((name.to_string(), text, path.display().to_string()));
+                }
+                None => sources.push((
+                    name.to_string(),
+                    built_in.to_string(),
+                    format!("report_templates/html/{name}"),
+                )),
+            }
+        }
+        // One at a time, so that a template that does not parse is named.
+        for (name, text, origin) in &sources {
+            tera.add_raw_template(name, text)
+                .map_err(|source| RenderError::Html {
+                    template: origin.clone(),
+                    source,
+                })?;
+        }
+        tera.build_inheritance_chains()
             .map_err(|source| RenderError::Html {
                 template: "report_templates/html".to_string(),
                 source,
@@ -132,6 +167,17 @@ pub fn group_thousands(number: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_built_in_template_parses() {
+        let renderer = HtmlRenderer::built_in().expect("the built-in templates parse");
+        for (name, _) in TEMPLATES {
+            assert!(
+                renderer.tera.get_template_names().any(|n| n == *name),
+                "{name}"
+            );
+        }
+    }
 
     #[test]
     fn thousands() {

@@ -44,6 +44,12 @@ pub enum RenderError {
     },
     #[error("PDF template {template} failed to compile: {message}")]
     Pdf { template: String, message: String },
+    #[error("cannot read template {path}")]
+    TemplateFile {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the report model cannot be serialized")]
     Model(#[source] serde_json::Error),
 }

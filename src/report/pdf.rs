@@ -16,20 +16,42 @@ const TEMPLATE: &str = include_str!("../../report_templates/pdf/report.typ");
 
 pub struct PdfRenderer {
     engine: TypstEngine<typst_as_lib::TypstTemplateMainFile>,
+    /// Where the template came from, for error messages.
+    name: String,
 }
 
 impl PdfRenderer {
     /// Uses typst's embedded fonts and the system's fonts (for Japanese, a CJK font).
     pub fn built_in() -> PdfRenderer {
+        PdfRenderer::with_template(TEMPLATE.to_string(), TEMPLATE_NAME.to_string())
+    }
+
+    /// The built-in template, or `<dir>/pdf/report.typ` when that file exists (`--templates DIR`).
+    pub fn with_overrides(dir: Option<&std::path::Path>) -> Result<PdfRenderer, RenderError> {
+        let path = dir.map(|dir| dir.join("pdf").join("report.typ"));
+        match path.filter(|path| path.is_file()) {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(&path).map_err(|source| RenderError::TemplateFile {
+                        path: path.clone(),
+                        source,
+                    })?;
+                Ok(PdfRenderer::with_template(text, path.display().to_string()))
+            }
+            None => Ok(PdfRenderer::built_in()),
+        }
+    }
+
+    fn with_template(text: String, name: String) -> PdfRenderer {
         let engine = TypstEngine::builder()
-            .main_file(TEMPLATE)
+            .main_file(text)
             .search_fonts_with(
                 TypstKitFontOptions::default()
                     .include_system_fonts(true)
                     .include_embedded_fonts(true),
             )
             .build();
-        PdfRenderer { engine }
+        PdfRenderer { engine, name }
     }
 
     /// The charts go in as a second JSON string (`sys.inputs.charts`); the template places each
@@ -73,7 +95,7 @@ impl PdfRenderer {
             inputs.insert("detail".into(), detail_json.into_value());
         }
         let error = |message: String| RenderError::Pdf {
-            template: TEMPLATE_NAME.to_string(),
+            template: self.name.clone(),
             message,
         };
         let document: PagedDocument = self

@@ -684,3 +684,55 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn templates_can_be_replaced_from_a_folder_and_a_broken_one_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    copy_dir(&default_demo().join("ledger"), &ledger);
+    let templates = dir.path().join("templates");
+    fs::create_dir_all(templates.join("html")).unwrap();
+    fs::create_dir_all(templates.join("pdf")).unwrap();
+    fs::write(
+        templates.join("html/executive.html"),
+        "{% extends \"base.html\" %}{% block content %}<p id=\"ours\">ROI {{ roi.roi | round(precision=1) }}</p>{% endblock content %}",
+    )
+    .unwrap();
+    fs::write(
+        templates.join("pdf/report.typ"),
+        "#let model = json(bytes(sys.inputs.model))\nOur own page for #model.organization",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = |out: &Path| {
+        checkup(&[
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "report",
+            "--kind",
+            "executive",
+            "--format",
+            "html,pdf",
+            "--templates",
+            templates.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let output = run(&out);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let html = fs::read_to_string(out.join("executive.html")).unwrap();
+    let ours = cell_texts(&Html::parse_document(&html), "#ours");
+    assert!(ours[0].starts_with("ROI "), "{ours:?}");
+    assert!(pdf_text(&out.join("executive.pdf")).contains("Our own page for Example Corp"));
+
+    let broken = templates.join("html/executive.html");
+    fs::write(&broken, "{% if %}").unwrap();
+    let output = run(&dir.path().join("out2"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains(&broken.display().to_string()),
+        "{}",
+        stderr(&output)
+    );
+}
