@@ -88,6 +88,7 @@ impl HtmlRenderer {
             })?;
         tera.register_filter("duration", duration_filter);
         tera.register_filter("grouped", grouped_filter);
+        tera.register_filter("anchor", anchor_filter);
         Ok(HtmlRenderer { tera })
     }
 
@@ -137,6 +138,20 @@ fn duration_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Va
         Some(seconds) => format_duration(seconds),
         None => "—".to_string(),
     }))
+}
+
+/// `{{ "annual_rate[task-failure]" | anchor }}`: `annual-rate-task-failure`, for element ids.
+fn anchor_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = value.as_str().unwrap_or_default().to_lowercase();
+    let mut anchor = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            anchor.push(c);
+        } else if !anchor.ends_with('-') {
+            anchor.push('-');
+        }
+    }
+    Ok(Value::String(anchor.trim_matches('-').to_string()))
 }
 
 /// `{{ 204000 | grouped }}`: `204,000`.

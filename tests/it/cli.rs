@@ -736,3 +736,49 @@ fn templates_can_be_replaced_from_a_folder_and_a_broken_one_is_named() {
         stderr(&output)
     );
 }
+
+#[test]
+fn the_executive_page_states_the_models_figures_and_links_them_to_their_sources() {
+    let reports = default_demo().join("reports");
+    let json = read_json(&reports.join("report.json"));
+    let roi = &json["roi"];
+    let grouped = |value: f64| {
+        let digits = (value.round() as i64).to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    };
+    let avoided = grouped(roi["avoided_cost"].as_f64().unwrap());
+    let program = grouped(roi["program_cost"].as_f64().unwrap());
+    let ratio = format!("{:.1}×", roi["roi"].as_f64().unwrap());
+    let pdf = pdf_text(&reports.join("executive.pdf"));
+    for figure in [&avoided, &program, &ratio, &"204,000".to_string()] {
+        assert!(
+            pdf.contains(figure.as_str()),
+            "executive.pdf lacks {figure}"
+        );
+    }
+    let html = fs::read_to_string(reports.join("executive.html")).unwrap();
+    let document = Html::parse_document(&html);
+    let links = Selector::parse("#avoided-cost a, #program-cost a").unwrap();
+    let targets: Vec<&str> = document
+        .select(&links)
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    for target in [
+        "#assumptions",
+        "quarterly.html#weaknesses",
+        "#assumption-experiments",
+    ] {
+        assert!(targets.contains(&target), "{targets:?}");
+    }
+    let row = Selector::parse("tr#assumption-experiments").unwrap();
+    assert_eq!(document.select(&row).count(), 1);
+    let quarterly = fs::read_to_string(reports.join("quarterly.html")).unwrap();
+    assert!(quarterly.contains("id=\"weaknesses\""));
+}
