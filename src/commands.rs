@@ -21,6 +21,7 @@ use crate::ledger::{self, Ledger, LedgerError, Table};
 use crate::report::charts::{recovery_curve_chart, render_charts};
 use crate::report::experiment::experiment_detail;
 use crate::report::html::HtmlRenderer;
+use crate::report::i18n::Lang;
 use crate::report::model::ModelInput;
 use crate::report::pdf::PdfRenderer;
 use crate::report::{RenderError, ReportKind, build_model};
@@ -104,6 +105,8 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
             period: None,
             experiments: Vec::new(),
             templates: None,
+            lang: Lang::En,
+            font_dirs: Vec::new(),
         },
     )?;
     Ok(DemoSummary {
@@ -203,6 +206,9 @@ pub struct ReportCommand {
     pub experiments: Vec<String>,
     /// A folder whose `html/*.html` and `pdf/report.typ` replace the built-in templates.
     pub templates: Option<PathBuf>,
+    pub lang: Lang,
+    /// Extra folders with fonts for the PDF (a CJK font for Japanese).
+    pub font_dirs: Vec<PathBuf>,
 }
 
 /// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
@@ -260,11 +266,16 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
 
     create_dir(&command.out)?;
     let mut written = Vec::new();
-    let html = HtmlRenderer::with_overrides(command.templates.as_deref())?;
+    let html = HtmlRenderer::with_overrides(command.templates.as_deref(), command.lang)?;
     let curves = recovery_curves(&data, &analysis)?;
-    let charts = render_charts(&model, &curves);
+    let messages = command.lang.messages();
+    let charts = render_charts(&model, &curves, &messages);
     let pdf = if command.formats.contains(&ReportFormat::Pdf) {
-        Some(PdfRenderer::with_overrides(command.templates.as_deref())?)
+        Some(PdfRenderer::with_overrides(
+            command.templates.as_deref(),
+            command.lang,
+            &command.font_dirs,
+        )?)
     } else {
         None
     };
@@ -314,7 +325,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         );
         let curve = curves_of(&data, &analysis, &[index])?
             .first()
-            .and_then(recovery_curve_chart);
+            .and_then(|curve| recovery_curve_chart(curve, &messages));
         for format in &command.formats {
             let path = command.out.join(format!(
                 "experiment-{}.{}",

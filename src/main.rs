@@ -14,6 +14,7 @@ use checkup::config::Config;
 use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
 use checkup::ledger::{Ledger, Table};
 use checkup::report::ReportKind;
+use checkup::report::i18n::Lang;
 use checkup::time::{Period, from_datetime, parse_period};
 
 #[derive(Debug, Parser)]
@@ -71,6 +72,12 @@ enum Command {
         /// templates of the same name.
         #[arg(long)]
         templates: Option<PathBuf>,
+        /// The language of the reports: en or ja.
+        #[arg(long, value_parser = ["en", "ja"], default_value = "en")]
+        lang: String,
+        /// A folder with fonts for the PDF (Japanese needs a CJK font); may be repeated.
+        #[arg(long = "font-dir")]
+        font_dirs: Vec<PathBuf>,
     },
     /// Write one ledger table as CSV, JSON or Parquet.
     Export {
@@ -208,6 +215,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             out,
             templates,
+            lang,
+            font_dirs,
         } => {
             anyhow::ensure!(
                 cli.ledger.exists(),
@@ -244,6 +253,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 period,
                 experiments,
                 templates,
+                lang: Lang::from_code(&lang).expect("clap checked the language"),
+                font_dirs,
             };
             let written = commands::report(&ledger, &command).with_context(|| {
                 format!(

@@ -5,6 +5,7 @@
 use plotters::prelude::*;
 use serde::Serialize;
 
+use super::i18n::Messages;
 use super::model::ReportModel;
 use crate::analyze::curves::{CurveSeries, RecoveryCurve};
 use crate::analyze::maturity::ORGANIZATION;
@@ -42,15 +43,24 @@ const BLUE: RGBColor = RGBColor(0x09, 0x69, 0xda);
 /// The seed's Phase 2 target: MTTR 30% below the first period.
 const MTTR_TARGET: f64 = -0.30;
 
-pub fn render_charts(model: &ReportModel, curves: &[RecoveryCurve]) -> Charts {
+/// Every chart of the reports, its words in the language of `tx`.
+pub fn render_charts(model: &ReportModel, curves: &[RecoveryCurve], tx: &Messages) -> Charts {
     Charts {
-        mttr_trend: mttr_trend(model),
-        verdicts_by_month: verdicts_by_month(model),
-        stage_trend: stage_trend(model),
-        coverage: coverage(model),
-        cost: cost(model),
-        curves: curves.iter().filter_map(recovery_curve_chart).collect(),
+        mttr_trend: mttr_trend(model, tx),
+        verdicts_by_month: verdicts_by_month(model, tx),
+        stage_trend: stage_trend(model, tx),
+        coverage: coverage(model, tx),
+        cost: cost(model, tx),
+        curves: curves
+            .iter()
+            .filter_map(|curve| recovery_curve_chart(curve, tx))
+            .collect(),
     }
+}
+
+/// The text of `key` in the messages (the key itself when missing, so a gap shows).
+fn word(tx: &Messages, key: &str) -> String {
+    tx.get(key).cloned().unwrap_or_else(|| key.to_string())
 }
 
 const ORANGE: RGBColor = RGBColor(0xbc, 0x4c, 0x00);
@@ -58,7 +68,7 @@ const PANEL_HEIGHT: u32 = 150;
 
 /// One experiment's level series, a panel each: points, the steady band shaded, `t0` and the end
 /// of the fault, the impact and the recovery, and the allowed recovery time.
-pub fn recovery_curve_chart(curve: &RecoveryCurve) -> Option<Chart> {
+pub fn recovery_curve_chart(curve: &RecoveryCurve, tx: &Messages) -> Option<Chart> {
     if curve.series.is_empty() {
         return None;
     }
@@ -91,8 +101,11 @@ pub fn recovery_curve_chart(curve: &RecoveryCurve) -> Option<Chart> {
                 .margin(8)
                 .caption(
                     format!(
-                        "{} (steady {}), minutes from t0",
-                        series.series_id, series.steady
+                        "{} ({} {}), {}",
+                        series.series_id,
+                        word(tx, "steady_state"),
+                        series.steady,
+                        word(tx, "minutes_from_t0")
                     ),
                     ("sans-serif", 13),
                 )
@@ -154,16 +167,19 @@ pub fn recovery_curve_chart(curve: &RecoveryCurve) -> Option<Chart> {
     })?;
     let describe = |series: &CurveSeries| {
         let at = |ts: Option<Micros>| {
-            ts.map(|ts| format!("{:.0} min", minutes(ts)))
-                .unwrap_or_else(|| "never".to_string())
+            ts.map(|ts| format!("{:.0}", minutes(ts)))
+                .unwrap_or_else(|| "—".to_string())
         };
         format!(
-            "{} ({} points, steady {}): left the band at {}, back at {}",
+            "{} ({} {}): {} {}, {} {} ({})",
             series.series_id,
-            series.points.len(),
+            word(tx, "steady_state"),
             series.steady,
+            word(tx, "left_it"),
             at(series.impact_at),
-            at(series.recovered_at)
+            word(tx, "back"),
+            at(series.recovered_at),
+            word(tx, "minutes_from_t0")
         )
     };
     let lines: Vec<String> = curve.series.iter().map(describe).collect();
@@ -173,18 +189,20 @@ pub fn recovery_curve_chart(curve: &RecoveryCurve) -> Option<Chart> {
             "{} · {} · {}",
             curve.experiment_id,
             curve.title,
-            curve.verdict.name()
+            word(tx, &format!("{}_lower", curve.verdict.name()))
         ),
         svg,
         alt: format!(
-            "Recovery curve of {} ({}). Times from t0 (black line); the fault ended at {:.0} min (grey); recovery allowed until {} (orange). {}.",
+            "{} ({}). {} {:.0}; {} {}. {}.",
             curve.experiment_id,
-            curve.verdict.name(),
+            word(tx, &format!("{}_lower", curve.verdict.name())),
+            word(tx, "end_from_t0"),
             minutes(curve.t1),
+            word(tx, "allowed"),
             curve
                 .recover_within_s
-                .map(|rw| format!("{:.0} min", rw / 60.0))
-                .unwrap_or_else(|| "no objective".to_string()),
+                .map(|rw| format!("{:.0}", rw / 60.0))
+                .unwrap_or_else(|| "—".to_string()),
             lines.join("; ")
         ),
     })
@@ -212,7 +230,7 @@ fn text_error<E: std::fmt::Debug>(error: E) -> String {
 }
 
 /// Mean experimental MTTR per quarter (organisation), with the −30% target against the first.
-fn mttr_trend(model: &ReportModel) -> Option<Chart> {
+fn mttr_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
     let rows: Vec<(&str, f64)> = model
         .mttr
         .iter()
@@ -246,7 +264,7 @@ fn mttr_trend(model: &ReportModel) -> Option<Chart> {
                     String::new()
                 }
             })
-            .y_desc("mean time to recover (s)")
+            .y_desc(word(tx, "mttr_axis"))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()
             .map_err(text_error)?;
@@ -256,7 +274,7 @@ fn mttr_trend(model: &ReportModel) -> Option<Chart> {
                 ShapeStyle::from(&RED).stroke_width(1),
             ))
             .map_err(text_error)?
-            .label("target: −30% vs first quarter")
+            .label(word(tx, "mttr_target"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
         chart
             .draw_series(LineSeries::new(
@@ -264,7 +282,7 @@ fn mttr_trend(model: &ReportModel) -> Option<Chart> {
                 ShapeStyle::from(&BLUE).stroke_width(2),
             ))
             .map_err(text_error)?
-            .label("mean MTTR")
+            .label(word(tx, "mean_mttr"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
         chart
             .draw_series(
@@ -288,18 +306,20 @@ fn mttr_trend(model: &ReportModel) -> Option<Chart> {
         .collect();
     Some(Chart {
         id: "chart-mttr".into(),
-        title: "Experimental MTTR by quarter".into(),
+        title: word(tx, "mttr_by_quarter"),
         svg,
         alt: format!(
-            "Mean time to recover by quarter: {}. Target line at {:.0} s (30% below the first quarter).",
+            "{}: {}. {}: {:.0} s.",
+            word(tx, "mttr_by_quarter"),
             values.join(", "),
+            word(tx, "mttr_target"),
             target
         ),
     })
 }
 
 /// Verdicts per month of the period, stacked.
-fn verdicts_by_month(model: &ReportModel) -> Option<Chart> {
+fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
     let months = &model.months;
     if months.is_empty() {
         return None;
@@ -312,11 +332,11 @@ fn verdicts_by_month(model: &ReportModel) -> Option<Chart> {
         .max(1) as f64
         * 1.15;
     let labels: Vec<String> = months.iter().map(|m| m.month.clone()).collect();
-    let layers: [(&str, RGBColor); 4] = [
-        ("green", GREEN),
-        ("yellow", YELLOW),
-        ("red", RED),
-        ("inconclusive or in progress", GREY),
+    let layers: [(String, RGBColor); 4] = [
+        (word(tx, "green_lower"), GREEN),
+        (word(tx, "yellow_lower"), YELLOW),
+        (word(tx, "red_lower"), RED),
+        (word(tx, "inconclusive_or_running"), GREY),
     ];
     let svg = svg(WIDTH, HEIGHT, |area| {
         let mut chart = ChartBuilder::on(area)
@@ -339,7 +359,7 @@ fn verdicts_by_month(model: &ReportModel) -> Option<Chart> {
                     String::new()
                 }
             })
-            .y_desc("experiments")
+            .y_desc(word(tx, "experiments_axis"))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()
             .map_err(text_error)?;
@@ -360,7 +380,7 @@ fn verdicts_by_month(model: &ReportModel) -> Option<Chart> {
             chart
                 .draw_series(bars)
                 .map_err(text_error)?
-                .label(*name)
+                .label(name.as_str())
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled())
                 });
@@ -377,25 +397,29 @@ fn verdicts_by_month(model: &ReportModel) -> Option<Chart> {
         .iter()
         .map(|m| {
             format!(
-                "{}: {} green, {} yellow, {} red, {} inconclusive or in progress",
+                "{}: {} {}, {} {}, {} {}, {} {}",
                 m.month,
+                word(tx, "green_lower"),
                 m.green,
+                word(tx, "yellow_lower"),
                 m.yellow,
+                word(tx, "red_lower"),
                 m.red,
+                word(tx, "inconclusive_or_running"),
                 m.inconclusive + m.in_progress
             )
         })
         .collect();
     Some(Chart {
         id: "chart-verdicts".into(),
-        title: "Verdicts by month".into(),
+        title: word(tx, "verdicts_by_month"),
         svg,
-        alt: format!("Verdicts by month. {}.", values.join("; ")),
+        alt: format!("{}: {}.", word(tx, "verdicts_by_month"), values.join("; ")),
     })
 }
 
 /// Maturity stage per scope over the quarters.
-fn stage_trend(model: &ReportModel) -> Option<Chart> {
+fn stage_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
     let quarters: Vec<String> = model.quarters.iter().map(|q| q.quarter.clone()).collect();
     let scopes: Vec<&str> = model.maturity.iter().map(|m| m.scope.as_str()).collect();
     if quarters.is_empty() || scopes.is_empty() {
@@ -439,7 +463,7 @@ fn stage_trend(model: &ReportModel) -> Option<Chart> {
                     String::new()
                 }
             })
-            .y_desc("stage")
+            .y_desc(word(tx, "stage_axis"))
             .draw()
             .map_err(text_error)?;
         for (index, scope) in scopes.iter().enumerate() {
@@ -485,14 +509,14 @@ fn stage_trend(model: &ReportModel) -> Option<Chart> {
         .collect();
     Some(Chart {
         id: "chart-stages".into(),
-        title: "Maturity stage by quarter".into(),
+        title: word(tx, "stage_by_quarter"),
         svg,
-        alt: format!("Maturity stage by quarter. {}.", lines.join("; ")),
+        alt: format!("{}: {}.", word(tx, "stage_by_quarter"), lines.join("; ")),
     })
 }
 
 /// Experiments per team and system in the period, as a heatmap.
-fn coverage(model: &ReportModel) -> Option<Chart> {
+fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
     let systems = ["I", "II", "III", "IV"];
     // The organisation first, then the teams.
     let mut scopes: Vec<&str> = Vec::new();
@@ -534,7 +558,7 @@ fn coverage(model: &ReportModel) -> Option<Chart> {
         for (column, system) in systems.iter().enumerate() {
             let x = left + cell_width * column as i32 + cell_width / 2 - 12;
             area.draw(&Text::new(
-                format!("System {system}"),
+                format!("{} {system}", word(tx, "system")),
                 (x - 20, 8),
                 style.clone(),
             ))
@@ -597,13 +621,14 @@ fn coverage(model: &ReportModel) -> Option<Chart> {
         .collect();
     Some(Chart {
         id: "chart-coverage".into(),
-        title: "Coverage of the four systems".into(),
+        title: word(tx, "coverage_chart"),
         svg,
         alt: format!(
-            "Experiments per scope and system in the period. {}. Not exercised: {}.",
+            "{}: {}. 0: {}.",
+            word(tx, "coverage_chart"),
             lines.join("; "),
             if uncovered.is_empty() {
-                "none".to_string()
+                word(tx, "none")
             } else {
                 uncovered.join(", ")
             }
@@ -612,7 +637,7 @@ fn coverage(model: &ReportModel) -> Option<Chart> {
 }
 
 /// Avoided cost per year (with its P10–P90 range) against the program's cost per year.
-fn cost(model: &ReportModel) -> Option<Chart> {
+fn cost(model: &ReportModel, tx: &Messages) -> Option<Chart> {
     let roi = &model.roi;
     let top = roi.avoided_cost_p90.max(roi.program_cost).max(1.0) * 1.1;
     let svg = svg(WIDTH, 170, |area| {
@@ -628,8 +653,8 @@ fn cost(model: &ReportModel) -> Option<Chart> {
             .light_line_style(TRANSPARENT)
             .y_labels(2)
             .y_label_formatter(&|y| match y.round() as i64 {
-                1 => "avoided per year".to_string(),
-                0 => "program cost per year".to_string(),
+                1 => word(tx, "avoided_bar"),
+                0 => word(tx, "program_bar"),
                 _ => String::new(),
             })
             .x_label_formatter(&|x| super::html::group_thousands(*x))
@@ -664,13 +689,15 @@ fn cost(model: &ReportModel) -> Option<Chart> {
     let money = |v: f64| format!("{} {}", roi.currency, super::html::group_thousands(v));
     Some(Chart {
         id: "chart-cost".into(),
-        title: "Avoided cost against program cost".into(),
+        title: word(tx, "cost_chart"),
         svg,
         alt: format!(
-            "Downtime cost avoided per year {} (P10 {}, P90 {}) against a program cost per year of {}.",
+            "{}: {} (P10 {}, P90 {}); {}: {}.",
+            word(tx, "avoided_per_year"),
             money(roi.avoided_cost),
             money(roi.avoided_cost_p10),
             money(roi.avoided_cost_p90),
+            word(tx, "program_cost_per_year"),
             money(roi.program_cost)
         ),
     })

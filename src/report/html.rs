@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::charts::{Chart, Charts};
 use super::experiment::ExperimentDetail;
+use super::i18n::{Lang, Messages, verdict_names};
 use super::{RenderError, ReportKind, ReportModel};
 use crate::analyze::recovery::format_duration;
 
@@ -41,16 +42,18 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 pub struct HtmlRenderer {
     tera: tera::Tera,
+    lang: Lang,
+    messages: Messages,
 }
 
 impl HtmlRenderer {
     pub fn built_in() -> Result<HtmlRenderer, RenderError> {
-        HtmlRenderer::with_overrides(None)
+        HtmlRenderer::with_overrides(None, Lang::En)
     }
 
     /// The built-in templates, each replaced by `<dir>/html/<name>` when that file exists
     /// (`--templates DIR`).
-    pub fn with_overrides(dir: Option<&Path>) -> Result<HtmlRenderer, RenderError> {
+    pub fn with_overrides(dir: Option<&Path>, lang: Lang) -> Result<HtmlRenderer, RenderError> {
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html"]);
         let mut sources: Vec<(String, String, String)> = Vec::new();
@@ -89,7 +92,11 @@ impl HtmlRenderer {
         tera.register_filter("duration", duration_filter);
         tera.register_filter("grouped", grouped_filter);
         tera.register_filter("anchor", anchor_filter);
-        Ok(HtmlRenderer { tera })
+        Ok(HtmlRenderer {
+            tera,
+            lang,
+            messages: lang.messages(),
+        })
     }
 
     /// The chart SVGs come from plotters (their text escaped there) and are placed as markup.
@@ -104,7 +111,7 @@ impl HtmlRenderer {
             template: template.clone(),
             source,
         };
-        let mut context = tera::Context::from_serialize(model).map_err(error)?;
+        let mut context = self.context(model).map_err(error)?;
         context.insert("kind", kind.name());
         context.insert("charts", charts);
         self.tera.render(&template, &context).map_err(error)
@@ -112,6 +119,15 @@ impl HtmlRenderer {
 }
 
 impl HtmlRenderer {
+    /// The model, the report text of the language (`tx`), its code and the verdict words.
+    fn context(&self, model: &ReportModel) -> tera::Result<tera::Context> {
+        let mut context = tera::Context::from_serialize(model)?;
+        context.insert("tx", &self.messages);
+        context.insert("lang", self.lang.code());
+        context.insert("verdict_names", &verdict_names(&self.messages));
+        Ok(context)
+    }
+
     /// The lab report of one experiment; the model supplies the organisation and the period.
     pub fn render_experiment(
         &self,
@@ -124,7 +140,7 @@ impl HtmlRenderer {
             template: template.clone(),
             source,
         };
-        let mut context = tera::Context::from_serialize(model).map_err(error)?;
+        let mut context = self.context(model).map_err(error)?;
         context.insert("kind", "experiment");
         context.insert("detail", detail);
         context.insert("curve", &curve);

@@ -5,6 +5,7 @@
 pub mod charts;
 pub mod experiment;
 pub mod html;
+pub mod i18n;
 pub mod model;
 pub mod pdf;
 
@@ -44,6 +45,11 @@ pub enum RenderError {
     },
     #[error("PDF template {template} failed to compile: {message}")]
     Pdf { template: String, message: String },
+    #[error(
+        "Japanese PDF reports need a font with Japanese glyphs and none was found in {}; install one (Debian/Ubuntu: `apt-get install fonts-ipafont-gothic` or `fonts-noto-cjk`) or pass --font-dir DIR",
+        searched.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    NoJapaneseFont { searched: Vec<std::path::PathBuf> },
     #[error("cannot read template {path}")]
     TemplateFile {
         path: std::path::PathBuf,

@@ -7,8 +7,11 @@ use typst_as_lib::TypstEngine;
 use typst_as_lib::typst_kit_options::TypstKitFontOptions;
 use typst_layout::PagedDocument;
 
+use std::path::{Path, PathBuf};
+
 use super::charts::{Chart, Charts};
 use super::experiment::ExperimentDetail;
+use super::i18n::Lang;
 use super::{RenderError, ReportKind, ReportModel};
 
 const TEMPLATE_NAME: &str = "report_templates/pdf/report.typ";
@@ -18,40 +21,67 @@ pub struct PdfRenderer {
     engine: TypstEngine<typst_as_lib::TypstTemplateMainFile>,
     /// Where the template came from, for error messages.
     name: String,
+    lang: Lang,
+    /// The report text of the language, as JSON (`sys.inputs.tx`).
+    messages: String,
 }
 
 impl PdfRenderer {
-    /// Uses typst's embedded fonts and the system's fonts (for Japanese, a CJK font).
+    /// Uses typst's embedded fonts and the system's fonts, in English.
     pub fn built_in() -> PdfRenderer {
-        PdfRenderer::with_template(TEMPLATE.to_string(), TEMPLATE_NAME.to_string())
+        PdfRenderer::with_template(
+            TEMPLATE.to_string(),
+            TEMPLATE_NAME.to_string(),
+            Lang::En,
+            &[],
+        )
     }
 
-    /// The built-in template, or `<dir>/pdf/report.typ` when that file exists (`--templates DIR`).
-    pub fn with_overrides(dir: Option<&std::path::Path>) -> Result<PdfRenderer, RenderError> {
+    /// The built-in template, or `<dir>/pdf/report.typ` when that file exists (`--templates DIR`),
+    /// in `lang`, with the fonts of `font_dirs` besides the system's. Japanese needs a font with
+    /// Japanese glyphs; without one this says what to install instead of printing empty boxes.
+    pub fn with_overrides(
+        dir: Option<&Path>,
+        lang: Lang,
+        font_dirs: &[PathBuf],
+    ) -> Result<PdfRenderer, RenderError> {
+        if lang == Lang::Ja && find_japanese_font(font_dirs).is_none() {
+            return Err(RenderError::NoJapaneseFont {
+                searched: font_search_dirs(font_dirs),
+            });
+        }
         let path = dir.map(|dir| dir.join("pdf").join("report.typ"));
-        match path.filter(|path| path.is_file()) {
+        let (text, name) = match path.filter(|path| path.is_file()) {
             Some(path) => {
                 let text =
                     std::fs::read_to_string(&path).map_err(|source| RenderError::TemplateFile {
                         path: path.clone(),
                         source,
                     })?;
-                Ok(PdfRenderer::with_template(text, path.display().to_string()))
+                (text, path.display().to_string())
             }
-            None => Ok(PdfRenderer::built_in()),
-        }
+            None => (TEMPLATE.to_string(), TEMPLATE_NAME.to_string()),
+        };
+        Ok(PdfRenderer::with_template(text, name, lang, font_dirs))
     }
 
-    fn with_template(text: String, name: String) -> PdfRenderer {
+    fn with_template(text: String, name: String, lang: Lang, font_dirs: &[PathBuf]) -> PdfRenderer {
         let engine = TypstEngine::builder()
             .main_file(text)
             .search_fonts_with(
                 TypstKitFontOptions::default()
                     .include_system_fonts(true)
-                    .include_embedded_fonts(true),
+                    .include_embedded_fonts(true)
+                    .include_dirs(font_dirs.to_vec()),
             )
             .build();
-        PdfRenderer { engine, name }
+        let messages = serde_json::to_string(&lang.messages()).expect("messages serialize");
+        PdfRenderer {
+            engine,
+            name,
+            lang,
+            messages,
+        }
     }
 
     /// The charts go in as a second JSON string (`sys.inputs.charts`); the template places each
@@ -91,6 +121,8 @@ impl PdfRenderer {
         inputs.insert("model".into(), model_json.into_value());
         inputs.insert("charts".into(), charts_json.into_value());
         inputs.insert("kind".into(), kind.into_value());
+        inputs.insert("lang".into(), self.lang.code().into_value());
+        inputs.insert("tx".into(), self.messages.clone().into_value());
         if let Some(detail_json) = detail_json {
             inputs.insert("detail".into(), detail_json.into_value());
         }
@@ -112,5 +144,82 @@ impl PdfRenderer {
                     .join("; "),
             )
         })
+    }
+}
+
+/// The folders searched for fonts: the user's, then the usual system and user font folders.
+fn font_search_dirs(font_dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = font_dirs.to_vec();
+    dirs.push(PathBuf::from("/usr/share/fonts"));
+    dirs.push(PathBuf::from("/usr/local/share/fonts"));
+    if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
+        dirs.push(home.join(".local/share/fonts"));
+        dirs.push(home.join(".fonts"));
+    }
+    dirs
+}
+
+/// The family of the first font with Japanese glyphs (kana and kanji) in `font_dirs` or the
+/// system's font folders, if any.
+pub fn find_japanese_font(font_dirs: &[PathBuf]) -> Option<String> {
+    find_japanese_font_in(&font_search_dirs(font_dirs))
+}
+
+/// The same search, in exactly these folders.
+fn find_japanese_font_in(dirs: &[PathBuf]) -> Option<String> {
+    fn visit(dir: &Path, depth: usize) -> Option<String> {
+        let entries = std::fs::read_dir(dir).ok()?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if depth < 6
+                    && let Some(found) = visit(&path, depth + 1)
+                {
+                    return Some(found);
+                }
+                continue;
+            }
+            let is_font = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                matches!(
+                    e.to_ascii_lowercase().as_str(),
+                    "ttf" | "otf" | "ttc" | "otc"
+                )
+            });
+            if !is_font {
+                continue;
+            }
+            let Ok(data) = std::fs::read(&path) else {
+                continue;
+            };
+            for info in typst::text::FontInfo::iter(&data) {
+                if info.coverage.contains('あ' as u32) && info.coverage.contains('定' as u32) {
+                    return Some(info.family);
+                }
+            }
+        }
+        None
+    }
+    dirs.iter().find_map(|dir| visit(dir, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_japanese_font_is_found_only_where_one_is() {
+        let empty = tempfile::tempdir().unwrap();
+        assert_eq!(find_japanese_font_in(&[empty.path().to_path_buf()]), None);
+        // tests/run.sh installs Debian's fonts-ipafont-gothic.
+        let ipa = PathBuf::from("/usr/share/fonts/opentype/ipafont-gothic");
+        assert!(ipa.is_dir(), "run the tests with tests/run.sh");
+        let family = find_japanese_font_in(&[ipa]).expect("IPA Gothic has Japanese glyphs");
+        assert!(family.contains("IPA"), "{family}");
+        let message = RenderError::NoJapaneseFont {
+            searched: vec![empty.path().to_path_buf()],
+        }
+        .to_string();
+        assert!(message.contains("fonts-ipafont-gothic") && message.contains("--font-dir"));
+        assert!(message.contains(&empty.path().display().to_string()));
     }
 }

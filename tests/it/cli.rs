@@ -54,10 +54,13 @@ fn demo_writes_every_report_in_html_and_pdf() {
 fn the_quarterly_table_agrees_with_the_experiment_list() {
     let html = fs::read_to_string(default_demo().join("reports/quarterly.html")).unwrap();
     let document = Html::parse_document(&html);
-    let verdicts = cell_texts(
-        &document,
-        "section[aria-labelledby=experiments] tbody .verdict",
-    );
+    // The verdict of each listed experiment, from its badge's class (the text is translated).
+    let badges = Selector::parse("section[aria-labelledby=experiments] tbody .verdict").unwrap();
+    let verdicts: Vec<String> = document
+        .select(&badges)
+        .filter_map(|badge| badge.value().classes().find(|c| *c != "verdict"))
+        .map(str::to_string)
+        .collect();
     // The demo's default period is its last quarter, 2026Q3; the list holds that quarter's runs.
     assert!(verdicts.len() >= 150, "{}", verdicts.len());
     // Quarter rows: quarter, experiments, green, yellow, red, inconclusive, in progress, ...
@@ -781,4 +784,40 @@ fn the_executive_page_states_the_models_figures_and_links_them_to_their_sources(
     assert_eq!(document.select(&row).count(), 1);
     let quarterly = fs::read_to_string(reports.join("quarterly.html")).unwrap();
     assert!(quarterly.contains("id=\"weaknesses\""));
+}
+
+#[test]
+fn reports_in_japanese_use_the_seeds_terms_in_html_and_pdf() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    copy_dir(&default_demo().join("ledger"), &ledger);
+    let out = dir.path().join("ja");
+    let output = checkup(&[
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "report",
+        "--lang",
+        "ja",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let html = fs::read_to_string(out.join("quarterly.html")).unwrap();
+    let document = Html::parse_document(&html);
+    assert_eq!(
+        document
+            .select(&Selector::parse("html[lang=ja]").unwrap())
+            .count(),
+        1
+    );
+    assert_eq!(cell_texts(&document, "h1"), ["四半期レジリエンスレビュー"]);
+    let maturity = fs::read_to_string(out.join("maturity.html")).unwrap();
+    assert!(maturity.contains("カオスエンジニアリング成熟度"));
+    let experiment = pdf_text(&out.join("executive.pdf"));
+    assert!(experiment.contains("数値の計算方法"), "{experiment}");
+    let quarterly_pdf = pdf_text(&out.join("quarterly.pdf"));
+    assert!(
+        quarterly_pdf.contains("四半期ごとの判定と復旧時間"),
+        "{quarterly_pdf}"
+    );
 }
