@@ -70,6 +70,7 @@ fn analyze(data: &checkup::analyze::LedgerData) -> usize {
     )
     .expect("analysis");
     let model = build_model(&ModelInput {
+        lang: checkup::report::i18n::Lang::En,
         organization: &config.organization,
         currency: &config.currency,
         generated_at: 0,

@@ -21,7 +21,7 @@ use crate::ledger::{self, Ledger, LedgerError, Table};
 use crate::report::charts::{recovery_curve_chart, render_charts};
 use crate::report::experiment::experiment_detail;
 use crate::report::html::HtmlRenderer;
-use crate::report::i18n::Lang;
+use crate::report::i18n::{Lang, Sentences};
 use crate::report::model::ModelInput;
 use crate::report::pdf::PdfRenderer;
 use crate::report::{RenderError, ReportKind, build_model};
@@ -256,6 +256,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     }
 
     let model = build_model(&ModelInput {
+        lang: command.lang,
         organization: &config.organization,
         currency: &config.currency,
         generated_at,
@@ -322,6 +323,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
                 .map(Vec::as_slice)
                 .unwrap_or_default(),
             &data.alarm_events,
+            &Sentences::for_lang(command.lang),
         );
         let curve = curves_of(&data, &analysis, &[index])?
             .first()

@@ -48,6 +48,9 @@ pub struct Level {
     pub number: u8,
     pub name: String,
     pub summary: String,
+    /// Japanese text for `--lang ja` (the English is used when absent).
+    pub name_ja: Option<String>,
+    pub summary_ja: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +62,7 @@ pub struct Criterion {
     /// The phase of a scorecard item.
     pub phase: Option<u8>,
     pub description: String,
+    pub description_ja: Option<String>,
     /// How reports print value and threshold: `count`, `percent` (of a share) or `number`.
     pub format: String,
     pub comparison: Comparison,
@@ -130,6 +134,7 @@ pub struct CriterionResult {
     /// The stage (or, for a scorecard item, the phase) it belongs to.
     pub level: u8,
     pub description: String,
+    pub description_ja: Option<String>,
     pub format: String,
     pub comparison: Comparison,
     pub threshold: f64,
@@ -185,6 +190,8 @@ pub struct PhaseScore {
     pub phase: u8,
     pub name: String,
     pub summary: String,
+    pub name_ja: Option<String>,
+    pub summary_ja: Option<String>,
     pub met: bool,
     pub items: Vec<CriterionResult>,
 }
@@ -330,6 +337,8 @@ pub fn assess_maturity(
                 phase: phase.number,
                 name: phase.name.clone(),
                 summary: phase.summary.clone(),
+                name_ja: phase.name_ja.clone(),
+                summary_ja: phase.summary_ja.clone(),
                 met: !items.is_empty() && items.iter().all(|item| item.met),
                 items,
             }
@@ -799,6 +808,7 @@ fn judge(
                 id: criterion.id.clone(),
                 level: level_of(criterion),
                 description: criterion.description.clone(),
+                description_ja: criterion.description_ja.clone(),
                 format: criterion.format.clone(),
                 comparison: criterion.comparison,
                 threshold: criterion.threshold,

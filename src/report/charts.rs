@@ -350,7 +350,9 @@ fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
-            .x_labels(months.len())
+            // More candidate ticks than months, since the axis runs past the bars for the legend;
+            // only whole positions get a label.
+            .x_labels(months.len() * 2 + 4)
             .x_label_formatter(&|x| {
                 let index = x.round();
                 if (x - index).abs() < 1e-6 && index >= 0.0 {

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::i18n::Sentences;
 use crate::analyze::program::Analysis;
 use crate::analyze::recovery::SeriesResult;
 use crate::analyze::weaknesses::template_key;
@@ -97,6 +98,7 @@ pub fn experiment_detail(
     actions: &[&Action],
     series: &[&MetricSeries],
     alarm_events: &[AlarmEvent],
+    sentences: &Sentences,
 ) -> ExperimentDetail {
     let experiment = &analysis.experiments[index];
     let outcome = &analysis.outcomes[index];
@@ -155,7 +157,9 @@ pub fn experiment_detail(
                     finding.limit_exceeded = level.limit_exceeded;
                 }
                 SeriesResult::Errors { total } => finding.error_total = Some(*total),
-                SeriesResult::NoData(problem) => finding.problem = Some(problem.clone()),
+                SeriesResult::NoData(problem) => {
+                    finding.problem = Some(sentences.translate(problem))
+                }
             }
             finding
         })
@@ -203,7 +207,11 @@ pub fn experiment_detail(
         time_to_recover_s: outcome.time_to_recover_s,
         recovered: outcome.recovered,
         error_total: outcome.error_total,
-        reasons: outcome.reasons.clone(),
+        reasons: outcome
+            .reasons
+            .iter()
+            .map(|r| sentences.translate(r))
+            .collect(),
         actions: steps,
         series: findings,
         alarms,

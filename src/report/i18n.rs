@@ -72,3 +72,117 @@ mod tests {
         assert!(ja["maturity_title"].contains("成熟度"));
     }
 }
+
+const JA_SENTENCES: &str = include_str!("../../report_templates/i18n/ja-sentences.toml");
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct SentenceFile {
+    sentence: Vec<SentencePattern>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct SentencePattern {
+    en: String,
+    ja: String,
+}
+
+/// Rewrites the English sentences analysis writes (reasons, assumption sources) into the
+/// report's language, from `report_templates/i18n/<lang>-sentences.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct Sentences {
+    patterns: Vec<SentencePattern>,
+}
+
+impl Sentences {
+    pub fn for_lang(lang: Lang) -> Sentences {
+        match lang {
+            Lang::En => Sentences::default(),
+            Lang::Ja => Sentences {
+                patterns: toml::from_str::<SentenceFile>(JA_SENTENCES)
+                    .expect("the built-in sentences parse")
+                    .sentence,
+            },
+        }
+    }
+
+    /// The sentence in the language, or as it was when no pattern matches it whole.
+    pub fn translate(&self, english: &str) -> String {
+        self.patterns
+            .iter()
+            .find_map(|pattern| {
+                let values = match_pattern(&pattern.en, english)?;
+                let mut out = pattern.ja.clone();
+                for (name, value) in values {
+                    out = out.replace(&format!("{{{name}}}"), value);
+                }
+                Some(out)
+            })
+            .unwrap_or_else(|| english.to_string())
+    }
+}
+
+/// Matches `text` against a pattern of literal parts and `{name}` placeholders (each taking the
+/// shortest text before the next literal part); the placeholders' values when it matches whole.
+fn match_pattern<'t>(pattern: &str, text: &'t str) -> Option<Vec<(String, &'t str)>> {
+    // Split into literal, name, literal, name, ..., literal.
+    let mut literals = Vec::new();
+    let mut names = Vec::new();
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..].find('}')? + open;
+        literals.push(&rest[..open]);
+        names.push(rest[open + 1..close].to_string());
+        rest = &rest[close + 1..];
+    }
+    literals.push(rest);
+    let mut position = text.strip_prefix(literals[0])?;
+    let mut values = Vec::new();
+    for (index, name) in names.into_iter().enumerate() {
+        let next = literals[index + 1];
+        let is_last = index + 2 == literals.len();
+        let end = if is_last {
+            // The last placeholder takes everything up to the final literal, which must end the text.
+            position
+                .len()
+                .checked_sub(next.len())
+                .filter(|end| position[*end..] == *next)?
+        } else if next.is_empty() {
+            return None;
+        } else {
+            position.find(next)?
+        };
+        let value = &position[..end];
+        if value.is_empty() {
+            return None;
+        }
+        values.push((name, value));
+        position = &position[end + next.len()..];
+    }
+    position.is_empty().then_some(values)
+}
+
+#[cfg(test)]
+mod sentence_tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_rewritten_in_japanese_and_unknown_ones_stay() {
+        let ja = Sentences::for_lang(Lang::Ja);
+        assert_eq!(
+            ja.translate("healthy_hosts left its steady state (>= 2) 1m after the fault began and was back 3m after it."),
+            "healthy_hosts は障害開始から 1m 後に定常状態（>= 2）を外れ、3m 後に戻りました。"
+        );
+        assert_eq!(
+            ja.translate("The experiment was stopped: Experiment stopped by stop condition."),
+            "実験は停止されました：Experiment stopped by stop condition。"
+        );
+        assert_eq!(
+            ja.translate("The experiment was stopped."),
+            "実験は停止されました。"
+        );
+        assert_eq!(ja.translate("default"), "既定値");
+        assert_eq!(ja.translate("Something new."), "Something new.");
+        let en = Sentences::for_lang(Lang::En);
+        assert_eq!(en.translate("default"), "default");
+    }
+}

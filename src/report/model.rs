@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::i18n::{Lang, Sentences};
 use crate::analyze::maturity::{CriterionResult, ORGANIZATION, Rubric};
 use crate::analyze::mttr::MttrRow;
 use crate::analyze::program::Analysis;
@@ -97,12 +98,20 @@ pub struct CriterionView {
     pub evidence_total: usize,
 }
 
-impl From<&CriterionResult> for CriterionView {
-    fn from(result: &CriterionResult) -> Self {
+/// `text_ja` when the report is in Japanese and the rubric gives it, else the English.
+fn in_lang(lang: Lang, english: &str, japanese: Option<&String>) -> String {
+    match (lang, japanese) {
+        (Lang::Ja, Some(text)) => text.clone(),
+        _ => english.to_string(),
+    }
+}
+
+impl CriterionView {
+    fn new(result: &CriterionResult, lang: Lang) -> Self {
         CriterionView {
             id: result.id.clone(),
             stage: result.level,
-            description: result.description.clone(),
+            description: in_lang(lang, &result.description, result.description_ja.as_ref()),
             met: result.met,
             value: result.value,
             threshold: result.threshold,
@@ -362,6 +371,8 @@ pub struct IncidentQuarter {
 
 /// Everything the model is built from.
 pub struct ModelInput<'a> {
+    /// The language of the text the model carries (reasons, rubric, assumption sources).
+    pub lang: Lang,
     pub organization: &'a str,
     pub currency: &'a str,
     pub generated_at: Micros,
@@ -377,6 +388,8 @@ fn start_of(experiment: &Experiment) -> Micros {
 pub fn build_model(input: &ModelInput) -> ReportModel {
     let analysis = input.analysis;
     let period = analysis.period;
+    let lang = input.lang;
+    let sentences = Sentences::for_lang(lang);
     // Experiments of the period, newest first, as a reviewer reads them.
     let mut order: Vec<usize> = (0..analysis.experiments.len())
         .filter(|index| analysis.in_period[*index])
@@ -440,7 +453,11 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             recover_within_s: experiment.recover_within_s,
             recovered: outcome.recovered,
             systems,
-            reasons: outcome.reasons.clone(),
+            reasons: outcome
+                .reasons
+                .iter()
+                .map(|r| sentences.translate(r))
+                .collect(),
         });
     }
 
@@ -678,7 +695,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                 .map(|a| AssumptionView {
                     name: a.name.clone(),
                     value: a.value,
-                    source: a.source.clone(),
+                    source: sentences.translate(&a.source),
                 })
                 .collect(),
         },
@@ -691,7 +708,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             })
             .collect(),
         weakness_trend: weakness_trend(analysis),
-        maturity: maturity_views(analysis, input.rubric),
+        maturity: maturity_views(analysis, input.rubric, lang),
         maturity_trend: analysis
             .maturity
             .trend
@@ -708,8 +725,8 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             .iter()
             .map(|stage| LevelView {
                 number: stage.number,
-                name: stage.name.clone(),
-                summary: stage.summary.clone(),
+                name: in_lang(lang, &stage.name, stage.name_ja.as_ref()),
+                summary: in_lang(lang, &stage.summary, stage.summary_ja.as_ref()),
             })
             .collect(),
         phases: analysis
@@ -718,23 +735,30 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             .iter()
             .map(|phase| PhaseView {
                 phase: phase.phase,
-                name: phase.name.clone(),
-                summary: phase.summary.clone(),
+                name: in_lang(lang, &phase.name, phase.name_ja.as_ref()),
+                summary: in_lang(lang, &phase.summary, phase.summary_ja.as_ref()),
                 met: phase.met,
-                items: phase.items.iter().map(CriterionView::from).collect(),
+                items: phase
+                    .items
+                    .iter()
+                    .map(|item| CriterionView::new(item, lang))
+                    .collect(),
             })
             .collect(),
     }
 }
 
-fn maturity_views(analysis: &Analysis, rubric: &Rubric) -> Vec<MaturityView> {
+fn maturity_views(analysis: &Analysis, rubric: &Rubric, lang: Lang) -> Vec<MaturityView> {
     let stage_name = |number: u8| {
         rubric
             .stages
             .iter()
             .find(|stage| stage.number == number)
-            .map(|stage| stage.name.clone())
-            .unwrap_or_else(|| "Not started".to_string())
+            .map(|stage| in_lang(lang, &stage.name, stage.name_ja.as_ref()))
+            .unwrap_or_else(|| match lang {
+                Lang::En => "Not started".to_string(),
+                Lang::Ja => "未着手".to_string(),
+            })
     };
     analysis
         .maturity
@@ -748,9 +772,13 @@ fn maturity_views(analysis: &Analysis, rubric: &Rubric) -> Vec<MaturityView> {
                 .criteria
                 .iter()
                 .filter(|c| c.level == scope.stage + 1 && !c.met)
-                .map(|c| c.description.clone())
+                .map(|c| in_lang(lang, &c.description, c.description_ja.as_ref()))
                 .collect(),
-            criteria: scope.criteria.iter().map(CriterionView::from).collect(),
+            criteria: scope
+                .criteria
+                .iter()
+                .map(|c| CriterionView::new(c, lang))
+                .collect(),
         })
         .collect()
 }

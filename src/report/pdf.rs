@@ -33,7 +33,7 @@ impl PdfRenderer {
             TEMPLATE.to_string(),
             TEMPLATE_NAME.to_string(),
             Lang::En,
-            &[],
+            Vec::new(),
         )
     }
 
@@ -45,10 +45,20 @@ impl PdfRenderer {
         lang: Lang,
         font_dirs: &[PathBuf],
     ) -> Result<PdfRenderer, RenderError> {
-        if lang == Lang::Ja && find_japanese_font(font_dirs).is_none() {
-            return Err(RenderError::NoJapaneseFont {
-                searched: font_search_dirs(font_dirs),
-            });
+        // typst-kit reloads a system font from disk at every use, so the one font Japanese needs
+        // is read once here and handed to typst; English uses typst's embedded fonts only.
+        let mut extra_fonts: Vec<Vec<u8>> = Vec::new();
+        if lang == Lang::Ja {
+            let (_, path) =
+                find_japanese_font(font_dirs).ok_or_else(|| RenderError::NoJapaneseFont {
+                    searched: font_search_dirs(font_dirs),
+                })?;
+            extra_fonts.push(
+                std::fs::read(&path).map_err(|source| RenderError::TemplateFile {
+                    path: path.clone(),
+                    source,
+                })?,
+            );
         }
         let path = dir.map(|dir| dir.join("pdf").join("report.typ"));
         let (text, name) = match path.filter(|path| path.is_file()) {
@@ -62,17 +72,17 @@ impl PdfRenderer {
             }
             None => (TEMPLATE.to_string(), TEMPLATE_NAME.to_string()),
         };
-        Ok(PdfRenderer::with_template(text, name, lang, font_dirs))
+        Ok(PdfRenderer::with_template(text, name, lang, extra_fonts))
     }
 
-    fn with_template(text: String, name: String, lang: Lang, font_dirs: &[PathBuf]) -> PdfRenderer {
+    fn with_template(text: String, name: String, lang: Lang, fonts: Vec<Vec<u8>>) -> PdfRenderer {
         let engine = TypstEngine::builder()
             .main_file(text)
+            .fonts(fonts)
             .search_fonts_with(
                 TypstKitFontOptions::default()
-                    .include_system_fonts(true)
-                    .include_embedded_fonts(true)
-                    .include_dirs(font_dirs.to_vec()),
+                    .include_system_fonts(false)
+                    .include_embedded_fonts(true),
             )
             .build();
         let messages = serde_json::to_string(&lang.messages()).expect("messages serialize");
@@ -159,23 +169,25 @@ fn font_search_dirs(font_dirs: &[PathBuf]) -> Vec<PathBuf> {
     dirs
 }
 
-/// The family of the first font with Japanese glyphs (kana and kanji) in `font_dirs` or the
-/// system's font folders, if any.
-pub fn find_japanese_font(font_dirs: &[PathBuf]) -> Option<String> {
+/// The family and file of the first font with Japanese glyphs (kana and kanji) in `font_dirs`
+/// or the system's font folders, if any.
+pub fn find_japanese_font(font_dirs: &[PathBuf]) -> Option<(String, PathBuf)> {
     find_japanese_font_in(&font_search_dirs(font_dirs))
 }
 
-/// The same search, in exactly these folders.
-fn find_japanese_font_in(dirs: &[PathBuf]) -> Option<String> {
-    fn visit(dir: &Path, depth: usize) -> Option<String> {
-        let entries = std::fs::read_dir(dir).ok()?;
-        for entry in entries.flatten() {
-            let path = entry.path();
+/// The same search, in exactly these folders. A sans-serif (Gothic) face is preferred, as the
+/// reports' Latin text beside it reads best with one.
+fn find_japanese_font_in(dirs: &[PathBuf]) -> Option<(String, PathBuf)> {
+    fn visit(dir: &Path, depth: usize, found: &mut Vec<(String, PathBuf)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
             if path.is_dir() {
-                if depth < 6
-                    && let Some(found) = visit(&path, depth + 1)
-                {
-                    return Some(found);
+                if depth < 6 {
+                    visit(&path, depth + 1, found);
                 }
                 continue;
             }
@@ -185,21 +197,29 @@ fn find_japanese_font_in(dirs: &[PathBuf]) -> Option<String> {
                     "ttf" | "otf" | "ttc" | "otc"
                 )
             });
-            if !is_font {
-                continue;
-            }
-            let Ok(data) = std::fs::read(&path) else {
+            let Some(data) = is_font.then(|| std::fs::read(&path).ok()).flatten() else {
                 continue;
             };
-            for info in typst::text::FontInfo::iter(&data) {
-                if info.coverage.contains('あ' as u32) && info.coverage.contains('定' as u32) {
-                    return Some(info.family);
-                }
+            if let Some(info) = typst::text::FontInfo::iter(&data).find(|info| {
+                info.coverage.contains('あ' as u32) && info.coverage.contains('定' as u32)
+            }) {
+                found.push((info.family, path));
             }
         }
-        None
     }
-    dirs.iter().find_map(|dir| visit(dir, 0))
+    let mut found = Vec::new();
+    for dir in dirs {
+        visit(dir, 0, &mut found);
+        if !found.is_empty() {
+            break;
+        }
+    }
+    let sans = |family: &str| family.contains("Gothic") || family.contains("Sans");
+    let preferred = found
+        .iter()
+        .position(|(family, _)| sans(family))
+        .unwrap_or(0);
+    (!found.is_empty()).then(|| found.swap_remove(preferred))
 }
 
 #[cfg(test)]
@@ -213,7 +233,7 @@ mod tests {
         // tests/run.sh installs Debian's fonts-ipafont-gothic.
         let ipa = PathBuf::from("/usr/share/fonts/opentype/ipafont-gothic");
         assert!(ipa.is_dir(), "run the tests with tests/run.sh");
-        let family = find_japanese_font_in(&[ipa]).expect("IPA Gothic has Japanese glyphs");
+        let (family, _) = find_japanese_font_in(&[ipa]).expect("IPA Gothic has Japanese glyphs");
         assert!(family.contains("IPA"), "{family}");
         let message = RenderError::NoJapaneseFont {
             searched: vec![empty.path().to_path_buf()],

@@ -813,6 +813,24 @@ fn reports_in_japanese_use_the_seeds_terms_in_html_and_pdf() {
     assert_eq!(cell_texts(&document, "h1"), ["四半期レジリエンスレビュー"]);
     let maturity = fs::read_to_string(out.join("maturity.html")).unwrap();
     assert!(maturity.contains("カオスエンジニアリング成熟度"));
+    // The rubric's stages and the analysis's reasons are in Japanese too.
+    assert!(
+        maturity.contains("初期訓練") || maturity.contains("体系化") || maturity.contains("成熟")
+    );
+    let json = read_json(&out.join("report.json"));
+    let japanese = |text: &str| text.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c));
+    for experiment in json["experiments"].as_array().unwrap() {
+        for reason in experiment["reasons"].as_array().unwrap() {
+            assert!(japanese(reason.as_str().unwrap()), "untranslated: {reason}");
+        }
+    }
+    for assumption in json["roi"]["assumptions"].as_array().unwrap() {
+        let source = assumption["source"].as_str().unwrap();
+        assert!(
+            japanese(source) || source.contains("既定"),
+            "untranslated: {source}"
+        );
+    }
     let experiment = pdf_text(&out.join("executive.pdf"));
     assert!(experiment.contains("数値の計算方法"), "{experiment}");
     let quarterly_pdf = pdf_text(&out.join("quarterly.pdf"));
