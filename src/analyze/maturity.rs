@@ -827,8 +827,8 @@ fn judge(
 /// One result row: scope, period, value, the first evidence items and how many there were.
 type ResultRow = (String, String, Option<f64>, Vec<String>, usize);
 
-/// Each row's `scope`, `period`, `value` and `evidence` items (a list or one text; nulls
-/// dropped, duplicates removed in order, the first [`EVIDENCE_KEPT`] kept).
+/// Each row's `scope`, `period`, `value` and `evidence` items (a list or one text; nulls and
+/// duplicates dropped, sorted, the first [`EVIDENCE_KEPT`] kept).
 fn read_results(frame: &DataFrame) -> PolarsResult<Vec<ResultRow>> {
     let scopes = frame.column("scope")?.cast(&DataType::String)?;
     let periods = frame.column("period")?.cast(&DataType::String)?;
@@ -843,14 +843,12 @@ fn read_results(frame: &DataFrame) -> PolarsResult<Vec<ResultRow>> {
                 DataType::List(_) => {
                     if let Some(list) = column.list()?.get_as_series(row) {
                         let list = list.cast(&DataType::String)?;
-                        let mut seen = std::collections::HashSet::new();
-                        for item in list.str()?.iter().flatten() {
-                            // Only the first items are kept as text; the rest are counted.
-                            if seen.insert(item) && items.len() < EVIDENCE_KEPT {
-                                items.push(item.to_string());
-                            }
-                        }
-                        total = seen.len();
+                        // ARRAY_AGG's order depends on polars' parallel grouping: sort, so
+                        // that the same ledger always gives the same evidence.
+                        let unique: std::collections::BTreeSet<&str> =
+                            list.str()?.iter().flatten().collect();
+                        total = unique.len();
+                        items.extend(unique.into_iter().take(EVIDENCE_KEPT).map(str::to_string));
                     }
                 }
                 _ => {

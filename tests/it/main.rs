@@ -10,4 +10,5 @@ mod ledger;
 mod maturity;
 mod nab;
 mod outside_readers;
+mod snapshots;
 mod support;
