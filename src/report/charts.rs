@@ -58,6 +58,15 @@ pub fn render_charts(model: &ReportModel, curves: &[RecoveryCurve], tx: &Message
     }
 }
 
+/// A scope as readers see it: the organisation in the report's language, teams by name.
+fn scope_name(scope: &str, tx: &Messages) -> String {
+    if scope == ORGANIZATION {
+        word(tx, "organization_scope")
+    } else {
+        scope.to_string()
+    }
+}
+
 /// The text of `key` in the messages (the key itself when missing, so a gap shows).
 fn word(tx: &Messages, key: &str) -> String {
     tx.get(key).cloned().unwrap_or_else(|| key.to_string())
@@ -484,7 +493,7 @@ fn stage_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
                     ShapeStyle::from(&color).stroke_width(width),
                 ))
                 .map_err(text_error)?
-                .label(scope.to_string())
+                .label(scope_name(scope, tx))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
             chart
                 .draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
@@ -568,7 +577,7 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
         }
         for (row, scope) in scopes.iter().enumerate() {
             let y = top + cell_height * row as i32;
-            area.draw(&Text::new(scope.to_string(), (8, y + 8), style.clone()))
+            area.draw(&Text::new(scope_name(scope, tx), (8, y + 8), style.clone()))
                 .map_err(text_error)?;
             for (column, system) in systems.iter().enumerate() {
                 let x = left + cell_width * column as i32;
