@@ -58,6 +58,35 @@ pub fn render_charts(model: &ReportModel, curves: &[RecoveryCurve], tx: &Message
     }
 }
 
+/// The label of a whole-number position on a category axis; nothing between categories.
+fn label_at(labels: &[String], x: f64) -> String {
+    let index = x.round();
+    if (x - index).abs() < 1e-6 && index >= 0.0 {
+        labels.get(index as usize).cloned().unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
+/// One line per scope for a text alternative: `scope: label value, label value`.
+fn scope_lines<T: std::fmt::Display>(
+    scopes: &[&str],
+    columns: &[String],
+    tx: &Messages,
+    value: impl Fn(&str, &str) -> T,
+) -> Vec<String> {
+    scopes
+        .iter()
+        .map(|scope| {
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|column| format!("{column} {}", value(scope, column)))
+                .collect();
+            format!("{}: {}", scope_name(scope, tx), cells.join(", "))
+        })
+        .collect()
+}
+
 /// A scope as readers see it: the organisation in the report's language, teams by name.
 fn scope_name(scope: &str, tx: &Messages) -> String {
     if scope == ORGANIZATION {
@@ -265,14 +294,7 @@ fn mttr_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
             .x_labels(rows.len())
-            .x_label_formatter(&|x| {
-                let index = x.round();
-                if (x - index).abs() < 1e-6 && index >= 0.0 {
-                    labels.get(index as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| label_at(labels.as_slice(), *x))
             .y_desc(word(tx, "mttr_axis"))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()
@@ -362,14 +384,7 @@ fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             // More candidate ticks than months, since the axis runs past the bars for the legend;
             // only whole positions get a label.
             .x_labels(months.len() * 2 + 4)
-            .x_label_formatter(&|x| {
-                let index = x.round();
-                if (x - index).abs() < 1e-6 && index >= 0.0 {
-                    labels.get(index as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| label_at(labels.as_slice(), *x))
             .y_desc(word(tx, "experiments_axis"))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()
@@ -458,14 +473,7 @@ fn stage_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .light_line_style(TRANSPARENT)
             .x_labels(quarters.len())
             .y_labels(7)
-            .x_label_formatter(&|x| {
-                let index = x.round();
-                if (x - index).abs() < 1e-6 && index >= 0.0 {
-                    quarters.get(index as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| label_at(quarters.as_slice(), *x))
             // Stages run 0–4; the space above holds the legend.
             .y_label_formatter(&|y| {
                 if *y <= 4.0 {
@@ -508,16 +516,7 @@ fn stage_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .map_err(text_error)?;
         Ok(())
     })?;
-    let lines: Vec<String> = scopes
-        .iter()
-        .map(|scope| {
-            let stages: Vec<String> = quarters
-                .iter()
-                .map(|q| format!("{q} {}", stage_at(scope, q)))
-                .collect();
-            format!("{scope}: {}", stages.join(", "))
-        })
-        .collect();
+    let lines = scope_lines(&scopes, &quarters, tx, |scope, q| stage_at(scope, q));
     Some(Chart {
         id: "chart-stages".into(),
         title: word(tx, "stage_by_quarter"),
@@ -611,16 +610,8 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
         }
         Ok(())
     })?;
-    let lines: Vec<String> = scopes
-        .iter()
-        .map(|scope| {
-            let cells: Vec<String> = systems
-                .iter()
-                .map(|s| format!("{s} {}", count(scope, s)))
-                .collect();
-            format!("{scope}: {}", cells.join(", "))
-        })
-        .collect();
+    let system_names: Vec<String> = systems.iter().map(|s| s.to_string()).collect();
+    let lines = scope_lines(&scopes, &system_names, tx, |scope, s| count(scope, s));
     let uncovered: Vec<String> = scopes
         .iter()
         .flat_map(|scope| {
