@@ -845,8 +845,9 @@ fn read_results(frame: &DataFrame) -> PolarsResult<Vec<ResultRow>> {
                         let list = list.cast(&DataType::String)?;
                         // ARRAY_AGG's order depends on polars' parallel grouping: sort, so
                         // that the same ledger always gives the same evidence.
-                        let unique: std::collections::BTreeSet<&str> =
-                            list.str()?.iter().flatten().collect();
+                        let mut unique: Vec<&str> = list.str()?.iter().flatten().collect();
+                        unique.sort_unstable();
+                        unique.dedup();
                         total = unique.len();
                         items.extend(unique.into_iter().take(EVIDENCE_KEPT).map(str::to_string));
                     }
