@@ -2,7 +2,9 @@
 # Runs every test of checkup. Installs what the tests need first, when it is missing:
 #   - pdftotext (Debian's poppler-utils), to read the PDF reports as text;
 #   - Debian's chromium and a Japanese font, to render the HTML reports in a real browser;
-#   - a Python virtual environment with polars, to read the ledger as an outside engine would.
+#   - a Python virtual environment with polars, to read the ledger as an outside engine would, and
+#     the AWS stand-ins the ingest tests start on loopback: moto's server (FIS, S3) and MiniStack
+#     with cbor2 (CloudWatch over the Smithy RPC v2 CBOR protocol).
 # The virtual environment lives under ${CHECKUP_TOOLS:-$HOME/.cache/checkup}, outside the clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,10 +25,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 venv="$tools/venv"
-if ! "$venv/bin/python" -c "import polars" >/dev/null 2>&1; then
-  echo "tests/run.sh: creating $venv with polars" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check polars
+if ! "$venv/bin/python" -c "import polars, moto, ministack, cbor2" >/dev/null 2>&1; then
+  echo "tests/run.sh: preparing $venv (polars, moto[server], ministack, cbor2)" >&2
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check polars "moto[server]" ministack cbor2
 fi
 export CHECKUP_TEST_PYTHON="$venv/bin/python"
 
