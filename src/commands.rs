@@ -39,6 +39,10 @@ pub enum CommandError {
     Render(#[from] RenderError),
     #[error("cannot write {path}")]
     Write { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Fis(#[from] crate::ingest::fis::FisError),
+    #[error("cannot start the async runtime for AWS calls")]
+    Runtime(#[source] io::Error),
     #[error(
         "experiment {0} is not in the ledger before the period's end (see `checkup export --table experiments`)"
     )]
@@ -458,4 +462,129 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     fs::write(&temporary, bytes).map_err(write_error)?;
     fs::rename(&temporary, path).map_err(write_error)
+}
+
+/// `checkup ingest fis`.
+#[derive(Debug, Clone, Default)]
+pub struct IngestFisCommand {
+    /// Each region to read (none: the SDK's default region).
+    pub regions: Vec<String>,
+    /// Each profile to read (none: the standard credential chain).
+    pub profiles: Vec<String>,
+    pub endpoint_url: Option<String>,
+    pub since: Option<Micros>,
+    pub until: Option<Micros>,
+    pub config: Config,
+    /// The time of this ingest, stamped on the rows.
+    pub now: Micros,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestSummary {
+    pub experiments: usize,
+    pub actions: usize,
+}
+
+/// Reads FIS experiments into the ledger. Without `--since`, it starts at the oldest unfinished
+/// experiment already in the ledger (so those are re-read), else at the newest one.
+pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestSummary> {
+    let known =
+        ledger::experiments_from_frame(&ledger.read(Table::Experiments)?).map_err(|source| {
+            CommandError::Rows {
+                table: Table::Experiments,
+                source,
+            }
+        })?;
+    let unfinished = known
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.status.as_str(),
+                "pending" | "initiating" | "running" | "stopping"
+            )
+        })
+        .map(|e| e.created_at)
+        .min();
+    let since = command
+        .since
+        .or(unfinished)
+        .or_else(|| known.iter().map(|e| e.created_at).max());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CommandError::Runtime)?;
+    let profiles: Vec<Option<String>> = if command.profiles.is_empty() {
+        vec![None]
+    } else {
+        command.profiles.iter().cloned().map(Some).collect()
+    };
+    let regions: Vec<Option<String>> = if command.regions.is_empty() {
+        vec![None]
+    } else {
+        command.regions.iter().cloned().map(Some).collect()
+    };
+    let mut summary = IngestSummary {
+        experiments: 0,
+        actions: 0,
+    };
+    for profile in &profiles {
+        for region in &regions {
+            let history = runtime.block_on(async {
+                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+                if let Some(region) = region {
+                    loader = loader.region(aws_config::Region::new(region.clone()));
+                }
+                if let Some(profile) = profile {
+                    loader = loader.profile_name(profile);
+                }
+                if let Some(url) = &command.endpoint_url {
+                    loader = loader.endpoint_url(url);
+                }
+                let sdk = loader.load().await;
+                let client = aws_sdk_fis::Client::new(&sdk);
+                let query = crate::ingest::fis::FisQuery {
+                    since,
+                    until: command.until,
+                    account_id: None,
+                    region: sdk.region().map(|r| r.to_string()),
+                    tag_keys: command.config.tags.clone(),
+                    ingested_at: command.now,
+                };
+                crate::ingest::fis::read_history(&client, &query).await
+            })?;
+            summary.experiments += history.experiments.len();
+            summary.actions += history.actions.len();
+            store_fis_history(ledger, history)?;
+        }
+    }
+    Ok(summary)
+}
+
+/// Stores read experiments, children first, one upsert per table (partitions by creation month).
+fn store_fis_history(ledger: &Ledger, history: crate::ingest::fis::FisHistory) -> Result<()> {
+    if history.experiments.is_empty() {
+        return Ok(());
+    }
+    let month_by_id: HashMap<String, String> = history
+        .experiments
+        .iter()
+        .map(|e| (e.experiment_id.clone(), e.month()))
+        .collect();
+    let month_of = |id: &str| month_by_id.get(id).cloned().unwrap_or_default();
+    if !history.actions.is_empty() {
+        let rows = ledger::actions_frame(&history.actions, month_of).map_err(|source| {
+            CommandError::Rows {
+                table: Table::Actions,
+                source,
+            }
+        })?;
+        ledger.upsert(Table::Actions, rows)?;
+    }
+    let rows =
+        ledger::experiments_frame(&history.experiments).map_err(|source| CommandError::Rows {
+            table: Table::Experiments,
+            source,
+        })?;
+    ledger.upsert(Table::Experiments, rows)?;
+    Ok(())
 }

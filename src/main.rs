@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use checkup::commands::{
-    self, DemoCommand, ExportCommand, ExportFormat, ReportCommand, ReportFormat,
+    self, DemoCommand, ExportCommand, ExportFormat, IngestFisCommand, ReportCommand, ReportFormat,
 };
 use checkup::config::Config;
 use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
@@ -79,6 +79,11 @@ enum Command {
         #[arg(long = "font-dir")]
         font_dirs: Vec<PathBuf>,
     },
+    /// Read experiments from a source into the ledger.
+    Ingest {
+        #[command(subcommand)]
+        source: IngestSource,
+    },
     /// Write one ledger table as CSV, JSON or Parquet.
     Export {
         #[arg(long, value_parser = parse_table)]
@@ -89,6 +94,42 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum IngestSource {
+    /// AWS FIS experiments (read-only), with the AWS CLI's conventions for credentials and endpoints.
+    Fis {
+        /// A region to read; repeat for several (default: the SDK's region).
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// A profile to read; repeat for several accounts (default: the standard credential chain).
+        #[arg(long = "profile")]
+        profiles: Vec<String>,
+        /// An endpoint for every AWS service (AWS_ENDPOINT_URL_FIS and friends also work).
+        #[arg(long)]
+        endpoint_url: Option<String>,
+        /// Read experiments created from this time (`2026-07-01` or RFC 3339; default: the newest
+        /// unfinished, else the newest experiment in the ledger).
+        #[arg(long, value_parser = parse_time_arg)]
+        since: Option<i64>,
+        #[arg(long, value_parser = parse_time_arg)]
+        until: Option<i64>,
+    },
+}
+
+fn parse_time_arg(text: &str) -> Result<i64, String> {
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(time.timestamp_micros());
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|date| {
+            date.and_hms_opt(0, 0, 0)
+                .expect("midnight")
+                .and_utc()
+                .timestamp_micros()
+        })
+        .map_err(|_| format!("`{text}` is not a date (2026-07-01) or an RFC 3339 time"))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,6 +308,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 for path in &written {
                     println!("Wrote {}", path.display());
                 }
+            }
+        }
+        Command::Ingest {
+            source:
+                IngestSource::Fis {
+                    regions,
+                    profiles,
+                    endpoint_url,
+                    since,
+                    until,
+                },
+        } => {
+            let ledger = Ledger::open_for_write(&cli.ledger)?;
+            let command = IngestFisCommand {
+                regions,
+                profiles,
+                endpoint_url,
+                since,
+                until,
+                config,
+                now: from_datetime(chrono::Utc::now()),
+            };
+            let summary = commands::ingest_fis(&ledger, &command)
+                .with_context(|| format!("ingest into ledger {} failed", cli.ledger.display()))?;
+            if !cli.quiet {
+                println!(
+                    "Read {} experiments and {} actions from FIS into {}",
+                    summary.experiments,
+                    summary.actions,
+                    cli.ledger.display()
+                );
             }
         }
         Command::Export { table, format, out } => {

@@ -6,6 +6,7 @@ mod catalog;
 mod cli;
 mod demo;
 mod hostile;
+mod ingest;
 mod ledger;
 mod maturity;
 mod nab;
