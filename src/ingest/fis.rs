@@ -154,7 +154,14 @@ pub fn experiment_records(
     let record = Experiment {
         experiment_id: id.clone(),
         source: "fis".to_string(),
-        account_id: query.account_id.clone(),
+        // arn:aws:fis:<region>:<account>:experiment/<id>
+        account_id: query.account_id.clone().or_else(|| {
+            experiment
+                .arn()
+                .and_then(|arn| arn.split(':').nth(4))
+                .filter(|account| !account.is_empty())
+                .map(str::to_string)
+        }),
         region: query.region.clone(),
         template_id: experiment.experiment_template_id().map(str::to_string),
         template_name: tag("Name"),

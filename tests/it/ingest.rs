@@ -135,6 +135,8 @@ fn fis_experiments_are_read_into_the_ledger_once() {
     );
     for experiment in &experiments {
         assert_eq!(experiment["source"], "fis");
+        assert_eq!(experiment["account_id"], "123456789012");
+        assert_eq!(experiment["region"], "eu-west-1");
         assert!(
             experiment["template_name"]
                 .as_str()
