@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_fis::Client;
+use aws_sdk_fis::error::DisplayErrorContext;
 use aws_sdk_fis::primitives::DateTime;
 
 use crate::config::TagKeys;
@@ -16,6 +17,8 @@ use crate::time::Micros;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FisError {
+    /// The SDK's whole error chain: "dispatch failure" alone would hide the cause (an endpoint
+    /// that refuses connections, missing credentials, access denied).
     #[error("FIS {operation} failed: {message}")]
     Call {
         operation: &'static str,
@@ -60,8 +63,9 @@ pub async fn read_history(client: &Client, query: &FisQuery) -> Result<FisHistor
         .items()
         .send();
     while let Some(template) = templates.next().await {
-        let template =
-            template.map_err(|e| call_error("ListExperimentTemplates")(e.to_string()))?;
+        let template = template.map_err(|e| {
+            call_error("ListExperimentTemplates")(DisplayErrorContext(&e).to_string())
+        })?;
         if let Some(id) = template.id() {
             template_tags.insert(id.to_string(), template.tags().cloned().unwrap_or_default());
         }
@@ -71,7 +75,8 @@ pub async fn read_history(client: &Client, query: &FisQuery) -> Result<FisHistor
     let mut summaries = client.list_experiments().into_paginator().items().send();
     let mut ids = Vec::new();
     while let Some(summary) = summaries.next().await {
-        let summary = summary.map_err(|e| call_error("ListExperiments")(e.to_string()))?;
+        let summary = summary
+            .map_err(|e| call_error("ListExperiments")(DisplayErrorContext(&e).to_string()))?;
         let created = micros(summary.creation_time());
         let in_window = created.is_none_or(|created| {
             query.since.is_none_or(|since| created >= since)
@@ -82,12 +87,9 @@ pub async fn read_history(client: &Client, query: &FisQuery) -> Result<FisHistor
         }
     }
     for id in ids {
-        let output = client
-            .get_experiment()
-            .id(&id)
-            .send()
-            .await
-            .map_err(|e| call_error("GetExperiment")(format!("{id}: {e}")))?;
+        let output = client.get_experiment().id(&id).send().await.map_err(|e| {
+            call_error("GetExperiment")(format!("{id}: {}", DisplayErrorContext(&e)))
+        })?;
         let Some(experiment) = output.experiment() else {
             continue;
         };

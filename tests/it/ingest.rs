@@ -202,3 +202,17 @@ fn fis_experiments_are_read_into_the_ledger_once() {
         (Some(2), Some(1), Some(2))
     );
 }
+
+#[test]
+fn an_unreachable_endpoint_is_named_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 9 (discard) is closed on loopback: the connection is refused at once.
+    let output = ingest(&dir.path().join("ledger"), 9);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains("FIS ListExperimentTemplates failed")
+            && message.contains("Connection refused"),
+        "{message}"
+    );
+}
