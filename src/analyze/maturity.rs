@@ -252,7 +252,7 @@ pub fn assess_maturity(
     let teams: BTreeSet<&str> = input
         .experiments
         .iter()
-        .filter(|e| before_end(start_of(e)))
+        .filter(|e| before_end(e.start()))
         .filter_map(|e| e.team.as_deref())
         .collect();
     let scopes: Vec<&str> = std::iter::once(ORGANIZATION)
@@ -263,7 +263,7 @@ pub fn assess_maturity(
     let first_start = input
         .experiments
         .iter()
-        .map(start_of)
+        .map(Experiment::start)
         .filter(|ts| before_end(*ts))
         .min();
     if let Some(first) = first_start {
@@ -367,10 +367,6 @@ fn stage_of(rubric: &Rubric, criteria: &[CriterionResult]) -> u8 {
     reached
 }
 
-fn start_of(experiment: &Experiment) -> Micros {
-    experiment.started_at.unwrap_or(experiment.created_at)
-}
-
 /// `COUNT(1)`, `COUNT(2)`, `PERCENT(25)` and below are small; `ALL`, larger counts and anything
 /// unknown are not. An experiment without targets is not known to be small.
 pub fn small_blast_radius(selection_modes: &[String]) -> bool {
@@ -390,14 +386,28 @@ pub fn small_blast_radius(selection_modes: &[String]) -> bool {
         })
 }
 
-fn environment_class(environment: Option<&str>) -> (bool, bool) {
-    let environment = environment.unwrap_or_default().to_ascii_lowercase();
-    let production = matches!(environment.as_str(), "prod" | "production" | "prd");
-    let staging = matches!(
-        environment.as_str(),
-        "staging" | "stage" | "stg" | "preprod" | "pre-production"
-    );
-    (production, production || staging)
+/// How the practice criteria (and the maturity report's practice table) read an experiment.
+pub fn in_production(experiment: &Experiment) -> bool {
+    let environment = experiment.environment.as_deref().unwrap_or_default();
+    matches!(
+        environment.to_ascii_lowercase().as_str(),
+        "prod" | "production" | "prd"
+    )
+}
+
+/// Staging or production.
+pub fn outside_dev(experiment: &Experiment) -> bool {
+    let environment = experiment.environment.as_deref().unwrap_or_default();
+    in_production(experiment)
+        || matches!(
+            environment.to_ascii_lowercase().as_str(),
+            "staging" | "stage" | "stg" | "preprod" | "pre-production"
+        )
+}
+
+/// Triggered by CI/CD or a schedule.
+pub fn automated(experiment: &Experiment) -> bool {
+    matches!(experiment.trigger.as_deref(), Some("ci" | "scheduled"))
 }
 
 /// One row per experiment with the practice columns every criterion reads: the
@@ -407,10 +417,10 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
     let flags =
         |f: &dyn Fn(&Experiment) -> bool| -> Vec<bool> { experiments.iter().map(f).collect() };
     let post = (input.post_window_s * MICROS_PER_SECOND as f64) as Micros;
-    let starts: Vec<Micros> = experiments.iter().map(start_of).collect();
+    let starts: Vec<Micros> = experiments.iter().map(Experiment::start).collect();
     let window_ends: Vec<Micros> = experiments
         .iter()
-        .map(|e| e.ended_at.unwrap_or(start_of(e)) + post)
+        .map(|e| e.ended_at.unwrap_or(e.start()) + post)
         .collect();
     let datetime = |name: &str, values: Vec<Micros>| -> PolarsResult<Column> {
         Column::new(name.into(), values).cast(&DataType::Datetime(
@@ -429,18 +439,9 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
         ),
         datetime("started_at", starts.clone())?,
         datetime("window_end", window_ends)?,
-        Column::new(
-            "production".into(),
-            flags(&|e| environment_class(e.environment.as_deref()).0),
-        ),
-        Column::new(
-            "outside_dev".into(),
-            flags(&|e| environment_class(e.environment.as_deref()).1),
-        ),
-        Column::new(
-            "automated".into(),
-            flags(&|e| matches!(e.trigger.as_deref(), Some("ci" | "scheduled"))),
-        ),
+        Column::new("production".into(), flags(&in_production)),
+        Column::new("outside_dev".into(), flags(&outside_dev)),
+        Column::new("automated".into(), flags(&automated)),
         Column::new(
             "gameday".into(),
             flags(&|e| e.trigger.as_deref() == Some("gameday")),

@@ -46,14 +46,10 @@ pub struct ReferenceData<'a> {
     pub rubric: &'a Rubric,
 }
 
-fn start_of(experiment: &Experiment) -> Micros {
-    experiment.started_at.unwrap_or(experiment.created_at)
-}
-
 /// The default reporting period: the calendar quarter of the newest experiment, or `None` for an
 /// empty ledger.
 pub fn default_period(experiments: &[Experiment]) -> Option<Period> {
-    let newest = experiments.iter().map(start_of).max()?;
+    let newest = experiments.iter().map(Experiment::start).max()?;
     Some(parse_period(&quarter_of(newest), 0).expect("a quarter parses"))
 }
 
@@ -91,7 +87,7 @@ fn analyze_judged(
     let mut outcomes = Vec::new();
     let mut outcomes_after_period = Vec::new();
     for (experiment, outcome) in data.experiments.iter().zip(all_outcomes) {
-        if start_of(experiment) < period.end {
+        if experiment.start() < period.end {
             experiments.push(experiment.clone());
             outcomes.push(outcome);
         } else {
@@ -104,7 +100,7 @@ fn analyze_judged(
         .collect();
     let in_period: Vec<bool> = experiments
         .iter()
-        .map(|e| period.contains(start_of(e)))
+        .map(|e| period.contains(e.start()))
         .collect();
     let incidents: Vec<Incident> = data
         .incidents
@@ -137,7 +133,7 @@ fn analyze_judged(
         .collect();
     let experiments_last_year = experiments
         .iter()
-        .filter(|e| start_of(e) >= period.end - YEAR)
+        .filter(|e| e.start() >= period.end - YEAR)
         .count();
     let roi = compute_roi(&RoiInput {
         cost: &config.cost,

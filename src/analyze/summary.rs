@@ -31,7 +31,6 @@ pub fn experiment_outcomes_frame(
     experiments: &[Experiment],
     outcomes: &[ExperimentOutcome],
 ) -> PolarsResult<DataFrame> {
-    let start = |e: &Experiment| e.started_at.unwrap_or(e.created_at);
     let texts = |f: &dyn Fn(&Experiment) -> Option<String>| -> Vec<Option<String>> {
         experiments.iter().map(f).collect()
     };
@@ -49,8 +48,8 @@ pub fn experiment_outcomes_frame(
         Column::new("service".into(), texts(&|e| e.service.clone())),
         Column::new("environment".into(), texts(&|e| e.environment.clone())),
         Column::new("trigger".into(), texts(&|e| e.trigger.clone())),
-        Column::new("month".into(), texts(&|e| Some(month_of(start(e))))),
-        Column::new("quarter".into(), texts(&|e| Some(quarter_of(start(e))))),
+        Column::new("month".into(), texts(&|e| Some(month_of(e.start())))),
+        Column::new("quarter".into(), texts(&|e| Some(quarter_of(e.start())))),
         Column::new(
             "verdict".into(),
             outcomes

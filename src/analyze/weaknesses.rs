@@ -34,11 +34,7 @@ pub fn track_weaknesses(
     outcomes: &[ExperimentOutcome],
 ) -> Vec<Weakness> {
     let mut order: Vec<usize> = (0..experiments.len()).collect();
-    let start = |index: usize| {
-        experiments[index]
-            .started_at
-            .unwrap_or(experiments[index].created_at)
-    };
+    let start = |index: usize| experiments[index].start();
     order.sort_by_key(|index| (start(*index), experiments[*index].experiment_id.clone()));
 
     let mut weaknesses: Vec<Weakness> = Vec::new();

@@ -48,6 +48,12 @@ impl Experiment {
     pub fn month(&self) -> String {
         month_of(self.created_at)
     }
+
+    /// When the run began: its start, else (never started, e.g. cancelled) its creation. Reports
+    /// place an experiment in a period, month or quarter by this time.
+    pub fn start(&self) -> Micros {
+        self.started_at.unwrap_or(self.created_at)
+    }
 }
 
 /// One action of an experiment, with its own state and times.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::i18n::{Lang, Sentences};
-use crate::analyze::maturity::{CriterionResult, ORGANIZATION, Rubric};
+use crate::analyze::maturity::{self, CriterionResult, Rubric};
 use crate::analyze::mttr::MttrRow;
 use crate::analyze::program::Analysis;
 use crate::analyze::recovery::median;
@@ -381,10 +381,6 @@ pub struct ModelInput<'a> {
     pub rubric: &'a Rubric,
 }
 
-fn start_of(experiment: &Experiment) -> Micros {
-    experiment.started_at.unwrap_or(experiment.created_at)
-}
-
 pub fn build_model(input: &ModelInput) -> ReportModel {
     let analysis = input.analysis;
     let period = analysis.period;
@@ -396,7 +392,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         .collect();
     order.sort_by_key(|index| {
         std::cmp::Reverse((
-            start_of(&analysis.experiments[*index]),
+            analysis.experiments[*index].start(),
             analysis.experiments[*index].experiment_id.clone(),
         ))
     });
@@ -407,7 +403,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
     for index in order {
         let experiment = &analysis.experiments[index];
         let outcome = &analysis.outcomes[index];
-        let month = month_of(start_of(experiment));
+        let month = month_of(experiment.start());
         let by_month = months
             .entry(month.clone())
             .or_insert_with(|| MonthVerdicts {
@@ -496,7 +492,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             .team
             .clone()
             .unwrap_or_else(|| "(no team)".to_string());
-        let quarter = quarter_of(start_of(experiment));
+        let quarter = quarter_of(experiment.start());
         let row = team_quarters
             .entry((team.clone(), quarter.clone()))
             .or_insert_with(|| TeamQuarterRow {
@@ -513,13 +509,9 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                 systems: Vec::new(),
             });
         row.experiments += 1;
-        let environment = experiment.environment.as_deref().unwrap_or_default();
-        row.outside_dev += usize::from(matches!(environment, "staging" | "prod"));
-        row.production += usize::from(environment == "prod");
-        row.automated += usize::from(matches!(
-            experiment.trigger.as_deref(),
-            Some("ci" | "scheduled")
-        ));
+        row.outside_dev += usize::from(maturity::outside_dev(experiment));
+        row.production += usize::from(maturity::in_production(experiment));
+        row.automated += usize::from(maturity::automated(experiment));
         row.gameday += usize::from(experiment.trigger.as_deref() == Some("gameday"));
         row.with_alarm_stop_condition += usize::from(!experiment.stop_condition_alarms.is_empty());
         for system in systems {
@@ -781,11 +773,6 @@ fn maturity_views(analysis: &Analysis, rubric: &Rubric, lang: Lang) -> Vec<Matur
                 .collect(),
         })
         .collect()
-}
-
-/// Whether a scope name is the whole organisation rather than a team.
-pub fn is_organization(scope: &str) -> bool {
-    scope == ORGANIZATION
 }
 
 fn weakness_trend(analysis: &Analysis) -> Vec<WeaknessQuarter> {
