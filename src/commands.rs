@@ -275,12 +275,15 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     let curves = recovery_curves(&data, &analysis)?;
     let messages = command.lang.messages();
     let charts = render_charts(&model, &curves, &messages);
+    let mut html_data = html.prepare(&model, &charts)?;
     let pdf = if command.formats.contains(&ReportFormat::Pdf) {
-        Some(PdfRenderer::with_overrides(
+        let renderer = PdfRenderer::with_overrides(
             command.templates.as_deref(),
             command.lang,
             &command.font_dirs,
-        )?)
+        )?;
+        let data = renderer.prepare(&model, &charts)?;
+        Some((renderer, data))
     } else {
         None
     };
@@ -296,11 +299,11 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
                 .out
                 .join(format!("{}.{}", kind.name(), format.extension()));
             let bytes = match format {
-                ReportFormat::Html => html.render(*kind, &model, &charts)?.into_bytes(),
-                ReportFormat::Pdf => pdf
-                    .as_ref()
-                    .expect("built when PDF is asked for")
-                    .render(*kind, &model, &charts)?,
+                ReportFormat::Html => html.render(*kind, &mut html_data)?.into_bytes(),
+                ReportFormat::Pdf => {
+                    let (renderer, data) = pdf.as_ref().expect("built when PDF is asked for");
+                    renderer.render(*kind, data)?
+                }
                 ReportFormat::Json => continue,
             };
             write_file(&path, &bytes)?;
@@ -340,12 +343,12 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
             ));
             let bytes = match format {
                 ReportFormat::Html => html
-                    .render_experiment(&model, &detail, curve.as_ref())?
+                    .render_experiment(&mut html_data, &detail, curve.as_ref())?
                     .into_bytes(),
-                ReportFormat::Pdf => pdf
-                    .as_ref()
-                    .expect("built when PDF is asked for")
-                    .render_experiment(&model, &detail, curve.as_ref())?,
+                ReportFormat::Pdf => {
+                    let (renderer, data) = pdf.as_ref().expect("built when PDF is asked for");
+                    renderer.render_experiment(data, &detail, curve.as_ref())?
+                }
                 ReportFormat::Json => continue,
             };
             write_file(&path, &bytes)?;

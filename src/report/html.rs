@@ -99,53 +99,50 @@ impl HtmlRenderer {
         })
     }
 
+    /// The model, the charts and the report text as templates see them, built once for every
+    /// kind of one report run (turning the model into template values is the costly part).
     /// The chart SVGs come from plotters (their text escaped there) and are placed as markup.
-    pub fn render(
-        &self,
-        kind: ReportKind,
-        model: &ReportModel,
-        charts: &Charts,
-    ) -> Result<String, RenderError> {
-        let template = format!("{}.html", kind.name());
+    pub fn prepare(&self, model: &ReportModel, charts: &Charts) -> Result<HtmlData, RenderError> {
         let error = |source| RenderError::Html {
-            template: template.clone(),
+            template: "report_templates/html".to_string(),
             source,
         };
-        let mut context = self.context(model).map_err(error)?;
-        context.insert("kind", kind.name());
-        context.insert("charts", charts);
-        self.tera.render(&template, &context).map_err(error)
-    }
-}
-
-impl HtmlRenderer {
-    /// The model, the report text of the language (`tx`), its code and the verdict words.
-    fn context(&self, model: &ReportModel) -> tera::Result<tera::Context> {
-        let mut context = tera::Context::from_serialize(model)?;
+        let mut context = tera::Context::from_serialize(model).map_err(error)?;
         context.insert("tx", &self.messages);
         context.insert("lang", self.lang.code());
         context.insert("verdict_names", &verdict_names(&self.messages));
-        Ok(context)
+        context.insert("charts", charts);
+        Ok(HtmlData { context })
+    }
+
+    pub fn render(&self, kind: ReportKind, data: &mut HtmlData) -> Result<String, RenderError> {
+        let template = format!("{}.html", kind.name());
+        data.context.insert("kind", kind.name());
+        self.tera
+            .render(&template, &data.context)
+            .map_err(|source| RenderError::Html { template, source })
     }
 
     /// The lab report of one experiment; the model supplies the organisation and the period.
     pub fn render_experiment(
         &self,
-        model: &ReportModel,
+        data: &mut HtmlData,
         detail: &ExperimentDetail,
         curve: Option<&Chart>,
     ) -> Result<String, RenderError> {
         let template = "experiment.html".to_string();
-        let error = |source| RenderError::Html {
-            template: template.clone(),
-            source,
-        };
-        let mut context = self.context(model).map_err(error)?;
-        context.insert("kind", "experiment");
-        context.insert("detail", detail);
-        context.insert("curve", &curve);
-        self.tera.render(&template, &context).map_err(error)
+        data.context.insert("kind", "experiment");
+        data.context.insert("detail", detail);
+        data.context.insert("curve", &curve);
+        self.tera
+            .render(&template, &data.context)
+            .map_err(|source| RenderError::Html { template, source })
     }
+}
+
+/// What [`HtmlRenderer::prepare`] builds for the templates.
+pub struct HtmlData {
+    context: tera::Context,
 }
 
 /// `{{ seconds | duration }}`: `3m 20s`; `—` for an absent value.

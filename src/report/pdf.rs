@@ -17,6 +17,12 @@ use super::{RenderError, ReportKind, ReportModel};
 const TEMPLATE_NAME: &str = "report_templates/pdf/report.typ";
 const TEMPLATE: &str = include_str!("../../report_templates/pdf/report.typ");
 
+/// What [`PdfRenderer::prepare`] builds for the template.
+pub struct PdfData {
+    model: String,
+    charts: String,
+}
+
 pub struct PdfRenderer {
     engine: TypstEngine<typst_as_lib::TypstTemplateMainFile>,
     /// Where the template came from, for error messages.
@@ -94,39 +100,39 @@ impl PdfRenderer {
         }
     }
 
-    /// The charts go in as a second JSON string (`sys.inputs.charts`); the template places each
-    /// SVG as an image, never as markup.
-    pub fn render(
-        &self,
-        kind: ReportKind,
-        model: &ReportModel,
-        charts: &Charts,
-    ) -> Result<Vec<u8>, RenderError> {
-        let charts_json = serde_json::to_string(charts).map_err(RenderError::Model)?;
-        self.compile(kind.name(), model, charts_json, None)
+    /// The model and the charts as the JSON strings the template decodes, built once for every
+    /// kind of one report run. The template places each chart's SVG as an image, never as markup.
+    pub fn prepare(&self, model: &ReportModel, charts: &Charts) -> Result<PdfData, RenderError> {
+        Ok(PdfData {
+            model: serde_json::to_string(model).map_err(RenderError::Model)?,
+            charts: serde_json::to_string(charts).map_err(RenderError::Model)?,
+        })
+    }
+
+    pub fn render(&self, kind: ReportKind, data: &PdfData) -> Result<Vec<u8>, RenderError> {
+        self.compile(kind.name(), &data.model, data.charts.clone(), None)
     }
 
     /// The lab report of one experiment; its detail goes in as `sys.inputs.detail`.
     pub fn render_experiment(
         &self,
-        model: &ReportModel,
+        data: &PdfData,
         detail: &ExperimentDetail,
         curve: Option<&Chart>,
     ) -> Result<Vec<u8>, RenderError> {
         let charts_json = serde_json::to_string(&serde_json::json!({ "curve": curve }))
             .map_err(RenderError::Model)?;
         let detail_json = serde_json::to_string(detail).map_err(RenderError::Model)?;
-        self.compile("experiment", model, charts_json, Some(detail_json))
+        self.compile("experiment", &data.model, charts_json, Some(detail_json))
     }
 
     fn compile(
         &self,
         kind: &str,
-        model: &ReportModel,
+        model_json: &str,
         charts_json: String,
         detail_json: Option<String>,
     ) -> Result<Vec<u8>, RenderError> {
-        let model_json = serde_json::to_string(model).map_err(RenderError::Model)?;
         let mut inputs = Dict::new();
         inputs.insert("model".into(), model_json.into_value());
         inputs.insert("charts".into(), charts_json.into_value());
