@@ -70,9 +70,9 @@ fn label_at(labels: &[String], x: f64) -> String {
 
 /// One line per scope for a text alternative: `scope: label value, label value`.
 fn scope_lines<T: std::fmt::Display>(
+    model: &ReportModel,
     scopes: &[&str],
     columns: &[String],
-    tx: &Messages,
     value: impl Fn(&str, &str) -> T,
 ) -> Vec<String> {
     scopes
@@ -82,18 +82,9 @@ fn scope_lines<T: std::fmt::Display>(
                 .iter()
                 .map(|column| format!("{column} {}", value(scope, column)))
                 .collect();
-            format!("{}: {}", scope_name(scope, tx), cells.join(", "))
+            format!("{}: {}", model.scope_label(scope), cells.join(", "))
         })
         .collect()
-}
-
-/// A scope as readers see it: the organisation in the report's language, teams by name.
-fn scope_name(scope: &str, tx: &Messages) -> String {
-    if scope == ORGANIZATION {
-        word(tx, "organization_scope")
-    } else {
-        scope.to_string()
-    }
 }
 
 /// The text of `key` in the messages (the key itself when missing, so a gap shows).
@@ -501,7 +492,7 @@ fn stage_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
                     ShapeStyle::from(&color).stroke_width(width),
                 ))
                 .map_err(text_error)?
-                .label(scope_name(scope, tx))
+                .label(model.scope_label(scope))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color));
             chart
                 .draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))
@@ -516,7 +507,7 @@ fn stage_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .map_err(text_error)?;
         Ok(())
     })?;
-    let lines = scope_lines(&scopes, &quarters, tx, |scope, q| stage_at(scope, q));
+    let lines = scope_lines(model, &scopes, &quarters, |scope, q| stage_at(scope, q));
     Some(Chart {
         id: "chart-stages".into(),
         title: word(tx, "stage_by_quarter"),
@@ -576,8 +567,12 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
         }
         for (row, scope) in scopes.iter().enumerate() {
             let y = top + cell_height * row as i32;
-            area.draw(&Text::new(scope_name(scope, tx), (8, y + 8), style.clone()))
-                .map_err(text_error)?;
+            area.draw(&Text::new(
+                model.scope_label(scope),
+                (8, y + 8),
+                style.clone(),
+            ))
+            .map_err(text_error)?;
             for (column, system) in systems.iter().enumerate() {
                 let x = left + cell_width * column as i32;
                 let n = count(scope, system);
@@ -611,7 +606,7 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
         Ok(())
     })?;
     let system_names: Vec<String> = systems.iter().map(|s| s.to_string()).collect();
-    let lines = scope_lines(&scopes, &system_names, tx, |scope, s| count(scope, s));
+    let lines = scope_lines(model, &scopes, &system_names, |scope, s| count(scope, s));
     let uncovered: Vec<String> = scopes
         .iter()
         .flat_map(|scope| {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::i18n::{Lang, Sentences};
-use crate::analyze::maturity::{self, CriterionResult, Rubric};
+use crate::analyze::maturity::{self, CriterionResult, ORGANIZATION, Rubric};
 use crate::analyze::mttr::MttrRow;
 use crate::analyze::program::Analysis;
 use crate::analyze::recovery::median;
@@ -68,6 +68,8 @@ pub struct WeaknessQuarter {
 #[derive(Debug, Clone, Serialize)]
 pub struct MaturityView {
     pub scope: String,
+    /// The scope as readers see it (the organisation in the report's language).
+    pub scope_label: String,
     pub stage: u8,
     pub stage_name: String,
     /// The criteria of the next stage that are not met yet (empty at the top stage).
@@ -251,6 +253,8 @@ pub struct RoiView {
 #[derive(Debug, Clone, Serialize)]
 pub struct CoverageRow {
     pub scope: String,
+    /// The scope as readers see it (the organisation in the report's language).
+    pub scope_label: String,
     pub system: String,
     pub experiments: usize,
 }
@@ -694,6 +698,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         coverage: coverage
             .into_iter()
             .map(|((scope, system), experiments)| CoverageRow {
+                scope_label: scope_label(&scope, lang),
                 scope,
                 system,
                 experiments,
@@ -740,6 +745,34 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
     }
 }
 
+/// A scope as readers see it: the organisation in the report's language, a team by its name.
+fn scope_label(scope: &str, lang: Lang) -> String {
+    if scope == ORGANIZATION {
+        lang.messages()
+            .remove("organization_scope")
+            .unwrap_or_else(|| scope.to_string())
+    } else {
+        scope.to_string()
+    }
+}
+
+impl ReportModel {
+    /// The label of a scope that the maturity or coverage rows name (else the scope itself).
+    pub fn scope_label(&self, scope: &str) -> String {
+        self.maturity
+            .iter()
+            .find(|m| m.scope == scope)
+            .map(|m| m.scope_label.clone())
+            .or_else(|| {
+                self.coverage
+                    .iter()
+                    .find(|c| c.scope == scope)
+                    .map(|c| c.scope_label.clone())
+            })
+            .unwrap_or_else(|| scope.to_string())
+    }
+}
+
 fn maturity_views(analysis: &Analysis, rubric: &Rubric, lang: Lang) -> Vec<MaturityView> {
     let stage_name = |number: u8| {
         rubric
@@ -758,6 +791,7 @@ fn maturity_views(analysis: &Analysis, rubric: &Rubric, lang: Lang) -> Vec<Matur
         .iter()
         .map(|scope| MaturityView {
             scope: scope.scope.clone(),
+            scope_label: scope_label(&scope.scope, lang),
             stage: scope.stage,
             stage_name: stage_name(scope.stage),
             next_stage_needs: scope
