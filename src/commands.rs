@@ -274,7 +274,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     let html = HtmlRenderer::with_overrides(command.templates.as_deref(), command.lang)?;
     let curves = recovery_curves(&data, &analysis)?;
     let messages = command.lang.messages();
-    let charts = render_charts(&model, &curves, &messages);
+    let charts = render_charts(&model, &curves, messages);
     let mut html_data = html.prepare(&model, &charts)?;
     let pdf = if command.formats.contains(&ReportFormat::Pdf) {
         let renderer = PdfRenderer::with_overrides(
@@ -334,7 +334,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         );
         let curve = curves_of(&data, &analysis, &[index])?
             .first()
-            .and_then(|curve| recovery_curve_chart(curve, &messages));
+            .and_then(|curve| recovery_curve_chart(curve, messages));
         for format in &command.formats {
             let path = command.out.join(format!(
                 "experiment-{}.{}",

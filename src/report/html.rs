@@ -43,7 +43,7 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub struct HtmlRenderer {
     tera: tera::Tera,
     lang: Lang,
-    messages: Messages,
+    messages: &'static Messages,
 }
 
 impl HtmlRenderer {
@@ -108,9 +108,9 @@ impl HtmlRenderer {
             source,
         };
         let mut context = tera::Context::from_serialize(model).map_err(error)?;
-        context.insert("tx", &self.messages);
+        context.insert("tx", self.messages);
         context.insert("lang", self.lang.code());
-        context.insert("verdict_names", &verdict_names(&self.messages));
+        context.insert("verdict_names", &verdict_names(self.messages));
         context.insert("charts", charts);
         Ok(HtmlData { context })
     }

@@ -2,6 +2,7 @@
 //! the templates comes from `report_templates/i18n/<lang>.toml` as `tx.<key>`.
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -32,12 +33,15 @@ impl Lang {
         }
     }
 
-    pub fn messages(self) -> Messages {
-        let text = match self {
-            Lang::En => EN,
-            Lang::Ja => JA,
+    /// The report text of the language, parsed once per process.
+    pub fn messages(self) -> &'static Messages {
+        static EN_MESSAGES: OnceLock<Messages> = OnceLock::new();
+        static JA_MESSAGES: OnceLock<Messages> = OnceLock::new();
+        let (cell, text) = match self {
+            Lang::En => (&EN_MESSAGES, EN),
+            Lang::Ja => (&JA_MESSAGES, JA),
         };
-        toml::from_str(text).expect("the built-in report messages parse")
+        cell.get_or_init(|| toml::from_str(text).expect("the built-in report messages parse"))
     }
 }
 

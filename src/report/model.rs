@@ -749,7 +749,8 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
 fn scope_label(scope: &str, lang: Lang) -> String {
     if scope == ORGANIZATION {
         lang.messages()
-            .remove("organization_scope")
+            .get("organization_scope")
+            .cloned()
             .unwrap_or_else(|| scope.to_string())
     } else {
         scope.to_string()

@@ -91,7 +91,7 @@ impl PdfRenderer {
                     .include_embedded_fonts(true),
             )
             .build();
-        let messages = serde_json::to_string(&lang.messages()).expect("messages serialize");
+        let messages = serde_json::to_string(lang.messages()).expect("messages serialize");
         PdfRenderer {
             engine,
             name,
