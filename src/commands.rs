@@ -330,7 +330,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
                 .map(Vec::as_slice)
                 .unwrap_or_default(),
             &data.alarm_events,
-            &Sentences::for_lang(command.lang),
+            Sentences::for_lang(command.lang),
         );
         let curve = curves_of(&data, &analysis, &[index])?
             .first()

@@ -98,14 +98,17 @@ pub struct Sentences {
 }
 
 impl Sentences {
-    pub fn for_lang(lang: Lang) -> Sentences {
+    /// The sentences of the language, parsed once per process.
+    pub fn for_lang(lang: Lang) -> &'static Sentences {
+        static EN_SENTENCES: OnceLock<Sentences> = OnceLock::new();
+        static JA_SENTENCES_PARSED: OnceLock<Sentences> = OnceLock::new();
         match lang {
-            Lang::En => Sentences::default(),
-            Lang::Ja => Sentences {
+            Lang::En => EN_SENTENCES.get_or_init(Sentences::default),
+            Lang::Ja => JA_SENTENCES_PARSED.get_or_init(|| Sentences {
                 patterns: toml::from_str::<SentenceFile>(JA_SENTENCES)
                     .expect("the built-in sentences parse")
                     .sentence,
-            },
+            }),
         }
     }
 
