@@ -5,6 +5,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 
 use std::collections::HashMap;
@@ -16,7 +17,10 @@ use crate::analyze::maturity::Rubric;
 use crate::analyze::program::{ReferenceData, analyze_program, default_period};
 use crate::analyze::{AnalyzeError, LedgerData, outcome_records};
 use crate::config::Config;
+use crate::ingest::aws::{self, AwsTarget, OperationGuard, OperationLog};
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
+use crate::ingest::fis::{self, FisHistory, FisQuery};
+use crate::ingest::observe::{self, Observations, is_finished};
 use crate::ledger::{self, Ledger, LedgerError, Table};
 use crate::report::charts::{recovery_curve_chart, render_charts};
 use crate::report::experiment::experiment_detail;
@@ -40,7 +44,7 @@ pub enum CommandError {
     #[error("cannot write {path}")]
     Write { path: PathBuf, source: io::Error },
     #[error(transparent)]
-    Fis(#[from] crate::ingest::fis::FisError),
+    Aws(#[from] crate::ingest::aws::AwsError),
     #[error("cannot start the async runtime for AWS calls")]
     Runtime(#[source] io::Error),
     #[error(
@@ -480,16 +484,52 @@ pub struct IngestFisCommand {
     pub config: Config,
     /// The time of this ingest, stamped on the rows.
     pub now: Micros,
+    /// Print every AWS operation sent on stderr (`-v`).
+    pub verbose: bool,
+    /// Show progress bars (on a terminal only; `--quiet` turns them off).
+    pub progress: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestSummary {
     pub experiments: usize,
     pub actions: usize,
+    pub series: usize,
+    pub points: usize,
+    pub alarm_events: usize,
+    /// GetMetricData requests sent (every page counts) and SPEC section 12's lower bound.
+    pub metric_requests: usize,
+    pub metric_requests_lower_bound: usize,
+    /// Every AWS operation sent, in order (`CloudWatch GetMetricData`).
+    pub operations: Vec<String>,
+    /// What could not be read and what that means for the verdicts.
+    pub warnings: Vec<String>,
 }
 
-/// Reads FIS experiments into the ledger. Without `--since`, it starts at the oldest unfinished
-/// experiment already in the ledger (so those are re-read), else at the newest one.
+/// Everything one profile and region gave.
+struct AwsRead {
+    history: FisHistory,
+    observations: Observations,
+}
+
+fn progress_bar(show: bool, what: &'static str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    // Drawn on stderr only when it is a terminal; indicatif hides it otherwise.
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>24} {bar:30} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_prefix(what);
+    bar
+}
+
+/// Reads FIS experiments, their S3 log records and CloudWatch series into the ledger. Without
+/// `--since`, it starts at the oldest experiment already in the ledger that is unfinished or
+/// whose observation window had not closed when it was read (so those are read again), else at
+/// the newest one. Nothing is written until every read of a profile and region succeeded.
 pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestSummary> {
     let known =
         ledger::experiments_from_frame(&ledger.read(Table::Experiments)?).map_err(|source| {
@@ -498,13 +538,12 @@ pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestS
                 source,
             }
         })?;
+    let post = (command.config.window.post_s * 1e6) as Micros;
     let unfinished = known
         .iter()
         .filter(|e| {
-            matches!(
-                e.status.as_str(),
-                "pending" | "initiating" | "running" | "stopping"
-            )
+            !is_finished(&e.status) && e.status != "cancelled"
+                || e.ended_at.is_some_and(|end| end + post > e.ingested_at)
         })
         .map(|e| e.created_at)
         .min();
@@ -526,68 +565,138 @@ pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestS
     } else {
         command.regions.iter().cloned().map(Some).collect()
     };
-    let mut summary = IngestSummary {
-        experiments: 0,
-        actions: 0,
-    };
+    let mut summary = IngestSummary::default();
     for profile in &profiles {
         for region in &regions {
-            let history = runtime.block_on(async {
-                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-                if let Some(region) = region {
-                    loader = loader.region(aws_config::Region::new(region.clone()));
-                }
-                if let Some(profile) = profile {
-                    loader = loader.profile_name(profile);
-                }
-                if let Some(url) = &command.endpoint_url {
-                    loader = loader.endpoint_url(url);
-                }
-                let sdk = loader.load().await;
-                let client = aws_sdk_fis::Client::new(&sdk);
-                let query = crate::ingest::fis::FisQuery {
-                    since,
-                    until: command.until,
-                    account_id: None,
-                    region: sdk.region().map(|r| r.to_string()),
-                    tag_keys: command.config.tags.clone(),
-                    ingested_at: command.now,
-                };
-                crate::ingest::fis::read_history(&client, &query).await
-            })?;
+            let target = AwsTarget {
+                profile: profile.clone(),
+                region: region.clone(),
+                endpoint_url: command.endpoint_url.clone(),
+            };
+            let guard = OperationGuard {
+                log: OperationLog::default(),
+                verbose: command.verbose,
+            };
+            let mut warnings = Vec::new();
+            let read = runtime.block_on(read_aws(command, &target, &guard, since, &mut warnings));
+            summary.operations.extend(guard.log.entries());
+            summary.metric_requests += guard.log.count("GetMetricData");
+            summary.warnings.extend(warnings);
+            let AwsRead {
+                history,
+                observations,
+            } = read?;
             summary.experiments += history.experiments.len();
             summary.actions += history.actions.len();
-            store_fis_history(ledger, history)?;
+            summary.series += observations.series.len();
+            summary.points += observations.points.len();
+            summary.alarm_events += observations.alarm_events.len();
+            summary.metric_requests_lower_bound += observations.lower_bound;
+            store_fis_history(ledger, history, observations)?;
         }
     }
     Ok(summary)
 }
 
-/// Stores read experiments, children first, one upsert per table (partitions by creation month).
-fn store_fis_history(ledger: &Ledger, history: crate::ingest::fis::FisHistory) -> Result<()> {
+async fn read_aws(
+    command: &IngestFisCommand,
+    target: &AwsTarget,
+    guard: &OperationGuard,
+    since: Option<Micros>,
+    warnings: &mut Vec<String>,
+) -> Result<AwsRead> {
+    let clients = aws::clients(target, guard).await;
+    let query = FisQuery {
+        since,
+        until: command.until,
+        account_id: None,
+        region: clients.region.clone(),
+        tag_keys: command.config.tags.clone(),
+        ingested_at: command.now,
+    };
+    let ids = fis::list_experiment_ids(&clients.fis, &query).await?;
+    let bar = progress_bar(command.progress, "FIS experiments");
+    bar.set_length(ids.len() as u64);
+    let mut history = fis::read_history(&clients.fis, &query, &ids, || bar.inc(1)).await?;
+    bar.finish_and_clear();
+    observe::add_logged_action_times(&clients.s3, &mut history, warnings).await?;
+    let bar = progress_bar(command.progress, "GetMetricData requests");
+    let observations = observe::observe(
+        &clients.cloudwatch,
+        &mut history,
+        &command.config,
+        command.now,
+        warnings,
+        |requests| bar.set_length(requests as u64),
+        || bar.inc(1),
+    )
+    .await?;
+    bar.finish_and_clear();
+    Ok(AwsRead {
+        history,
+        observations,
+    })
+}
+
+/// Stores what one profile and region gave, children first and experiments last (a reader
+/// never sees an experiment without its rows), one upsert per table; rows are partitioned by
+/// their experiment's creation month. Re-read experiments replace their rows by key.
+fn store_fis_history(
+    ledger: &Ledger,
+    history: FisHistory,
+    observations: Observations,
+) -> Result<()> {
     if history.experiments.is_empty() {
         return Ok(());
     }
+    let rows = |table: Table, frame: PolarsResult<DataFrame>| {
+        frame.map_err(|source| CommandError::Rows { table, source })
+    };
     let month_by_id: HashMap<String, String> = history
         .experiments
         .iter()
         .map(|e| (e.experiment_id.clone(), e.month()))
         .collect();
     let month_of = |id: &str| month_by_id.get(id).cloned().unwrap_or_default();
-    if !history.actions.is_empty() {
-        let rows = ledger::actions_frame(&history.actions, month_of).map_err(|source| {
-            CommandError::Rows {
-                table: Table::Actions,
-                source,
-            }
-        })?;
-        ledger.upsert(Table::Actions, rows)?;
+    if !observations.points.is_empty() {
+        ledger.upsert(
+            Table::Points,
+            rows(Table::Points, observations.points.into_frame())?,
+        )?;
     }
-    let rows =
-        ledger::experiments_frame(&history.experiments).map_err(|source| CommandError::Rows {
-            table: Table::Experiments,
-            source,
-        })?;
-    ledger.upsert(Table::Experiments, rows)?;
+    if !observations.series.is_empty() {
+        ledger.upsert(
+            Table::Series,
+            rows(
+                Table::Series,
+                ledger::series_frame(&observations.series, month_of),
+            )?,
+        )?;
+    }
+    if !history.actions.is_empty() {
+        ledger.upsert(
+            Table::Actions,
+            rows(
+                Table::Actions,
+                ledger::actions_frame(&history.actions, month_of),
+            )?,
+        )?;
+    }
+    if !observations.alarm_events.is_empty() {
+        ledger.upsert(
+            Table::AlarmEvents,
+            rows(
+                Table::AlarmEvents,
+                ledger::alarm_events_frame(&observations.alarm_events),
+            )?,
+        )?;
+    }
+    ledger.upsert(
+        Table::Experiments,
+        rows(
+            Table::Experiments,
+            ledger::experiments_frame(&history.experiments),
+        )?,
+    )?;
     Ok(())
 }

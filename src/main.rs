@@ -33,6 +33,9 @@ struct Cli {
     /// Print nothing but errors.
     #[arg(long, global = true)]
     quiet: bool,
+    /// Say more: every AWS operation sent during an ingest.
+    #[arg(short = 'v', long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -119,17 +122,7 @@ enum IngestSource {
 }
 
 fn parse_time_arg(text: &str) -> Result<i64, String> {
-    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Ok(time.timestamp_micros());
-    }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(|date| {
-            date.and_hms_opt(0, 0, 0)
-                .expect("midnight")
-                .and_utc()
-                .timestamp_micros()
-        })
-        .map_err(|_| format!("`{text}` is not a date (2026-07-01) or an RFC 3339 time"))
+    checkup::time::parse_timestamp(text)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -329,15 +322,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 until,
                 config,
                 now: from_datetime(chrono::Utc::now()),
+                verbose: cli.verbose,
+                progress: !cli.quiet,
             };
-            let summary = commands::ingest_fis(&ledger, &command)
-                .with_context(|| format!("ingest into ledger {} failed", cli.ledger.display()))?;
+            let summary = commands::ingest_fis(&ledger, &command).with_context(|| {
+                format!(
+                    "ingest into ledger {} failed; what it held before is unchanged",
+                    cli.ledger.display()
+                )
+            })?;
             if !cli.quiet {
+                for warning in &summary.warnings {
+                    eprintln!("warning: {warning}");
+                }
                 println!(
                     "Read {} experiments and {} actions from FIS into {}",
                     summary.experiments,
                     summary.actions,
                     cli.ledger.display()
+                );
+                println!(
+                    "Read {} series with {} points and {} alarm state changes from CloudWatch in {} GetMetricData requests (lower bound {})",
+                    summary.series,
+                    summary.points,
+                    summary.alarm_events,
+                    summary.metric_requests,
+                    summary.metric_requests_lower_bound
                 );
             }
         }

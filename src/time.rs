@@ -30,6 +30,21 @@ pub fn format_rfc3339(ts: Micros) -> String {
 }
 
 /// The calendar quarter of a timestamp, as `2026Q3`.
+/// A date (`2026-07-01`, midnight UTC) or an RFC 3339 time (`2026-07-01T10:00:00Z`).
+pub fn parse_timestamp(text: &str) -> Result<Micros, String> {
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(time.timestamp_micros());
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|date| {
+            date.and_hms_opt(0, 0, 0)
+                .expect("midnight")
+                .and_utc()
+                .timestamp_micros()
+        })
+        .map_err(|_| format!("`{text}` is not a date (2026-07-01) or an RFC 3339 time"))
+}
+
 pub fn quarter_of(ts: Micros) -> String {
     let t = to_datetime(ts);
     format!("{}Q{}", t.year(), (t.month() - 1) / 3 + 1)

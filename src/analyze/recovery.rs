@@ -353,23 +353,12 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         return outcome;
     }
 
-    let action_start = input
-        .actions
-        .iter()
-        .filter_map(|action| action.started_at)
-        .min();
-    let Some(t0) = action_start.or(experiment.started_at) else {
+    let Some((t0, t1)) = experiment.fault_times(input.actions.iter().copied()) else {
         outcome.reasons.push(
             "The experiment has no start time, so no fault window can be placed.".to_string(),
         );
         return outcome;
     };
-    let action_end = input
-        .actions
-        .iter()
-        .filter_map(|action| action.ended_at)
-        .max();
-    let t1 = experiment.ended_at.or(action_end).unwrap_or(t0).max(t0);
     let window_start = t0 - micros(settings.pre_s);
     let window_end = t1 + micros(settings.post_s);
     outcome.t0 = Some(t0);

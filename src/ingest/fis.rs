@@ -1,36 +1,29 @@
 //! AWS FIS: experiment templates and experiments into ledger records (SPEC section 4). Only read
 //! operations are called: ListExperimentTemplates, ListExperiments, GetExperiment.
 //!
-//! This first slice reads the experiments themselves (states, times, actions, targets, stop
-//! conditions, tags); the CloudWatch series around each run come with the next slice (see
-//! docs/ingest-notes.md), so until then experiments ingested here are judged without series.
+//! Besides the records, each experiment's other sources are kept for the next steps: the
+//! dashboards of its report configuration (CloudWatch) and its S3 log location (action times).
 
 use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_fis::Client;
-use aws_sdk_fis::error::DisplayErrorContext;
 use aws_sdk_fis::primitives::DateTime;
 
 use crate::config::TagKeys;
+use crate::ingest::aws::{AwsError, aws_error};
+use crate::ingest::fis_logs::LogLocation;
 use crate::ledger::{Action, Experiment};
 use crate::time::Micros;
 
-#[derive(Debug, thiserror::Error)]
-pub enum FisError {
-    /// The SDK's whole error chain: "dispatch failure" alone would hide the cause (an endpoint
-    /// that refuses connections, missing credentials, access denied).
-    #[error("FIS {operation} failed: {message}")]
-    Call {
-        operation: &'static str,
-        message: String,
-    },
-}
-
-/// The experiments read, with their actions.
+/// The experiments read, with their actions and where else to look.
 #[derive(Debug, Default)]
 pub struct FisHistory {
     pub experiments: Vec<Experiment>,
     pub actions: Vec<Action>,
+    /// Dashboard names of each experiment's report configuration, by experiment id.
+    pub dashboards: HashMap<String, Vec<String>>,
+    /// Each experiment's S3 log location (log schema version 2), by experiment id.
+    pub log_locations: HashMap<String, LogLocation>,
 }
 
 /// Where and what to read.
@@ -50,33 +43,16 @@ fn micros(time: Option<&DateTime>) -> Option<Micros> {
     Some(time.secs() * 1_000_000 + i64::from(time.subsec_nanos()) / 1_000)
 }
 
-fn call_error(operation: &'static str) -> impl Fn(String) -> FisError {
-    move |message| FisError::Call { operation, message }
-}
-
-/// Reads every template's tags and every experiment created in the query's window.
-pub async fn read_history(client: &Client, query: &FisQuery) -> Result<FisHistory, FisError> {
-    let mut template_tags: HashMap<String, HashMap<String, String>> = HashMap::new();
-    let mut templates = client
-        .list_experiment_templates()
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(template) = templates.next().await {
-        let template = template.map_err(|e| {
-            call_error("ListExperimentTemplates")(DisplayErrorContext(&e).to_string())
-        })?;
-        if let Some(id) = template.id() {
-            template_tags.insert(id.to_string(), template.tags().cloned().unwrap_or_default());
-        }
-    }
-
-    let mut history = FisHistory::default();
+/// The ids of the experiments created in the query's window, newest pages included.
+pub async fn list_experiment_ids(
+    client: &Client,
+    query: &FisQuery,
+) -> Result<Vec<String>, AwsError> {
     let mut summaries = client.list_experiments().into_paginator().items().send();
     let mut ids = Vec::new();
     while let Some(summary) = summaries.next().await {
-        let summary = summary
-            .map_err(|e| call_error("ListExperiments")(DisplayErrorContext(&e).to_string()))?;
+        let summary =
+            summary.map_err(|e| aws_error("fis", "ListExperiments", "all experiments", e))?;
         let created = micros(summary.creation_time());
         let in_window = created.is_none_or(|created| {
             query.since.is_none_or(|since| created >= since)
@@ -86,10 +62,40 @@ pub async fn read_history(client: &Client, query: &FisQuery) -> Result<FisHistor
             ids.push(id.to_string());
         }
     }
+    Ok(ids)
+}
+
+/// Reads every template's tags and the experiments `ids`; `on_experiment` is called after each
+/// (the progress bar).
+pub async fn read_history(
+    client: &Client,
+    query: &FisQuery,
+    ids: &[String],
+    mut on_experiment: impl FnMut(),
+) -> Result<FisHistory, AwsError> {
+    let mut template_tags: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let mut templates = client
+        .list_experiment_templates()
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(template) = templates.next().await {
+        let template = template
+            .map_err(|e| aws_error("fis", "ListExperimentTemplates", "all templates", e))?;
+        if let Some(id) = template.id() {
+            template_tags.insert(id.to_string(), template.tags().cloned().unwrap_or_default());
+        }
+    }
+
+    let mut history = FisHistory::default();
     for id in ids {
-        let output = client.get_experiment().id(&id).send().await.map_err(|e| {
-            call_error("GetExperiment")(format!("{id}: {}", DisplayErrorContext(&e)))
-        })?;
+        let output = client
+            .get_experiment()
+            .id(id)
+            .send()
+            .await
+            .map_err(|e| aws_error("fis", "GetExperiment", format!("experiment {id}"), e))?;
+        on_experiment();
         let Some(experiment) = output.experiment() else {
             continue;
         };
@@ -99,6 +105,37 @@ pub async fn read_history(client: &Client, query: &FisQuery) -> Result<FisHistor
             .cloned()
             .unwrap_or_default();
         let (record, actions) = experiment_records(experiment, &tags, query);
+        let dashboards: Vec<String> = experiment
+            .experiment_report_configuration()
+            .and_then(|r| r.data_sources())
+            .map(|d| {
+                d.cloud_watch_dashboards()
+                    .iter()
+                    .filter_map(|d| d.dashboard_identifier())
+                    .map(|identifier| {
+                        crate::ingest::cloudwatch::dashboard_name(identifier).to_string()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !dashboards.is_empty() {
+            history
+                .dashboards
+                .insert(record.experiment_id.clone(), dashboards);
+        }
+        if let Some(s3) = experiment
+            .log_configuration()
+            .and_then(|l| l.s3_configuration())
+            && let Some(bucket) = s3.bucket_name()
+        {
+            history.log_locations.insert(
+                record.experiment_id.clone(),
+                LogLocation {
+                    bucket: bucket.to_string(),
+                    prefix: s3.prefix().unwrap_or_default().to_string(),
+                },
+            );
+        }
         history.experiments.push(record);
         history.actions.extend(actions);
     }
@@ -145,10 +182,22 @@ pub fn experiment_records(
         .and_then(|s| s.status())
         .map(|s| s.as_str().to_string())
         .unwrap_or_else(|| "pending".to_string());
-    let status_reason = experiment
-        .state()
-        .and_then(|s| s.reason())
-        .map(str::to_string);
+    // A failed run says why in `state.error` (code and location, e.g. a target account); the
+    // reason alone ("Experiment failed.") would hide it from the report.
+    let error = experiment.state().and_then(|s| s.error()).map(|e| {
+        let mut text = format!("error {}", e.code().unwrap_or("unknown"));
+        if let Some(location) = e.location() {
+            text.push_str(&format!(" at {location}"));
+        }
+        if let Some(account) = e.account_id() {
+            text.push_str(&format!(" in account {account}"));
+        }
+        text
+    });
+    let status_reason = match (experiment.state().and_then(|s| s.reason()), error) {
+        (Some(reason), Some(error)) => Some(format!("{reason} ({error})")),
+        (reason, error) => reason.map(str::to_string).or(error),
+    };
     let stop_condition_triggered = status == "stopped"
         && status_reason
             .as_deref()

@@ -1,4 +1,8 @@
 //! Sources of experiments: AWS FIS and CloudWatch, Chaos Toolkit journals, incident files, and the demo generator.
 
+pub mod aws;
+pub mod cloudwatch;
 pub mod demo;
 pub mod fis;
+pub mod fis_logs;
+pub mod observe;

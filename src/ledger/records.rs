@@ -54,6 +54,21 @@ impl Experiment {
     pub fn start(&self) -> Micros {
         self.started_at.unwrap_or(self.created_at)
     }
+
+    /// SPEC section 6: `t0` is the earliest action start (the experiment start when actions have
+    /// no times), `t1` the experiment end (else the last action end, else `t0`). `None` when the
+    /// run never started. Analysis judges inside `[t0 - pre, t1 + post]` and ingest reads
+    /// CloudWatch over the same window.
+    pub fn fault_times<'a>(
+        &self,
+        actions: impl Iterator<Item = &'a Action> + Clone,
+    ) -> Option<(Micros, Micros)> {
+        let action_start = actions.clone().filter_map(|a| a.started_at).min();
+        let t0 = action_start.or(self.started_at)?;
+        let action_end = actions.filter_map(|a| a.ended_at).max();
+        let t1 = self.ended_at.or(action_end).unwrap_or(t0).max(t0);
+        Some((t0, t1))
+    }
 }
 
 /// One action of an experiment, with its own state and times.

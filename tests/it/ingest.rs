@@ -1,74 +1,101 @@
-//! `checkup ingest fis` through the real AWS SDK against moto's FIS on loopback, seeded with a
-//! backdated history by tests/standins/fis_seed.py (the Python environment of tests/run.sh).
+//! `checkup ingest fis` through the real AWS SDK clients against real stand-ins on loopback:
+//! moto for FIS and S3, MiniStack for CloudWatch, seeded with a backdated history by
+//! tests/standins/aws_seed.py (the Python environment of tests/run.sh). CloudWatch keeps 14 days
+//! of points, so every scenario is placed in the days before the test runs.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::{Value, json};
 
 use crate::support::{checkup, stderr};
 
-/// A seeded moto server; stopped when dropped (its stdin closes).
-struct SeededFis {
+/// Seeded stand-ins; stopped when dropped.
+struct StandIns {
     child: Child,
-    port: u16,
+    moto_port: u16,
+    cloudwatch_port: u16,
+    /// Experiment ids by scenario key.
+    ids: BTreeMap<String, String>,
 }
 
-impl Drop for SeededFis {
+impl Drop for StandIns {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
 
-fn seed(scenario: &serde_json::Value, dir: &Path) -> SeededFis {
+fn start(scenario: &Value, dir: &Path) -> StandIns {
     let python = std::env::var("CHECKUP_TEST_PYTHON")
-        .expect("run the tests with tests/run.sh, which prepares Python with moto");
+        .expect("run the tests with tests/run.sh, which prepares Python with moto and ministack");
     let file = dir.join("scenario.json");
     std::fs::write(&file, serde_json::to_vec(scenario).unwrap()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/standins/fis_seed.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/standins/aws_seed.py");
     let mut child = Command::new(python)
         .arg(script)
         .arg(&file)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .expect("the seeding script starts");
     let stdout = child.stdout.take().unwrap();
-    let mut port = None;
+    let mut ids = BTreeMap::new();
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
         if let Some(rest) = line.strip_prefix("ready ") {
-            port = Some(rest.trim().parse().unwrap());
-            break;
+            let ports: Vec<u16> = rest.split(' ').map(|p| p.trim().parse().unwrap()).collect();
+            return StandIns {
+                child,
+                moto_port: ports[0],
+                cloudwatch_port: ports[1],
+                ids,
+            };
         }
+        let seeded: Value = serde_json::from_str(&line).unwrap();
+        ids.insert(
+            seeded["key"].as_str().unwrap().to_string(),
+            seeded["experiment"].as_str().unwrap().to_string(),
+        );
     }
-    SeededFis {
-        child,
-        port: port.expect("the seeding script reports its port"),
-    }
+    panic!("the seeding script ended before it was ready");
 }
 
-fn ingest(ledger: &Path, port: u16) -> std::process::Output {
+/// `checkup ingest fis` with each service on its own stand-in, through the SDK's
+/// service-specific endpoint variables.
+fn ingest(ledger: &Path, aws: &StandIns, extra: &[&str]) -> Output {
+    ingest_at(ledger, aws.moto_port, aws.cloudwatch_port, extra)
+}
+
+fn ingest_at(ledger: &Path, moto_port: u16, cloudwatch_port: u16, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_checkup"))
-        .args([
-            "--ledger",
-            ledger.to_str().unwrap(),
-            "ingest",
-            "fis",
-            "--region",
-            "eu-west-1",
-            "--endpoint-url",
-            &format!("http://127.0.0.1:{port}"),
-        ])
+        .args(["--ledger", ledger.to_str().unwrap()])
+        .args(extra)
+        .args(["ingest", "fis", "--region", "eu-west-1"])
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env(
+            "AWS_ENDPOINT_URL_FIS",
+            format!("http://127.0.0.1:{moto_port}"),
+        )
+        .env(
+            "AWS_ENDPOINT_URL_S3",
+            format!("http://127.0.0.1:{moto_port}"),
+        )
+        .env(
+            "AWS_ENDPOINT_URL_CLOUDWATCH",
+            format!("http://127.0.0.1:{cloudwatch_port}"),
+        )
         .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
         .output()
         .unwrap()
 }
 
-fn export(ledger: &Path, table: &str) -> Vec<serde_json::Value> {
+fn export(ledger: &Path, table: &str) -> Vec<Value> {
     let output = checkup(&[
         "--ledger",
         ledger.to_str().unwrap(),
@@ -79,127 +106,538 @@ fn export(ledger: &Path, table: &str) -> Vec<serde_json::Value> {
         "json",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice::<serde_json::Value>(&output.stdout)
+    serde_json::from_slice::<Value>(&output.stdout)
         .unwrap()
         .as_array()
         .unwrap()
         .clone()
 }
 
-#[test]
-fn fis_experiments_are_read_into_the_ledger_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let day = 86_400;
-    let start = 1_795_000_000; // 2026-11-18
-    let template = |key: &str, team: &str, mode: &str| {
-        serde_json::json!({
-            "key": key, "name": format!("{key}-terminate"), "tags": {"team": team, "env": "prod"},
-            "actions": {"terminate": {"actionId": "aws:ec2:terminate-instances", "targets": {"Instances": "fleet"}}},
-            "targets": {"fleet": {"resourceType": "aws:ec2:instance",
-                "resourceArns": ["arn:aws:ec2:eu-west-1:123456789012:instance/i-1"], "selectionMode": mode}}
-        })
-    };
-    let run = |template: &str, status: &str, offset: i64, end: Option<i64>| {
-        serde_json::json!({
-            "template": template, "status": status, "start": start + offset,
-            "end": end.map(|e| start + offset + e),
-            "actions": {"terminate": {"start": start + offset + 5, "end": end.map(|e| start + offset + e - 60)}}
-        })
-    };
-    let scenario = serde_json::json!({
-        "region": "eu-west-1",
-        "templates": [template("web", "platform", "COUNT(1)"), template("pay", "payments", "PERCENT(25)")],
-        "experiments": [
-            run("web", "completed", 0, Some(600)),
-            run("web", "stopped", day, Some(200)),
-            run("pay", "failed", 2 * day, Some(300)),
-            run("pay", "completed", 3 * day, Some(600)),
-            run("web", "running", 4 * day, None),
-        ]
-    });
-    let fis = seed(&scenario, dir.path());
-    let ledger = dir.path().join("ledger");
-
-    let first = ingest(&ledger, fis.port);
-    assert!(first.status.success(), "{}", stderr(&first));
-    let experiments = export(&ledger, "experiments");
-    assert_eq!(experiments.len(), 5);
-    let mut statuses: Vec<&str> = experiments
-        .iter()
-        .map(|e| e["status"].as_str().unwrap())
-        .collect();
-    statuses.sort();
-    assert_eq!(
-        statuses,
-        ["completed", "completed", "failed", "running", "stopped"]
-    );
-    for experiment in &experiments {
-        assert_eq!(experiment["source"], "fis");
-        assert_eq!(experiment["account_id"], "123456789012");
-        assert_eq!(experiment["region"], "eu-west-1");
-        assert!(
-            experiment["template_name"]
-                .as_str()
-                .unwrap()
-                .ends_with("-terminate")
-        );
-        assert_eq!(experiment["environment"], "prod");
-        let team = experiment["team"].as_str().unwrap();
-        let mode = experiment["blast_radius"][0].as_str().unwrap();
-        assert_eq!(
-            (team, mode),
-            if experiment["template_name"] == "web-terminate" {
-                ("platform", "COUNT(1)")
-            } else {
-                ("payments", "PERCENT(25)")
-            }
-        );
-    }
-    let completed = experiments
-        .iter()
-        .find(|e| e["status"] == "completed" && e["team"] == "platform")
-        .unwrap();
-    assert_eq!(completed["started_at"], "2026-11-18T11:06:40+00:00");
-    assert_eq!(completed["ended_at"], "2026-11-18T11:16:40+00:00");
-    let actions = export(&ledger, "actions");
-    assert_eq!(actions.len(), 5);
-    let action = actions
-        .iter()
-        .find(|a| a["experiment_id"] == completed["experiment_id"])
-        .unwrap();
-    assert_eq!(action["action_id"], "aws:ec2:terminate-instances");
-    assert_eq!(action["started_at"], "2026-11-18T11:06:45+00:00");
-    assert_eq!(action["ended_at"], "2026-11-18T11:15:40+00:00");
-
-    // The second run adds nothing: the same experiments, the same actions.
-    let second = ingest(&ledger, fis.port);
-    assert!(second.status.success(), "{}", stderr(&second));
-    assert_eq!(export(&ledger, "experiments").len(), 5);
-    assert_eq!(export(&ledger, "actions").len(), 5);
-
-    // The report judges what FIS says: failed and stopped runs are red, the running one in
-    // progress; without CloudWatch series (the next slice) the completed ones are inconclusive.
-    let out = dir.path().join("reports");
+fn report_json(ledger: &Path, config: &Path, out: &Path) -> Value {
     let report = checkup(&[
         "--ledger",
         ledger.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
         "report",
+        "--period",
+        "last-90d",
         "--format",
         "json",
         "--out",
         out.to_str().unwrap(),
     ]);
     assert!(report.status.success(), "{}", stderr(&report));
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
-    let counts = &json["verdict_counts"];
+    serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
+}
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+const MINUTE: i64 = 60;
+const HOUR: i64 = 3600;
+
+fn template(key: &str, name: &str, tags: Value, action: &str, mode: &str) -> Value {
+    json!({
+        "key": key, "name": name, "tags": tags,
+        "actions": {"inject": {"actionId": action, "targets": {"Targets": "targets"}}},
+        "targets": {"targets": {"resourceType": "aws:ec2:instance",
+            "resourceArns": ["arn:aws:ec2:eu-west-1:123456789012:instance/i-1"],
+            "selectionMode": mode}}
+    })
+}
+
+/// A run of `template` starting at `start`: its action from `start` to `start + 9 min`, the run
+/// ending at `start + 10 min` (`None`: still running).
+fn run(key: &str, template: &str, status: &str, start: i64, ended: bool) -> Value {
+    json!({
+        "key": key, "template": template, "status": status, "start": start,
+        "end": ended.then_some(start + 10 * MINUTE),
+        "actions": {"inject": {"start": start, "end": ended.then_some(start + 9 * MINUTE)}}
+    })
+}
+
+/// One point a minute from 20 minutes before `start` to 45 minutes after, `value(k)` at minute k.
+fn around(start: i64, value: impl Fn(i64) -> Option<f64>) -> Vec<Value> {
+    (-20..=45)
+        .filter_map(|k| value(k).map(|v| json!([start + k * MINUTE, v])))
+        .collect()
+}
+
+const CONFIG: &str = r#"
+[[hypothesis]]
+name = "web tier survives losing an instance"
+match = { template_name = "web-asg-terminate" }
+recover_within = "5m"
+
+  [[hypothesis.series]]
+  id = "healthy_hosts"
+  namespace = "AWS/ApplicationELB"
+  metric = "HealthyHostCount"
+  dimensions = { LoadBalancer = "app/web/1" }
+  stat = "Minimum"
+  period = "1m"
+  steady = ">= 2"
+
+  [[hypothesis.series]]
+  id = "p99_latency"
+  namespace = "AWS/ApplicationELB"
+  metric = "TargetResponseTime"
+  dimensions = { LoadBalancer = "app/web/1" }
+  stat = "p99"
+  period = "1m"
+  steady = "< 0.2"
+  limit = "<= 0.5"
+
+  [[hypothesis.series]]
+  id = "errors_5xx"
+  namespace = "AWS/ApplicationELB"
+  metric = "HTTPCode_Target_5XX_Count"
+  dimensions = { LoadBalancer = "app/web/1" }
+  stat = "Sum"
+  period = "1m"
+  kind = "errors"
+  budget = 0
+  outage = 5
+
+[[hypothesis]]
+name = "logins keep succeeding while tokens are revoked"
+match = { tags = { service = "idp" } }
+
+  [[hypothesis.series]]
+  id = "login_success"
+  namespace = "IdP"
+  metric = "LoginSuccessRate"
+  stat = "Average"
+  period = "1m"
+  steady = ">= 99"
+"#;
+
+/// Every verdict, two teams with a third and fourth inconclusive, a running experiment, S3 logs,
+/// a stop-condition alarm with state changes, a report dashboard, an alarm that does not exist
+/// and a metric without data.
+fn program_scenario(base: i64, now: i64) -> Value {
+    let (w1, w2, w3, w4) = (base, base + 24 * HOUR, base + 48 * HOUR, base + 72 * HOUR);
+    let (p1, p2, p3) = (base + 2 * HOUR, base + 26 * HOUR, base + 50 * HOUR);
+    let (s1, i1) = (base + 28 * HOUR, base + 30 * HOUR);
+    let w5 = (now - 2 * HOUR) / MINUTE * MINUTE;
+    let web_tags =
+        json!({"team": "platform", "env": "prod", "service": "web", "trigger": "scheduled"});
+    let mut pay = template(
+        "pay",
+        "pay-db-failover",
+        json!({"team": "payments", "env": "prod", "service": "payments", "trigger": "ci"}),
+        "aws:rds:failover-db-cluster",
+        "ALL",
+    );
+    pay["stopConditions"] = json!([{"source": "aws:cloudwatch:alarm",
+        "value": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:pay-db-errors"}]);
+    pay["experimentReportConfiguration"] = json!({"dataSources": {"cloudWatchDashboards": [
+        {"dashboardIdentifier": "arn:aws:cloudwatch::123456789012:dashboard/payments-overview"}]}});
+    pay["logConfiguration"] = json!({"logSchemaVersion": 2,
+        "s3Configuration": {"bucketName": "fis-logs", "prefix": "pay/"}});
+    let mut search = template(
+        "search",
+        "search-cpu-stress",
+        json!({"team": "search", "env": "staging"}),
+        "aws:ssm:send-command",
+        "COUNT(1)",
+    );
+    search["stopConditions"] = json!([{"source": "aws:cloudwatch:alarm",
+        "value": "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:search-cpu-high"}]);
+    let mut p1_run = run("P1", "pay", "stopped", p1, true);
+    p1_run["reason"] = json!("Experiment stopped by stop condition pay-db-errors.");
+    p1_run["end"] = json!(p1 + 6 * MINUTE);
+    let mut p2_run = run("P2", "pay", "completed", p2, true);
+    // P2's action times reach checkup only through its S3 log records.
+    p2_run["actions"] = json!({"inject": {"start": p2 + MINUTE, "end": p2 + 9 * MINUTE}});
+    p2_run["log_actions_to_s3"] =
+        json!({"bucket": "fis-logs", "prefix": "pay/AWSLogs/123456789012/fis/eu-west-1/"});
+
+    let host_points: Vec<Value> = [(w1, 2), (w2, 7), (w3, 2), (w4, 2)]
+        .iter()
+        .flat_map(|&(start, minutes_down)| {
+            around(start, move |k| {
+                Some(if (1..=minutes_down).contains(&k) {
+                    1.0
+                } else {
+                    3.0
+                })
+            })
+        })
+        .collect();
+    let latency_points: Vec<Value> = [w1, w2, w3, w4]
+        .iter()
+        .flat_map(|&start| around(start, |_| Some(0.1)))
+        .collect();
+    let errors_points = around(w3, |k| (2..=4).contains(&k).then_some(4.0));
+    let db_errors: Vec<Value> = [
+        around(p1, |k| Some(if (2..=5).contains(&k) { 25.0 } else { 1.0 })),
+        around(p2, |_| Some(1.0)),
+        around(p3, |k| Some(if k == 3 { 15.0 } else { 1.0 })),
+    ]
+    .concat();
+    let latency = |spike: bool| {
+        move |k: i64| {
+            Some(if spike && (2..=4).contains(&k) {
+                200.0
+            } else {
+                50.0 + (k.rem_euclid(3)) as f64
+            })
+        }
+    };
+    let pay_latency: Vec<Value> = [
+        around(p1, latency(true)),
+        around(p2, latency(false)),
+        around(p3, latency(false)),
+    ]
+    .concat();
+    let dashboard = json!({"widgets": [
+        {"type": "text", "properties": {"markdown": "# Payments"}},
+        {"type": "metric", "properties": {"stat": "Average", "period": 60, "metrics": [
+            ["Payments", "Latency", "Service", "pay"],
+            [{"expression": "m1 * 2", "id": "e1"}]]}}]});
+    json!({
+        "region": "eu-west-1",
+        "buckets": ["fis-logs"],
+        "templates": [
+            template("web", "web-asg-terminate", web_tags, "aws:ec2:terminate-instances", "COUNT(1)"),
+            pay,
+            search,
+            template("idp", "idp-token-revoke", json!({"team": "identity", "env": "staging", "service": "idp"}),
+                "aws:ec2:stop-instances", "PERCENT(25)"),
+        ],
+        "experiments": [
+            run("W1", "web", "completed", w1, true),
+            run("W2", "web", "completed", w2, true),
+            run("W3", "web", "completed", w3, true),
+            run("W4", "web", "completed", w4, true),
+            run("W5", "web", "running", w5, false),
+            p1_run, p2_run,
+            run("P3", "pay", "completed", p3, true),
+            run("S1", "search", "completed", s1, true),
+            run("I1", "idp", "completed", i1, true),
+        ],
+        "metrics": [
+            {"namespace": "AWS/ApplicationELB", "metric": "HealthyHostCount",
+             "dimensions": {"LoadBalancer": "app/web/1"}, "points": host_points},
+            {"namespace": "AWS/ApplicationELB", "metric": "TargetResponseTime",
+             "dimensions": {"LoadBalancer": "app/web/1"}, "points": latency_points},
+            {"namespace": "AWS/ApplicationELB", "metric": "HTTPCode_Target_5XX_Count",
+             "dimensions": {"LoadBalancer": "app/web/1"}, "points": errors_points},
+            {"namespace": "Payments", "metric": "DBErrors", "dimensions": {"Cluster": "pay-db"},
+             "points": db_errors},
+            {"namespace": "Payments", "metric": "Latency", "dimensions": {"Service": "pay"},
+             "points": pay_latency},
+        ],
+        "alarms": [{"name": "pay-db-errors", "namespace": "Payments", "metric": "DBErrors",
+            "dimensions": {"Cluster": "pay-db"}, "statistic": "Sum", "period": 60,
+            "threshold": 10, "comparison": "GreaterThanThreshold"}],
+        "alarm_history": [
+            {"alarm": "pay-db-errors", "ts": p1 + 150, "to": "ALARM", "reason": "Threshold Crossed"},
+            {"alarm": "pay-db-errors", "ts": p1 + 420, "to": "OK"},
+            {"alarm": "pay-db-errors", "ts": p3 + 210, "to": "ALARM", "reason": "Threshold Crossed"},
+            {"alarm": "pay-db-errors", "ts": p3 + 300, "to": "OK"},
+        ],
+        "dashboards": [{"name": "payments-overview", "body": dashboard.to_string()}],
+    })
+}
+
+fn by_id<'a>(rows: &'a [Value], id: &str) -> &'a Value {
+    rows.iter()
+        .find(|row| row["experiment_id"] == id)
+        .unwrap_or_else(|| panic!("{id} is not in {rows:?}"))
+}
+
+/// What the IAM policy in the README allows.
+fn readme_policy_actions() -> BTreeSet<String> {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("<!-- iam-policy -->")
+        .expect("README has the IAM policy");
+    let block = &readme[start..];
+    let json_start = block.find('{').unwrap();
+    let json_end = block.find("```").unwrap();
+    let policy: Value = serde_json::from_str(&block[json_start..json_end]).unwrap();
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().clone())
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn an_fis_program_is_ingested_judged_and_read_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = now_s();
+    let base = (now - 5 * 24 * HOUR) / HOUR * HOUR;
+    let aws = start(&program_scenario(base, now), dir.path());
+    let ledger = dir.path().join("ledger");
+    let config = dir.path().join("checkup.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let id = |key: &str| aws.ids[key].clone();
+
+    let first = ingest(&ledger, &aws, &["--config", config.to_str().unwrap(), "-v"]);
+    let messages = stderr(&first);
+    assert!(first.status.success(), "{messages}");
+
+    // Read-only: every operation sent is a read the README's IAM policy allows, and the policy
+    // allows nothing this ingest did not need.
+    let iam_action_of = |operation: &str| -> String {
+        let (service, name) = operation.split_once(' ').unwrap();
+        match (service, name) {
+            ("S3", "ListObjectsV2") => "s3:ListBucket".to_string(),
+            ("S3", name) => format!("s3:{name}"),
+            ("CloudWatch", name) => format!("cloudwatch:{name}"),
+            ("fis", name) => format!("fis:{name}"),
+            other => panic!("unexpected service {other:?}"),
+        }
+    };
+    let sent: BTreeSet<String> = messages
+        .lines()
+        .filter_map(|line| line.strip_prefix("aws: "))
+        .map(iam_action_of)
+        .collect();
+    for action in &sent {
+        let verb = action.split(':').nth(1).unwrap();
+        assert!(
+            ["List", "Get", "Describe"]
+                .iter()
+                .any(|p| verb.starts_with(p)),
+            "{action} is not a read"
+        );
+    }
+    assert_eq!(sent, readme_policy_actions());
+
+    // Clear warnings for what could not be read.
+    assert!(
+        messages.contains("stop-condition alarm search-cpu-high")
+            && messages.contains("is not in CloudWatch"),
+        "{messages}"
+    );
+    assert!(
+        messages.contains(&format!("experiment {}: series login_success", id("I1")))
+            && messages.contains("has no data points"),
+        "{messages}"
+    );
+
+    let experiments = export(&ledger, "experiments");
+    assert_eq!(experiments.len(), 10);
+    let w1 = by_id(&experiments, &id("W1"));
+    assert_eq!(w1["template_name"], "web-asg-terminate");
+    assert_eq!(w1["hypothesis"], "web tier survives losing an instance");
+    assert_eq!(w1["team"], "platform");
+    assert_eq!(w1["trigger"], "scheduled");
+    assert_eq!(w1["region"], "eu-west-1");
+    assert_eq!(w1["account_id"], "123456789012");
     assert_eq!(
-        (
-            counts["red"].as_u64(),
-            counts["in_progress"].as_u64(),
-            counts["inconclusive"].as_u64()
-        ),
-        (Some(2), Some(1), Some(2))
+        by_id(&experiments, &id("P1"))["stop_condition_alarms"],
+        json!(["pay-db-errors"])
+    );
+    assert_eq!(
+        by_id(&experiments, &id("P1"))["stop_condition_triggered"],
+        true
+    );
+
+    // P2's action times came from its S3 log records.
+    let actions = export(&ledger, "actions");
+    let p2_action = by_id(&actions, &id("P2"));
+    let p2_start = base + 26 * HOUR;
+    assert_eq!(
+        p2_action["started_at"],
+        chrono::DateTime::from_timestamp(p2_start + MINUTE, 0)
+            .unwrap()
+            .to_rfc3339()
+    );
+
+    // Series from the three origins, most specific first.
+    let series = export(&ledger, "series");
+    let origins_of = |key: &str| -> BTreeSet<(String, String)> {
+        series
+            .iter()
+            .filter(|s| s["experiment_id"] == id(key))
+            .map(|s| {
+                (
+                    s["series_id"].as_str().unwrap().to_string(),
+                    s["origin"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        origins_of("W1"),
+        BTreeSet::from([
+            ("errors_5xx".to_string(), "hypothesis".to_string()),
+            ("healthy_hosts".to_string(), "hypothesis".to_string()),
+            ("p99_latency".to_string(), "hypothesis".to_string()),
+        ])
+    );
+    assert_eq!(
+        origins_of("P2"),
+        BTreeSet::from([
+            (
+                "alarm:pay-db-errors".to_string(),
+                "stop-condition alarm".to_string()
+            ),
+            (
+                "payments-overview: Latency Average (pay)".to_string(),
+                "dashboard".to_string()
+            ),
+        ])
+    );
+    let alarm_series = series
+        .iter()
+        .find(|s| s["experiment_id"] == id("P2") && s["origin"] == "stop-condition alarm")
+        .unwrap();
+    assert_eq!(alarm_series["steady"], "<= 10");
+    assert_eq!(export(&ledger, "alarm_events").len(), 4);
+
+    // The verdicts, times and weaknesses the scenario was built to produce.
+    let json = report_json(&ledger, &config, &dir.path().join("reports"));
+    let listed = json["experiments"].as_array().unwrap();
+    let verdict = |key: &str| {
+        by_id(listed, &id(key))["verdict"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let expected = [
+        ("W1", "green"),
+        ("W2", "yellow"),
+        ("W3", "red"),
+        ("W4", "green"),
+        ("W5", "in_progress"),
+        ("P1", "red"),
+        ("P2", "green"),
+        ("P3", "red"),
+        ("S1", "inconclusive"),
+        ("I1", "inconclusive"),
+    ];
+    for (key, want) in expected {
+        assert_eq!(verdict(key), want, "{key}: {}", by_id(listed, &id(key)));
+    }
+    assert_eq!(by_id(listed, &id("W1"))["time_to_recover_s"], 180.0);
+    assert_eq!(by_id(listed, &id("W1"))["time_to_impact_s"], 60.0);
+    assert_eq!(by_id(listed, &id("W2"))["time_to_recover_s"], 480.0);
+    let p3_reasons = by_id(listed, &id("P3"))["reasons"].to_string();
+    assert!(p3_reasons.contains("pay-db-errors"), "{p3_reasons}");
+    // Weaknesses: web opened by W2 and fixed by W4; payments opened by P1, fixed by P2, opened
+    // again by P3.
+    assert_eq!(json["roi"]["weaknesses_found"], 3);
+    assert_eq!(json["roi"]["weaknesses_fixed"], 2);
+
+    // A second ingest adds nothing: it re-reads only the running experiment.
+    let tables = ["experiments", "actions", "series", "points", "alarm_events"];
+    let counts =
+        |ledger: &Path| -> Vec<usize> { tables.iter().map(|t| export(ledger, t).len()).collect() };
+    let before = counts(&ledger);
+    let second = ingest(&ledger, &aws, &["--config", config.to_str().unwrap()]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    let said = String::from_utf8_lossy(&second.stdout);
+    assert!(said.contains("Read 1 experiments"), "{said}");
+    assert_eq!(counts(&ledger), before);
+    let again = report_json(&ledger, &config, &dir.path().join("reports-again"));
+    assert_eq!(again["experiments"], json["experiments"]);
+
+    // CloudWatch unreachable: exit 2 naming the call, and the ledger keeps what it had.
+    let points_before = export(&ledger, "points");
+    let broken = ingest_at(
+        &ledger,
+        aws.moto_port,
+        9,
+        &["--config", config.to_str().unwrap()],
+    );
+    assert_eq!(broken.status.code(), Some(2));
+    let message = stderr(&broken);
+    assert!(message.contains("CloudWatch"), "{message}");
+    assert_eq!(counts(&ledger), before);
+    assert_eq!(export(&ledger, "points"), points_before);
+}
+
+#[test]
+fn metric_requests_are_packed_across_experiments() {
+    // 160 runs of 10 templates, one every 20 minutes over 53 hours (more than one page of
+    // ListExperiments), each with 4 hypothesis series: 640 queries. SPEC section 12's lower
+    // bound is 2 requests; packing must stay within 1.25 times it.
+    let dir = tempfile::tempdir().unwrap();
+    let now = now_s();
+    let base = (now - 4 * 24 * HOUR) / HOUR * HOUR;
+    let templates: Vec<Value> = (0..10)
+        .map(|t| {
+            template(
+                &format!("t{t}"),
+                &format!("service-{t}-terminate"),
+                json!({"team": format!("team-{}", t % 3), "env": "prod"}),
+                "aws:ec2:terminate-instances",
+                "COUNT(1)",
+            )
+        })
+        .collect();
+    let experiments: Vec<Value> = (0..160)
+        .map(|i| {
+            run(
+                &format!("E{i}"),
+                &format!("t{}", i % 10),
+                "completed",
+                base + i * 20 * MINUTE,
+                true,
+            )
+        })
+        .collect();
+    let scenario =
+        json!({"region": "eu-west-1", "templates": templates, "experiments": experiments});
+    let mut config = String::new();
+    for t in 0..10 {
+        config.push_str(&format!(
+            "[[hypothesis]]\nname = \"service {t}\"\nmatch = {{ template_name = \"service-{t}-terminate\" }}\n"
+        ));
+        for metric in [
+            "HealthyHostCount",
+            "TargetResponseTime",
+            "RequestCount",
+            "HTTPCode_Target_5XX_Count",
+        ] {
+            config.push_str(&format!(
+                "[[hypothesis.series]]\nid = \"{metric}\"\nnamespace = \"AWS/ApplicationELB\"\nmetric = \"{metric}\"\ndimensions = {{ LoadBalancer = \"app/service-{t}/1\" }}\nstat = \"Average\"\nperiod = \"1m\"\nsteady = \"baseline\"\n"
+            ));
+        }
+    }
+    let config_path = dir.path().join("checkup.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let aws = start(&scenario, dir.path());
+    let ledger = dir.path().join("ledger");
+    let output = ingest(
+        &ledger,
+        &aws,
+        &["--config", config_path.to_str().unwrap(), "-v"],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(export(&ledger, "experiments").len(), 160);
+    assert_eq!(export(&ledger, "series").len(), 640);
+    let sent = stderr(&output)
+        .lines()
+        .filter(|line| *line == "aws: CloudWatch GetMetricData")
+        .count();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.contains(&format!("in {sent} GetMetricData requests (lower bound 2)")),
+        "{said}"
+    );
+    assert!(sent as f64 <= 1.25 * 2.0, "{sent} requests");
+    assert!(
+        stderr(&output)
+            .lines()
+            .filter(|line| *line == "aws: fis ListExperiments")
+            .count()
+            >= 2,
+        "160 experiments take more than one page"
     );
 }
 
@@ -207,12 +645,25 @@ fn fis_experiments_are_read_into_the_ledger_once() {
 fn an_unreachable_endpoint_is_named_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     // Port 9 (discard) is closed on loopback: the connection is refused at once.
-    let output = ingest(&dir.path().join("ledger"), 9);
+    let output = Command::new(env!("CARGO_BIN_EXE_checkup"))
+        .args(["--ledger", dir.path().join("ledger").to_str().unwrap()])
+        .args([
+            "ingest",
+            "fis",
+            "--region",
+            "eu-west-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
     assert!(
-        message.contains("FIS ListExperimentTemplates failed")
-            && message.contains("Connection refused"),
+        message.contains("fis ListExperiments failed") && message.contains("Connection refused"),
         "{message}"
     );
 }

@@ -1,0 +1,356 @@
+//! What every AWS source shares: the SDK configuration (credential chain, profile, region,
+//! endpoints, retries), the read-only guard that records every operation sent, and errors that
+//! say what to do about them.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use aws_config::retry::RetryConfig;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// One AWS operation the engine may send and the IAM action that allows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOperation {
+    /// The SDK's service name (`fis`, `CloudWatch`, `S3`).
+    pub service: &'static str,
+    pub operation: &'static str,
+    pub iam_action: &'static str,
+}
+
+/// Every operation the engine may send: FIS and CloudWatch are only read (SPEC section 4). The
+/// README's least-privilege IAM policy lists exactly these actions (a test compares the two), and
+/// [`OperationGuard`] refuses any other operation before it leaves the process.
+pub const READ_OPERATIONS: &[ReadOperation] = &[
+    ReadOperation {
+        service: "fis",
+        operation: "ListExperimentTemplates",
+        iam_action: "fis:ListExperimentTemplates",
+    },
+    ReadOperation {
+        service: "fis",
+        operation: "ListExperiments",
+        iam_action: "fis:ListExperiments",
+    },
+    ReadOperation {
+        service: "fis",
+        operation: "GetExperiment",
+        iam_action: "fis:GetExperiment",
+    },
+    ReadOperation {
+        service: "CloudWatch",
+        operation: "GetMetricData",
+        iam_action: "cloudwatch:GetMetricData",
+    },
+    ReadOperation {
+        service: "CloudWatch",
+        operation: "DescribeAlarms",
+        iam_action: "cloudwatch:DescribeAlarms",
+    },
+    ReadOperation {
+        service: "CloudWatch",
+        operation: "DescribeAlarmHistory",
+        iam_action: "cloudwatch:DescribeAlarmHistory",
+    },
+    ReadOperation {
+        service: "CloudWatch",
+        operation: "GetDashboard",
+        iam_action: "cloudwatch:GetDashboard",
+    },
+    ReadOperation {
+        service: "S3",
+        operation: "ListObjectsV2",
+        iam_action: "s3:ListBucket",
+    },
+    ReadOperation {
+        service: "S3",
+        operation: "GetObject",
+        iam_action: "s3:GetObject",
+    },
+];
+
+/// The IAM action that allows an operation, when it is one the engine may send.
+pub fn iam_action(service: &str, operation: &str) -> Option<&'static str> {
+    READ_OPERATIONS
+        .iter()
+        .find(|o| o.service.eq_ignore_ascii_case(service) && o.operation == operation)
+        .map(|o| o.iam_action)
+}
+
+/// The operations sent so far, in order (`CloudWatch GetMetricData`), shared by every client of
+/// one ingest.
+#[derive(Debug, Clone, Default)]
+pub struct OperationLog(Arc<Mutex<Vec<String>>>);
+
+impl OperationLog {
+    pub fn entries(&self) -> Vec<String> {
+        self.0.lock().map(|log| log.clone()).unwrap_or_default()
+    }
+
+    /// How many times one operation was sent (each page of a paginated call counts).
+    pub fn count(&self, operation: &str) -> usize {
+        self.entries()
+            .iter()
+            .filter(|entry| entry.rsplit(' ').next() == Some(operation))
+            .count()
+    }
+
+    fn push(&self, entry: String) {
+        if let Ok(mut log) = self.0.lock() {
+            log.push(entry);
+        }
+    }
+}
+
+/// Records every operation a client sends and refuses any that is not in [`READ_OPERATIONS`]:
+/// a bug can never start, stop or change anything in the account.
+#[derive(Debug, Clone)]
+pub struct OperationGuard {
+    pub log: OperationLog,
+    /// Print each operation on stderr (`checkup -v`).
+    pub verbose: bool,
+}
+
+impl Intercept for OperationGuard {
+    fn name(&self) -> &'static str {
+        "checkup::OperationGuard"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, operation) = cfg
+            .load::<Metadata>()
+            .map(|m| (m.service().to_string(), m.name().to_string()))
+            .unwrap_or_else(|| ("unknown".to_string(), "unknown".to_string()));
+        let entry = format!("{service} {operation}");
+        if self.verbose {
+            eprintln!("aws: {entry}");
+        }
+        self.log.push(entry);
+        if iam_action(&service, &operation).is_none() {
+            return Err(format!(
+                "checkup refuses to send {service} {operation}: it only reads FIS, CloudWatch and S3"
+            )
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// Retries for throttling, 5xx answers and dropped connections: the SDK's adaptive mode (client
+/// side rate limiting after throttling, which CloudWatch's GetMetricData quota makes likely on
+/// large ingests) with more attempts and a longer backoff ceiling than the default 3 and 20 s.
+pub fn retry_config() -> RetryConfig {
+    RetryConfig::adaptive()
+        .with_max_attempts(8)
+        .with_max_backoff(std::time::Duration::from_secs(30))
+}
+
+/// Where to read: one profile and region of `--profile` × `--region`.
+#[derive(Debug, Clone, Default)]
+pub struct AwsTarget {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// `--endpoint-url`; the SDK itself honours `AWS_ENDPOINT_URL` and the service-specific
+    /// `AWS_ENDPOINT_URL_FIS`, `AWS_ENDPOINT_URL_CLOUDWATCH`, `AWS_ENDPOINT_URL_S3`.
+    pub endpoint_url: Option<String>,
+}
+
+/// The three clients of one target, each with the guard and the retry configuration.
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    pub fis: aws_sdk_fis::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub region: Option<String>,
+}
+
+/// Loads the SDK configuration the way the AWS CLI does (credential chain, `AWS_PROFILE`,
+/// `AWS_REGION`, endpoint variables) and builds the clients.
+pub async fn clients(target: &AwsTarget, guard: &OperationGuard) -> AwsClients {
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).retry_config(retry_config());
+    if let Some(region) = &target.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(profile) = &target.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &target.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let sdk = loader.load().await;
+    let fis = aws_sdk_fis::Client::from_conf(
+        aws_sdk_fis::config::Builder::from(&sdk)
+            .interceptor(guard.clone())
+            .build(),
+    );
+    let cloudwatch = aws_sdk_cloudwatch::Client::from_conf(
+        aws_sdk_cloudwatch::config::Builder::from(&sdk)
+            .interceptor(guard.clone())
+            .build(),
+    );
+    // Path-style addressing: loopback stand-ins and bucket names with dots need it, and AWS
+    // still serves it for reads.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .interceptor(guard.clone())
+            .force_path_style(
+                target.endpoint_url.is_some()
+                    || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+                    || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+            )
+            .build(),
+    );
+    AwsClients {
+        fis,
+        cloudwatch,
+        s3,
+        region: sdk.region().map(|r| r.to_string()),
+    }
+}
+
+/// An AWS call that failed, said so that the reader knows what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error(
+        "access denied: {service} {operation} ({context}) needs the IAM action {iam_action}, which the credentials lack; grant it (README: least-privilege IAM policy). AWS said: {message}"
+    )]
+    AccessDenied {
+        service: &'static str,
+        operation: &'static str,
+        iam_action: &'static str,
+        context: String,
+        message: String,
+    },
+    #[error(
+        "the AWS credentials have expired ({code} at {service} {operation}); refresh them (for example `aws sso login` or new session keys) and run the ingest again"
+    )]
+    ExpiredCredentials {
+        service: &'static str,
+        operation: &'static str,
+        code: String,
+    },
+    #[error(
+        "AWS rejected the credentials ({code} at {service} {operation}): check the access key, the profile and the region. AWS said: {message}"
+    )]
+    RejectedCredentials {
+        service: &'static str,
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+    /// The SDK's whole error chain: "dispatch failure" alone would hide the cause (an endpoint
+    /// that refuses connections, missing credentials).
+    #[error("{service} {operation} failed ({context}): {message}")]
+    Call {
+        service: &'static str,
+        operation: &'static str,
+        context: String,
+        message: String,
+    },
+}
+
+const ACCESS_DENIED: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "UnauthorizedAccess",
+    "AuthorizationError",
+];
+const EXPIRED: &[&str] = &["ExpiredToken", "ExpiredTokenException", "RequestExpired"];
+const REJECTED: &[&str] = &[
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+];
+
+/// Turns an SDK error into an [`AwsError`]; `context` names what was being read (an experiment,
+/// an alarm, a bucket).
+pub fn aws_error<E, R>(
+    service: &'static str,
+    operation: &'static str,
+    context: impl fmt::Display,
+    error: SdkError<E, R>,
+) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    let code = error.code().map(str::to_string);
+    let message = error.message().unwrap_or_default().to_string();
+    let context = context.to_string();
+    match code.as_deref() {
+        Some(code) if ACCESS_DENIED.contains(&code) => AwsError::AccessDenied {
+            service,
+            operation,
+            iam_action: iam_action(service, operation)
+                .unwrap_or("(not an operation checkup sends)"),
+            context,
+            message,
+        },
+        Some(code) if EXPIRED.contains(&code) => AwsError::ExpiredCredentials {
+            service,
+            operation,
+            code: code.to_string(),
+        },
+        Some(code) if REJECTED.contains(&code) => AwsError::RejectedCredentials {
+            service,
+            operation,
+            code: code.to_string(),
+            message,
+        },
+        _ => AwsError::Call {
+            service,
+            operation,
+            context,
+            message: aws_sdk_fis::error::DisplayErrorContext(&error).to_string(),
+        },
+    }
+}
+
+/// The error code of a service answer, for callers that treat one code as data (a missing
+/// dashboard is a warning, not a failure).
+pub fn error_code<E, R>(error: &SdkError<E, R>) -> Option<&str>
+where
+    E: ProvideErrorMetadata,
+{
+    match error {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_names_its_iam_action_and_only_reads() {
+        for operation in READ_OPERATIONS {
+            let verb = operation.operation;
+            assert!(
+                ["List", "Get", "Describe"]
+                    .iter()
+                    .any(|prefix| verb.starts_with(prefix)),
+                "{verb} is not a read"
+            );
+            assert_eq!(
+                iam_action(&operation.service.to_lowercase(), verb),
+                Some(operation.iam_action)
+            );
+        }
+        assert_eq!(iam_action("fis", "StartExperiment"), None);
+        assert_eq!(iam_action("CloudWatch", "PutMetricAlarm"), None);
+    }
+}

@@ -1,0 +1,228 @@
+"""Seeds the AWS stand-ins with a backdated history and serves them on loopback for the ingest tests.
+
+moto (FIS and S3) and MiniStack (CloudWatch over the Smithy RPC v2 CBOR protocol) run inside this
+process, so the seeding can set what their APIs cannot: FIS experiments' past times and final
+states, and alarm state changes at past times.
+
+Usage: python aws_seed.py SCENARIO.json
+Prints one JSON line per experiment ({"experiment": id, "key": scenario key}), then
+`ready <moto port> <ministack port>`, and serves until stdin closes.
+
+SCENARIO.json (times are unix seconds; CloudWatch keeps 14 days of points, so keep them recent):
+{
+  "region": "eu-west-1",
+  "templates": [{"key", "name", "tags", "actions", "targets", "stopConditions",
+                 "logConfiguration", "experimentReportConfiguration"}],
+  "experiments": [{"key", "template", "status", "reason", "start", "end",
+                   "actions": {"name": {"start", "end"}},
+                   "log_actions_to_s3": {"bucket", "prefix"}}],   # times go to S3, not to FIS
+  "metrics": [{"namespace", "metric", "dimensions": {}, "points": [[ts, value], ...]}],
+  "alarms": [{"name", "namespace", "metric", "dimensions", "statistic", "period", "threshold",
+              "comparison"}],
+  "alarm_history": [{"alarm", "ts", "to", "reason"}],
+  "dashboards": [{"name", "body"}],
+  "buckets": ["name"]
+}
+"""
+
+import asyncio
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+
+os.environ.setdefault("SERVICES", "cloudwatch")
+os.environ.setdefault("IOT_MTLS_ENABLED", "false")
+os.environ.setdefault("LOG_LEVEL", "ERROR")
+
+import boto3  # noqa: E402
+from moto.fis.models import Experiment, fis_backends  # noqa: E402
+from moto.moto_api import state_manager  # noqa: E402
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+ACCOUNT = "123456789012"
+
+
+def _sync_state_keeping_seeded_times(self):
+    # moto stamps every action with the experiment's end time when it reaches a final status;
+    # a seeded history keeps the action times the scenario gives (or none, when S3 logs have them).
+    status = self.status or "pending"
+    for action in self.actions.values():
+        if status in ("pending", "initiating"):
+            continue
+        action["state"] = {"status": status, "reason": self.STATUS_REASONS.get(status, status)}
+    return status
+
+
+Experiment._sync_state = _sync_state_keeping_seeded_times
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_ministack(port: int) -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+    from ministack.app import app
+
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.loglevel = "ERROR"
+    thread = threading.Thread(target=lambda: asyncio.run(serve(app, config)), daemon=True)
+    thread.start()
+    for _ in range(200):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit("ministack did not start")
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def log_records(experiment_id: str, template_id: str, actions: dict) -> str:
+    lines = []
+    for name, times in actions.items():
+        lines.append({
+            "id": experiment_id, "log_type": "action-start", "event_timestamp": iso(times["start"]),
+            "version": "2",
+            "details": {"account_id": ACCOUNT, "experiment_template_id": template_id,
+                        "action_name": name, "action_start_time": iso(times["start"])},
+        })
+        if times.get("end") is not None:
+            lines.append({
+                "id": experiment_id, "log_type": "action-end", "event_timestamp": iso(times["end"]),
+                "version": "2",
+                "details": {"account_id": ACCOUNT, "action_name": name,
+                            "action_end_time": iso(times["end"]),
+                            "action_state": {"status": "completed", "reason": "Action was completed."}},
+            })
+    return "\n".join(json.dumps(line) for line in lines) + "\n"
+
+
+def main() -> None:
+    scenario = json.load(open(sys.argv[1]))
+    region = scenario.get("region", "eu-west-1")
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    moto.start()
+    _, moto_port = moto.get_host_and_port()
+    ministack_port = free_port()
+    start_ministack(ministack_port)
+
+    keys = dict(region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
+    fis = boto3.client("fis", endpoint_url=f"http://127.0.0.1:{moto_port}", **keys)
+    s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{moto_port}", **keys)
+    cloudwatch = boto3.client("cloudwatch", endpoint_url=f"http://127.0.0.1:{ministack_port}", **keys)
+
+    # Experiments must not move on by themselves: the scenario sets every status.
+    state_manager.set_transition(
+        model_name="fis::experiment", transition={"progression": "manual", "times": 10**9}
+    )
+    for bucket in scenario.get("buckets", []):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+
+    template_ids = {}
+    for template in scenario["templates"]:
+        extra = {k: template[k] for k in ("logConfiguration", "experimentReportConfiguration")
+                 if k in template}
+        created = fis.create_experiment_template(
+            clientToken=template["key"],
+            description=template.get("description", template["name"]),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/fis",
+            stopConditions=template.get("stopConditions", [{"source": "none"}]),
+            targets=template.get("targets", {}),
+            actions=template["actions"],
+            tags={"Name": template["name"], **template.get("tags", {})},
+            **extra,
+        )
+        template_ids[template["key"]] = created["experimentTemplate"]["id"]
+
+    backend = fis_backends[ACCOUNT][region]
+    for experiment in scenario["experiments"]:
+        template_id = template_ids[experiment["template"]]
+        started = fis.start_experiment(
+            experimentTemplateId=template_id, tags=experiment.get("tags", {})
+        )["experiment"]
+        model = backend.experiments[started["id"]]
+        model.creation_time = experiment["start"]
+        model.start_time = experiment["start"]
+        model.status = experiment["status"]
+        if experiment.get("reason"):
+            model.STATUS_REASONS = {**model.STATUS_REASONS, experiment["status"]: experiment["reason"]}
+        model.end_time = experiment.get("end")
+        actions = experiment.get("actions", {})
+        to_s3 = experiment.get("log_actions_to_s3")
+        for name in model.actions:
+            model.actions[name].pop("startTime", None)
+            model.actions[name].pop("endTime", None)
+        if to_s3:
+            s3.put_object(
+                Bucket=to_s3["bucket"],
+                Key=f"{to_s3['prefix']}{started['id']}.log",
+                Body=log_records(started["id"], template_id, actions).encode(),
+            )
+        else:
+            for name, times in actions.items():
+                model.actions[name]["startTime"] = times["start"]
+                if times.get("end") is not None:
+                    model.actions[name]["endTime"] = times["end"]
+        print(json.dumps({"experiment": started["id"], "key": experiment.get("key", "")}), flush=True)
+
+    for metric in scenario.get("metrics", []):
+        dimensions = [{"Name": k, "Value": v} for k, v in metric.get("dimensions", {}).items()]
+        data = [
+            {"MetricName": metric["metric"], "Dimensions": dimensions,
+             "Timestamp": datetime.fromtimestamp(ts, tz=timezone.utc), "Value": value}
+            for ts, value in metric["points"]
+        ]
+        for i in range(0, len(data), 500):
+            cloudwatch.put_metric_data(Namespace=metric["namespace"], MetricData=data[i:i + 500])
+
+    for alarm in scenario.get("alarms", []):
+        cloudwatch.put_metric_alarm(
+            AlarmName=alarm["name"],
+            Namespace=alarm["namespace"],
+            MetricName=alarm["metric"],
+            Dimensions=[{"Name": k, "Value": v} for k, v in alarm.get("dimensions", {}).items()],
+            Statistic=alarm.get("statistic", "Sum"),
+            Period=alarm.get("period", 60),
+            EvaluationPeriods=1,
+            Threshold=alarm["threshold"],
+            ComparisonOperator=alarm["comparison"],
+        )
+
+    # Alarm state changes at past times: each is made through SetAlarmState, then its history
+    # entry is moved to the scenario's time (the API stamps "now").
+    from ministack.services import cloudwatch as ministack_cloudwatch
+
+    seeded = set()
+    for change in scenario.get("alarm_history", []):
+        cloudwatch.set_alarm_state(
+            AlarmName=change["alarm"], StateValue=change["to"],
+            StateReason=change.get("reason", "seeded"),
+        )
+        for entries in ministack_cloudwatch._alarm_history._data.values():
+            for entry in reversed(entries):
+                if entry["AlarmName"] == change["alarm"] and id(entry) not in seeded:
+                    entry["Timestamp"] = iso(change["ts"])
+                    seeded.add(id(entry))
+                    break
+
+    for dashboard in scenario.get("dashboards", []):
+        cloudwatch.put_dashboard(DashboardName=dashboard["name"], DashboardBody=dashboard["body"])
+
+    print(f"ready {moto_port} {ministack_port}", flush=True)
+    sys.stdin.read()
+    moto.stop()
+
+
+if __name__ == "__main__":
+    main()
