@@ -147,13 +147,13 @@ pub fn judge_experiments(
     let points = PointIndex::build(&data.points).map_err(AnalyzeError::Points)?;
     let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
     let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id);
-    let mut alarm_times: HashMap<&str, Vec<Micros>> = HashMap::new();
+    let mut alarm_times: HashMap<&str, Vec<(Micros, &str)>> = HashMap::new();
     for event in &data.alarm_events {
         if event.to_state == "ALARM" {
             alarm_times
                 .entry(event.alarm_name.as_str())
                 .or_default()
-                .push(event.ts);
+                .push((event.ts, event.alarm_name.as_str()));
         }
     }
 
@@ -191,7 +191,7 @@ pub fn judge_experiments(
                     }
                 })
                 .collect();
-            let alarms: Vec<Micros> = experiment
+            let alarms: Vec<(Micros, &str)> = experiment
                 .stop_condition_alarms
                 .iter()
                 .flat_map(|alarm| {

@@ -254,7 +254,7 @@ pub struct ExperimentInput<'a> {
     pub actions: &'a [&'a Action],
     pub series: &'a [ObservedSeries<'a>],
     /// Times at which one of the experiment's stop-condition alarms entered ALARM.
-    pub alarm_times: &'a [Micros],
+    pub alarm_times: &'a [(Micros, &'a str)],
 }
 
 /// What happened to one level series.
@@ -487,16 +487,16 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         ),
         _ => {}
     }
-    if let Some(first_alarm) = input
+    if let Some((first_alarm, alarm)) = input
         .alarm_times
         .iter()
-        .filter(|ts| **ts >= window_start && **ts <= window_end)
+        .filter(|(ts, _)| *ts >= window_start && *ts <= window_end)
         .min()
     {
         red.insert(
             0,
             format!(
-                "A stop-condition alarm entered ALARM {} after the fault began.",
+                "Stop-condition alarm {alarm} entered ALARM {} after the fault began.",
                 format_signed_duration(seconds(first_alarm - t0))
             ),
         );
@@ -892,7 +892,10 @@ mod tests {
             .zip(&columns)
             .map(|((series, _), (ts, values))| ObservedSeries { series, ts, values })
             .collect();
-        let alarms: Vec<Micros> = alarm_minutes.iter().map(|m| m * MINUTE).collect();
+        let alarms: Vec<(Micros, &str)> = alarm_minutes
+            .iter()
+            .map(|m| (m * MINUTE, "api-errors"))
+            .collect();
         analyze_experiment(
             &ExperimentInput {
                 experiment,

@@ -55,7 +55,10 @@ fn start(scenario: &Value, dir: &Path) -> StandIns {
                 ids,
             };
         }
-        let seeded: Value = serde_json::from_str(&line).unwrap();
+        let Some(seeded) = line.strip_prefix("seeded ") else {
+            continue;
+        };
+        let seeded: Value = serde_json::from_str(seeded).unwrap();
         ids.insert(
             seeded["key"].as_str().unwrap().to_string(),
             seeded["experiment"].as_str().unwrap().to_string(),
@@ -67,14 +70,22 @@ fn start(scenario: &Value, dir: &Path) -> StandIns {
 /// `checkup ingest fis` with each service on its own stand-in, through the SDK's
 /// service-specific endpoint variables.
 fn ingest(ledger: &Path, aws: &StandIns, extra: &[&str]) -> Output {
-    ingest_at(ledger, aws.moto_port, aws.cloudwatch_port, extra)
+    ingest_at(ledger, aws.moto_port, aws.cloudwatch_port, extra, &[])
 }
 
-fn ingest_at(ledger: &Path, moto_port: u16, cloudwatch_port: u16, extra: &[&str]) -> Output {
+/// `extra` goes before the subcommand (`--config`, `-v`), `ingest_args` after it (`--since`).
+fn ingest_at(
+    ledger: &Path,
+    moto_port: u16,
+    cloudwatch_port: u16,
+    extra: &[&str],
+    ingest_args: &[&str],
+) -> Output {
     Command::new(env!("CARGO_BIN_EXE_checkup"))
         .args(["--ledger", ledger.to_str().unwrap()])
         .args(extra)
         .args(["ingest", "fis", "--region", "eu-west-1"])
+        .args(ingest_args)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env(
@@ -362,7 +373,7 @@ fn readme_policy_actions() -> BTreeSet<String> {
         .expect("README has the IAM policy");
     let block = &readme[start..];
     let json_start = block.find('{').unwrap();
-    let json_end = block.find("```").unwrap();
+    let json_end = json_start + block[json_start..].find("```").unwrap();
     let policy: Value = serde_json::from_str(&block[json_start..json_end]).unwrap();
     policy["Statement"]
         .as_array()
@@ -546,13 +557,18 @@ fn an_fis_program_is_ingested_judged_and_read_only_once() {
     let again = report_json(&ledger, &config, &dir.path().join("reports-again"));
     assert_eq!(again["experiments"], json["experiments"]);
 
-    // CloudWatch unreachable: exit 2 naming the call, and the ledger keeps what it had.
+    // CloudWatch unreachable while everything is read again: exit 2 naming the call, and the
+    // ledger keeps what it had.
     let points_before = export(&ledger, "points");
+    let since = chrono::DateTime::from_timestamp(base - 24 * HOUR, 0)
+        .unwrap()
+        .to_rfc3339();
     let broken = ingest_at(
         &ledger,
         aws.moto_port,
         9,
         &["--config", config.to_str().unwrap()],
+        &["--since", &since],
     );
     assert_eq!(broken.status.code(), Some(2));
     let message = stderr(&broken);

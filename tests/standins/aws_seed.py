@@ -5,7 +5,7 @@ process, so the seeding can set what their APIs cannot: FIS experiments' past ti
 states, and alarm state changes at past times.
 
 Usage: python aws_seed.py SCENARIO.json
-Prints one JSON line per experiment ({"experiment": id, "key": scenario key}), then
+Prints `seeded {"experiment": id, "key": scenario key}` per experiment, then
 `ready <moto port> <ministack port>`, and serves until stdin closes.
 
 SCENARIO.json (times are unix seconds; CloudWatch keeps 14 days of points, so keep them recent):
@@ -37,6 +37,8 @@ from datetime import datetime, timezone
 os.environ.setdefault("SERVICES", "cloudwatch")
 os.environ.setdefault("IOT_MTLS_ENABLED", "false")
 os.environ.setdefault("LOG_LEVEL", "ERROR")
+
+import logging  # noqa: E402
 
 import boto3  # noqa: E402
 from moto.fis.models import Experiment, fis_backends  # noqa: E402
@@ -74,7 +76,14 @@ def start_ministack(port: int) -> None:
     config = Config()
     config.bind = [f"127.0.0.1:{port}"]
     config.loglevel = "ERROR"
-    thread = threading.Thread(target=lambda: asyncio.run(serve(app, config)), daemon=True)
+    async def forever():
+        # A shutdown trigger keeps hypercorn from installing signal handlers, which only the
+        # main thread may do; the process ends when stdin closes.
+        await asyncio.Event().wait()
+
+    thread = threading.Thread(
+        target=lambda: asyncio.run(serve(app, config, shutdown_trigger=forever)), daemon=True
+    )
     thread.start()
     for _ in range(200):
         with socket.socket() as s:
@@ -109,6 +118,7 @@ def log_records(experiment_id: str, template_id: str, actions: dict) -> str:
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     scenario = json.load(open(sys.argv[1]))
     region = scenario.get("region", "eu-west-1")
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
@@ -174,7 +184,8 @@ def main() -> None:
                 model.actions[name]["startTime"] = times["start"]
                 if times.get("end") is not None:
                     model.actions[name]["endTime"] = times["end"]
-        print(json.dumps({"experiment": started["id"], "key": experiment.get("key", "")}), flush=True)
+        seeded = {"experiment": started["id"], "key": experiment.get("key", "")}
+        print(f"seeded {json.dumps(seeded)}", flush=True)
 
     for metric in scenario.get("metrics", []):
         dimensions = [{"Name": k, "Value": v} for k, v in metric.get("dimensions", {}).items()]
