@@ -488,6 +488,8 @@ pub struct IngestFisCommand {
     pub verbose: bool,
     /// Show progress bars (on a terminal only; `--quiet` turns them off).
     pub progress: bool,
+    /// S3 has a custom endpoint (see `AwsTarget::s3_path_style`).
+    pub s3_path_style: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -572,6 +574,7 @@ pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestS
                 profile: profile.clone(),
                 region: region.clone(),
                 endpoint_url: command.endpoint_url.clone(),
+                s3_path_style: command.s3_path_style,
             };
             let guard = OperationGuard {
                 log: OperationLog::default(),

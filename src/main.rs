@@ -314,10 +314,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let ledger = Ledger::open_for_write(&cli.ledger)?;
+            let s3_path_style = endpoint_url.is_some()
+                || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+                || std::env::var_os("AWS_ENDPOINT_URL").is_some();
             let command = IngestFisCommand {
                 regions,
                 profiles,
                 endpoint_url,
+                s3_path_style,
                 since,
                 until,
                 config,
@@ -327,7 +331,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let summary = commands::ingest_fis(&ledger, &command).with_context(|| {
                 format!(
-                    "ingest into ledger {} failed; what it held before is unchanged",
+                    "ingest into ledger {} failed; nothing it already held was lost",
                     cli.ledger.display()
                 )
             })?;

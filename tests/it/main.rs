@@ -1,6 +1,7 @@
 //! checkup's integration tests: one binary, a module per area (matklad's "Delete Cargo
 //! Integration Tests"). Run them all with the README's test command.
 
+mod aws_errors;
 mod browser;
 mod catalog;
 mod cli;
