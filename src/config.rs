@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::analyze::WindowSettings;
+use crate::analyze::metric_math;
 use crate::analyze::recovery::Condition;
 use crate::time::parse_duration_s;
 
@@ -88,15 +89,20 @@ pub struct HypothesisMatch {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesConfig {
     pub id: String,
+    /// Empty for an expression.
     pub namespace: String,
     pub metric: String,
     pub dimensions: BTreeMap<String, String>,
     pub stat: String,
     pub period_s: i64,
-    /// As written (`>= 2`, `baseline`); checked to parse.
+    /// Metric math over other series of the hypothesis (`100 * FILL(errors, 0) / requests`),
+    /// computed by checkup (`analyze::metric_math`); checked to parse and to name only metric
+    /// series of the same hypothesis.
+    pub expression: Option<metric_math::MetricExpression>,
+    /// As written (`>= 2`, `baseline`); checked to parse. Empty for an input.
     pub steady: String,
     pub limit: Option<String>,
-    /// `level` or `errors`.
+    /// `level`, `errors`, or `input` (read only to feed expressions; not judged, not stored).
     pub kind: String,
     pub budget: Option<f64>,
     pub outage: Option<f64>,
@@ -198,17 +204,26 @@ struct RawMatch {
 #[serde(deny_unknown_fields)]
 struct RawSeries {
     id: Spanned<String>,
-    namespace: String,
-    metric: String,
+    namespace: Option<String>,
+    metric: Option<String>,
     #[serde(default)]
     dimensions: BTreeMap<String, String>,
-    stat: String,
+    stat: Option<String>,
+    expression: Option<Spanned<String>>,
     period: Option<Spanned<String>>,
     steady: Option<Spanned<String>>,
     limit: Option<Spanned<String>>,
     kind: Option<Spanned<String>>,
     budget: Option<Spanned<f64>>,
     outage: Option<Spanned<f64>>,
+}
+
+/// Where a configured series' points come from.
+enum SeriesSource {
+    /// Namespace, metric name, statistic.
+    Metric(String, String, String),
+    /// The expression as written (for its position in errors) and parsed.
+    Expression(Spanned<String>, metric_math::Expr),
 }
 
 impl Config {
@@ -350,7 +365,8 @@ impl Config {
                 Some(value) => Some(duration(value, &format!("{prefix}.recover_within"))?),
                 None => None,
             };
-            let mut series = Vec::new();
+            let mut series: Vec<SeriesConfig> = Vec::new();
+            let mut expressions = Vec::new();
             for (series_index, raw_series) in hypothesis.series.into_iter().enumerate() {
                 let key = |field: &str| format!("{prefix}.series[{series_index}].{field}");
                 let kind = raw_series
@@ -358,14 +374,46 @@ impl Config {
                     .as_ref()
                     .map(|k| k.get_ref().clone())
                     .unwrap_or_else(|| "level".to_string());
-                if kind != "level" && kind != "errors" {
+                if !matches!(kind.as_str(), "level" | "errors" | "input") {
                     let span = raw_series.kind.as_ref().map(Spanned::span).unwrap_or(0..0);
                     return Err(error(
                         span,
                         &key("kind"),
-                        format!("`{kind}` must be level or errors"),
+                        format!("`{kind}` must be level, errors or input"),
                     ));
                 }
+                let metric = match (
+                    &raw_series.expression,
+                    &raw_series.namespace,
+                    &raw_series.metric,
+                    &raw_series.stat,
+                ) {
+                    (Some(expression), None, None, None) => {
+                        let parsed =
+                            metric_math::parse(expression.get_ref()).map_err(|message| {
+                                error(expression.span(), &key("expression"), message)
+                            })?;
+                        if kind == "input" {
+                            return Err(error(
+                                expression.span(),
+                                &key("kind"),
+                                "an expression cannot be an input".into(),
+                            ));
+                        }
+                        SeriesSource::Expression(expression.clone(), parsed)
+                    }
+                    (None, Some(namespace), Some(metric), Some(stat)) => {
+                        SeriesSource::Metric(namespace.clone(), metric.clone(), stat.clone())
+                    }
+                    _ => {
+                        return Err(error(
+                            raw_series.id.span(),
+                            &key("expression"),
+                            "a series has either namespace, metric and stat, or an expression"
+                                .into(),
+                        ));
+                    }
+                };
                 let steady = match &raw_series.steady {
                     Some(steady) => {
                         Condition::parse(steady.get_ref())
@@ -373,6 +421,7 @@ impl Config {
                         steady.get_ref().trim().to_string()
                     }
                     None if kind == "errors" => ">= 0".to_string(),
+                    None if kind == "input" => String::new(),
                     None => {
                         return Err(error(
                             raw_series.id.span(),
@@ -425,19 +474,60 @@ impl Config {
                         None => Ok(None),
                     }
                 };
+                let (namespace, metric_name, stat, expression) = match metric {
+                    SeriesSource::Metric(namespace, metric, stat) => {
+                        (namespace, metric, stat, None)
+                    }
+                    SeriesSource::Expression(text, parsed) => {
+                        let expression = metric_math::MetricExpression {
+                            text: text.get_ref().clone(),
+                            expr: parsed.clone(),
+                        };
+                        expressions.push((series.len(), text, parsed));
+                        (
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            Some(expression),
+                        )
+                    }
+                };
                 series.push(SeriesConfig {
                     id: raw_series.id.get_ref().clone(),
-                    namespace: raw_series.namespace,
-                    metric: raw_series.metric,
+                    namespace,
+                    metric: metric_name,
                     dimensions: raw_series.dimensions,
-                    stat: raw_series.stat,
+                    stat,
                     period_s,
+                    expression,
                     steady,
                     limit,
                     kind,
                     budget: count(&raw_series.budget, "budget")?,
                     outage: count(&raw_series.outage, "outage")?,
                 });
+            }
+            // An expression reads metric series of its own hypothesis; it takes their longest
+            // period.
+            for (index, text, parsed) in expressions {
+                let mut period_s = 0;
+                for id in parsed.series_ids() {
+                    match series.iter().find(|s| s.id == id && s.expression.is_none()) {
+                        Some(input) => period_s = period_s.max(input.period_s),
+                        None => {
+                            return Err(error(
+                                text.span(),
+                                &format!("{prefix}.series[{index}].expression"),
+                                format!(
+                                    "`{id}` is not a metric series of this hypothesis (series with namespace, metric and stat)"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                if period_s > 0 {
+                    series[index].period_s = period_s;
+                }
             }
             let matcher = hypothesis.matcher.into_inner();
             config.hypotheses.push(Hypothesis {
@@ -608,6 +698,31 @@ recover_within = "5m"
             "[[hypothesis]]\nname = \"x\"\nmatch = { template_name = \"t\" }\n[[hypothesis.series]]\nid = \"a\"\nnamespace = \"n\"\nmetric = \"m\"\nstat = \"Sum\"\nsteady = \"=> 2\"\n",
             "checkup.toml:9: hypothesis[0].series[0].steady: condition `=> 2` must be <, <=, >, >=, == followed by a number, or baseline",
         );
+        let with_input = "[[hypothesis]]\nname = \"x\"\nmatch = { template_name = \"t\" }\n[[hypothesis.series]]\nid = \"requests\"\nnamespace = \"n\"\nmetric = \"m\"\nstat = \"Sum\"\nkind = \"input\"\n[[hypothesis.series]]\nid = \"rate\"\nsteady = \"< 1\"\n";
+        check_error(
+            &format!("{with_input}expression = \"100 * errors / requests\"\n"),
+            "checkup.toml:13: hypothesis[0].series[1].expression: `errors` is not a metric series of this hypothesis (series with namespace, metric and stat)",
+        );
+        check_error(
+            &format!("{with_input}expression = \"100 * (requests\"\n"),
+            "checkup.toml:13: hypothesis[0].series[1].expression: the `(` at character 7 is not closed",
+        );
+        check_error(
+            &format!("{with_input}expression = \"requests\"\nnamespace = \"n\"\n"),
+            "checkup.toml:11: hypothesis[0].series[1].expression: a series has either namespace, metric and stat, or an expression",
+        );
+        let config = parse(&format!(
+            "{with_input}expression = \"100 * FILL(requests, 0) / 60\"\nperiod = \"5m\"\n"
+        ))
+        .unwrap();
+        let rate = &config.hypotheses[0].series[1];
+        assert_eq!(
+            rate.expression.as_ref().unwrap().text,
+            "100 * FILL(requests, 0) / 60"
+        );
+        // An expression takes the period of its inputs.
+        assert_eq!(rate.period_s, 60);
+        assert_eq!(config.hypotheses[0].series[0].steady, "");
         check_error(
             "[[hypothesis]]\nname = \"x\"\nmatch = {}\n",
             "checkup.toml:3: hypothesis[0].match: needs template_id, template_name or tags",

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod curves;
 pub mod maturity;
+pub mod metric_math;
 pub mod mttr;
 pub mod program;
 pub mod recovery;

@@ -292,7 +292,11 @@ pub fn points_of<'a>(window: &SeriesWindow, fetched: &'a FetchedPoints) -> &'a [
     &points[from..to]
 }
 
-/// The series a `[[hypothesis]]` of `checkup.toml` gives an experiment.
+/// The namespace of a series computed by metric math; its metric is the expression.
+pub const METRIC_MATH: &str = "metric math";
+
+/// The series a `[[hypothesis]]` of `checkup.toml` gives an experiment, inputs (`kind = "input"`)
+/// and expressions (namespace [`METRIC_MATH`]) included.
 pub fn hypothesis_series(experiment_id: &str, hypothesis: &Hypothesis) -> Vec<MetricSeries> {
     hypothesis
         .series
@@ -300,9 +304,18 @@ pub fn hypothesis_series(experiment_id: &str, hypothesis: &Hypothesis) -> Vec<Me
         .map(|s| MetricSeries {
             experiment_id: experiment_id.to_string(),
             series_id: s.id.clone(),
-            namespace: s.namespace.clone(),
-            metric: s.metric.clone(),
-            stat: s.stat.clone(),
+            namespace: match &s.expression {
+                Some(_) => METRIC_MATH.to_string(),
+                None => s.namespace.clone(),
+            },
+            metric: match &s.expression {
+                Some(expression) => expression.text.clone(),
+                None => s.metric.clone(),
+            },
+            stat: match &s.expression {
+                Some(_) => "expression".to_string(),
+                None => s.stat.clone(),
+            },
             dimensions: s.dimensions.clone(),
             period_s: s.period_s,
             unit: None,

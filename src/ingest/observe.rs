@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::analyze::metric_math::{self, MetricExpression};
 use crate::config::Config;
 use crate::ingest::aws::AwsError;
 use crate::ingest::cloudwatch::{
-    self, AlarmDefinition, MetricKey, SeriesWindow, dashboard_metrics, plan_requests,
+    self, AlarmDefinition, METRIC_MATH, MetricKey, SeriesWindow, dashboard_metrics, plan_requests,
 };
 use crate::ingest::fis::FisHistory;
 use crate::ingest::fis_logs::{self, LogLocation};
@@ -159,20 +160,28 @@ pub async fn observe(
     }
 
     // The series of each experiment, most specific origin first; a metric already observed by a
-    // more specific origin is not added again.
+    // more specific origin is not added again. Inputs of metric math are read, not stored;
+    // expressions are computed from them.
     let mut observations = Observations::default();
     let mut windows = Vec::new();
+    let mut expressions: Vec<(String, String, &MetricExpression)> = Vec::new();
     for experiment in &history.experiments {
         let Some(&(start, end)) = windows_of.get(&experiment.experiment_id) else {
             continue;
         };
         let id = experiment.experiment_id.as_str();
-        let mut series: Vec<MetricSeries> = config
+        let hypothesis = config
             .hypotheses
             .iter()
-            .find(|h| Some(&h.name) == experiment.hypothesis.as_ref())
+            .find(|h| Some(&h.name) == experiment.hypothesis.as_ref());
+        let mut series: Vec<MetricSeries> = hypothesis
             .map(|h| cloudwatch::hypothesis_series(id, h))
             .unwrap_or_default();
+        for s in hypothesis.into_iter().flat_map(|h| &h.series) {
+            if let Some(expression) = &s.expression {
+                expressions.push((id.to_string(), s.id.clone(), expression));
+            }
+        }
         let alarm_series = experiment
             .stop_condition_alarms
             .iter()
@@ -203,7 +212,7 @@ pub async fn observe(
                 experiment.template_name.as_deref().unwrap_or("no template name")
             ));
         }
-        for s in &series {
+        for s in series.iter().filter(|s| s.namespace != METRIC_MATH) {
             windows.push(SeriesWindow {
                 experiment_id: id.to_string(),
                 series_id: s.series_id.clone(),
@@ -212,7 +221,9 @@ pub async fn observe(
                 end,
             });
         }
-        observations.series.extend(series);
+        observations
+            .series
+            .extend(series.into_iter().filter(|s| s.kind != "input"));
     }
 
     let requests = plan_requests(&windows);
@@ -226,38 +237,77 @@ pub async fn observe(
         .iter()
         .map(|e| (e.experiment_id.as_str(), e.month()))
         .collect();
-    let series_by_key: HashMap<(&str, &str), &MetricSeries> = observations
+    let kind_of: HashMap<(&str, &str), &str> = observations
         .series
         .iter()
-        .map(|s| ((s.experiment_id.as_str(), s.series_id.as_str()), s))
+        .map(|s| {
+            (
+                (s.experiment_id.as_str(), s.series_id.as_str()),
+                s.kind.as_str(),
+            )
+        })
+        .collect();
+    let read: HashMap<(&str, &str), (&SeriesWindow, &[(Micros, f64)])> = windows
+        .iter()
+        .map(|w| {
+            (
+                (w.experiment_id.as_str(), w.series_id.as_str()),
+                (w, cloudwatch::points_of(w, &fetched)),
+            )
+        })
         .collect();
     let mut points = PointColumns::default();
-    for window in &windows {
-        let found = cloudwatch::points_of(window, &fetched);
-        let is_level = series_by_key
-            .get(&(window.experiment_id.as_str(), window.series_id.as_str()))
-            .is_some_and(|s| s.kind != "errors");
+    let mut store = |experiment_id: &str,
+                     series_id: &str,
+                     found: &[(Micros, f64)],
+                     what: String| {
+        let kind = kind_of.get(&(experiment_id, series_id)).copied();
         // CloudWatch publishes no datapoint for a zero count, so only a level series without
-        // points is news.
-        if found.is_empty() && is_level {
+        // points is news; inputs are not stored.
+        if found.is_empty() && kind == Some("level") {
+            let (start, end) = windows_of[experiment_id];
             warnings.push(format!(
-                "experiment {}: series {} ({} {} {}) has no data points between {} and {}, so the experiment will be inconclusive",
-                window.experiment_id,
-                window.series_id,
-                window.key.namespace,
-                window.key.metric,
-                window.key.stat,
-                format_rfc3339(window.start),
-                format_rfc3339(window.end)
+                "experiment {experiment_id}: series {series_id} ({what}) has no data points between {} and {}, so the experiment will be inconclusive",
+                format_rfc3339(start),
+                format_rfc3339(end)
             ));
         }
-        let month = month_of
-            .get(window.experiment_id.as_str())
-            .cloned()
-            .unwrap_or_default();
-        for &(ts, value) in found {
-            points.push(&window.experiment_id, &month, &window.series_id, ts, value);
+        if kind.is_none() || kind == Some("input") {
+            return;
         }
+        let month = month_of.get(experiment_id).cloned().unwrap_or_default();
+        for &(ts, value) in found {
+            points.push(experiment_id, &month, series_id, ts, value);
+        }
+    };
+    for window in &windows {
+        let (_, found) = read[&(window.experiment_id.as_str(), window.series_id.as_str())];
+        let what = format!(
+            "{} {} {}",
+            window.key.namespace, window.key.metric, window.key.stat
+        );
+        store(&window.experiment_id, &window.series_id, found, what);
+    }
+    for (experiment_id, series_id, expression) in &expressions {
+        let inputs: BTreeMap<&str, &[(Micros, f64)]> = expression
+            .expr
+            .series_ids()
+            .into_iter()
+            .map(|input| {
+                let found = read
+                    .get(&(experiment_id.as_str(), input))
+                    .map(|(_, found)| *found)
+                    .unwrap_or_default();
+                (input, found)
+            })
+            .collect();
+        let computed = metric_math::evaluate(&expression.expr, &inputs);
+        store(
+            experiment_id,
+            series_id,
+            &computed,
+            format!("metric math {}", expression.text),
+        );
     }
     observations.points = points;
 

@@ -215,6 +215,20 @@ recover_within = "5m"
   budget = 0
   outage = 5
 
+  [[hypothesis.series]]
+  id = "requests"
+  namespace = "AWS/ApplicationELB"
+  metric = "RequestCount"
+  dimensions = { LoadBalancer = "app/web/1" }
+  stat = "Sum"
+  period = "1m"
+  kind = "input"
+
+  [[hypothesis.series]]
+  id = "error_rate"
+  expression = "100 * FILL(errors_5xx, 0) / requests"
+  steady = "< 50"
+
 [[hypothesis]]
 name = "logins keep succeeding while tokens are revoked"
 match = { tags = { service = "idp" } }
@@ -286,6 +300,10 @@ fn program_scenario(base: i64, now: i64) -> Value {
         .flat_map(|&start| around(start, |_| Some(0.1)))
         .collect();
     let errors_points = around(w3, |k| (2..=4).contains(&k).then_some(4.0));
+    let request_points: Vec<Value> = [w1, w2, w3, w4]
+        .iter()
+        .flat_map(|&start| around(start, |_| Some(100.0)))
+        .collect();
     let db_errors: Vec<Value> = [
         around(p1, |k| Some(if (2..=5).contains(&k) { 25.0 } else { 1.0 })),
         around(p2, |_| Some(1.0)),
@@ -340,6 +358,8 @@ fn program_scenario(base: i64, now: i64) -> Value {
              "dimensions": {"LoadBalancer": "app/web/1"}, "points": latency_points},
             {"namespace": "AWS/ApplicationELB", "metric": "HTTPCode_Target_5XX_Count",
              "dimensions": {"LoadBalancer": "app/web/1"}, "points": errors_points},
+            {"namespace": "AWS/ApplicationELB", "metric": "RequestCount",
+             "dimensions": {"LoadBalancer": "app/web/1"}, "points": request_points},
             {"namespace": "Payments", "metric": "DBErrors", "dimensions": {"Cluster": "pay-db"},
              "points": db_errors},
             {"namespace": "Payments", "metric": "Latency", "dimensions": {"Service": "pay"},
@@ -485,11 +505,37 @@ fn an_fis_program_is_ingested_judged_and_read_only_once() {
     assert_eq!(
         origins_of("W1"),
         BTreeSet::from([
+            ("error_rate".to_string(), "hypothesis".to_string()),
             ("errors_5xx".to_string(), "hypothesis".to_string()),
             ("healthy_hosts".to_string(), "hypothesis".to_string()),
             ("p99_latency".to_string(), "hypothesis".to_string()),
         ])
     );
+    // Metric math is computed by checkup from its inputs; the input itself is not stored.
+    let error_rate = series
+        .iter()
+        .find(|s| s["experiment_id"] == id("W3") && s["series_id"] == "error_rate")
+        .unwrap();
+    assert_eq!(
+        (&error_rate["namespace"], &error_rate["metric"]),
+        (
+            &json!("metric math"),
+            &json!("100 * FILL(errors_5xx, 0) / requests")
+        )
+    );
+    let points = export(&ledger, "points");
+    let w3_rates: Vec<f64> = points
+        .iter()
+        .filter(|p| p["experiment_id"] == id("W3") && p["series_id"] == "error_rate")
+        .map(|p| p["value"].as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        w3_rates.iter().filter(|v| **v == 4.0).count(),
+        3,
+        "{w3_rates:?}"
+    );
+    assert!(w3_rates.iter().all(|v| *v == 0.0 || *v == 4.0));
+    assert!(!points.iter().any(|p| p["series_id"] == "requests"));
     assert_eq!(
         origins_of("P2"),
         BTreeSet::from([
