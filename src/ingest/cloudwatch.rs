@@ -716,6 +716,25 @@ mod tests {
     }
 
     #[test]
+    fn a_sparse_history_is_bounded_by_the_shared_time_range() {
+        // One run a day for 90 days, 4 metrics, 55-minute windows: SPEC's bound says 1 request
+        // (360 queries, 19,800 points), but one request's range holds at most 100,800 / 4 minutes
+        // (17.5 days) of 4 minute-metrics, so at most 18 daily runs share one: no plan does it in
+        // fewer than ceil(90 / 18) = 5.
+        let windows: Vec<SeriesWindow> = (0..90)
+            .flat_map(|day| {
+                ["a", "b", "c", "d"]
+                    .map(|m| window(day, m, 1_790_000_000 + day as i64 * 86_400, 55))
+            })
+            .collect();
+        let requests = plan_requests(&windows);
+        assert_within_limits(&requests);
+        assert_covered(&windows, &requests);
+        assert_eq!(lower_bound(&windows), 1);
+        assert_eq!(requests.len(), 5);
+    }
+
+    #[test]
     fn distinct_metrics_fill_requests_to_the_query_limit() {
         // 1,200 different metrics in one 45-minute window: 3 requests of at most 500 queries.
         let windows: Vec<SeriesWindow> = (0..1200)
