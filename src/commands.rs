@@ -21,7 +21,9 @@ use crate::ingest::aws::{self, AwsTarget, OperationGuard, OperationLog};
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
 use crate::ingest::fis::{self, FisHistory, FisQuery};
 use crate::ingest::observe::{self, Observations, is_finished};
-use crate::ledger::{self, Ledger, LedgerError, Table};
+use crate::ledger::{
+    self, Action, AlarmEvent, Experiment, Ledger, LedgerError, MetricSeries, PointColumns, Table,
+};
 use crate::report::charts::{recovery_curve_chart, render_charts};
 use crate::report::experiment::experiment_detail;
 use crate::report::html::HtmlRenderer;
@@ -141,45 +143,77 @@ pub fn generate_demo_ledger(ledger: &Ledger, settings: &DemoSettings) -> Result<
     Ok((experiments, incidents.len()))
 }
 
-/// Stores one month of demo history: children first, experiments last, so that a reader never
-/// sees an experiment without its rows.
+/// Stores one month of demo history.
 fn store_month(ledger: &Ledger, batch: MonthBatch) -> Result<()> {
-    let month = batch.month.clone();
-    let month_of = |_: &str| month.clone();
-    let rows = |table: Table, frame: PolarsResult<DataFrame>| {
+    let month = batch.month;
+    store_rows(
+        ledger,
+        Rows {
+            experiments: &batch.experiments,
+            actions: &batch.actions,
+            series: &batch.series,
+            points: batch.points,
+            alarm_events: &batch.alarm_events,
+        },
+        |_: &str| month.clone(),
+    )
+}
+
+/// What one source read, for every table it fills.
+struct Rows<'a> {
+    experiments: &'a [Experiment],
+    actions: &'a [Action],
+    series: &'a [MetricSeries],
+    points: PointColumns,
+    alarm_events: &'a [AlarmEvent],
+}
+
+/// Stores rows children first and experiments last, one upsert per table, so that a reader never
+/// sees an experiment without its rows; `month_of` gives each experiment's partition. Rows of an
+/// experiment read again replace the old ones by key.
+fn store_rows(ledger: &Ledger, rows: Rows, month_of: impl Fn(&str) -> String) -> Result<()> {
+    let frame = |table: Table, frame: PolarsResult<DataFrame>| {
         frame.map_err(|source| CommandError::Rows { table, source })
     };
-    ledger.upsert(
-        Table::Points,
-        rows(Table::Points, batch.points.into_frame())?,
-    )?;
-    ledger.upsert(
-        Table::Series,
-        rows(Table::Series, ledger::series_frame(&batch.series, month_of))?,
-    )?;
-    ledger.upsert(
-        Table::Actions,
-        rows(
-            Table::Actions,
-            ledger::actions_frame(&batch.actions, month_of),
-        )?,
-    )?;
-    if !batch.alarm_events.is_empty() {
+    if !rows.points.is_empty() {
         ledger.upsert(
-            Table::AlarmEvents,
-            rows(
-                Table::AlarmEvents,
-                ledger::alarm_events_frame(&batch.alarm_events),
+            Table::Points,
+            frame(Table::Points, rows.points.into_frame())?,
+        )?;
+    }
+    if !rows.series.is_empty() {
+        ledger.upsert(
+            Table::Series,
+            frame(Table::Series, ledger::series_frame(rows.series, &month_of))?,
+        )?;
+    }
+    if !rows.actions.is_empty() {
+        ledger.upsert(
+            Table::Actions,
+            frame(
+                Table::Actions,
+                ledger::actions_frame(rows.actions, &month_of),
             )?,
         )?;
     }
-    ledger.upsert(
-        Table::Experiments,
-        rows(
+    if !rows.alarm_events.is_empty() {
+        ledger.upsert(
+            Table::AlarmEvents,
+            frame(
+                Table::AlarmEvents,
+                ledger::alarm_events_frame(rows.alarm_events),
+            )?,
+        )?;
+    }
+    if !rows.experiments.is_empty() {
+        ledger.upsert(
             Table::Experiments,
-            ledger::experiments_frame(&batch.experiments),
-        )?,
-    )?;
+            frame(
+                Table::Experiments,
+                ledger::experiments_frame(rows.experiments),
+            )?,
+        )?;
+    }
     Ok(())
 }
 
@@ -641,65 +675,27 @@ async fn read_aws(
     })
 }
 
-/// Stores what one profile and region gave, children first and experiments last (a reader
-/// never sees an experiment without its rows), one upsert per table; rows are partitioned by
-/// their experiment's creation month. Re-read experiments replace their rows by key.
+/// Stores what one profile and region gave; rows are partitioned by their experiment's creation
+/// month.
 fn store_fis_history(
     ledger: &Ledger,
     history: FisHistory,
     observations: Observations,
 ) -> Result<()> {
-    if history.experiments.is_empty() {
-        return Ok(());
-    }
-    let rows = |table: Table, frame: PolarsResult<DataFrame>| {
-        frame.map_err(|source| CommandError::Rows { table, source })
-    };
     let month_by_id: HashMap<String, String> = history
         .experiments
         .iter()
         .map(|e| (e.experiment_id.clone(), e.month()))
         .collect();
-    let month_of = |id: &str| month_by_id.get(id).cloned().unwrap_or_default();
-    if !observations.points.is_empty() {
-        ledger.upsert(
-            Table::Points,
-            rows(Table::Points, observations.points.into_frame())?,
-        )?;
-    }
-    if !observations.series.is_empty() {
-        ledger.upsert(
-            Table::Series,
-            rows(
-                Table::Series,
-                ledger::series_frame(&observations.series, month_of),
-            )?,
-        )?;
-    }
-    if !history.actions.is_empty() {
-        ledger.upsert(
-            Table::Actions,
-            rows(
-                Table::Actions,
-                ledger::actions_frame(&history.actions, month_of),
-            )?,
-        )?;
-    }
-    if !observations.alarm_events.is_empty() {
-        ledger.upsert(
-            Table::AlarmEvents,
-            rows(
-                Table::AlarmEvents,
-                ledger::alarm_events_frame(&observations.alarm_events),
-            )?,
-        )?;
-    }
-    ledger.upsert(
-        Table::Experiments,
-        rows(
-            Table::Experiments,
-            ledger::experiments_frame(&history.experiments),
-        )?,
-    )?;
-    Ok(())
+    store_rows(
+        ledger,
+        Rows {
+            experiments: &history.experiments,
+            actions: &history.actions,
+            series: &observations.series,
+            points: observations.points,
+            alarm_events: &observations.alarm_events,
+        },
+        |id: &str| month_by_id.get(id).cloned().unwrap_or_default(),
+    )
 }
