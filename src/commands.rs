@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use crate::analyze::by_experiment;
 use crate::analyze::catalog::ActionCatalog;
 use crate::analyze::curves::{curves_of, recovery_curves};
+use crate::analyze::gate::{GateRules, check_gate};
 use crate::analyze::maturity::Rubric;
 use crate::analyze::program::{ReferenceData, analyze_program, default_period};
 use crate::analyze::{AnalyzeError, LedgerData, outcome_records};
@@ -28,6 +29,7 @@ use crate::report::charts::{recovery_curve_chart, render_charts};
 use crate::report::experiment::experiment_detail;
 use crate::report::html::HtmlRenderer;
 use crate::report::i18n::{Lang, Sentences};
+use crate::report::junit::{CaseOutcome, TestCase, experiment_cases, experiments_csv, junit_xml};
 use crate::report::model::ModelInput;
 use crate::report::pdf::PdfRenderer;
 use crate::report::{RenderError, ReportKind, build_model};
@@ -47,6 +49,10 @@ pub enum CommandError {
     Write { path: PathBuf, source: io::Error },
     #[error(transparent)]
     Aws(#[from] crate::ingest::aws::AwsError),
+    #[error(transparent)]
+    Incidents(#[from] crate::ingest::incidents::IncidentsError),
+    #[error(transparent)]
+    Journal(#[from] crate::ingest::chaostoolkit::JournalError),
     #[error("cannot start the async runtime for AWS calls")]
     Runtime(#[source] io::Error),
     #[error(
@@ -71,6 +77,10 @@ pub enum ReportFormat {
     Pdf,
     /// The report model itself, `report.json` (one file for every kind).
     Json,
+    /// One test case per experiment of the period, `junit.xml`.
+    Junit,
+    /// The experiments of the period, `experiments.csv`.
+    Csv,
 }
 
 impl ReportFormat {
@@ -79,6 +89,18 @@ impl ReportFormat {
             ReportFormat::Html => "html",
             ReportFormat::Pdf => "pdf",
             ReportFormat::Json => "json",
+            ReportFormat::Junit => "xml",
+            ReportFormat::Csv => "csv",
+        }
+    }
+
+    /// The one file of a format that covers the whole report rather than one kind.
+    fn whole_report_file(self) -> Option<&'static str> {
+        match self {
+            ReportFormat::Json => Some("report.json"),
+            ReportFormat::Junit => Some("junit.xml"),
+            ReportFormat::Csv => Some("experiments.csv"),
+            ReportFormat::Html | ReportFormat::Pdf => None,
         }
     }
 }
@@ -235,38 +257,26 @@ pub fn load_ledger_data(ledger: &Ledger) -> Result<LedgerData> {
     })
 }
 
-/// `checkup report`.
-#[derive(Debug, Clone)]
-pub struct ReportCommand {
-    pub out: PathBuf,
-    pub formats: Vec<ReportFormat>,
-    pub kinds: Vec<ReportKind>,
-    pub config: Config,
-    /// `None`: the calendar quarter of the newest experiment in the ledger.
-    pub period: Option<Period>,
-    /// Experiments to write a lab report for (`--kind experiment:<id>`).
-    pub experiments: Vec<String>,
-    /// A folder whose `html/*.html` and `pdf/report.typ` replace the built-in templates.
-    pub templates: Option<PathBuf>,
-    pub lang: Lang,
-    /// Extra folders with fonts for the PDF (a CJK font for Japanese).
-    pub font_dirs: Vec<PathBuf>,
+/// A ledger analyzed as of one period.
+struct Analyzed {
+    data: LedgerData,
+    analysis: crate::analyze::program::Analysis,
+    rubric: Rubric,
+    /// The newest ingest time: "now" for the ledger, so reports of the same ledger are identical.
+    generated_at: Micros,
 }
 
-/// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
-/// report kind and format. Returns the paths written.
-pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> {
+/// Loads the ledger, analyzes it as of `period` (default: the quarter of the newest experiment)
+/// and stores the outcomes when the ledger is writable.
+fn analyze_ledger(ledger: &Ledger, config: &Config, period: Option<Period>) -> Result<Analyzed> {
     let data = load_ledger_data(ledger)?;
-    let config = &command.config;
-    // The newest ingest time is "now" for the ledger: reports of the same ledger are identical.
     let generated_at: Micros = data
         .experiments
         .iter()
         .map(|e| e.ingested_at)
         .max()
         .unwrap_or(0);
-    let period = command
-        .period
+    let period = period
         .or_else(|| default_period(&data.experiments))
         .unwrap_or_else(|| parse_period(&quarter_of(generated_at), 0).expect("a quarter parses"));
     let catalog = ActionCatalog::built_in();
@@ -296,7 +306,105 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     if ledger.is_writable() && rows.height() > 0 {
         ledger.upsert(Table::Outcomes, rows)?;
     }
+    Ok(Analyzed {
+        data,
+        analysis,
+        rubric,
+        generated_at,
+    })
+}
 
+/// `checkup gate`.
+#[derive(Debug, Clone)]
+pub struct GateCommand {
+    pub period: Option<Period>,
+    pub config: Config,
+    pub rules: GateRules,
+    /// JUnit XML (one test case per rule) instead of text lines.
+    pub junit: bool,
+}
+
+/// What the gate decided and what to print.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateVerdict {
+    pub passed: bool,
+    pub output: String,
+}
+
+/// Checks the rules against the analysis of the period: every rule's line says what was measured
+/// against what was allowed.
+pub fn gate(ledger: &Ledger, command: &GateCommand) -> Result<GateVerdict> {
+    let Analyzed { analysis, .. } = analyze_ledger(ledger, &command.config, command.period)?;
+    let results = check_gate(&analysis, &command.rules);
+    let passed = results.iter().all(|r| r.passed);
+    let output = if command.junit {
+        let cases: Vec<TestCase> = results
+            .iter()
+            .map(|r| TestCase {
+                name: r.rule.to_string(),
+                classname: "checkup.gate".to_string(),
+                time_s: None,
+                outcome: if r.passed {
+                    CaseOutcome::Passed
+                } else {
+                    CaseOutcome::Failed {
+                        message: r.message.clone(),
+                        details: r.message.clone(),
+                    }
+                },
+            })
+            .collect();
+        junit_xml("checkup gate", &cases)
+    } else {
+        let mut text: String = results
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}: {}\n",
+                    if r.passed { "PASS" } else { "FAIL" },
+                    r.rule,
+                    r.message
+                )
+            })
+            .collect();
+        text.push_str(if passed {
+            "gate passed\n"
+        } else {
+            "gate failed\n"
+        });
+        text
+    };
+    Ok(GateVerdict { passed, output })
+}
+
+/// `checkup report`.
+#[derive(Debug, Clone)]
+pub struct ReportCommand {
+    pub out: PathBuf,
+    pub formats: Vec<ReportFormat>,
+    pub kinds: Vec<ReportKind>,
+    pub config: Config,
+    /// `None`: the calendar quarter of the newest experiment in the ledger.
+    pub period: Option<Period>,
+    /// Experiments to write a lab report for (`--kind experiment:<id>`).
+    pub experiments: Vec<String>,
+    /// A folder whose `html/*.html` and `pdf/report.typ` replace the built-in templates.
+    pub templates: Option<PathBuf>,
+    pub lang: Lang,
+    /// Extra folders with fonts for the PDF (a CJK font for Japanese).
+    pub font_dirs: Vec<PathBuf>,
+}
+
+/// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
+/// report kind and format. Returns the paths written.
+pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> {
+    let Analyzed {
+        data,
+        analysis,
+        rubric,
+        generated_at,
+    } = analyze_ledger(ledger, &command.config, command.period)?;
+    let config = &command.config;
     let model = build_model(&ModelInput {
         lang: command.lang,
         organization: &config.organization,
@@ -325,10 +433,27 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     } else {
         None
     };
-    if command.formats.contains(&ReportFormat::Json) {
-        let path = command.out.join("report.json");
-        let json = serde_json::to_vec_pretty(&model).map_err(RenderError::Model)?;
-        write_file(&path, &json)?;
+    for format in &command.formats {
+        let Some(file) = format.whole_report_file() else {
+            continue;
+        };
+        let bytes = match format {
+            ReportFormat::Json => serde_json::to_vec_pretty(&model).map_err(RenderError::Model)?,
+            ReportFormat::Junit => junit_xml(
+                &format!("checkup {}", model.period.label),
+                &experiment_cases(&model.experiments),
+            )
+            .into_bytes(),
+            ReportFormat::Csv => {
+                experiments_csv(&model.experiments).map_err(|source| CommandError::Write {
+                    path: command.out.join(file),
+                    source: source.into(),
+                })?
+            }
+            ReportFormat::Html | ReportFormat::Pdf => continue,
+        };
+        let path = command.out.join(file);
+        write_file(&path, &bytes)?;
         written.push(path);
     }
     for kind in &command.kinds {
@@ -342,7 +467,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
                     let (renderer, data) = pdf.as_ref().expect("built when PDF is asked for");
                     renderer.render(*kind, data)?
                 }
-                ReportFormat::Json => continue,
+                ReportFormat::Json | ReportFormat::Junit | ReportFormat::Csv => continue,
             };
             write_file(&path, &bytes)?;
             written.push(path);
@@ -387,7 +512,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
                     let (renderer, data) = pdf.as_ref().expect("built when PDF is asked for");
                     renderer.render_experiment(data, &detail, curve.as_ref())?
                 }
-                ReportFormat::Json => continue,
+                ReportFormat::Json | ReportFormat::Junit | ReportFormat::Csv => continue,
             };
             write_file(&path, &bytes)?;
             written.push(path);
@@ -503,6 +628,67 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     fs::write(&temporary, bytes).map_err(write_error)?;
     fs::rename(&temporary, path).map_err(write_error)
+}
+
+/// `checkup ingest incidents FILE.csv`: checks every row, then stores them (an incident read
+/// again replaces its row). Returns how many were stored.
+pub fn ingest_incidents(ledger: &Ledger, path: &Path) -> Result<usize> {
+    let incidents = crate::ingest::incidents::read_incidents(path)?;
+    if !incidents.is_empty() {
+        let rows = ledger::incidents_frame(&incidents).map_err(|source| CommandError::Rows {
+            table: Table::Incidents,
+            source,
+        })?;
+        ledger.upsert(Table::Incidents, rows)?;
+    }
+    Ok(incidents.len())
+}
+
+/// `checkup ingest chaostoolkit FILE...`: reads every journal first, then stores them all, so a
+/// malformed file leaves the ledger as it was. A journal read again replaces its rows. Returns
+/// how many journals were stored.
+pub fn ingest_chaostoolkit(
+    ledger: &Ledger,
+    files: &[PathBuf],
+    config: &Config,
+    now: Micros,
+) -> Result<usize> {
+    let journals = files
+        .iter()
+        .map(|file| crate::ingest::chaostoolkit::read_journal(file, config, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    let month_by_id: HashMap<String, String> = journals
+        .iter()
+        .map(|j| (j.experiment.experiment_id.clone(), j.experiment.month()))
+        .collect();
+    let mut points = PointColumns::default();
+    for journal in &journals {
+        let id = &journal.experiment.experiment_id;
+        for &(ts, value) in &journal.points {
+            points.push(
+                id,
+                &month_by_id[id],
+                crate::ingest::chaostoolkit::STEADY_STATE_MET,
+                ts,
+                value,
+            );
+        }
+    }
+    let experiments: Vec<Experiment> = journals.iter().map(|j| j.experiment.clone()).collect();
+    let actions: Vec<Action> = journals.iter().flat_map(|j| j.actions.clone()).collect();
+    let series: Vec<MetricSeries> = journals.iter().filter_map(|j| j.series.clone()).collect();
+    store_rows(
+        ledger,
+        Rows {
+            experiments: &experiments,
+            actions: &actions,
+            series: &series,
+            points,
+            alarm_events: &[],
+        },
+        |id: &str| month_by_id.get(id).cloned().unwrap_or_default(),
+    )?;
+    Ok(journals.len())
 }
 
 /// `checkup ingest fis`.

@@ -87,6 +87,30 @@ enum Command {
         #[command(subcommand)]
         source: IngestSource,
     },
+    /// Check the period against rules; exit 1 when one is violated (for CI/CD pipelines).
+    Gate {
+        /// As for `report` (default: the quarter of the newest experiment).
+        #[arg(long, value_parser = parse_period_arg)]
+        period: Option<Period>,
+        /// Check one team's experiments, MTTR and stage instead of the organisation's.
+        #[arg(long)]
+        team: Option<String>,
+        /// The most red experiments allowed in the period.
+        #[arg(long)]
+        max_red: Option<usize>,
+        /// The largest allowed increase of experimental MTTR against the previous quarter, in
+        /// percent (10 allows +10%).
+        #[arg(long, allow_negative_numbers = true)]
+        max_mttr_regression: Option<f64>,
+        /// The lowest allowed maturity stage (1 to 4).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=4))]
+        min_stage: Option<u8>,
+        #[arg(long, value_enum, default_value_t = GateFormatArg::Text)]
+        format: GateFormatArg,
+        /// Write the result here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Write one ledger table as CSV, JSON or Parquet.
     Export {
         #[arg(long, value_parser = parse_table)]
@@ -119,6 +143,14 @@ enum IngestSource {
         #[arg(long, value_parser = parse_time_arg)]
         until: Option<i64>,
     },
+    /// Chaos Toolkit journals (journal.json of `chaos run`).
+    Chaostoolkit {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Real incidents from a CSV file (incident_id,service,team,severity,started_at,resolved_at
+    /// [,customer_impact]), for the incident MTTR trend.
+    Incidents { file: PathBuf },
 }
 
 fn parse_time_arg(text: &str) -> Result<i64, String> {
@@ -156,6 +188,14 @@ enum FormatArg {
     Html,
     Pdf,
     Json,
+    Junit,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GateFormatArg {
+    Text,
+    Junit,
 }
 
 fn parse_period_arg(text: &str) -> Result<Period, String> {
@@ -274,6 +314,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     FormatArg::Html => ReportFormat::Html,
                     FormatArg::Pdf => ReportFormat::Pdf,
                     FormatArg::Json => ReportFormat::Json,
+                    FormatArg::Junit => ReportFormat::Junit,
+                    FormatArg::Csv => ReportFormat::Csv,
                 };
                 if !formats.contains(&format) {
                     formats.push(format);
@@ -353,6 +395,88 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     summary.metric_requests,
                     summary.metric_requests_lower_bound
                 );
+            }
+        }
+        Command::Ingest {
+            source: IngestSource::Chaostoolkit { files },
+        } => {
+            let ledger = Ledger::open_for_write(&cli.ledger)?;
+            let stored = commands::ingest_chaostoolkit(
+                &ledger,
+                &files,
+                &config,
+                from_datetime(chrono::Utc::now()),
+            )
+            .with_context(|| {
+                format!(
+                    "ingest into ledger {} failed; nothing was stored and nothing it already held was lost",
+                    cli.ledger.display()
+                )
+            })?;
+            if !cli.quiet {
+                println!(
+                    "Read {stored} Chaos Toolkit journals into {}",
+                    cli.ledger.display()
+                );
+            }
+        }
+        Command::Ingest {
+            source: IngestSource::Incidents { file },
+        } => {
+            let ledger = Ledger::open_for_write(&cli.ledger)?;
+            let stored = commands::ingest_incidents(&ledger, &file).with_context(|| {
+                format!(
+                    "ingest of {} into ledger {} failed; nothing it already held was lost",
+                    file.display(),
+                    cli.ledger.display()
+                )
+            })?;
+            if !cli.quiet {
+                println!(
+                    "Read {stored} incidents from {} into {}",
+                    file.display(),
+                    cli.ledger.display()
+                );
+            }
+        }
+        Command::Gate {
+            period,
+            team,
+            max_red,
+            max_mttr_regression,
+            min_stage,
+            format,
+            out,
+        } => {
+            anyhow::ensure!(
+                cli.ledger.exists(),
+                "ledger {} does not exist; create one with `checkup ingest` or `checkup demo`",
+                cli.ledger.display()
+            );
+            anyhow::ensure!(
+                max_red.is_some() || max_mttr_regression.is_some() || min_stage.is_some(),
+                "gate needs at least one rule: --max-red N, --max-mttr-regression PCT or --min-stage N"
+            );
+            let ledger = Ledger::open_for_read(&cli.ledger)?;
+            let command = commands::GateCommand {
+                period,
+                config,
+                rules: checkup::analyze::gate::GateRules {
+                    team,
+                    max_red,
+                    max_mttr_regression_pct: max_mttr_regression,
+                    min_stage,
+                },
+                junit: format == GateFormatArg::Junit,
+            };
+            let verdict = commands::gate(&ledger, &command)?;
+            match &out {
+                Some(path) => std::fs::write(path, &verdict.output)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{}", verdict.output),
+            }
+            if !verdict.passed {
+                return Ok(ExitCode::from(1));
             }
         }
         Command::Export { table, format, out } => {

@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod curves;
+pub mod gate;
 pub mod maturity;
 pub mod metric_math;
 pub mod mttr;

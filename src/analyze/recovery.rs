@@ -347,9 +347,18 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         return outcome;
     }
     if status == "cancelled" {
-        outcome
-            .reasons
-            .push("The experiment was cancelled before its actions ran.".to_string());
+        outcome.reasons.push(format!(
+            "The experiment was cancelled before its actions ran{}.",
+            reason_suffix(experiment)
+        ));
+        return outcome;
+    }
+    // Chaos Toolkit runs cut short: what ran proves nothing either way.
+    if matches!(status, "interrupted" | "aborted") {
+        outcome.reasons.push(format!(
+            "The run was {status} before it finished{}.",
+            reason_suffix(experiment)
+        ));
         return outcome;
     }
 
@@ -500,6 +509,20 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
                 format_signed_duration(seconds(first_alarm - t0))
             ),
         );
+    }
+    // A Chaos Toolkit journal without hypothesis probes: the toolkit itself judged the run
+    // (completed, not deviated), and that is what the seed's scenario A asks.
+    if input.series.is_empty()
+        && red.is_empty()
+        && experiment.source == "chaostoolkit"
+        && status == "completed"
+    {
+        outcome.verdict = Verdict::Green;
+        outcome.reasons.push(
+            "Chaos Toolkit reported the run completed without deviation; the journal has no steady-state probe results, so no recovery time was measured."
+                .to_string(),
+        );
+        return outcome;
     }
     if input.series.is_empty() && red.is_empty() {
         outcome.verdict = Verdict::Inconclusive;

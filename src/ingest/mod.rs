@@ -1,8 +1,10 @@
 //! Sources of experiments: AWS FIS and CloudWatch, Chaos Toolkit journals, incident files, and the demo generator.
 
 pub mod aws;
+pub mod chaostoolkit;
 pub mod cloudwatch;
 pub mod demo;
 pub mod fis;
 pub mod fis_logs;
+pub mod incidents;
 pub mod observe;

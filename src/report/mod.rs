@@ -6,6 +6,7 @@ pub mod charts;
 pub mod experiment;
 pub mod html;
 pub mod i18n;
+pub mod junit;
 pub mod model;
 pub mod pdf;
 

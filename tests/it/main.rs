@@ -4,9 +4,12 @@
 mod aws_errors;
 mod browser;
 mod catalog;
+mod chaostoolkit;
 mod cli;
 mod demo;
+mod gate;
 mod hostile;
+mod incidents;
 mod ingest;
 mod ledger;
 mod maturity;

@@ -1,0 +1,139 @@
+//! The CI/CD gate (SPEC section 2, `checkup gate`): rules over one period's analysis, each
+//! passed or failed with the numbers behind it. A pipeline fails when resilience regresses.
+
+use crate::analyze::maturity::ORGANIZATION;
+use crate::analyze::program::Analysis;
+use crate::analyze::recovery::Verdict;
+use crate::time::quarter_of;
+
+/// The rules asked for; a rule left `None` is not checked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GateRules {
+    /// Only this team's experiments, MTTR and stage (default: the organisation).
+    pub team: Option<String>,
+    pub max_red: Option<usize>,
+    /// The largest allowed increase of experimental MTTR (mean) against the previous quarter, in
+    /// percent.
+    pub max_mttr_regression_pct: Option<f64>,
+    pub min_stage: Option<u8>,
+}
+
+/// One rule's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleResult {
+    /// The flag that asked for it (`max-red`).
+    pub rule: &'static str,
+    pub passed: bool,
+    /// What was measured against what was allowed.
+    pub message: String,
+}
+
+/// Checks every rule asked for against the analysis of the gate's period.
+pub fn check_gate(analysis: &Analysis, rules: &GateRules) -> Vec<RuleResult> {
+    let scope = rules.team.as_deref().unwrap_or(ORGANIZATION);
+    let scope_words = match &rules.team {
+        Some(team) => format!("team {team}"),
+        None => "the organisation".to_string(),
+    };
+    let mut results = Vec::new();
+
+    if let Some(max_red) = rules.max_red {
+        let red: Vec<&str> = analysis
+            .experiments
+            .iter()
+            .zip(&analysis.outcomes)
+            .zip(&analysis.in_period)
+            .filter(|((experiment, outcome), in_period)| {
+                **in_period
+                    && outcome.verdict == Verdict::Red
+                    && rules
+                        .team
+                        .as_ref()
+                        .is_none_or(|team| experiment.team.as_ref() == Some(team))
+            })
+            .map(|((experiment, _), _)| experiment.experiment_id.as_str())
+            .collect();
+        let listed = if red.is_empty() {
+            String::new()
+        } else if red.len() > 10 {
+            format!(": {} and {} more", red[..10].join(", "), red.len() - 10)
+        } else {
+            format!(": {}", red.join(", "))
+        };
+        results.push(RuleResult {
+            rule: "max-red",
+            passed: red.len() <= max_red,
+            message: format!(
+                "{} red experiments of {scope_words} in the period, at most {max_red} allowed{listed}",
+                red.len()
+            ),
+        });
+    }
+
+    if let Some(max_regression) = rules.max_mttr_regression_pct {
+        let quarter = quarter_of(analysis.period.end - 1);
+        let (group_by, group) = match &rules.team {
+            Some(team) => ("team", team.as_str()),
+            None => ("all", "all"),
+        };
+        let row = analysis
+            .mttr
+            .iter()
+            .find(|r| r.period == quarter && r.group_by == group_by && r.group == group);
+        let result = match row.and_then(|r| Some((r.mean_s?, r.change_vs_previous?))) {
+            Some((mean, change)) => RuleResult {
+                rule: "max-mttr-regression",
+                passed: change * 100.0 <= max_regression,
+                message: format!(
+                    "experimental MTTR of {scope_words} in {quarter}: {mean:.0} s, {:+.1}% against the previous quarter, at most {max_regression:+.1}% allowed",
+                    change * 100.0
+                ),
+            },
+            // Nothing to compare (no recovered experiment in this quarter or the one before): a
+            // new team is not blocked, and the line says why.
+            None => RuleResult {
+                rule: "max-mttr-regression",
+                passed: true,
+                message: format!(
+                    "experimental MTTR of {scope_words} in {quarter} cannot be compared: no recovered experiment in this quarter or the one before"
+                ),
+            },
+        };
+        results.push(result);
+    }
+
+    if let Some(min_stage) = rules.min_stage {
+        let stage = analysis
+            .maturity
+            .scopes
+            .iter()
+            .find(|s| s.scope == scope)
+            .map_or(0, |s| s.stage);
+        let missing: Vec<&str> = analysis
+            .maturity
+            .scopes
+            .iter()
+            .find(|s| s.scope == scope)
+            .map(|s| {
+                s.criteria
+                    .iter()
+                    .filter(|c| !c.met && c.level <= min_stage)
+                    .map(|c| c.description.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let needs = if stage >= min_stage || missing.is_empty() {
+            String::new()
+        } else {
+            format!("; not met: {}", missing.join("; "))
+        };
+        results.push(RuleResult {
+            rule: "min-stage",
+            passed: stage >= min_stage,
+            message: format!(
+                "maturity stage of {scope_words}: {stage}, at least {min_stage} required{needs}"
+            ),
+        });
+    }
+    results
+}
