@@ -18,7 +18,7 @@ use crate::analyze::maturity::Rubric;
 use crate::analyze::program::{ReferenceData, analyze_program, default_period};
 use crate::analyze::{AnalyzeError, LedgerData, outcome_records};
 use crate::config::Config;
-use crate::ingest::aws::{self, AwsTarget, OperationGuard, OperationLog};
+use crate::ingest::aws::{self, AwsTarget, OperationGuard};
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
 use crate::ingest::fis::{self, FisHistory, FisQuery};
 use crate::ingest::observe::{self, Observations, is_finished};
@@ -644,6 +644,26 @@ pub fn ingest_incidents(ledger: &Ledger, path: &Path) -> Result<usize> {
     Ok(incidents.len())
 }
 
+/// `checkup report --publish`: uploads the files written through a client that may only put
+/// objects. Returns the object URLs.
+pub fn publish_reports(
+    files: &[PathBuf],
+    location: &crate::publish::S3Location,
+    target: &AwsTarget,
+    verbose: bool,
+) -> Result<Vec<String>> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CommandError::Runtime)?;
+    let guard = OperationGuard::publishing(verbose);
+    let urls = runtime.block_on(async {
+        let clients = aws::clients(target, &guard).await;
+        crate::publish::publish(&clients.s3, location, files).await
+    })?;
+    Ok(urls)
+}
+
 /// `checkup ingest chaostoolkit FILE...`: reads every journal first, then stores them all, so a
 /// malformed file leaves the ledger as it was. A journal read again replaces its rows. Returns
 /// how many journals were stored.
@@ -796,10 +816,7 @@ pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestS
                 endpoint_url: command.endpoint_url.clone(),
                 s3_path_style: command.s3_path_style,
             };
-            let guard = OperationGuard {
-                log: OperationLog::default(),
-                verbose: command.verbose,
-            };
+            let guard = OperationGuard::reading(command.verbose);
             let mut warnings = Vec::new();
             let read = runtime.block_on(read_aws(command, &target, &guard, since, &mut warnings));
             summary.operations.extend(guard.log.entries());

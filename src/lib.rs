@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod ingest;
 pub mod ledger;
+pub mod publish;
 pub mod random;
 pub mod report;
 pub mod time;

@@ -11,6 +11,7 @@ use checkup::commands::{
     self, DemoCommand, ExportCommand, ExportFormat, IngestFisCommand, ReportCommand, ReportFormat,
 };
 use checkup::config::Config;
+use checkup::ingest::aws::AwsTarget;
 use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
 use checkup::ledger::{Ledger, Table};
 use checkup::report::ReportKind;
@@ -61,7 +62,7 @@ enum Command {
         /// quarterly, executive, maturity, experiment:<id> or all.
         #[arg(long, value_parser = parse_kind, default_value = "all")]
         kind: KindArg,
-        /// One or more of html, pdf, json, separated by commas.
+        /// One or more of html, pdf, json, junit, csv, separated by commas.
         #[arg(
             long,
             value_enum,
@@ -81,6 +82,10 @@ enum Command {
         /// A folder with fonts for the PDF (Japanese needs a CJK font); may be repeated.
         #[arg(long = "font-dir")]
         font_dirs: Vec<PathBuf>,
+        /// Upload every file written to s3://BUCKET/PREFIX (credentials and endpoints as for
+        /// `ingest fis`: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_S3).
+        #[arg(long, value_parser = checkup::publish::S3Location::parse)]
+        publish: Option<checkup::publish::S3Location>,
     },
     /// Read experiments from a source into the ledger.
     Ingest {
@@ -291,6 +296,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             templates,
             lang,
             font_dirs,
+            publish,
         } => {
             anyhow::ensure!(
                 cli.ledger.exists(),
@@ -342,6 +348,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !cli.quiet {
                 for path in &written {
                     println!("Wrote {}", path.display());
+                }
+            }
+            if let Some(location) = publish {
+                let target = AwsTarget {
+                    s3_path_style: std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+                        || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+                    ..AwsTarget::default()
+                };
+                let urls = commands::publish_reports(&written, &location, &target, cli.verbose)
+                    .with_context(|| {
+                        format!(
+                            "publishing to s3://{}/{} failed; the reports are in {}",
+                            location.bucket,
+                            location.prefix,
+                            out.display()
+                        )
+                    })?;
+                if !cli.quiet {
+                    for url in &urls {
+                        println!("Published {url}");
+                    }
                 }
             }
         }

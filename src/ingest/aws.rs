@@ -15,9 +15,9 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// One AWS operation the engine may send and the IAM action that allows it.
+/// One AWS operation checkup may send and the IAM action that allows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReadOperation {
+pub struct AllowedOperation {
     /// The SDK's service name (`fis`, `CloudWatch`, `S3`).
     pub service: &'static str,
     pub operation: &'static str,
@@ -27,60 +27,72 @@ pub struct ReadOperation {
 /// Every operation the engine may send: FIS and CloudWatch are only read (SPEC section 4). The
 /// README's least-privilege IAM policy lists exactly these actions (a test compares the two), and
 /// [`OperationGuard`] refuses any other operation before it leaves the process.
-pub const READ_OPERATIONS: &[ReadOperation] = &[
-    ReadOperation {
+pub const READ_OPERATIONS: &[AllowedOperation] = &[
+    AllowedOperation {
         service: "fis",
         operation: "ListExperimentTemplates",
         iam_action: "fis:ListExperimentTemplates",
     },
-    ReadOperation {
+    AllowedOperation {
         service: "fis",
         operation: "ListExperiments",
         iam_action: "fis:ListExperiments",
     },
-    ReadOperation {
+    AllowedOperation {
         service: "fis",
         operation: "GetExperiment",
         iam_action: "fis:GetExperiment",
     },
-    ReadOperation {
+    AllowedOperation {
         service: "CloudWatch",
         operation: "GetMetricData",
         iam_action: "cloudwatch:GetMetricData",
     },
-    ReadOperation {
+    AllowedOperation {
         service: "CloudWatch",
         operation: "DescribeAlarms",
         iam_action: "cloudwatch:DescribeAlarms",
     },
-    ReadOperation {
+    AllowedOperation {
         service: "CloudWatch",
         operation: "DescribeAlarmHistory",
         iam_action: "cloudwatch:DescribeAlarmHistory",
     },
-    ReadOperation {
+    AllowedOperation {
         service: "CloudWatch",
         operation: "GetDashboard",
         iam_action: "cloudwatch:GetDashboard",
     },
-    ReadOperation {
+    AllowedOperation {
         service: "S3",
         operation: "ListObjectsV2",
         iam_action: "s3:ListBucket",
     },
-    ReadOperation {
+    AllowedOperation {
         service: "S3",
         operation: "GetObject",
         iam_action: "s3:GetObject",
     },
 ];
 
-/// The IAM action that allows an operation, when it is one the engine may send.
-pub fn iam_action(service: &str, operation: &str) -> Option<&'static str> {
-    READ_OPERATIONS
+/// What `report --publish` may send: report files written to S3, nothing else.
+pub const PUBLISH_OPERATIONS: &[AllowedOperation] = &[AllowedOperation {
+    service: "S3",
+    operation: "PutObject",
+    iam_action: "s3:PutObject",
+}];
+
+fn find(allowed: &[AllowedOperation], service: &str, operation: &str) -> Option<&'static str> {
+    allowed
         .iter()
         .find(|o| o.service.eq_ignore_ascii_case(service) && o.operation == operation)
         .map(|o| o.iam_action)
+}
+
+/// The IAM action that allows an operation, when it is one checkup may send.
+pub fn iam_action(service: &str, operation: &str) -> Option<&'static str> {
+    find(READ_OPERATIONS, service, operation)
+        .or_else(|| find(PUBLISH_OPERATIONS, service, operation))
 }
 
 /// The operations sent so far, in order (`CloudWatch GetMetricData`), shared by every client of
@@ -108,13 +120,35 @@ impl OperationLog {
     }
 }
 
-/// Records every operation a client sends and refuses any that is not in [`READ_OPERATIONS`]:
-/// a bug can never start, stop or change anything in the account.
+/// Records every operation a client sends and refuses any that is not allowed: ingest clients
+/// only read ([`READ_OPERATIONS`]), publishing clients only put report files
+/// ([`PUBLISH_OPERATIONS`]), so a bug can never start, stop or change anything in the account.
 #[derive(Debug, Clone)]
 pub struct OperationGuard {
     pub log: OperationLog,
     /// Print each operation on stderr (`checkup -v`).
     pub verbose: bool,
+    pub allowed: &'static [AllowedOperation],
+}
+
+impl OperationGuard {
+    /// For ingest: FIS, CloudWatch and S3 are only read.
+    pub fn reading(verbose: bool) -> OperationGuard {
+        OperationGuard {
+            log: OperationLog::default(),
+            verbose,
+            allowed: READ_OPERATIONS,
+        }
+    }
+
+    /// For `report --publish`: report files are put into S3.
+    pub fn publishing(verbose: bool) -> OperationGuard {
+        OperationGuard {
+            log: OperationLog::default(),
+            verbose,
+            allowed: PUBLISH_OPERATIONS,
+        }
+    }
 }
 
 impl Intercept for OperationGuard {
@@ -139,9 +173,15 @@ impl Intercept for OperationGuard {
             eprintln!("aws: {entry}");
         }
         self.log.push(entry);
-        if iam_action(&service, &operation).is_none() {
+        if find(self.allowed, &service, &operation).is_none() {
+            let allowed: Vec<String> = self
+                .allowed
+                .iter()
+                .map(|o| format!("{} {}", o.service, o.operation))
+                .collect();
             return Err(format!(
-                "checkup refuses to send {service} {operation}: it only reads FIS, CloudWatch and S3"
+                "checkup refuses to send {service} {operation}: this command may only send {}",
+                allowed.join(", ")
             )
             .into());
         }

@@ -20,7 +20,7 @@ use aws_sdk_fis::types::{
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
 use checkup::config::Config;
-use checkup::ingest::aws::{OperationGuard, OperationLog, retry_config};
+use checkup::ingest::aws::{OperationGuard, retry_config};
 use checkup::ingest::cloudwatch::{self, MetricKey, MetricRequest};
 use checkup::ingest::fis::{self, FisQuery};
 
@@ -29,10 +29,7 @@ fn error(code: &str, message: &str) -> ErrorMetadata {
 }
 
 fn guard() -> OperationGuard {
-    OperationGuard {
-        log: OperationLog::default(),
-        verbose: false,
-    }
+    OperationGuard::reading(false)
 }
 
 fn query() -> FisQuery {

@@ -729,3 +729,90 @@ fn an_unreachable_endpoint_is_named_and_exits_2() {
         "{message}"
     );
 }
+
+#[test]
+fn reports_are_published_to_s3_with_their_content_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = start(
+        &json!({"region": "eu-west-1", "buckets": ["chaos-reports"], "templates": [], "experiments": []}),
+        dir.path(),
+    );
+    let demo = dir.path().join("demo");
+    let made = checkup(&[
+        "demo",
+        "--out",
+        demo.to_str().unwrap(),
+        "--experiments",
+        "40",
+        "--quiet",
+    ]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let out = dir.path().join("reports");
+    let endpoint = format!("http://127.0.0.1:{}", aws.moto_port);
+    let published = Command::new(env!("CARGO_BIN_EXE_checkup"))
+        .args([
+            "--ledger",
+            demo.join("ledger").to_str().unwrap(),
+            "-v",
+            "report",
+        ])
+        .args(["--kind", "executive", "--format", "html,pdf,json,csv"])
+        .args(["--out", out.to_str().unwrap()])
+        .args(["--publish", "s3://chaos-reports/quarterly/2026Q3/"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ENDPOINT_URL_S3", &endpoint)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert!(published.status.success(), "{}", stderr(&published));
+    let said = String::from_utf8_lossy(&published.stdout);
+    assert!(
+        said.contains("Published s3://chaos-reports/quarterly/2026Q3/executive.html"),
+        "{said}"
+    );
+    // Publishing sends nothing but PutObject.
+    let sent: BTreeSet<String> = stderr(&published)
+        .lines()
+        .filter_map(|l| l.strip_prefix("aws: "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(sent, BTreeSet::from(["S3 PutObject".to_string()]));
+
+    let client = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::new()
+            .behavior_version_latest()
+            .region(aws_sdk_s3::config::Region::new("eu-west-1"))
+            .endpoint_url(&endpoint)
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build(),
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for (file, content_type) in [
+        ("executive.html", "text/html; charset=utf-8"),
+        ("executive.pdf", "application/pdf"),
+        ("report.json", "application/json"),
+        ("experiments.csv", "text/csv; charset=utf-8"),
+    ] {
+        let head = runtime
+            .block_on(
+                client
+                    .head_object()
+                    .bucket("chaos-reports")
+                    .key(format!("quarterly/2026Q3/{file}"))
+                    .send(),
+            )
+            .unwrap_or_else(|e| panic!("{file}: {e:?}"));
+        assert_eq!(head.content_type(), Some(content_type), "{file}");
+        assert_eq!(
+            head.content_length(),
+            Some(std::fs::metadata(out.join(file)).unwrap().len() as i64),
+            "{file}"
+        );
+    }
+}
