@@ -138,6 +138,33 @@ impl Table {
         }
     }
 
+    /// The Athena (or Trino, Spark SQL) table over this table's Parquet files under `location`
+    /// (`s3://BUCKET/PREFIX`, the ledger's root), with partition projection on `month` so that new
+    /// months need no `MSCK REPAIR TABLE`. The README prints these for every table.
+    pub fn athena_ddl(self, location: &str) -> String {
+        let location = location.trim_end_matches('/');
+        let columns: Vec<String> = self
+            .columns()
+            .iter()
+            .map(|column| {
+                let sql_type = match column.column_type {
+                    Text => "string",
+                    Timestamp => "timestamp",
+                    Float => "double",
+                    Integer => "bigint",
+                    Boolean => "boolean",
+                    TextList => "array<string>",
+                };
+                format!("  {} {sql_type}", column.name)
+            })
+            .collect();
+        let name = self.name();
+        format!(
+            "CREATE EXTERNAL TABLE IF NOT EXISTS checkup.{name} (\n{}\n)\nPARTITIONED BY (month string)\nSTORED AS PARQUET\nLOCATION '{location}/{name}/'\nTBLPROPERTIES (\n  'projection.enabled' = 'true',\n  'projection.month.type' = 'date',\n  'projection.month.format' = 'yyyy-MM',\n  'projection.month.range' = '2015-01,NOW',\n  'projection.month.interval' = '1',\n  'projection.month.interval.unit' = 'MONTHS',\n  'storage.location.template' = '{location}/{name}/month=${{month}}/'\n);",
+            columns.join(",\n")
+        )
+    }
+
     pub fn schema(self) -> Schema {
         self.columns()
             .iter()

@@ -51,3 +51,18 @@ print(experiments["month"].min(), experiments["month"].max())
     assert_eq!(lines[2], "Datetime(time_unit='us', time_zone='UTC')");
     assert_eq!(lines[3], "2025-07 2026-09");
 }
+
+#[test]
+fn the_readme_gives_the_athena_table_of_every_ledger_table() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    for table in checkup::ledger::Table::ALL {
+        let ddl = table.athena_ddl("s3://BUCKET/PREFIX");
+        assert!(
+            readme.contains(&ddl),
+            "README lacks the Athena table of {}:\n{ddl}",
+            table.name()
+        );
+    }
+}
