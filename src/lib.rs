@@ -13,4 +13,5 @@ pub mod ledger;
 pub mod publish;
 pub mod random;
 pub mod report;
+pub mod s3_ledger;
 pub mod time;

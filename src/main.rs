@@ -261,7 +261,40 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs the command; with `--ledger s3://BUCKET/PREFIX`, on a local mirror of that ledger which is
+/// pulled before and, for commands that write, pushed after.
+fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
+    let ledger_text = cli.ledger.to_string_lossy().into_owned();
+    if !ledger_text.starts_with("s3://") || matches!(cli.command, Command::Demo { .. }) {
+        return run_command(cli);
+    }
+    let location = checkup::publish::S3Location::parse(&ledger_text)
+        .map_err(|message| anyhow::anyhow!("--ledger: {message}"))?;
+    let writing = matches!(cli.command, Command::Ingest { .. } | Command::Report { .. });
+    let cache = std::env::var_os("CHECKUP_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/checkup")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("s3-ledgers");
+    let target = AwsTarget {
+        s3_path_style: std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+            || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        ..AwsTarget::default()
+    };
+    let session = commands::open_s3_ledger(location, &cache, &target, cli.verbose, writing)
+        .with_context(|| format!("cannot open the ledger {ledger_text}"))?;
+    cli.ledger = session.ledger.local.clone();
+    let quiet = cli.quiet;
+    let result = run_command(cli);
+    let pushed = commands::close_s3_ledger(session, result.is_ok())
+        .with_context(|| format!("cannot write the ledger {ledger_text}"))?;
+    if writing && !quiet && result.is_ok() {
+        eprintln!("Uploaded {pushed} changed ledger files to {ledger_text}");
+    }
+    result
+}
+
+fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(cli.config.as_deref())?;
     match cli.command {
         Command::Demo {

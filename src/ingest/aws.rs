@@ -82,6 +82,31 @@ pub const PUBLISH_OPERATIONS: &[AllowedOperation] = &[AllowedOperation {
     iam_action: "s3:PutObject",
 }];
 
+/// What a command on an S3 ledger (`--ledger s3://…`) may send: its mirror is listed and read,
+/// changed files are put, and the writer's mark is created and deleted.
+pub const LEDGER_OPERATIONS: &[AllowedOperation] = &[
+    AllowedOperation {
+        service: "S3",
+        operation: "ListObjectsV2",
+        iam_action: "s3:ListBucket",
+    },
+    AllowedOperation {
+        service: "S3",
+        operation: "GetObject",
+        iam_action: "s3:GetObject",
+    },
+    AllowedOperation {
+        service: "S3",
+        operation: "PutObject",
+        iam_action: "s3:PutObject",
+    },
+    AllowedOperation {
+        service: "S3",
+        operation: "DeleteObject",
+        iam_action: "s3:DeleteObject",
+    },
+];
+
 fn find(allowed: &[AllowedOperation], service: &str, operation: &str) -> Option<&'static str> {
     allowed
         .iter()
@@ -91,8 +116,9 @@ fn find(allowed: &[AllowedOperation], service: &str, operation: &str) -> Option<
 
 /// The IAM action that allows an operation, when it is one checkup may send.
 pub fn iam_action(service: &str, operation: &str) -> Option<&'static str> {
-    find(READ_OPERATIONS, service, operation)
-        .or_else(|| find(PUBLISH_OPERATIONS, service, operation))
+    [READ_OPERATIONS, PUBLISH_OPERATIONS, LEDGER_OPERATIONS]
+        .into_iter()
+        .find_map(|allowed| find(allowed, service, operation))
 }
 
 /// The operations sent so far, in order (`CloudWatch GetMetricData`), shared by every client of
@@ -138,6 +164,15 @@ impl OperationGuard {
             log: OperationLog::default(),
             verbose,
             allowed: READ_OPERATIONS,
+        }
+    }
+
+    /// For a ledger on S3: its objects are listed, read and written.
+    pub fn ledger(verbose: bool) -> OperationGuard {
+        OperationGuard {
+            log: OperationLog::default(),
+            verbose,
+            allowed: LEDGER_OPERATIONS,
         }
     }
 

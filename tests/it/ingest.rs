@@ -816,3 +816,160 @@ fn reports_are_published_to_s3_with_their_content_types() {
         );
     }
 }
+
+/// `checkup` against the S3 stand-in with its own mirror folder (one "machine").
+fn on_s3(port: u16, cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_checkup"))
+        .args(["--ledger", "s3://team-ledger/chaos"])
+        .args(args)
+        .env("CHECKUP_CACHE", cache)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ENDPOINT_URL_S3", format!("http://127.0.0.1:{port}"))
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_ledger_on_s3_is_shared_and_written_by_one_writer_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = start(
+        &json!({"region": "eu-west-1", "buckets": ["team-ledger"], "templates": [], "experiments": []}),
+        dir.path(),
+    );
+    let journals = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/chaostoolkit-journals/generated");
+    let incidents = dir.path().join("incidents.csv");
+    std::fs::write(
+        &incidents,
+        "incident_id,started_at,resolved_at\nINC-1,2026-11-01T10:00:00Z,2026-11-01T11:00:00Z\n",
+    )
+    .unwrap();
+    let (alice, bob, carol) = (
+        dir.path().join("alice"),
+        dir.path().join("bob"),
+        dir.path().join("carol"),
+    );
+
+    // Alice creates the ledger on S3; Bob, on another machine, adds to it.
+    let first = on_s3(
+        aws.moto_port,
+        &alice,
+        &["ingest", "incidents", incidents.to_str().unwrap()],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    let journal = journals.join("journal-deviated.json");
+    let second = on_s3(
+        aws.moto_port,
+        &bob,
+        &["-v", "ingest", "chaostoolkit", journal.to_str().unwrap()],
+    );
+    assert!(second.status.success(), "{}", stderr(&second));
+    let sent: BTreeSet<String> = stderr(&second)
+        .lines()
+        .filter_map(|l| l.strip_prefix("aws: "))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        sent.iter().all(|op| [
+            "S3 ListObjectsV2",
+            "S3 GetObject",
+            "S3 PutObject",
+            "S3 DeleteObject"
+        ]
+        .contains(&op.as_str())),
+        "{sent:?}"
+    );
+
+    // Carol reads both; the same layout as on disk, experiments and the marker included.
+    let count = |table: &str| -> usize {
+        let output = on_s3(
+            aws.moto_port,
+            &carol,
+            &["export", "--table", table, "--format", "json"],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        serde_json::from_slice::<Value>(&output.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count("incidents"), 1);
+    assert_eq!(count("experiments"), 1);
+
+    let client = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::new()
+            .behavior_version_latest()
+            .region(aws_sdk_s3::config::Region::new("eu-west-1"))
+            .endpoint_url(format!("http://127.0.0.1:{}", aws.moto_port))
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build(),
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let keys: Vec<String> = runtime
+        .block_on(
+            client
+                .list_objects_v2()
+                .bucket("team-ledger")
+                .prefix("chaos/")
+                .send(),
+        )
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect();
+    assert!(
+        keys.contains(&"chaos/_checkup.json".to_string()),
+        "{keys:?}"
+    );
+    assert!(
+        keys.contains(&"chaos/incidents/month=2026-11/part-0.parquet".to_string()),
+        "{keys:?}"
+    );
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("chaos/experiments/month=") && k.ends_with(".parquet")),
+        "{keys:?}"
+    );
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.contains(".checkup-writer") || k.ends_with(".lock")),
+        "{keys:?}"
+    );
+
+    // While another writer holds the ledger, a writer stops and names the mark; readers go on.
+    runtime
+        .block_on(
+            client
+                .put_object()
+                .bucket("team-ledger")
+                .key("chaos/.checkup-writer")
+                .body(aws_sdk_s3::primitives::ByteStream::from_static(
+                    b"pid 42 since 2026-11-28T10:00:00Z",
+                ))
+                .send(),
+        )
+        .unwrap();
+    let other = journals.join("journal-completed.json");
+    let blocked = on_s3(
+        aws.moto_port,
+        &alice,
+        &["ingest", "chaostoolkit", other.to_str().unwrap()],
+    );
+    assert_eq!(blocked.status.code(), Some(2));
+    let message = stderr(&blocked);
+    assert!(
+        message.contains("is being written by another checkup (pid 42 since 2026-11-28T10:00:00Z)"),
+        "{message}"
+    );
+    assert_eq!(count("experiments"), 1);
+}

@@ -1,0 +1,353 @@
+//! `--ledger s3://BUCKET/PREFIX`: the ledger lives on S3 in the same layout as on disk, so a team
+//! shares one ledger and Athena reads it where it is. A command works on a local mirror: it is
+//! pulled before the command (only objects whose ETag changed are downloaded), and after a command
+//! that writes, the files it changed are pushed back in the ledger's write order (the marker, the
+//! child tables, `experiments` last), one atomic PutObject each, so a reader of the bucket never
+//! sees an experiment without its rows. One writer at a time: a writer first creates
+//! `PREFIX/.checkup-writer` with a conditional PutObject (If-None-Match), and deletes it at the end.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::ingest::aws::{AwsError, aws_error, error_code};
+use crate::ledger::Table;
+use crate::publish::S3Location;
+
+/// The object that marks a writer at work.
+pub const WRITER_OBJECT: &str = ".checkup-writer";
+
+#[derive(Debug, thiserror::Error)]
+pub enum S3LedgerError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error("cannot use the local mirror {path}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the ledger s3://{bucket}/{prefix} is being written by another checkup ({holder}); if that run died, delete s3://{bucket}/{key} and run again"
+    )]
+    Busy {
+        bucket: String,
+        prefix: String,
+        key: String,
+        holder: String,
+    },
+}
+
+type Result<T> = std::result::Result<T, S3LedgerError>;
+
+/// The ledger on S3 and its local mirror.
+#[derive(Debug, Clone)]
+pub struct S3Ledger {
+    pub location: S3Location,
+    /// The mirror folder, a ledger like any other.
+    pub local: PathBuf,
+    /// ETags of the mirrored objects, beside the mirror (a ledger folder holds only ledger files).
+    manifest: PathBuf,
+}
+
+/// What the mirror held after a pull: each file's content fingerprint, to find what a command
+/// changed.
+pub type Pulled = BTreeMap<String, u64>;
+
+fn fingerprint(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash ^ bytes.len() as u64
+}
+
+impl S3Ledger {
+    /// A ledger at `location` mirrored under `cache` (`cache/BUCKET/PREFIX/ledger`).
+    pub fn new(location: S3Location, cache: &Path) -> S3Ledger {
+        let base = cache
+            .join(&location.bucket)
+            .join(if location.prefix.is_empty() {
+                "_root"
+            } else {
+                location.prefix.as_str()
+            });
+        S3Ledger {
+            local: base.join("ledger"),
+            manifest: base.join("etags.json"),
+            location,
+        }
+    }
+
+    fn key(&self, relative: &str) -> String {
+        if self.location.prefix.is_empty() {
+            relative.to_string()
+        } else {
+            format!("{}/{relative}", self.location.prefix)
+        }
+    }
+
+    fn io(&self, path: &Path) -> impl Fn(std::io::Error) -> S3LedgerError {
+        let path = path.to_path_buf();
+        move |source| S3LedgerError::Io {
+            path: path.clone(),
+            source,
+        }
+    }
+
+    fn read_manifest(&self) -> BTreeMap<String, String> {
+        std::fs::read(&self.manifest)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    fn write_manifest(&self, etags: &BTreeMap<String, String>) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(etags).expect("a map of strings serializes");
+        std::fs::write(&self.manifest, bytes).map_err(self.io(&self.manifest))
+    }
+
+    /// Brings the mirror up to date with the bucket.
+    pub async fn pull(&self, client: &Client) -> Result<Pulled> {
+        std::fs::create_dir_all(&self.local).map_err(self.io(&self.local))?;
+        let url = format!("s3://{}/{}", self.location.bucket, self.location.prefix);
+        let prefix = self.key("");
+        let mut remote: BTreeMap<String, String> = BTreeMap::new();
+        let mut pages = client
+            .list_objects_v2()
+            .bucket(&self.location.bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| aws_error("S3", "ListObjectsV2", &url, e))?;
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                let relative = key.strip_prefix(&prefix).unwrap_or(key);
+                // Hidden names are work in progress or the writer's mark, never ledger data.
+                if relative.is_empty() || relative.split('/').any(|part| part.starts_with('.')) {
+                    continue;
+                }
+                remote.insert(
+                    relative.to_string(),
+                    object.e_tag().unwrap_or_default().to_string(),
+                );
+            }
+        }
+        let mut etags = self.read_manifest();
+        for (relative, etag) in &remote {
+            let path = self.local.join(relative);
+            if etags.get(relative) == Some(etag) && path.is_file() {
+                continue;
+            }
+            let key = self.key(relative);
+            let object = client
+                .get_object()
+                .bucket(&self.location.bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| {
+                    aws_error(
+                        "S3",
+                        "GetObject",
+                        format!("s3://{}/{key}", self.location.bucket),
+                        e,
+                    )
+                })?;
+            let bytes = object
+                .body
+                .collect()
+                .await
+                .map_err(|e| AwsError::Call {
+                    service: "S3",
+                    operation: "GetObject",
+                    context: format!("s3://{}/{key}", self.location.bucket),
+                    message: e.to_string(),
+                })?
+                .into_bytes();
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(self.io(dir))?;
+            }
+            std::fs::write(&path, &bytes).map_err(self.io(&path))?;
+            etags.insert(relative.clone(), etag.clone());
+        }
+        // Files the bucket no longer has (another writer replaced nothing of ours, but a user may
+        // have removed a partition).
+        for relative in local_files(&self.local)? {
+            if !remote.contains_key(&relative) {
+                let path = self.local.join(&relative);
+                std::fs::remove_file(&path).map_err(self.io(&path))?;
+                etags.remove(&relative);
+            }
+        }
+        self.write_manifest(&etags)?;
+        let mut pulled = Pulled::new();
+        for relative in remote.keys() {
+            let path = self.local.join(relative);
+            let bytes = std::fs::read(&path).map_err(self.io(&path))?;
+            pulled.insert(relative.clone(), fingerprint(&bytes));
+        }
+        Ok(pulled)
+    }
+
+    /// Uploads what the command changed since `pulled`, in the ledger's write order. Returns how
+    /// many files were uploaded.
+    pub async fn push(&self, client: &Client, pulled: &Pulled) -> Result<usize> {
+        let mut changed = Vec::new();
+        for relative in local_files(&self.local)? {
+            let path = self.local.join(&relative);
+            let bytes = std::fs::read(&path).map_err(self.io(&path))?;
+            if pulled.get(&relative) != Some(&fingerprint(&bytes)) {
+                changed.push((relative, bytes));
+            }
+        }
+        // The marker first, then the tables children first and experiments last.
+        let rank = |relative: &str| -> usize {
+            let first = relative.split('/').next().unwrap_or_default();
+            Table::ALL
+                .iter()
+                .position(|t| t.name() == first)
+                .map_or(0, |position| position + 1)
+        };
+        changed.sort_by(|a, b| (rank(&a.0), &a.0).cmp(&(rank(&b.0), &b.0)));
+        let mut etags = self.read_manifest();
+        for (relative, bytes) in &changed {
+            let key = self.key(relative);
+            let output = client
+                .put_object()
+                .bucket(&self.location.bucket)
+                .key(&key)
+                .content_type("application/vnd.apache.parquet")
+                .body(ByteStream::from(bytes.clone()))
+                .send()
+                .await
+                .map_err(|e| {
+                    aws_error(
+                        "S3",
+                        "PutObject",
+                        format!("s3://{}/{key}", self.location.bucket),
+                        e,
+                    )
+                })?;
+            etags.insert(
+                relative.clone(),
+                output.e_tag().unwrap_or_default().to_string(),
+            );
+        }
+        self.write_manifest(&etags)?;
+        Ok(changed.len())
+    }
+
+    /// Marks this process as the one writer, or says who is.
+    pub async fn claim(&self, client: &Client, holder: &str) -> Result<()> {
+        let key = self.key(WRITER_OBJECT);
+        let result = client
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(&key)
+            .if_none_match("*")
+            .body(ByteStream::from(holder.as_bytes().to_vec()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if matches!(
+                    error_code(&error),
+                    Some("PreconditionFailed" | "ConditionalRequestConflict")
+                ) || error
+                    .raw_response()
+                    .is_some_and(|r| r.status().as_u16() == 412) =>
+            {
+                let holder = match client
+                    .get_object()
+                    .bucket(&self.location.bucket)
+                    .key(&key)
+                    .send()
+                    .await
+                {
+                    Ok(object) => object
+                        .body
+                        .collect()
+                        .await
+                        .map(|b| String::from_utf8_lossy(&b.into_bytes()).into_owned())
+                        .unwrap_or_default(),
+                    Err(_) => "unknown".to_string(),
+                };
+                Err(S3LedgerError::Busy {
+                    bucket: self.location.bucket.clone(),
+                    prefix: self.location.prefix.clone(),
+                    key,
+                    holder,
+                })
+            }
+            Err(error) => Err(aws_error(
+                "S3",
+                "PutObject",
+                format!("s3://{}/{key}", self.location.bucket),
+                error,
+            )
+            .into()),
+        }
+    }
+
+    /// Removes this writer's mark.
+    pub async fn release(&self, client: &Client) -> Result<()> {
+        let key = self.key(WRITER_OBJECT);
+        client
+            .delete_object()
+            .bucket(&self.location.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| {
+                aws_error(
+                    "S3",
+                    "DeleteObject",
+                    format!("s3://{}/{key}", self.location.bucket),
+                    e,
+                )
+            })?;
+        Ok(())
+    }
+}
+
+/// The ledger files under `root`, as `/`-separated relative paths, hidden ones (the local lock,
+/// a writer's temporary files) left out.
+fn local_files(root: &Path) -> Result<Vec<String>> {
+    let mut files = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let entries = std::fs::read_dir(&folder).map_err(|source| S3LedgerError::Io {
+            path: folder.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|source| S3LedgerError::Io {
+                path: folder.clone(),
+                source,
+            })?;
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                folders.push(path);
+            } else if let Ok(relative) = path.strip_prefix(root) {
+                files.push(
+                    relative
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                );
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
