@@ -194,3 +194,46 @@ fn a_malformed_journal_is_named_and_nothing_is_stored() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_recovery_slower_than_the_hypothesis_allows_is_yellow() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let ledger = ledger.to_str().unwrap();
+    let config = dir.path().join("checkup.toml");
+    std::fs::write(
+        &config,
+        "[[hypothesis]]\nname = \"toy service is back within 3 s\"\nmatch = { template_name = \"Toy service recovers by itself after an outage\" }\nrecover_within = \"3s\"\n",
+    )
+    .unwrap();
+    let journal = journals().join("generated/journal-recovery.json");
+    let config = config.to_str().unwrap();
+    let ingest = checkup(&[
+        "--ledger",
+        ledger,
+        "--config",
+        config,
+        "ingest",
+        "chaostoolkit",
+        journal.to_str().unwrap(),
+    ]);
+    assert!(ingest.status.success(), "{}", stderr(&ingest));
+    let out = dir.path().join("reports");
+    let report = checkup(&[
+        "--ledger",
+        ledger,
+        "--config",
+        config,
+        "report",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(report.status.success(), "{}", stderr(&report));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let row = &json["experiments"][0];
+    assert_eq!(row["verdict"], "yellow", "{row}");
+    assert_eq!(row["recover_within_s"], 3.0);
+}
