@@ -319,8 +319,9 @@ pub fn parse_journal(
             Some("the run failed after its method ran (a chaoslib 0.12 journal: its steady state did not hold after the method)".to_string()),
         ),
         ("failed", _) => ("failed", Some("Chaos Toolkit reported the run failed".to_string())),
-        ("interrupted", _) => ("interrupted", Some("the run was interrupted before it finished".to_string())),
-        ("aborted", _) => ("aborted", Some("the run was aborted before it finished".to_string())),
+        // Analysis says "The run was interrupted before it finished."; nothing to add.
+        ("interrupted", _) => ("interrupted", None),
+        ("aborted", _) => ("aborted", None),
         (other, _) => (other, None),
     };
 
