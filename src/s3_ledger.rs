@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::ingest::aws::{AwsError, aws_error, error_code};
+use crate::ingest::aws::{AwsError, aws_error, error_code, get_object_bytes};
 use crate::ledger::Table;
 use crate::publish::S3Location;
 
@@ -143,31 +143,7 @@ impl S3Ledger {
                 continue;
             }
             let key = self.key(relative);
-            let object = client
-                .get_object()
-                .bucket(&self.location.bucket)
-                .key(&key)
-                .send()
-                .await
-                .map_err(|e| {
-                    aws_error(
-                        "S3",
-                        "GetObject",
-                        format!("s3://{}/{key}", self.location.bucket),
-                        e,
-                    )
-                })?;
-            let bytes = object
-                .body
-                .collect()
-                .await
-                .map_err(|e| AwsError::Call {
-                    service: "S3",
-                    operation: "GetObject",
-                    context: format!("s3://{}/{key}", self.location.bucket),
-                    message: e.to_string(),
-                })?
-                .into_bytes();
+            let bytes = get_object_bytes(client, &self.location.bucket, &key).await?;
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).map_err(self.io(dir))?;
             }
@@ -262,21 +238,10 @@ impl S3Ledger {
                     .raw_response()
                     .is_some_and(|r| r.status().as_u16() == 412) =>
             {
-                let holder = match client
-                    .get_object()
-                    .bucket(&self.location.bucket)
-                    .key(&key)
-                    .send()
+                let holder = get_object_bytes(client, &self.location.bucket, &key)
                     .await
-                {
-                    Ok(object) => object
-                        .body
-                        .collect()
-                        .await
-                        .map(|b| String::from_utf8_lossy(&b.into_bytes()).into_owned())
-                        .unwrap_or_default(),
-                    Err(_) => "unknown".to_string(),
-                };
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .unwrap_or_else(|_| "unknown".to_string());
                 Err(S3LedgerError::Busy {
                     bucket: self.location.bucket.clone(),
                     prefix: self.location.prefix.clone(),

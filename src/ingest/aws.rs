@@ -399,6 +399,29 @@ where
     }
 }
 
+/// The whole body of one S3 object.
+pub async fn get_object_bytes(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+) -> Result<Vec<u8>, AwsError> {
+    let url = format!("s3://{bucket}/{key}");
+    let object = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| aws_error("S3", "GetObject", &url, e))?;
+    let body = object.body.collect().await.map_err(|e| AwsError::Call {
+        service: "S3",
+        operation: "GetObject",
+        context: url,
+        message: e.to_string(),
+    })?;
+    Ok(body.into_bytes().to_vec())
+}
+
 /// The error code of a service answer, for callers that treat one code as data (a missing
 /// dashboard is a warning, not a failure).
 pub fn error_code<E, R>(error: &SdkError<E, R>) -> Option<&str>

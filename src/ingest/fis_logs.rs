@@ -11,7 +11,7 @@ use std::io::Read;
 
 use aws_sdk_s3::Client;
 
-use crate::ingest::aws::{AwsError, aws_error};
+use crate::ingest::aws::{AwsError, aws_error, get_object_bytes};
 use crate::time::{Micros, parse_timestamp};
 
 /// Where a template's log records go.
@@ -70,31 +70,7 @@ pub async fn read_action_timings(
 
     let mut timings = ActionTimings::new();
     for key in keys {
-        let object = client
-            .get_object()
-            .bucket(&location.bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| {
-                aws_error(
-                    "S3",
-                    "GetObject",
-                    format!("s3://{}/{key}", location.bucket),
-                    e,
-                )
-            })?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| AwsError::Call {
-                service: "S3",
-                operation: "GetObject",
-                context: format!("s3://{}/{key}", location.bucket),
-                message: e.to_string(),
-            })?
-            .into_bytes();
+        let bytes = get_object_bytes(client, &location.bucket, &key).await?;
         let text = match decompress(&bytes) {
             Ok(text) => text,
             Err(why) => {

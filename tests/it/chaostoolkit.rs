@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::support::{checkup, stderr};
+use crate::support::{checkup, report_json, stderr};
 
 fn journals() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/chaostoolkit-journals")
@@ -81,21 +81,11 @@ fn every_journal_gets_the_verdict_its_run_earned() {
     assert!(again.status.success(), "{}", stderr(&again));
     assert_eq!(experiment_ids(ledger).len(), expected.len());
 
-    let out = dir.path().join("reports");
-    let report = checkup(&[
-        "--ledger",
-        ledger,
-        "report",
-        "--period",
-        "2018-01-01..2026-12-31",
-        "--format",
-        "json",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(report.status.success(), "{}", stderr(&report));
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let json = report_json(
+        &["--ledger", ledger],
+        &["--period", "2018-01-01..2026-12-31"],
+        &dir.path().join("reports"),
+    );
     let listed = json["experiments"].as_array().unwrap();
     for ((file, verdict), id) in expected.iter().zip(&id_of) {
         let row = listed
@@ -218,21 +208,11 @@ fn a_recovery_slower_than_the_hypothesis_allows_is_yellow() {
         journal.to_str().unwrap(),
     ]);
     assert!(ingest.status.success(), "{}", stderr(&ingest));
-    let out = dir.path().join("reports");
-    let report = checkup(&[
-        "--ledger",
-        ledger,
-        "--config",
-        config,
-        "report",
-        "--format",
-        "json",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(report.status.success(), "{}", stderr(&report));
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let json = report_json(
+        &["--ledger", ledger, "--config", config],
+        &[],
+        &dir.path().join("reports"),
+    );
     let row = &json["experiments"][0];
     assert_eq!(row["verdict"], "yellow", "{row}");
     assert_eq!(row["recover_within_s"], 3.0);

@@ -1,6 +1,6 @@
 //! `checkup ingest incidents FILE.csv`: real incidents into the ledger and the incident MTTR trend.
 
-use crate::support::{checkup, stderr};
+use crate::support::{checkup, report_json, stderr};
 
 fn export_incidents(ledger: &str) -> Vec<serde_json::Value> {
     let output = checkup(&[
@@ -59,19 +59,7 @@ fn incidents_feed_the_incident_mttr_trend_once_and_bad_files_change_nothing() {
         assert_eq!(export_incidents(ledger).len(), before + 2);
     }
 
-    let reports = dir.path().join("reports");
-    let report = checkup(&[
-        "--ledger",
-        ledger,
-        "report",
-        "--format",
-        "json",
-        "--out",
-        reports.to_str().unwrap(),
-    ]);
-    assert!(report.status.success(), "{}", stderr(&report));
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(reports.join("report.json")).unwrap()).unwrap();
+    let json = report_json(&["--ledger", ledger], &[], &dir.path().join("reports"));
     let first = json["incident_mttr"]
         .as_array()
         .unwrap()

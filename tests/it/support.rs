@@ -41,3 +41,13 @@ pub fn pdf_text(path: &Path) -> String {
     assert!(output.status.success());
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// Runs `checkup <args> report --format json --out <out> <report_args>` and returns `report.json`.
+pub fn report_json(args: &[&str], report_args: &[&str], out: &Path) -> serde_json::Value {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["report", "--format", "json", "--out", out.to_str().unwrap()]);
+    all.extend_from_slice(report_args);
+    let output = checkup(&all);
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
+}
