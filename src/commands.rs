@@ -858,6 +858,9 @@ pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestS
                 source,
             }
         })?;
+    // Only FIS experiments say where the last FIS ingest stopped (journals and demo runs share
+    // the ledger).
+    let known: Vec<&Experiment> = known.iter().filter(|e| e.source == "fis").collect();
     let post = (command.config.window.post_s * 1e6) as Micros;
     let unfinished = known
         .iter()

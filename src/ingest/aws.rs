@@ -225,15 +225,16 @@ impl Intercept for OperationGuard {
 }
 
 /// Retries for throttling, 5xx answers and dropped connections: the SDK's standard mode
-/// (exponential backoff with jitter) with more attempts and a longer backoff ceiling than the
-/// default 3 and 20 s, so a long ingest rides out a burst of throttling. Not adaptive mode: its
-/// client-side rate limiter helps many concurrent callers share a quota, but checkup sends one
-/// request at a time, and after a few throttles the limiter held 5 requests for 65 s in
-/// tests/it/aws_errors.rs (standard mode: 0.02 s with the same answers).
+/// (exponential backoff with full jitter), 5 attempts with backoff up to 10 s, so a burst of
+/// throttling is ridden out while a wrong endpoint fails within seconds (with 8 attempts and 30 s,
+/// a refused connection took 50 s to report). Not adaptive mode: its client-side rate limiter
+/// helps many concurrent callers share a quota, but checkup sends one request at a time, and after
+/// a few throttles the limiter held 5 requests for 65 s in tests/it/aws_errors.rs (standard mode:
+/// 0.02 s with the same answers).
 pub fn retry_config() -> RetryConfig {
     RetryConfig::standard()
-        .with_max_attempts(8)
-        .with_max_backoff(std::time::Duration::from_secs(30))
+        .with_max_attempts(5)
+        .with_max_backoff(std::time::Duration::from_secs(10))
 }
 
 /// Where to read: one profile and region of `--profile` × `--region`.
