@@ -648,12 +648,9 @@ fn an_fis_program_is_ingested_judged_and_read_only_once() {
     assert_eq!(export(&ledger, "points"), points_before);
 }
 
-#[test]
-fn metric_requests_are_packed_across_experiments() {
-    // 160 runs of 10 templates, one every 20 minutes over 53 hours (more than one page of
-    // ListExperiments), each with 4 hypothesis series: 640 queries. SPEC section 12's lower
-    // bound is 2 requests; packing must stay within 1.25 times it.
-    let dir = tempfile::tempdir().unwrap();
+/// 160 runs of 10 templates, one every 20 minutes over 53 hours in the last days, each with 4
+/// hypothesis series (more than one page of ListExperiments): the scenario and its checkup.toml.
+fn busy_program() -> (Value, String) {
     let now = now_s();
     let base = (now - 4 * 24 * HOUR) / HOUR * HOUR;
     let templates: Vec<Value> = (0..10)
@@ -696,6 +693,16 @@ fn metric_requests_are_packed_across_experiments() {
             ));
         }
     }
+    (scenario, config)
+}
+
+#[test]
+fn metric_requests_are_packed_across_experiments() {
+    // 160 runs of 10 templates, one every 20 minutes over 53 hours (more than one page of
+    // ListExperiments), each with 4 hypothesis series: 640 queries. SPEC section 12's lower
+    // bound is 2 requests; packing must stay within 1.25 times it.
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, config) = busy_program();
     let config_path = dir.path().join("checkup.toml");
     std::fs::write(&config_path, config).unwrap();
     let aws = start(&scenario, dir.path());
@@ -997,4 +1004,83 @@ fn a_ledger_on_s3_is_shared_and_written_by_one_writer_at_a_time() {
         "{message}"
     );
     assert_eq!(count("experiments"), 1);
+}
+
+#[test]
+fn an_ingest_killed_20_times_leaves_a_readable_ledger_that_the_next_run_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, config) = busy_program();
+    let config_path = dir.path().join("checkup.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let aws = start(&scenario, dir.path());
+    let envs = [
+        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+        (
+            "AWS_ENDPOINT_URL_FIS",
+            format!("http://127.0.0.1:{}", aws.moto_port),
+        ),
+        (
+            "AWS_ENDPOINT_URL_S3",
+            format!("http://127.0.0.1:{}", aws.moto_port),
+        ),
+        (
+            "AWS_ENDPOINT_URL_CLOUDWATCH",
+            format!("http://127.0.0.1:{}", aws.cloudwatch_port),
+        ),
+    ];
+    let reference = dir.path().join("reference");
+    let started = std::time::Instant::now();
+    let whole = ingest(
+        &reference,
+        &aws,
+        &["--config", config_path.to_str().unwrap()],
+    );
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let span = started.elapsed();
+    let expected = crate::crash::check_consistent(&reference, "reference");
+    assert_eq!(expected.len(), 160);
+
+    let ledger = dir.path().join("ledger");
+    let args = [
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "--config",
+        config_path.to_str().unwrap(),
+        "ingest",
+        "fis",
+        "--region",
+        "eu-west-1",
+        "--since",
+        "2000-01-01",
+    ];
+    let mut killed = 0;
+    for (trial, after) in crate::crash::kill_moments(20, span).into_iter().enumerate() {
+        killed += usize::from(crate::crash::run_and_kill(&args, &envs, after));
+        if ledger.exists() {
+            let ids = crate::crash::check_consistent(
+                &ledger,
+                &format!("trial {trial}, killed after {after:?}"),
+            );
+            assert!(ids.is_subset(&expected));
+        }
+    }
+    eprintln!("ingest fis: {killed} of 20 runs killed mid-way");
+    assert!(
+        killed >= 15,
+        "only {killed} of 20 ingests were killed mid-way"
+    );
+    let completed = ingest(&ledger, &aws, &["--config", config_path.to_str().unwrap()]);
+    assert!(completed.status.success(), "{}", stderr(&completed));
+    assert_eq!(
+        crate::crash::check_consistent(&ledger, "completed"),
+        expected
+    );
+    for table in ["series", "points"] {
+        assert_eq!(
+            export(&ledger, table).len(),
+            export(&reference, table).len(),
+            "{table}"
+        );
+    }
 }

@@ -6,6 +6,7 @@ mod browser;
 mod catalog;
 mod chaostoolkit;
 mod cli;
+mod crash;
 mod demo;
 mod gate;
 mod hostile;
