@@ -141,3 +141,40 @@ fn demo_generation_killed_30_times_leaves_a_readable_ledger_that_the_next_run_co
         expected
     );
 }
+
+#[test]
+fn a_second_writer_at_the_same_time_exits_2_and_the_first_finishes_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let out = out.to_str().unwrap();
+    let args = ["demo", "--out", out, "--experiments", "600", "--quiet"];
+    let mut first = Command::new(env!("CARGO_BIN_EXE_checkup"))
+        .args(args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first writer has created the ledger (and holds its lock).
+    let lock = dir.path().join("demo/ledger/.lock");
+    let waited = Instant::now();
+    while !lock.exists() && waited.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = checkup(&args);
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", stderr(&first));
+    if second.status.success() {
+        // The first had already finished: the runs were serial, which is fine too.
+        eprintln!("the second writer ran after the first");
+    } else {
+        assert_eq!(second.status.code(), Some(2));
+        assert!(
+            stderr(&second).contains("locked by another checkup process"),
+            "{}",
+            stderr(&second)
+        );
+    }
+    assert_eq!(
+        check_consistent(&dir.path().join("demo/ledger"), "after two writers").len(),
+        600
+    );
+}

@@ -1084,3 +1084,97 @@ fn an_ingest_killed_20_times_leaves_a_readable_ledger_that_the_next_run_complete
         );
     }
 }
+
+#[test]
+fn credentials_never_reach_logs_reports_or_the_ledger() {
+    const KEY_ID: &str = "AKIACHECKUPSECRETID01";
+    const SECRET: &str = "checkup-secret-access-key-do-not-print";
+    const TOKEN: &str = "checkup-session-token-do-not-print";
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, config) = busy_program();
+    let config_path = dir.path().join("checkup.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let aws = start(&scenario, dir.path());
+    let ledger = dir.path().join("ledger");
+    let with_secrets = |cloudwatch_port: u16, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_checkup"))
+            .args([
+                "--ledger",
+                ledger.to_str().unwrap(),
+                "--config",
+                config_path.to_str().unwrap(),
+                "-v",
+            ])
+            .args(extra)
+            .env("AWS_ACCESS_KEY_ID", KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("AWS_SESSION_TOKEN", TOKEN)
+            .env("AWS_REGION", "eu-west-1")
+            .env(
+                "AWS_ENDPOINT_URL_FIS",
+                format!("http://127.0.0.1:{}", aws.moto_port),
+            )
+            .env(
+                "AWS_ENDPOINT_URL_S3",
+                format!("http://127.0.0.1:{}", aws.moto_port),
+            )
+            .env(
+                "AWS_ENDPOINT_URL_CLOUDWATCH",
+                format!("http://127.0.0.1:{cloudwatch_port}"),
+            )
+            .env("RUST_LOG", "trace")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .unwrap()
+    };
+    let mut said = Vec::new();
+    let ok = with_secrets(aws.cloudwatch_port, &["ingest", "fis"]);
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    said.push(ok);
+    // A failure prints the SDK's whole error chain: still no secret.
+    let failed = with_secrets(9, &["ingest", "fis", "--since", "2000-01-01"]);
+    assert_eq!(failed.status.code(), Some(2));
+    said.push(failed);
+    let reports = dir.path().join("reports");
+    let report = with_secrets(
+        aws.cloudwatch_port,
+        &[
+            "report",
+            "--format",
+            "html,pdf,json,junit,csv",
+            "--out",
+            reports.to_str().unwrap(),
+        ],
+    );
+    assert!(report.status.success(), "{}", stderr(&report));
+    said.push(report);
+
+    let mut texts: Vec<(String, Vec<u8>)> = said
+        .into_iter()
+        .flat_map(|o| {
+            [
+                ("stdout".to_string(), o.stdout),
+                ("stderr".to_string(), o.stderr),
+            ]
+        })
+        .collect();
+    let mut folders = vec![ledger.clone(), reports.clone()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                texts.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    assert!(texts.len() > 20, "the ledger and reports were searched");
+    for (name, bytes) in &texts {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in [KEY_ID, SECRET, TOKEN] {
+            assert!(!text.contains(secret), "{name} holds a credential");
+        }
+    }
+}
