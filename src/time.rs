@@ -30,6 +30,19 @@ pub fn format_rfc3339(ts: Micros) -> String {
 }
 
 /// The calendar quarter of a timestamp, as `2026Q3`.
+/// `text` in backquotes for an error message; a long text is cut (a 100 KB field must not make a
+/// 100 KB message).
+pub fn quoted(text: &str) -> String {
+    const KEEP: usize = 40;
+    let length = text.chars().count();
+    if length <= 2 * KEEP {
+        format!("`{text}`")
+    } else {
+        let head: String = text.chars().take(KEEP).collect();
+        format!("`{head}…` ({length} characters)")
+    }
+}
+
 /// A date (`2026-07-01`, midnight UTC) or an RFC 3339 time (`2026-07-01T10:00:00Z`).
 pub fn parse_timestamp(text: &str) -> Result<Micros, String> {
     if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
@@ -42,7 +55,12 @@ pub fn parse_timestamp(text: &str) -> Result<Micros, String> {
                 .and_utc()
                 .timestamp_micros()
         })
-        .map_err(|_| format!("`{text}` is not a date (2026-07-01) or an RFC 3339 time"))
+        .map_err(|_| {
+            format!(
+                "{q} is not a date (2026-07-01) or an RFC 3339 time",
+                q = quoted(text)
+            )
+        })
 }
 
 pub fn quarter_of(ts: Micros) -> String {
@@ -57,14 +75,24 @@ pub fn parse_duration_s(text: &str) -> Result<f64, String> {
         Some('s') => (&text[..text.len() - 1], 1.0),
         Some('m') => (&text[..text.len() - 1], 60.0),
         Some('h') => (&text[..text.len() - 1], 3600.0),
-        _ => return Err(format!("duration `{text}` needs a unit: s, m or h")),
+        _ => {
+            return Err(format!(
+                "duration {q} needs a unit: s, m or h",
+                q = quoted(text)
+            ));
+        }
     };
-    let value: f64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("duration `{text}` is not a number followed by s, m or h"))?;
+    let value: f64 = number.trim().parse().map_err(|_| {
+        format!(
+            "duration {q} is not a number followed by s, m or h",
+            q = quoted(text)
+        )
+    })?;
     if !value.is_finite() || value < 0.0 {
-        return Err(format!("duration `{text}` must be a non-negative number"));
+        return Err(format!(
+            "duration {q} must be a non-negative number",
+            q = quoted(text)
+        ));
     }
     Ok(value * unit_s)
 }
@@ -117,8 +145,12 @@ pub fn parse_period(text: &str, now: Micros) -> Result<Period, String> {
                 .and_utc(),
         )
     };
-    let invalid =
-        || format!("period `{text}` must be 2026Q3, 2026-07, 2026-07-01..2026-09-30 or last-90d");
+    let invalid = || {
+        format!(
+            "period {q} must be 2026Q3, 2026-07, 2026-07-01..2026-09-30 or last-90d",
+            q = quoted(text)
+        )
+    };
     if let Some(days) = text
         .strip_prefix("last-")
         .and_then(|rest| rest.strip_suffix('d'))
@@ -137,7 +169,10 @@ pub fn parse_period(text: &str, now: Micros) -> Result<Period, String> {
         let from = NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").map_err(|_| invalid())?;
         let to = NaiveDate::parse_from_str(to.trim(), "%Y-%m-%d").map_err(|_| invalid())?;
         if to < from {
-            return Err(format!("period `{text}` ends before it starts"));
+            return Err(format!(
+                "period {q} ends before it starts",
+                q = quoted(text)
+            ));
         }
         return Ok(Period {
             start: midnight(from),

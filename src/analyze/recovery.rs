@@ -47,7 +47,8 @@ impl Condition {
             .find_map(|operator| text.strip_prefix(operator).map(|rest| (*operator, rest)))
             .ok_or_else(|| {
                 format!(
-                    "condition `{text}` must be <, <=, >, >=, == followed by a number, or baseline"
+                    "condition {} must be <, <=, >, >=, == followed by a number, or baseline",
+                    crate::time::quoted(text)
                 )
             })?;
         let value: f64 = number
@@ -55,7 +56,12 @@ impl Condition {
             .parse()
             .ok()
             .filter(|value: &f64| value.is_finite())
-            .ok_or_else(|| format!("condition `{text}` must end with a number"))?;
+            .ok_or_else(|| {
+                format!(
+                    "condition {q} must end with a number",
+                    q = crate::time::quoted(text)
+                )
+            })?;
         Ok(match operator {
             "<" => Condition::Less(value),
             "<=" => Condition::LessOrEqual(value),
@@ -649,7 +655,10 @@ fn analyze_level_series(
                 .ok()
                 .and_then(Condition::band)
                 .ok_or_else(|| {
-                    format!("{id}: limit `{text}` must be <, <=, >, >=, == followed by a number.")
+                    format!(
+                        "{id}: limit {q} must be <, <=, >, >=, == followed by a number.",
+                        q = crate::time::quoted(text)
+                    )
                 })?,
         ),
     };

@@ -112,9 +112,15 @@ impl Fields<'_> {
     fn time(&self, value: &Value, json_path: &str) -> Result<Option<Micros>, JournalError> {
         match self.text(value, json_path)? {
             None => Ok(None),
-            Some(text) => journal_time(text)
-                .map(Some)
-                .ok_or_else(|| self.error(json_path, format!("`{text}` is not a time (RFC 3339)"))),
+            Some(text) => journal_time(text).map(Some).ok_or_else(|| {
+                self.error(
+                    json_path,
+                    format!(
+                        "{q} is not a time (RFC 3339)",
+                        q = crate::time::quoted(text)
+                    ),
+                )
+            }),
         }
     }
 }

@@ -49,7 +49,8 @@ fn incident_time(text: &str) -> Result<Micros, String> {
         }
     }
     Err(format!(
-        "`{text}` is not a time (2026-07-01T10:00:00Z, 2026-07-01 10:00 in UTC, or 2026-07-01)"
+        "{} is not a time (2026-07-01T10:00:00Z, 2026-07-01 10:00 in UTC, or 2026-07-01)",
+        crate::time::quoted(text)
     ))
 }
 

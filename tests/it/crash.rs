@@ -148,7 +148,7 @@ fn a_second_writer_at_the_same_time_exits_2_and_the_first_finishes_cleanly() {
     let out = dir.path().join("demo");
     let out = out.to_str().unwrap();
     let args = ["demo", "--out", out, "--experiments", "600", "--quiet"];
-    let mut first = Command::new(env!("CARGO_BIN_EXE_checkup"))
+    let first = Command::new(env!("CARGO_BIN_EXE_checkup"))
         .args(args)
         .stderr(Stdio::piped())
         .spawn()

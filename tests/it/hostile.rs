@@ -98,3 +98,86 @@ fn hostile_text_stays_text_in_html_and_pdf() {
         );
     }
 }
+
+/// Every file of tests/malformed/ (empty, truncated, binary, wrong types, impossible dates, huge
+/// strings, negative durations) is refused with exit 2, a short message naming the file, no panic,
+/// and nothing stored.
+#[test]
+fn malformed_files_are_refused_by_name_without_a_panic() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/malformed");
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    let ledger = ledger.to_str().unwrap();
+    let mut refused = 0;
+    for (folder, command) in [
+        ("journals", &["ingest", "chaostoolkit"][..]),
+        ("incidents", &["ingest", "incidents"][..]),
+        ("config", &["export", "--table", "experiments"][..]),
+    ] {
+        let mut files: Vec<_> = fs::read_dir(corpus.join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let path = file.to_str().unwrap();
+            let mut args = vec!["--ledger", ledger];
+            if folder == "config" {
+                args.extend(["--config", path]);
+                args.extend_from_slice(command);
+            } else {
+                args.extend_from_slice(command);
+                args.push(path);
+            }
+            let output = checkup(&args);
+            let message = stderr(&output);
+            let name = file.file_name().unwrap().to_str().unwrap();
+            assert_eq!(output.status.code(), Some(2), "{name}: {message}");
+            assert!(message.contains(name), "{name} is not named: {message}");
+            assert!(!message.contains("panicked"), "{name}: {message}");
+            assert!(
+                message.len() < 1_000,
+                "{name}: a {} byte message",
+                message.len()
+            );
+            refused += 1;
+        }
+    }
+    assert!(refused >= 25, "{refused}");
+    for (period, why) in [
+        ("2026Q5", "period `2026Q5`"),
+        ("2026-13", "period `2026-13`"),
+        ("2026-02-30..2026-03-01", "period `2026-02-30..2026-03-01`"),
+        ("2026-09-30..2026-07-01", "ends before it starts"),
+    ] {
+        let output = checkup(&["--ledger", ledger, "report", "--period", period]);
+        assert_eq!(output.status.code(), Some(2), "{period}");
+        assert!(
+            stderr(&output).contains(why),
+            "{period}: {}",
+            stderr(&output)
+        );
+    }
+    let huge = "9".repeat(100_000);
+    let output = checkup(&["--ledger", ledger, "report", "--period", &huge]);
+    // clap echoes the argument as given; our part of the message is cut.
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("(100000 characters)"),
+        "{}",
+        &stderr(&output)[..200]
+    );
+    // Nothing was stored by any refused file.
+    let stored = checkup(&[
+        "--ledger",
+        ledger,
+        "export",
+        "--table",
+        "experiments",
+        "--format",
+        "json",
+    ]);
+    if stored.status.success() {
+        assert_eq!(String::from_utf8_lossy(&stored.stdout).trim(), "[]");
+    }
+}
