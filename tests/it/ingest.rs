@@ -1178,3 +1178,68 @@ fn credentials_never_reach_logs_reports_or_the_ledger() {
         }
     }
 }
+
+#[test]
+fn faults_on_the_wire_are_retried_and_the_ledger_equals_the_fault_free_one() {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use crate::wire_faults::{FaultCounts, faulty_proxy};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, config) = busy_program();
+    let config_path = dir.path().join("checkup.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let aws = start(&scenario, dir.path());
+    let calm = dir.path().join("calm");
+    let first = ingest(&calm, &aws, &["--config", config_path.to_str().unwrap()]);
+    assert!(first.status.success(), "{}", stderr(&first));
+
+    let counts = Arc::new(FaultCounts::default());
+    let moto = faulty_proxy(aws.moto_port, counts.clone());
+    let cloudwatch = faulty_proxy(aws.cloudwatch_port, counts.clone());
+    let stormy = dir.path().join("stormy");
+    let started = std::time::Instant::now();
+    let second = ingest_at(
+        &stormy,
+        moto,
+        cloudwatch,
+        &["--config", config_path.to_str().unwrap()],
+        &[],
+    );
+    let took = started.elapsed();
+    assert!(second.status.success(), "{}", stderr(&second));
+    let faults = counts.unavailable.load(Ordering::Relaxed)
+        + counts.internal.load(Ordering::Relaxed)
+        + counts.reset.load(Ordering::Relaxed);
+    let slow = counts.slow.load(Ordering::Relaxed);
+    eprintln!(
+        "wire faults: {faults} failed answers ({} 503, {} 500, {} resets) and {slow} slow ones among {} passed requests, ingest took {took:?}",
+        counts.unavailable.load(Ordering::Relaxed),
+        counts.internal.load(Ordering::Relaxed),
+        counts.reset.load(Ordering::Relaxed),
+        counts.passed.load(Ordering::Relaxed)
+    );
+    assert!(faults >= 20, "{faults} faults injected");
+    // Bounded: every fault costs one backoff (at most 1 s for the first retry).
+    assert!(took < std::time::Duration::from_secs(120), "{took:?}");
+
+    let without_ingest_time = |rows: Vec<Value>| -> Vec<Value> {
+        let mut rows: Vec<Value> = rows
+            .into_iter()
+            .map(|mut row| {
+                row.as_object_mut().unwrap().remove("ingested_at");
+                row
+            })
+            .collect();
+        rows.sort_by_key(|row| row.to_string());
+        rows
+    };
+    for table in ["experiments", "actions", "series", "points", "alarm_events"] {
+        assert_eq!(
+            without_ingest_time(export(&stormy, table)),
+            without_ingest_time(export(&calm, table)),
+            "{table}"
+        );
+    }
+}

@@ -18,3 +18,4 @@ mod nab;
 mod outside_readers;
 mod snapshots;
 mod support;
+mod wire_faults;
