@@ -196,7 +196,11 @@ impl S3Ledger {
                 .put_object()
                 .bucket(&self.location.bucket)
                 .key(&key)
-                .content_type("application/vnd.apache.parquet")
+                .content_type(if relative.ends_with(".parquet") {
+                    "application/vnd.apache.parquet"
+                } else {
+                    "application/json"
+                })
                 .body(ByteStream::from(bytes.clone()))
                 .send()
                 .await
