@@ -8,6 +8,7 @@
 pub mod analyze;
 pub mod commands;
 pub mod config;
+pub mod fuzzing;
 pub mod ingest;
 pub mod ledger;
 pub mod publish;
