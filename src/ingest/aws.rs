@@ -237,6 +237,15 @@ pub fn retry_config() -> RetryConfig {
         .with_max_backoff(std::time::Duration::from_secs(10))
 }
 
+/// A connection that does not open in 10 s, or an attempt not answered in 60 s, fails and is
+/// retried: an endpoint that hangs must not hang an ingest (the SDK sets no attempt timeout).
+pub fn timeout_config() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .operation_attempt_timeout(std::time::Duration::from_secs(60))
+        .build()
+}
+
 /// Where to read: one profile and region of `--profile` × `--region`.
 #[derive(Debug, Clone, Default)]
 pub struct AwsTarget {
@@ -263,8 +272,9 @@ pub struct AwsClients {
 /// Loads the SDK configuration the way the AWS CLI does (credential chain, `AWS_PROFILE`,
 /// `AWS_REGION`, endpoint variables) and builds the clients.
 pub async fn clients(target: &AwsTarget, guard: &OperationGuard) -> AwsClients {
-    let mut loader =
-        aws_config::defaults(aws_config::BehaviorVersion::latest()).retry_config(retry_config());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .timeout_config(timeout_config());
     if let Some(region) = &target.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }
