@@ -644,6 +644,13 @@ pub fn ingest_incidents(ledger: &Ledger, path: &Path) -> Result<usize> {
     Ok(incidents.len())
 }
 
+/// The async runtime the AWS SDK calls run on (the commands themselves are synchronous).
+fn aws_runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
+
 /// `checkup report --publish`: uploads the files written through a client that may only put
 /// objects. Returns the object URLs.
 pub fn publish_reports(
@@ -652,10 +659,7 @@ pub fn publish_reports(
     target: &AwsTarget,
     verbose: bool,
 ) -> Result<Vec<String>> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(CommandError::Runtime)?;
+    let runtime = aws_runtime().map_err(CommandError::Runtime)?;
     let guard = OperationGuard::publishing(verbose);
     let urls = runtime.block_on(async {
         let clients = aws::clients(target, &guard).await;
@@ -682,13 +686,10 @@ pub fn open_s3_ledger(
     verbose: bool,
     writing: bool,
 ) -> std::result::Result<S3LedgerSession, crate::s3_ledger::S3LedgerError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|source| crate::s3_ledger::S3LedgerError::Io {
-            path: cache.to_path_buf(),
-            source,
-        })?;
+    let runtime = aws_runtime().map_err(|source| crate::s3_ledger::S3LedgerError::Io {
+        path: cache.to_path_buf(),
+        source,
+    })?;
     let guard = OperationGuard::ledger(verbose);
     let ledger = crate::s3_ledger::S3Ledger::new(location, cache);
     let (client, pulled) = runtime.block_on(async {
@@ -874,10 +875,7 @@ pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestS
         .since
         .or(unfinished)
         .or_else(|| known.iter().map(|e| e.created_at).max());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(CommandError::Runtime)?;
+    let runtime = aws_runtime().map_err(CommandError::Runtime)?;
     let profiles: Vec<Option<String>> = if command.profiles.is_empty() {
         vec![None]
     } else {

@@ -158,6 +158,14 @@ enum IngestSource {
     Incidents { file: PathBuf },
 }
 
+/// Whether S3 is served at a custom endpoint (`--endpoint-url`, `AWS_ENDPOINT_URL_S3` or
+/// `AWS_ENDPOINT_URL`), where buckets are addressed by path.
+fn custom_s3_endpoint(endpoint_url: Option<&str>) -> bool {
+    endpoint_url.is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL").is_some()
+}
+
 fn parse_time_arg(text: &str) -> Result<i64, String> {
     checkup::time::parse_timestamp(text)
 }
@@ -277,8 +285,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(std::env::temp_dir)
         .join("s3-ledgers");
     let target = AwsTarget {
-        s3_path_style: std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-            || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        s3_path_style: custom_s3_endpoint(None),
         ..AwsTarget::default()
     };
     let session = commands::open_s3_ledger(location, &cache, &target, cli.verbose, writing)
@@ -385,8 +392,7 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if let Some(location) = publish {
                 let target = AwsTarget {
-                    s3_path_style: std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-                        || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+                    s3_path_style: custom_s3_endpoint(None),
                     ..AwsTarget::default()
                 };
                 let urls = commands::publish_reports(&written, &location, &target, cli.verbose)
@@ -416,9 +422,7 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let ledger = Ledger::open_for_write(&cli.ledger)?;
-            let s3_path_style = endpoint_url.is_some()
-                || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
-                || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+            let s3_path_style = custom_s3_endpoint(endpoint_url.as_deref());
             let command = IngestFisCommand {
                 regions,
                 profiles,

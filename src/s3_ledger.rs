@@ -56,12 +56,7 @@ pub struct S3Ledger {
 pub type Pulled = BTreeMap<String, u64>;
 
 fn fingerprint(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash ^ bytes.len() as u64
+    crate::random::fnv1a64(bytes) ^ bytes.len() as u64
 }
 
 impl S3Ledger {

@@ -54,15 +54,10 @@ pub struct Journal {
     pub points: Vec<(Micros, f64)>,
 }
 
-/// FNV-1a, 64 bits: a stable id from the journal's bytes (the same file is the same experiment
-/// on every machine and every run).
+/// A stable id from the journal's bytes: the same file is the same experiment on every machine
+/// and every run.
 fn content_id(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("ctk-{hash:016x}")
+    format!("ctk-{:016x}", crate::random::fnv1a64(bytes))
 }
 
 /// A journal time: RFC 3339, or chaoslib's older `2020-09-10T11:24:54.524343` without an offset

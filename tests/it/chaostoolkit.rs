@@ -4,27 +4,14 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::support::{checkup, report_json, stderr};
+use crate::support::{checkup, export_json, report_json, stderr};
 
 fn journals() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/chaostoolkit-journals")
 }
 
 fn experiment_ids(ledger: &str) -> BTreeSet<String> {
-    let output = checkup(&[
-        "--ledger",
-        ledger,
-        "export",
-        "--table",
-        "experiments",
-        "--format",
-        "json",
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice::<serde_json::Value>(&output.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
+    export_json(Path::new(ledger), "experiments", "experiment ids")
         .iter()
         .map(|e| e["experiment_id"].as_str().unwrap().to_string())
         .collect()

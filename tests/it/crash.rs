@@ -7,32 +7,12 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{checkup, stderr};
+use crate::support::{checkup, export_json, stderr};
 
 /// Every table reads; experiment ids are unique; every experiment has its actions and series
 /// (writers store children first and experiments last). Returns the experiment ids.
 pub fn check_consistent(ledger: &Path, context: &str) -> BTreeSet<String> {
-    let rows = |table: &str| -> Vec<serde_json::Value> {
-        let output = checkup(&[
-            "--ledger",
-            ledger.to_str().unwrap(),
-            "export",
-            "--table",
-            table,
-            "--format",
-            "json",
-        ]);
-        assert!(
-            output.status.success(),
-            "{context}: table {table} does not read: {}",
-            stderr(&output)
-        );
-        serde_json::from_slice::<serde_json::Value>(&output.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
-    };
+    let rows = |table: &str| export_json(ledger, table, context);
     let ids_of = |rows: &[serde_json::Value]| -> BTreeSet<String> {
         rows.iter()
             .map(|r| r["experiment_id"].as_str().unwrap().to_string())

@@ -1,23 +1,9 @@
 //! `checkup ingest incidents FILE.csv`: real incidents into the ledger and the incident MTTR trend.
 
-use crate::support::{checkup, report_json, stderr};
+use crate::support::{checkup, export_json, report_json, stderr};
 
 fn export_incidents(ledger: &str) -> Vec<serde_json::Value> {
-    let output = checkup(&[
-        "--ledger",
-        ledger,
-        "export",
-        "--table",
-        "incidents",
-        "--format",
-        "json",
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice::<serde_json::Value>(&output.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    export_json(std::path::Path::new(ledger), "incidents", "incidents")
 }
 
 #[test]

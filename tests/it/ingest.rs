@@ -107,21 +107,7 @@ fn ingest_at(
 }
 
 fn export(ledger: &Path, table: &str) -> Vec<Value> {
-    let output = checkup(&[
-        "--ledger",
-        ledger.to_str().unwrap(),
-        "export",
-        "--table",
-        table,
-        "--format",
-        "json",
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice::<Value>(&output.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    crate::support::export_json(ledger, table, "export")
 }
 
 fn report_json(ledger: &Path, config: &Path, out: &Path) -> Value {

@@ -51,3 +51,27 @@ pub fn report_json(args: &[&str], report_args: &[&str], out: &Path) -> serde_jso
     assert!(output.status.success(), "{}", stderr(&output));
     serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
 }
+
+/// The rows of one ledger table (`checkup export --table T --format json`); `context` says which
+/// step of a test failed when the table does not read.
+pub fn export_json(ledger: &Path, table: &str, context: &str) -> Vec<serde_json::Value> {
+    let output = checkup(&[
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "export",
+        "--table",
+        table,
+        "--format",
+        "json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{context}: table {table} does not read: {}",
+        stderr(&output)
+    );
+    serde_json::from_slice::<serde_json::Value>(&output.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
