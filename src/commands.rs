@@ -20,8 +20,8 @@ use crate::analyze::{AnalyzeError, LedgerData, outcome_records};
 use crate::config::Config;
 use crate::ingest::aws::{self, AwsTarget, OperationGuard};
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
-use crate::ingest::fis::{self, FisHistory, FisQuery};
-use crate::ingest::observe::{self, Observations, is_finished};
+use crate::ingest::fis::{self, FisHistory, FisQuery, Holdings};
+use crate::ingest::observe::{self, Observations};
 use crate::ledger::{
     self, Action, AlarmEvent, Experiment, Ledger, LedgerError, MetricSeries, PointColumns, Table,
 };
@@ -809,6 +809,8 @@ pub struct IngestFisCommand {
     pub progress: bool,
     /// S3 has a custom endpoint (see `AwsTarget::s3_path_style`).
     pub s3_path_style: bool,
+    /// See `AwsTarget::attempt_timeout`.
+    pub attempt_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -859,22 +861,11 @@ pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestS
                 source,
             }
         })?;
-    // Only FIS experiments say where the last FIS ingest stopped (journals and demo runs share
-    // the ledger).
-    let known: Vec<&Experiment> = known.iter().filter(|e| e.source == "fis").collect();
-    let post = (command.config.window.post_s * 1e6) as Micros;
-    let unfinished = known
-        .iter()
-        .filter(|e| {
-            !is_finished(&e.status) && e.status != "cancelled"
-                || e.ended_at.is_some_and(|end| end + post > e.ingested_at)
-        })
-        .map(|e| e.created_at)
-        .min();
-    let since = command
-        .since
-        .or(unfinished)
-        .or_else(|| known.iter().map(|e| e.created_at).max());
+    // Without `--since`, read what the ledger lacks or holds unsettled; with it, the window again.
+    let holdings = match command.since {
+        Some(_) => Holdings::default(),
+        None => Holdings::new(&known, (command.config.window.post_s * 1e6) as Micros),
+    };
     let runtime = aws_runtime().map_err(CommandError::Runtime)?;
     let profiles: Vec<Option<String>> = if command.profiles.is_empty() {
         vec![None]
@@ -894,10 +885,12 @@ pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestS
                 region: region.clone(),
                 endpoint_url: command.endpoint_url.clone(),
                 s3_path_style: command.s3_path_style,
+                attempt_timeout: command.attempt_timeout,
             };
             let guard = OperationGuard::reading(command.verbose);
             let mut warnings = Vec::new();
-            let read = runtime.block_on(read_aws(command, &target, &guard, since, &mut warnings));
+            let read =
+                runtime.block_on(read_aws(command, &target, &guard, &holdings, &mut warnings));
             summary.operations.extend(guard.log.entries());
             summary.metric_requests += guard.log.count("GetMetricData");
             summary.warnings.extend(warnings);
@@ -921,13 +914,14 @@ async fn read_aws(
     command: &IngestFisCommand,
     target: &AwsTarget,
     guard: &OperationGuard,
-    since: Option<Micros>,
+    holdings: &Holdings,
     warnings: &mut Vec<String>,
 ) -> Result<AwsRead> {
     let clients = aws::clients(target, guard).await;
     let query = FisQuery {
-        since,
+        since: command.since,
         until: command.until,
+        holdings: holdings.clone(),
         account_id: None,
         region: clients.region.clone(),
         tag_keys: command.config.tags.clone(),

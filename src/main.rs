@@ -37,6 +37,9 @@ struct Cli {
     /// Say more: every AWS operation sent during an ingest.
     #[arg(short = 'v', long, global = true)]
     verbose: bool,
+    /// Seconds one attempt of an AWS call may wait for its answer before it is retried.
+    #[arg(long, global = true, env = "CHECKUP_AWS_ATTEMPT_TIMEOUT", default_value_t = 60.0, value_parser = parse_seconds)]
+    aws_attempt_timeout: f64,
     #[command(subcommand)]
     command: Command,
 }
@@ -141,8 +144,8 @@ enum IngestSource {
         /// An endpoint for every AWS service (AWS_ENDPOINT_URL_FIS and friends also work).
         #[arg(long)]
         endpoint_url: Option<String>,
-        /// Read experiments created from this time (`2026-07-01` or RFC 3339; default: the newest
-        /// unfinished, else the newest experiment in the ledger).
+        /// Read again the experiments created from this time (`2026-07-01` or RFC 3339; default:
+        /// what the ledger lacks or holds unfinished).
         #[arg(long, value_parser = parse_time_arg)]
         since: Option<i64>,
         #[arg(long, value_parser = parse_time_arg)]
@@ -156,6 +159,15 @@ enum IngestSource {
     /// Real incidents from a CSV file (incident_id,service,team,severity,started_at,resolved_at
     /// [,customer_impact]), for the incident MTTR trend.
     Incidents { file: PathBuf },
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(seconds),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds between 0 and 3600"
+        )),
+    }
 }
 
 /// Whether S3 is served at a custom endpoint (`--endpoint-url`, `AWS_ENDPOINT_URL_S3` or
@@ -286,6 +298,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
         .join("s3-ledgers");
     let target = AwsTarget {
         s3_path_style: custom_s3_endpoint(None),
+        attempt_timeout: std::time::Duration::from_secs_f64(cli.aws_attempt_timeout),
         ..AwsTarget::default()
     };
     let session = commands::open_s3_ledger(location, &cache, &target, cli.verbose, writing)
@@ -393,6 +406,7 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(location) = publish {
                 let target = AwsTarget {
                     s3_path_style: custom_s3_endpoint(None),
+                    attempt_timeout: std::time::Duration::from_secs_f64(cli.aws_attempt_timeout),
                     ..AwsTarget::default()
                 };
                 let urls = commands::publish_reports(&written, &location, &target, cli.verbose)
@@ -428,6 +442,7 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
                 profiles,
                 endpoint_url,
                 s3_path_style,
+                attempt_timeout: std::time::Duration::from_secs_f64(cli.aws_attempt_timeout),
                 since,
                 until,
                 config,

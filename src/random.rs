@@ -50,7 +50,7 @@ impl Random {
 }
 
 /// FNV-1a, 64 bits: a stable fingerprint of bytes (the same bytes give the same value on every
-/// machine and version), for ids derived from content and for noticing changed files.
+/// machine and version), for ids derived from content.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in bytes {

@@ -47,16 +47,49 @@ pub struct S3Ledger {
     pub location: S3Location,
     /// The mirror folder, a ledger like any other.
     pub local: PathBuf,
-    /// ETags of the mirrored objects, beside the mirror (a ledger folder holds only ledger files).
+    /// ETags and stamps of the mirrored objects, beside the mirror (a ledger folder holds only
+    /// ledger files).
     manifest: PathBuf,
 }
 
-/// What the mirror held after a pull: each file's content fingerprint, to find what a command
-/// changed.
-pub type Pulled = BTreeMap<String, u64>;
+/// What the mirror held after a pull: each file's stamp, to find what a command changed.
+pub type Pulled = BTreeMap<String, FileStamp>;
 
-fn fingerprint(bytes: &[u8]) -> u64 {
-    crate::random::fnv1a64(bytes) ^ bytes.len() as u64
+/// A mirror file's identity on disk: the ledger replaces a partition by renaming a new file over
+/// it, which always changes the inode, so a changed file is found without reading any file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileStamp {
+    len: u64,
+    modified_ns: i128,
+    inode: u64,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> std::io::Result<FileStamp> {
+        let metadata = std::fs::metadata(path)?;
+        let modified_ns = metadata
+            .modified()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos() as i128);
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&metadata);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Ok(FileStamp {
+            len: metadata.len(),
+            modified_ns,
+            inode,
+        })
+    }
+}
+
+/// What the mirror knows of each object: its ETag on S3 and the stamp of the local copy made
+/// from it. A local file whose stamp differs was changed by a command that never pushed (it was
+/// killed, or failed); the next pull replaces it with the bucket's version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Mirrored {
+    etag: String,
+    stamp: FileStamp,
 }
 
 impl S3Ledger {
@@ -92,16 +125,27 @@ impl S3Ledger {
         }
     }
 
-    fn read_manifest(&self) -> BTreeMap<String, String> {
+    /// The manifest; unreadable (or from an older checkup) means nothing is trusted and the next
+    /// pull downloads everything.
+    fn read_manifest(&self) -> BTreeMap<String, Mirrored> {
         std::fs::read(&self.manifest)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
     }
 
-    fn write_manifest(&self, etags: &BTreeMap<String, String>) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(etags).expect("a map of strings serializes");
-        std::fs::write(&self.manifest, bytes).map_err(self.io(&self.manifest))
+    /// Written whole to a hidden file and renamed, so a killed process leaves the old manifest or
+    /// the new one.
+    fn write_manifest(&self, mirrored: &BTreeMap<String, Mirrored>) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(mirrored).expect("a map of strings serializes");
+        let temporary = self.manifest.with_extension("json.tmp");
+        std::fs::write(&temporary, bytes).map_err(self.io(&temporary))?;
+        std::fs::rename(&temporary, &self.manifest).map_err(self.io(&self.manifest))
+    }
+
+    fn stamp(&self, relative: &str) -> Result<FileStamp> {
+        let path = self.local.join(relative);
+        FileStamp::of(&path).map_err(self.io(&path))
     }
 
     /// Brings the mirror up to date with the bucket.
@@ -131,10 +175,13 @@ impl S3Ledger {
                 );
             }
         }
-        let mut etags = self.read_manifest();
+        let mut mirrored = self.read_manifest();
         for (relative, etag) in &remote {
             let path = self.local.join(relative);
-            if etags.get(relative) == Some(etag) && path.is_file() {
+            let unchanged = mirrored.get(relative).is_some_and(|known| {
+                known.etag == *etag && FileStamp::of(&path).ok() == Some(known.stamp)
+            });
+            if unchanged {
                 continue;
             }
             let key = self.key(relative);
@@ -143,7 +190,13 @@ impl S3Ledger {
                 std::fs::create_dir_all(dir).map_err(self.io(dir))?;
             }
             std::fs::write(&path, &bytes).map_err(self.io(&path))?;
-            etags.insert(relative.clone(), etag.clone());
+            mirrored.insert(
+                relative.clone(),
+                Mirrored {
+                    etag: etag.clone(),
+                    stamp: self.stamp(relative)?,
+                },
+            );
         }
         // Files the bucket no longer has (another writer replaced nothing of ours, but a user may
         // have removed a partition).
@@ -151,17 +204,15 @@ impl S3Ledger {
             if !remote.contains_key(&relative) {
                 let path = self.local.join(&relative);
                 std::fs::remove_file(&path).map_err(self.io(&path))?;
-                etags.remove(&relative);
+                mirrored.remove(&relative);
             }
         }
-        self.write_manifest(&etags)?;
-        let mut pulled = Pulled::new();
-        for relative in remote.keys() {
-            let path = self.local.join(relative);
-            let bytes = std::fs::read(&path).map_err(self.io(&path))?;
-            pulled.insert(relative.clone(), fingerprint(&bytes));
-        }
-        Ok(pulled)
+        mirrored.retain(|relative, _| remote.contains_key(relative));
+        self.write_manifest(&mirrored)?;
+        Ok(mirrored
+            .into_iter()
+            .map(|(relative, known)| (relative, known.stamp))
+            .collect())
     }
 
     /// Uploads what the command changed since `pulled`, in the ledger's write order. Returns how
@@ -169,10 +220,11 @@ impl S3Ledger {
     pub async fn push(&self, client: &Client, pulled: &Pulled) -> Result<usize> {
         let mut changed = Vec::new();
         for relative in local_files(&self.local)? {
-            let path = self.local.join(&relative);
-            let bytes = std::fs::read(&path).map_err(self.io(&path))?;
-            if pulled.get(&relative) != Some(&fingerprint(&bytes)) {
-                changed.push((relative, bytes));
+            let stamp = self.stamp(&relative)?;
+            if pulled.get(&relative) != Some(&stamp) {
+                let path = self.local.join(&relative);
+                let bytes = std::fs::read(&path).map_err(self.io(&path))?;
+                changed.push((relative, bytes, stamp));
             }
         }
         // The marker first, then the tables children first and experiments last.
@@ -184,8 +236,8 @@ impl S3Ledger {
                 .map_or(0, |position| position + 1)
         };
         changed.sort_by(|a, b| (rank(&a.0), &a.0).cmp(&(rank(&b.0), &b.0)));
-        let mut etags = self.read_manifest();
-        for (relative, bytes) in &changed {
+        let mut mirrored = self.read_manifest();
+        for (relative, bytes, stamp) in &changed {
             let key = self.key(relative);
             let output = client
                 .put_object()
@@ -207,12 +259,16 @@ impl S3Ledger {
                         e,
                     )
                 })?;
-            etags.insert(
+            mirrored.insert(
                 relative.clone(),
-                output.e_tag().unwrap_or_default().to_string(),
+                Mirrored {
+                    etag: output.e_tag().unwrap_or_default().to_string(),
+                    stamp: *stamp,
+                },
             );
+            // After each object, so a push cut short is not pushed again in full.
+            self.write_manifest(&mirrored)?;
         }
-        self.write_manifest(&etags)?;
         Ok(changed.len())
     }
 

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -234,20 +235,23 @@ impl Intercept for OperationGuard {
 pub fn retry_config() -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(5)
-        .with_max_backoff(std::time::Duration::from_secs(10))
+        .with_max_backoff(Duration::from_secs(10))
 }
 
-/// A connection that does not open in 10 s, or an attempt not answered in 60 s, fails and is
-/// retried: an endpoint that hangs must not hang an ingest (the SDK sets no attempt timeout).
-pub fn timeout_config() -> aws_config::timeout::TimeoutConfig {
+/// How long one attempt of an AWS call may wait for its answer by default (`--aws-attempt-timeout`).
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A connection that does not open in 10 s, or an attempt not answered in `attempt_timeout`, fails
+/// and is retried: an endpoint that hangs must not hang an ingest (the SDK sets no attempt timeout).
+pub fn timeout_config(attempt_timeout: Duration) -> aws_config::timeout::TimeoutConfig {
     aws_config::timeout::TimeoutConfig::builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .operation_attempt_timeout(std::time::Duration::from_secs(60))
+        .connect_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(attempt_timeout)
         .build()
 }
 
 /// Where to read: one profile and region of `--profile` × `--region`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AwsTarget {
     pub profile: Option<String>,
     pub region: Option<String>,
@@ -258,6 +262,20 @@ pub struct AwsTarget {
     /// `AWS_ENDPOINT_URL`): address buckets by path, which loopback stand-ins and bucket names
     /// with dots need.
     pub s3_path_style: bool,
+    /// How long one attempt may wait for its answer before it is retried.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for AwsTarget {
+    fn default() -> Self {
+        AwsTarget {
+            profile: None,
+            region: None,
+            endpoint_url: None,
+            s3_path_style: false,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+        }
+    }
 }
 
 /// The three clients of one target, each with the guard and the retry configuration.
@@ -274,7 +292,7 @@ pub struct AwsClients {
 pub async fn clients(target: &AwsTarget, guard: &OperationGuard) -> AwsClients {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .retry_config(retry_config())
-        .timeout_config(timeout_config());
+        .timeout_config(timeout_config(target.attempt_timeout));
     if let Some(region) = &target.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
     }

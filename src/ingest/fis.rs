@@ -4,7 +4,7 @@
 //! Besides the records, each experiment's other sources are kept for the next steps: the
 //! dashboards of its report configuration (CloudWatch) and its S3 log location (action times).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aws_sdk_fis::Client;
 use aws_sdk_fis::primitives::DateTime;
@@ -12,6 +12,7 @@ use aws_sdk_fis::primitives::DateTime;
 use crate::config::TagKeys;
 use crate::ingest::aws::{AwsError, aws_error};
 use crate::ingest::fis_logs::LogLocation;
+use crate::ingest::observe::is_finished;
 use crate::ledger::{Action, Experiment};
 use crate::time::Micros;
 
@@ -29,13 +30,20 @@ pub struct FisHistory {
 /// Where and what to read.
 #[derive(Debug, Clone)]
 pub struct FisQuery {
-    /// Experiments created before this time are skipped (the newest finished one in the ledger).
+    /// Experiments created before this time are skipped (`--since`).
     pub since: Option<Micros>,
     pub until: Option<Micros>,
+    /// What the ledger holds already; empty when `--since` asks to read a window again.
+    pub holdings: Holdings,
     pub account_id: Option<String>,
     pub region: Option<String>,
     pub tag_keys: TagKeys,
     pub ingested_at: Micros,
+}
+
+/// The account of `arn:aws:fis:<region>:<account>:experiment/<id>`.
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|account| !account.is_empty())
 }
 
 fn micros(time: Option<&DateTime>) -> Option<Micros> {
@@ -43,7 +51,74 @@ fn micros(time: Option<&DateTime>) -> Option<Micros> {
     Some(time.secs() * 1_000_000 + i64::from(time.subsec_nanos()) / 1_000)
 }
 
-/// The ids of the experiments created in the query's window, newest pages included.
+/// What the ledger already holds of FIS, so that an ingest without `--since` reads exactly what
+/// is missing or unsettled. ListExperiments returns FIS's whole history whatever the window, so
+/// this costs no call, and an ingest cut short (killed between two partitions, or one profile or
+/// region of several failing) is completed by the next one.
+#[derive(Debug, Clone, Default)]
+pub struct Holdings {
+    /// Experiments stored finished with their observation window closed: never read again.
+    settled: HashSet<String>,
+    /// The oldest stored experiment of each account and region: where the ledger's coverage of
+    /// that account and region begins (older ones were left out on purpose, with `--since`).
+    coverage_start: HashMap<(Option<String>, Option<String>), Micros>,
+}
+
+impl Holdings {
+    /// `post_window` is `window.post`: an experiment that ended less than that before it was
+    /// ingested had not been fully observed.
+    pub fn new(stored: &[Experiment], post_window: Micros) -> Self {
+        let mut holdings = Holdings::default();
+        for experiment in stored.iter().filter(|e| e.source == "fis") {
+            let unsettled = !is_finished(&experiment.status) && experiment.status != "cancelled"
+                || experiment
+                    .ended_at
+                    .is_some_and(|end| end + post_window > experiment.ingested_at);
+            if !unsettled {
+                holdings.settled.insert(experiment.experiment_id.clone());
+            }
+            let key = (experiment.account_id.clone(), experiment.region.clone());
+            let start = holdings
+                .coverage_start
+                .entry(key)
+                .or_insert(experiment.created_at);
+            *start = (*start).min(experiment.created_at);
+        }
+        holdings
+    }
+
+    /// Whether an ingest without `--since` reads this listed experiment: not if it is settled,
+    /// nor if it is older than the ledger's coverage of its account and region; an account and
+    /// region the ledger has never seen are read in full.
+    pub fn wants(
+        &self,
+        id: &str,
+        account_id: Option<&str>,
+        region: Option<&str>,
+        created_at: Option<Micros>,
+    ) -> bool {
+        if self.settled.contains(id) {
+            return false;
+        }
+        // A listing without an ARN names no account: the region's earliest coverage applies.
+        let start = self
+            .coverage_start
+            .iter()
+            .filter(|((account, stored_region), _)| {
+                stored_region.as_deref() == region
+                    && account_id.is_none_or(|listed| account.as_deref() == Some(listed))
+            })
+            .map(|(_, start)| *start)
+            .min();
+        match (start, created_at) {
+            (Some(start), Some(created)) => created >= start,
+            _ => true,
+        }
+    }
+}
+
+/// The ids of the experiments created in the query's window that the ledger lacks or holds
+/// unsettled, newest pages included.
 pub async fn list_experiment_ids(
     client: &Client,
     query: &FisQuery,
@@ -58,7 +133,15 @@ pub async fn list_experiment_ids(
             query.since.is_none_or(|since| created >= since)
                 && query.until.is_none_or(|until| created < until)
         });
-        if in_window && let Some(id) = summary.id() {
+        let Some(id) = summary.id() else { continue };
+        if in_window
+            && query.holdings.wants(
+                id,
+                summary.arn().and_then(arn_account),
+                query.region.as_deref(),
+                created,
+            )
+        {
             ids.push(id.to_string());
         }
     }
@@ -205,14 +288,10 @@ pub fn experiment_records(
     let record = Experiment {
         experiment_id: id.clone(),
         source: "fis".to_string(),
-        // arn:aws:fis:<region>:<account>:experiment/<id>
-        account_id: query.account_id.clone().or_else(|| {
-            experiment
-                .arn()
-                .and_then(|arn| arn.split(':').nth(4))
-                .filter(|account| !account.is_empty())
-                .map(str::to_string)
-        }),
+        account_id: query
+            .account_id
+            .clone()
+            .or_else(|| experiment.arn().and_then(arn_account).map(str::to_string)),
         region: query.region.clone(),
         template_id: experiment.experiment_template_id().map(str::to_string),
         template_name: tag("Name"),
@@ -261,4 +340,77 @@ pub fn experiment_records(
         .unwrap_or_default();
     actions.sort_by(|a, b| a.action_name.cmp(&b.action_name));
     (record, actions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Micros = 3_600_000_000;
+
+    fn stored(
+        id: &str,
+        account: &str,
+        region: &str,
+        created_at: Micros,
+        status: &str,
+    ) -> Experiment {
+        Experiment {
+            experiment_id: id.into(),
+            source: "fis".into(),
+            account_id: Some(account.into()),
+            region: Some(region.into()),
+            template_id: None,
+            template_name: None,
+            description: None,
+            status: status.into(),
+            status_reason: None,
+            created_at,
+            started_at: Some(created_at),
+            ended_at: (status != "running").then_some(created_at + HOUR),
+            environment: None,
+            team: None,
+            service: None,
+            trigger: None,
+            tags: BTreeMap::new(),
+            stop_condition_alarms: vec![],
+            stop_condition_triggered: false,
+            blast_radius: vec![],
+            hypothesis: None,
+            recover_within_s: None,
+            ingested_at: created_at + 3 * HOUR,
+        }
+    }
+
+    #[test]
+    fn an_ingest_without_since_reads_what_the_ledger_lacks_or_holds_unsettled() {
+        let ledger = [
+            stored("OLD", "111", "eu-west-1", 10 * HOUR, "completed"),
+            stored("RUNNING", "111", "eu-west-1", 20 * HOUR, "running"),
+            stored("NEW", "111", "eu-west-1", 30 * HOUR, "completed"),
+            stored("ANOTHER", "222", "eu-west-1", 50 * HOUR, "completed"),
+        ];
+        let holdings = Holdings::new(&ledger, HOUR);
+        let eu = Some("eu-west-1");
+        assert!(!holdings.wants("OLD", Some("111"), eu, Some(10 * HOUR)));
+        assert!(!holdings.wants("NEW", Some("111"), eu, Some(30 * HOUR)));
+        assert!(holdings.wants("RUNNING", Some("111"), eu, Some(20 * HOUR)));
+        // A gap left by an ingest cut short, inside the ledger's coverage, is filled ...
+        assert!(holdings.wants("GAP", Some("111"), eu, Some(25 * HOUR)));
+        // ... and so is anything newer; what is older than the coverage was left out on purpose.
+        assert!(holdings.wants("NEWER", Some("111"), eu, Some(40 * HOUR)));
+        assert!(!holdings.wants("BEFORE", Some("111"), eu, Some(5 * HOUR)));
+        // Account 222 is covered from 50 h on; a listing without an ARN takes the region's earliest.
+        assert!(!holdings.wants("BEFORE222", Some("222"), eu, Some(40 * HOUR)));
+        assert!(holdings.wants("NO-ARN", None, eu, Some(40 * HOUR)));
+        // A region or account never ingested (say its first ingest failed) is read in full.
+        assert!(holdings.wants("US", Some("111"), Some("us-east-1"), Some(HOUR)));
+        assert!(holdings.wants("THIRD", Some("333"), eu, Some(HOUR)));
+        // An experiment ingested before its observation window closed is read again.
+        let mut early = stored("EARLY", "111", "eu-west-1", 60 * HOUR, "completed");
+        early.ingested_at = early.ended_at.unwrap() + HOUR / 2;
+        assert!(Holdings::new(&[early], HOUR).wants("EARLY", Some("111"), eu, Some(60 * HOUR)));
+        // Nothing stored, or `--since` given: everything in the window is read.
+        assert!(Holdings::default().wants("OLD", Some("111"), eu, Some(10 * HOUR)));
+    }
 }

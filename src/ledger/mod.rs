@@ -93,13 +93,26 @@ pub struct Partition {
 }
 
 impl Ledger {
-    /// Opens a ledger for reading. A folder that does not exist reads as an empty ledger.
+    /// Opens a ledger for reading. A folder that does not exist, or is empty, reads as an empty
+    /// ledger.
     pub fn open_for_read(root: &Path) -> Result<Ledger> {
         let ledger = Ledger {
             root: root.to_path_buf(),
             _lock: None,
         };
-        if root.exists() {
+        // A missing or empty folder is an empty ledger (a ledger on S3 that no writer finished
+        // yet mirrors as an empty folder).
+        let is_empty = match fs::read_dir(root) {
+            Ok(mut entries) => entries.next().is_none(),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => true,
+            Err(source) => {
+                return Err(LedgerError::Io {
+                    path: root.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        if !is_empty {
             ledger.check_marker()?;
             for table in Table::ALL {
                 ledger.partitions(table)?;

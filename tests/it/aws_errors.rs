@@ -36,6 +36,7 @@ fn query() -> FisQuery {
     FisQuery {
         since: None,
         until: None,
+        holdings: Default::default(),
         account_id: None,
         region: Some("eu-west-1".to_string()),
         tag_keys: Config::default().tags,

@@ -1071,6 +1071,260 @@ fn an_ingest_killed_20_times_leaves_a_readable_ledger_that_the_next_run_complete
     }
 }
 
+/// An S3 client for the stand-in, to look at a bucket as another tool would.
+fn s3_client(port: u16) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::new()
+            .behavior_version_latest()
+            .region(aws_sdk_s3::config::Region::new("eu-west-1"))
+            .endpoint_url(format!("http://127.0.0.1:{port}"))
+            .force_path_style(true)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "test",
+            ))
+            .build(),
+    )
+}
+
+#[test]
+fn an_ingest_into_an_s3_ledger_killed_while_it_uploads_is_completed_by_the_next_run() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let (mut scenario, config) = busy_program();
+    scenario["buckets"] = json!(["team-ledger"]);
+    let config_path = dir.path().join("checkup.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let aws = start(&scenario, dir.path());
+    let reference = dir.path().join("reference");
+    let whole = ingest(
+        &reference,
+        &aws,
+        &["--config", config_path.to_str().unwrap()],
+    );
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    let expected = crate::crash::check_consistent(&reference, "reference");
+
+    // S3 behind a slow link (a quarter second per request), so the uploads last long enough
+    // to be interrupted at many moments.
+    let slow_s3 = crate::wire_faults::slow_proxy(aws.moto_port, Duration::from_millis(250));
+    let endpoint = |port: u16| format!("http://127.0.0.1:{port}");
+    let envs_with_cache = |cache: &Path| {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            ("AWS_REGION", "eu-west-1".to_string()),
+            ("AWS_ENDPOINT_URL_FIS", endpoint(aws.moto_port)),
+            ("AWS_ENDPOINT_URL_S3", endpoint(slow_s3)),
+            ("AWS_ENDPOINT_URL_CLOUDWATCH", endpoint(aws.cloudwatch_port)),
+            ("CHECKUP_CACHE", cache.display().to_string()),
+        ]
+    };
+    let args = |prefix: &str| -> Vec<String> {
+        [
+            "--ledger",
+            &format!("s3://team-ledger/{prefix}"),
+            "--config",
+            config_path.to_str().unwrap(),
+            "-v",
+            "ingest",
+            "fis",
+            "--since",
+            "2000-01-01",
+        ]
+        .map(str::to_string)
+        .to_vec()
+    };
+
+    // One whole run on another prefix says when the uploads begin (the second PutObject; the
+    // first is the writer's mark) and when the run ends.
+    let started = Instant::now();
+    let mut timing = Command::new(env!("CARGO_BIN_EXE_checkup"))
+        .args(args("timing"))
+        .envs(envs_with_cache(&dir.path().join("timing-cache")))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut uploads_begin = None;
+    let mut puts = 0;
+    for line in std::io::BufReader::new(timing.stderr.take().unwrap()).lines() {
+        if line.unwrap() == "aws: S3 PutObject" {
+            puts += 1;
+            if puts == 2 {
+                uploads_begin = Some(started.elapsed());
+            }
+        }
+    }
+    assert!(timing.wait().unwrap().success());
+    let span = started.elapsed();
+    let uploads_begin = uploads_begin.expect("the run uploaded files");
+    eprintln!(
+        "s3 ledger ingest: {puts} PutObject calls, uploads from {uploads_begin:?} to {span:?}"
+    );
+
+    let client = s3_client(aws.moto_port);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let remove_mark = || {
+        runtime
+            .block_on(
+                client
+                    .delete_object()
+                    .bucket("team-ledger")
+                    .key("chaos/.checkup-writer")
+                    .send(),
+            )
+            .unwrap();
+    };
+    // The writer's mirror survives every kill, as it would on a laptop.
+    let writer_cache = dir.path().join("writer-cache");
+    // The bucket holds the older half of the history before the killed runs read it all again.
+    let halfway =
+        chrono::DateTime::from_timestamp(scenario["experiments"][80]["start"].as_i64().unwrap(), 0)
+            .unwrap()
+            .to_rfc3339();
+    let older_half = Command::new(env!("CARGO_BIN_EXE_checkup"))
+        .args([
+            "--ledger",
+            "s3://team-ledger/chaos",
+            "--config",
+            config_path.to_str().unwrap(),
+        ])
+        .args(["ingest", "fis", "--until", &halfway])
+        .envs(envs_with_cache(&writer_cache))
+        .output()
+        .unwrap();
+    assert!(older_half.status.success(), "{}", stderr(&older_half));
+    let trial_args = args("chaos");
+    let trial_args: Vec<&str> = trial_args.iter().map(String::as_str).collect();
+    let mut killed = 0;
+    let upload_span = span.saturating_sub(uploads_begin);
+    for (trial, into_uploads) in crate::crash::kill_moments(10, upload_span)
+        .into_iter()
+        .enumerate()
+    {
+        // A little before the uploads too: the writer's mark is taken, the mirror half-written.
+        let after = (uploads_begin + into_uploads).saturating_sub(Duration::from_millis(150));
+        killed += usize::from(crate::crash::run_and_kill(
+            &trial_args,
+            &envs_with_cache(&writer_cache),
+            after,
+        ));
+        // What a reader on another machine sees.
+        let reader_cache = dir.path().join(format!("reader-{trial}"));
+        let read = Command::new(env!("CARGO_BIN_EXE_checkup"))
+            .args([
+                "--ledger",
+                "s3://team-ledger/chaos",
+                "export",
+                "--table",
+                "experiments",
+            ])
+            .envs(envs_with_cache(&reader_cache))
+            .output()
+            .unwrap();
+        assert!(read.status.success(), "trial {trial}: {}", stderr(&read));
+        let mirror = reader_cache.join("s3-ledgers/team-ledger/chaos/ledger");
+        let ids = crate::crash::check_consistent(
+            &mirror,
+            &format!("trial {trial}, killed after {after:?}"),
+        );
+        assert!(ids.is_subset(&expected));
+        // On the killed writer's machine a reader sees the bucket too, not the files the killed
+        // run changed without uploading.
+        let on_writer_machine = Command::new(env!("CARGO_BIN_EXE_checkup"))
+            .args([
+                "--ledger",
+                "s3://team-ledger/chaos",
+                "export",
+                "--table",
+                "experiments",
+            ])
+            .envs(envs_with_cache(&writer_cache))
+            .output()
+            .unwrap();
+        assert!(
+            on_writer_machine.status.success(),
+            "{}",
+            stderr(&on_writer_machine)
+        );
+        assert!(
+            on_writer_machine.stdout == read.stdout,
+            "trial {trial}: the writer's mirror differs from the bucket"
+        );
+        // The mark of the killed writer stops the next one until it is removed.
+        let blocked = Command::new(env!("CARGO_BIN_EXE_checkup"))
+            .args(&trial_args)
+            .envs(envs_with_cache(&writer_cache))
+            .output()
+            .unwrap();
+        if blocked.status.success() {
+            // The kill came after the run had finished.
+            continue;
+        }
+        assert_eq!(blocked.status.code(), Some(2), "{}", stderr(&blocked));
+        assert!(
+            stderr(&blocked).contains("is being written by another checkup"),
+            "{}",
+            stderr(&blocked)
+        );
+        remove_mark();
+    }
+    eprintln!("s3 ledger ingest: {killed} of 10 runs killed while uploading");
+    assert!(killed >= 7, "only {killed} of 10 runs were killed mid-way");
+
+    // The writer's mirror holds files the killed runs changed and never uploaded; the next run
+    // (without --since) replaces them with the bucket's and completes the ledger: the newer half
+    // is read unless a killed run uploaded it whole.
+    let completed = Command::new(env!("CARGO_BIN_EXE_checkup"))
+        .args([
+            "--ledger",
+            "s3://team-ledger/chaos",
+            "--config",
+            config_path.to_str().unwrap(),
+            "ingest",
+            "fis",
+        ])
+        .envs(envs_with_cache(&writer_cache))
+        .output()
+        .unwrap();
+    assert!(completed.status.success(), "{}", stderr(&completed));
+    let reader_cache = dir.path().join("reader-final");
+    let read = Command::new(env!("CARGO_BIN_EXE_checkup"))
+        .args([
+            "--ledger",
+            "s3://team-ledger/chaos",
+            "export",
+            "--table",
+            "experiments",
+        ])
+        .envs(envs_with_cache(&reader_cache))
+        .output()
+        .unwrap();
+    assert!(read.status.success(), "{}", stderr(&read));
+    let on_s3 = reader_cache.join("s3-ledgers/team-ledger/chaos/ledger");
+    assert_eq!(
+        crate::crash::check_consistent(&on_s3, "completed"),
+        expected
+    );
+    for table in ["series", "points", "actions"] {
+        assert_eq!(
+            export(&on_s3, table).len(),
+            export(&reference, table).len(),
+            "{table}"
+        );
+    }
+    // And the writer's own mirror is what the bucket holds.
+    let writer_mirror = writer_cache.join("s3-ledgers/team-ledger/chaos/ledger");
+    for table in ["experiments", "points"] {
+        assert_eq!(
+            export(&writer_mirror, table),
+            export(&on_s3, table),
+            "{table}"
+        );
+    }
+}
+
 #[test]
 fn credentials_never_reach_logs_reports_or_the_ledger() {
     const KEY_ID: &str = "AKIACHECKUPSECRETID01";
@@ -1186,29 +1440,45 @@ fn faults_on_the_wire_are_retried_and_the_ledger_equals_the_fault_free_one() {
     let cloudwatch = faulty_proxy(aws.cloudwatch_port, counts.clone());
     let stormy = dir.path().join("stormy");
     let started = std::time::Instant::now();
+    // A hung request is abandoned after 2 s (60 s by default) and tried again.
     let second = ingest_at(
         &stormy,
         moto,
         cloudwatch,
-        &["--config", config_path.to_str().unwrap()],
+        &[
+            "--config",
+            config_path.to_str().unwrap(),
+            "--aws-attempt-timeout",
+            "2",
+        ],
         &[],
     );
     let took = started.elapsed();
     assert!(second.status.success(), "{}", stderr(&second));
-    let faults = counts.unavailable.load(Ordering::Relaxed)
-        + counts.internal.load(Ordering::Relaxed)
-        + counts.reset.load(Ordering::Relaxed);
-    let slow = counts.slow.load(Ordering::Relaxed);
+    let faults = counts.failed();
+    let count = |kind: &std::sync::atomic::AtomicUsize| kind.load(Ordering::Relaxed);
     eprintln!(
-        "wire faults: {faults} failed answers ({} 503, {} 500, {} resets) and {slow} slow ones among {} passed requests, ingest took {took:?}",
-        counts.unavailable.load(Ordering::Relaxed),
-        counts.internal.load(Ordering::Relaxed),
-        counts.reset.load(Ordering::Relaxed),
-        counts.passed.load(Ordering::Relaxed)
+        "wire faults: {faults} failed answers ({} 503, {} 500, {} resets, {} throttled, {} hung) and {} slow ones among {} passed requests, ingest took {took:?}",
+        count(&counts.unavailable),
+        count(&counts.internal),
+        count(&counts.reset),
+        count(&counts.throttled),
+        count(&counts.hung),
+        count(&counts.slow),
+        count(&counts.passed)
     );
     assert!(faults >= 20, "{faults} faults injected");
-    // Bounded: every fault costs one backoff (at most 1 s for the first retry).
-    assert!(took < std::time::Duration::from_secs(120), "{took:?}");
+    for (kind, injected) in [
+        ("throttled", &counts.throttled),
+        ("hung", &counts.hung),
+        ("reset", &counts.reset),
+    ] {
+        assert!(count(injected) > 0, "no {kind} answer was injected");
+    }
+    // Bounded: every fault costs one backoff (at most 1 s for the first retry), a hung request
+    // the attempt timeout besides.
+    let bound = std::time::Duration::from_secs(60 + 3 * count(&counts.hung) as u64);
+    assert!(took < bound, "{took:?}, more than {bound:?}");
 
     let without_ingest_time = |rows: Vec<Value>| -> Vec<Value> {
         let mut rows: Vec<Value> = rows

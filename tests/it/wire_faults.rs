@@ -1,7 +1,7 @@
 //! Faults on the wire, dogfooding chaos engineering on our own ingest: a small HTTP/1.1 proxy in
-//! front of the stand-ins answers a fraction of requests with a 503 or a 500, resets the
-//! connection, or delays the answer; the ingest still completes, the ledger equals the fault-free
-//! one, and the retries stay bounded in time.
+//! front of the stand-ins answers a fraction of requests with a 503 or a 500, throttles them the
+//! way each service does, resets the connection, never answers, or delays the answer; the ingest
+//! still completes, the ledger equals the fault-free one, and the retries stay bounded in time.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -18,21 +18,104 @@ pub struct FaultCounts {
     pub unavailable: AtomicUsize,
     pub internal: AtomicUsize,
     pub reset: AtomicUsize,
+    pub throttled: AtomicUsize,
+    /// Requests never answered: the client's attempt timeout must end them.
+    pub hung: AtomicUsize,
     pub slow: AtomicUsize,
+}
+
+impl FaultCounts {
+    /// Answers that failed, by whatever means.
+    pub fn failed(&self) -> usize {
+        [
+            &self.unavailable,
+            &self.internal,
+            &self.reset,
+            &self.throttled,
+            &self.hung,
+        ]
+        .iter()
+        .map(|count| count.load(Ordering::Relaxed))
+        .sum()
+    }
+}
+
+/// How long a hung request is held before the proxy lets go of it; far beyond the attempt timeout
+/// the test gives checkup.
+const HANG: Duration = Duration::from_secs(30);
+
+/// A throttling answer in the request's protocol, so the SDK reads the error code as a service
+/// would send it: CloudWatch speaks Smithy RPC v2 CBOR, FIS REST-JSON, S3 REST-XML.
+fn throttling_answer(request: &[u8]) -> Vec<u8> {
+    let head = String::from_utf8_lossy(request).to_ascii_lowercase();
+    let (status, headers, body): (&str, &str, Vec<u8>) = if head
+        .contains("smithy-protocol: rpc-v2-cbor")
+    {
+        // CBOR map of one entry: "__type" → "ThrottlingException".
+        let mut body = vec![0xa1, 0x66];
+        body.extend_from_slice(b"__type");
+        body.push(0x73);
+        body.extend_from_slice(b"ThrottlingException");
+        (
+            "400 Bad Request",
+            "smithy-protocol: rpc-v2-cbor\r\nContent-Type: application/cbor\r\n",
+            body,
+        )
+    } else if head.starts_with("get /experiment") || head.starts_with("post /experiment") {
+        (
+            "429 Too Many Requests",
+            "x-amzn-ErrorType: ThrottlingException\r\nContent-Type: application/json\r\n",
+            br#"{"message":"Rate exceeded"}"#.to_vec(),
+        )
+    } else {
+        (
+            "503 Slow Down",
+            "Content-Type: application/xml\r\n",
+            b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+                .to_vec(),
+        )
+    };
+    let mut answer = format!(
+        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    answer.extend(body);
+    answer
 }
 
 /// A proxy on a free loopback port in front of `upstream`; returns its port. Faults follow a
 /// fixed sequence; a fault is never followed by another, as transient faults are.
 pub fn faulty_proxy(upstream: u16, counts: Arc<FaultCounts>) -> u16 {
+    proxy(upstream, counts, None)
+}
+
+/// A proxy that answers every request, each after `delay`: a slow link, which stretches the
+/// moments a test wants to interrupt.
+pub fn slow_proxy(upstream: u16, delay: Duration) -> u16 {
+    proxy(upstream, Arc::default(), Some(delay))
+}
+
+/// What the proxy does: a fault sequence (its state, and whether the last request failed), or
+/// only delays.
+struct Plan {
+    sequence: Mutex<(u64, bool)>,
+    delay_every_request: Option<Duration>,
+}
+
+fn proxy(upstream: u16, counts: Arc<FaultCounts>, delay_every_request: Option<Duration>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let sequence = Arc::new(Mutex::new((0x9e37_79b9_7f4a_7c15_u64, false)));
+    let plan = Arc::new(Plan {
+        sequence: Mutex::new((0x9e37_79b9_7f4a_7c15_u64, false)),
+        delay_every_request,
+    });
     thread::spawn(move || {
         for client in listener.incoming() {
             let Ok(client) = client else { continue };
             let counts = counts.clone();
-            let sequence = sequence.clone();
-            thread::spawn(move || serve(client, upstream, &counts, &sequence));
+            let plan = plan.clone();
+            thread::spawn(move || serve(client, upstream, &counts, &plan));
         }
     });
     port
@@ -66,44 +149,59 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     Some(head)
 }
 
-fn serve(client: TcpStream, upstream: u16, counts: &FaultCounts, sequence: &Mutex<(u64, bool)>) {
+fn serve(client: TcpStream, upstream: u16, counts: &FaultCounts, plan: &Plan) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut client = client;
     while let Some(request) = read_request(&mut reader) {
-        let fault = {
-            let mut state = sequence.lock().unwrap();
+        let fault = if plan.delay_every_request.is_some() {
+            24
+        } else {
+            let mut state = plan.sequence.lock().unwrap();
             state.0 = state
                 .0
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1_442_695_040_888_963_407);
             let roll = (state.0 >> 33) % 100;
             let fault = if state.1 { 100 } else { roll };
-            state.1 = fault < 28;
+            state.1 = fault < 30;
             fault
         };
         match fault {
-            0..=7 => {
+            0..=5 => {
                 counts.unavailable.fetch_add(1, Ordering::Relaxed);
                 let _ = client.write_all(
                     b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                 );
                 return;
             }
-            8..=13 => {
+            6..=9 => {
                 counts.internal.fetch_add(1, Ordering::Relaxed);
                 let _ = client.write_all(
                     b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                 );
                 return;
             }
-            14..=20 => {
+            10..=14 => {
                 counts.reset.fetch_add(1, Ordering::Relaxed);
                 let _ = client.shutdown(Shutdown::Both);
                 return;
             }
-            21..=27 => {
+            15..=20 => {
+                counts.throttled.fetch_add(1, Ordering::Relaxed);
+                let _ = client.write_all(&throttling_answer(&request));
+                return;
+            }
+            21..=23 => {
+                counts.hung.fetch_add(1, Ordering::Relaxed);
+                thread::sleep(HANG);
+                return;
+            }
+            24..=29 => {
                 counts.slow.fetch_add(1, Ordering::Relaxed);
-                thread::sleep(Duration::from_millis(300));
+                thread::sleep(
+                    plan.delay_every_request
+                        .unwrap_or(Duration::from_millis(300)),
+                );
             }
             _ => {
                 counts.passed.fetch_add(1, Ordering::Relaxed);
