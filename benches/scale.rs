@@ -1,0 +1,264 @@
+//! Benchmarks of SPEC section 12's speed and memory goals (issue 8), on generated ledgers of
+//! several sizes (`checkup demo --experiments N`'s history):
+//!
+//! - the floor: the time polars takes just to read the Parquet files analysis reads;
+//! - analysis: Parquet into records, judging, weaknesses, MTTR, ROI, maturity and the report
+//!   model, in-process (goal on 10,000 experiments: at most 3× the floor);
+//! - reports: `checkup report` of every kind as HTML, then as PDF, run as the user runs it
+//!   (goal: a few seconds each);
+//! - the peak resident memory of each of those, each in a process of its own (goal: < 1 GiB).
+//!
+//! Run with `cargo bench --bench scale` (sizes 1,000, 10,000 and 100,000) or
+//! `cargo bench --bench scale -- 5000 20000`. Linux only: peak memory comes from wait4's rusage.
+//! Timings inside a process are the best of three runs; the ledgers live in a temporary folder.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use checkup::analyze::catalog::ActionCatalog;
+use checkup::analyze::maturity::Rubric;
+use checkup::analyze::program::{ReferenceData, analyze_program, default_period};
+use checkup::commands::{generate_demo_ledger, load_ledger_data};
+use checkup::config::Config;
+use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
+use checkup::ledger::{Ledger, Table};
+use checkup::report::build_model;
+use checkup::report::model::ModelInput;
+
+/// The tables analysis reads.
+const TABLES: [Table; 6] = [
+    Table::Experiments,
+    Table::Actions,
+    Table::Series,
+    Table::Points,
+    Table::AlarmEvents,
+    Table::Incidents,
+];
+
+const DEFAULT_SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+
+/// Child process roles: `--child read LEDGER` and `--child analyze LEDGER` print the best of three
+/// timings in seconds.
+const CHILD: &str = "--child";
+
+fn best_of_three(mut work: impl FnMut()) -> Duration {
+    (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            work();
+            start.elapsed()
+        })
+        .min()
+        .expect("three runs")
+}
+
+fn read_tables(ledger: &Ledger) {
+    for table in TABLES {
+        black_box(ledger.read(table).expect("table reads"));
+    }
+}
+
+/// What `checkup report` does before rendering: load, judge, analyze, build the model.
+fn load_and_analyze(ledger: &Ledger) {
+    let data = load_ledger_data(ledger).expect("ledger loads");
+    let config = Config::default();
+    let catalog = ActionCatalog::built_in();
+    let rubric = Rubric::built_in();
+    let period = default_period(&data.experiments).expect("experiments");
+    let (analysis, after_period) = analyze_program(
+        &data,
+        &config,
+        &ReferenceData {
+            catalog: &catalog,
+            rubric: &rubric,
+        },
+        period,
+    )
+    .expect("analysis");
+    let model = build_model(&ModelInput {
+        lang: checkup::report::i18n::Lang::En,
+        organization: &config.organization,
+        currency: &config.currency,
+        generated_at: 0,
+        analysis: &analysis,
+        cost: config.cost,
+        rubric: &rubric,
+    });
+    black_box((model.experiments.len(), after_period.len()));
+}
+
+/// A process's wall time and peak resident memory.
+struct Measured {
+    wall: Duration,
+    peak_mib: f64,
+    stdout: String,
+}
+
+/// Runs `command` to its end and measures it; panics with its stderr when it fails.
+fn measure(command: &mut Command) -> Measured {
+    let started = Instant::now();
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("child starts");
+    let pid = child.id() as libc::pid_t;
+    // Read the pipes on threads so a chatty child cannot block on a full pipe.
+    let mut child = child;
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+    let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is a child of this process that nothing else waits for.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    let stdout = out.join().expect("stdout thread");
+    let stderr = err.join().expect("stderr thread");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{command:?} failed: {stderr}"
+    );
+    Measured {
+        wall,
+        // ru_maxrss is in KiB on Linux.
+        peak_mib: usage.ru_maxrss as f64 / 1024.0,
+        stdout,
+    }
+}
+
+fn child_seconds(role: &str, ledger: &Path) -> (f64, f64) {
+    let measured = measure(
+        Command::new(std::env::current_exe().expect("own path"))
+            .args([CHILD, role])
+            .arg(ledger),
+    );
+    let seconds = measured
+        .stdout
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("child {role} printed {:?}", measured.stdout));
+    (seconds, measured.peak_mib)
+}
+
+fn size_of(path: &Path) -> u64 {
+    match std::fs::read_dir(path) {
+        Ok(entries) => entries.flatten().map(|entry| size_of(&entry.path())).sum(),
+        Err(_) => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
+    }
+}
+
+/// Pages of a PDF, by pdfinfo when it is installed.
+fn pdf_pages(path: &Path) -> Option<u32> {
+    let output = Command::new("pdfinfo").arg(path).output().ok()?;
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("Pages:"))
+        .and_then(|pages| pages.trim().parse().ok())
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / 1048576.0
+}
+
+fn bench_size(experiments: usize, dir: &Path) {
+    let root = dir.join(format!("ledger-{experiments}"));
+    let started = Instant::now();
+    {
+        let ledger = Ledger::open_for_write(&root).expect("ledger");
+        generate_demo_ledger(
+            &ledger,
+            &DemoSettings {
+                experiments: Some(experiments),
+                seed: DEFAULT_SEED,
+            },
+        )
+        .expect("demo history");
+    }
+    let generate = started.elapsed();
+    let ledger = Ledger::open_for_read(&root).expect("ledger");
+    let points = ledger.read(Table::Points).expect("points").height();
+    let series = ledger.read(Table::Series).expect("series").height();
+
+    let (read_s, read_peak) = child_seconds("read", &root);
+    let (analyze_s, analyze_peak) = child_seconds("analyze", &root);
+
+    let checkup = env!("CARGO_BIN_EXE_checkup");
+    let mut reports = Vec::new();
+    for format in ["html", "pdf"] {
+        let out = dir.join(format!("reports-{experiments}-{format}"));
+        let measured = measure(
+            Command::new(checkup)
+                .arg("--ledger")
+                .arg(&root)
+                .args(["--quiet", "report", "--kind", "all", "--format", format])
+                .arg("--out")
+                .arg(&out),
+        );
+        let quarterly = out.join(format!("quarterly.{format}"));
+        reports.push((format, measured, size_of(&out), size_of(&quarterly), quarterly));
+    }
+
+    println!("\n## {experiments} experiments");
+    println!(
+        "ledger: {series} series, {points} points, {:.1} MiB of Parquet; generated in {:.2} s",
+        mib(size_of(&root)),
+        generate.as_secs_f64()
+    );
+    println!("| measure | time | peak memory |");
+    println!("|---|---:|---:|");
+    println!("| polars read of the 6 tables (floor) | {read_s:.3} s | {read_peak:.0} MiB |");
+    println!(
+        "| load + analysis + model | {analyze_s:.3} s ({:.2}× the floor) | {analyze_peak:.0} MiB |",
+        analyze_s / read_s
+    );
+    for (format, measured, total, quarterly, path) in &reports {
+        let pages = if *format == "pdf" {
+            pdf_pages(path).map_or(String::new(), |pages| format!(", {pages} pages"))
+        } else {
+            String::new()
+        };
+        println!(
+            "| `checkup report --kind all --format {format}` (quarterly {:.1} MiB{pages}; all {:.1} MiB) | {:.2} s | {:.0} MiB |",
+            mib(*quarterly),
+            mib(*total),
+            measured.wall.as_secs_f64(),
+            measured.peak_mib
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, role, ledger, ..] = args.as_slice()
+        && flag == CHILD
+    {
+        let ledger = Ledger::open_for_read(Path::new(ledger)).expect("ledger");
+        let took = match role.as_str() {
+            "read" => best_of_three(|| read_tables(&ledger)),
+            "analyze" => best_of_three(|| load_and_analyze(&ledger)),
+            other => panic!("unknown child role {other}"),
+        };
+        println!("{}", took.as_secs_f64());
+        return;
+    }
+    // `cargo bench` passes `--bench`; sizes are the numeric arguments.
+    let mut sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    if sizes.is_empty() {
+        sizes = DEFAULT_SIZES.to_vec();
+    }
+    let temporary = tempfile::tempdir().expect("temporary folder");
+    let dir: PathBuf = temporary.path().to_path_buf();
+    println!(
+        "# checkup scale benchmark ({} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    for experiments in sizes {
+        bench_size(experiments, &dir);
+    }
+}
