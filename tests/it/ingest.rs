@@ -1178,22 +1178,23 @@ fn an_ingest_into_an_s3_ledger_killed_while_it_uploads_is_completed_by_the_next_
     };
     // The writer's mirror survives every kill, as it would on a laptop.
     let writer_cache = dir.path().join("writer-cache");
+    // checkup on the shared ledger, from the machine whose mirror is `cache`.
+    let on_chaos = |cache: &Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_checkup"))
+            .args(["--ledger", "s3://team-ledger/chaos", "--config"])
+            .arg(&config_path)
+            .args(extra)
+            .envs(envs_with_cache(cache))
+            .output()
+            .unwrap()
+    };
+    let export_experiments = ["export", "--table", "experiments"];
     // The bucket holds the older half of the history before the killed runs read it all again.
     let halfway =
         chrono::DateTime::from_timestamp(scenario["experiments"][80]["start"].as_i64().unwrap(), 0)
             .unwrap()
             .to_rfc3339();
-    let older_half = Command::new(env!("CARGO_BIN_EXE_checkup"))
-        .args([
-            "--ledger",
-            "s3://team-ledger/chaos",
-            "--config",
-            config_path.to_str().unwrap(),
-        ])
-        .args(["ingest", "fis", "--until", &halfway])
-        .envs(envs_with_cache(&writer_cache))
-        .output()
-        .unwrap();
+    let older_half = on_chaos(&writer_cache, &["ingest", "fis", "--until", &halfway]);
     assert!(older_half.status.success(), "{}", stderr(&older_half));
     let trial_args = args("chaos");
     let trial_args: Vec<&str> = trial_args.iter().map(String::as_str).collect();
@@ -1212,17 +1213,7 @@ fn an_ingest_into_an_s3_ledger_killed_while_it_uploads_is_completed_by_the_next_
         ));
         // What a reader on another machine sees.
         let reader_cache = dir.path().join(format!("reader-{trial}"));
-        let read = Command::new(env!("CARGO_BIN_EXE_checkup"))
-            .args([
-                "--ledger",
-                "s3://team-ledger/chaos",
-                "export",
-                "--table",
-                "experiments",
-            ])
-            .envs(envs_with_cache(&reader_cache))
-            .output()
-            .unwrap();
+        let read = on_chaos(&reader_cache, &export_experiments);
         assert!(read.status.success(), "trial {trial}: {}", stderr(&read));
         let mirror = reader_cache.join("s3-ledgers/team-ledger/chaos/ledger");
         let ids = crate::crash::check_consistent(
@@ -1232,17 +1223,7 @@ fn an_ingest_into_an_s3_ledger_killed_while_it_uploads_is_completed_by_the_next_
         assert!(ids.is_subset(&expected));
         // On the killed writer's machine a reader sees the bucket too, not the files the killed
         // run changed without uploading.
-        let on_writer_machine = Command::new(env!("CARGO_BIN_EXE_checkup"))
-            .args([
-                "--ledger",
-                "s3://team-ledger/chaos",
-                "export",
-                "--table",
-                "experiments",
-            ])
-            .envs(envs_with_cache(&writer_cache))
-            .output()
-            .unwrap();
+        let on_writer_machine = on_chaos(&writer_cache, &export_experiments);
         assert!(
             on_writer_machine.status.success(),
             "{}",
@@ -1276,31 +1257,10 @@ fn an_ingest_into_an_s3_ledger_killed_while_it_uploads_is_completed_by_the_next_
     // The writer's mirror holds files the killed runs changed and never uploaded; the next run
     // (without --since) replaces them with the bucket's and completes the ledger: the newer half
     // is read unless a killed run uploaded it whole.
-    let completed = Command::new(env!("CARGO_BIN_EXE_checkup"))
-        .args([
-            "--ledger",
-            "s3://team-ledger/chaos",
-            "--config",
-            config_path.to_str().unwrap(),
-            "ingest",
-            "fis",
-        ])
-        .envs(envs_with_cache(&writer_cache))
-        .output()
-        .unwrap();
+    let completed = on_chaos(&writer_cache, &["ingest", "fis"]);
     assert!(completed.status.success(), "{}", stderr(&completed));
     let reader_cache = dir.path().join("reader-final");
-    let read = Command::new(env!("CARGO_BIN_EXE_checkup"))
-        .args([
-            "--ledger",
-            "s3://team-ledger/chaos",
-            "export",
-            "--table",
-            "experiments",
-        ])
-        .envs(envs_with_cache(&reader_cache))
-        .output()
-        .unwrap();
+    let read = on_chaos(&reader_cache, &export_experiments);
     assert!(read.status.success(), "{}", stderr(&read));
     let on_s3 = reader_cache.join("s3-ledgers/team-ledger/chaos/ledger");
     assert_eq!(
