@@ -201,7 +201,13 @@ fn bench_size(experiments: usize, dir: &Path) {
                 .arg(&out),
         );
         let quarterly = out.join(format!("quarterly.{format}"));
-        reports.push((format, measured, size_of(&out), size_of(&quarterly), quarterly));
+        reports.push((
+            format,
+            measured,
+            size_of(&out),
+            size_of(&quarterly),
+            quarterly,
+        ));
     }
 
     println!("\n## {experiments} experiments");
