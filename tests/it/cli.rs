@@ -609,9 +609,35 @@ fn every_report_carries_its_charts_with_text_alternatives() {
         "Verdicts by month",
         "Experimental MTTR by quarter",
         "Coverage of the four systems",
+        "Green runs by template",
     ] {
         assert!(text.contains(caption), "quarterly.pdf lacks {caption}");
     }
+    // On paper every experiment needing attention has its row; green runs are counted per
+    // template (the HTML lists them all).
+    let flat: String = text.split_whitespace().collect();
+    // A green run that fixed a weakness is named in the weaknesses table.
+    let fixers: Vec<&str> = json["weaknesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["fixed_by"].as_str())
+        .collect();
+    let mut shown = 0;
+    for experiment in json["experiments"].as_array().unwrap() {
+        let id = experiment["experiment_id"].as_str().unwrap();
+        if experiment["verdict"] == "green" && !fixers.contains(&id) {
+            assert!(!flat.contains(id), "green {id} has a row in quarterly.pdf");
+            assert!(
+                html.contains(id),
+                "green {id} is missing from quarterly.html"
+            );
+        } else if experiment["verdict"] != "green" {
+            assert!(flat.contains(id), "{id} is missing from quarterly.pdf");
+            shown += 1;
+        }
+    }
+    assert!(shown > 0 && shown < json["experiments"].as_array().unwrap().len());
 }
 
 #[test]
