@@ -811,6 +811,8 @@ pub struct IngestFisCommand {
     pub s3_path_style: bool,
     /// See `AwsTarget::attempt_timeout`.
     pub attempt_timeout: std::time::Duration,
+    /// How many GetExperiment calls may be in flight at once.
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -922,6 +924,7 @@ async fn read_aws(
         since: command.since,
         until: command.until,
         holdings: holdings.clone(),
+        concurrency: command.concurrency,
         account_id: None,
         region: clients.region.clone(),
         tag_keys: command.config.tags.clone(),

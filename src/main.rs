@@ -150,6 +150,9 @@ enum IngestSource {
         since: Option<i64>,
         #[arg(long, value_parser = parse_time_arg)]
         until: Option<i64>,
+        /// How many GetExperiment calls may be in flight at once.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
     },
     /// Chaos Toolkit journals (journal.json of `chaos run`).
     Chaostoolkit {
@@ -433,6 +436,7 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
                     endpoint_url,
                     since,
                     until,
+                    concurrency,
                 },
         } => {
             let ledger = Ledger::open_for_write(&cli.ledger)?;
@@ -443,6 +447,7 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
                 endpoint_url,
                 s3_path_style,
                 attempt_timeout: std::time::Duration::from_secs_f64(cli.aws_attempt_timeout),
+                concurrency: usize::from(concurrency),
                 since,
                 until,
                 config,

@@ -35,6 +35,8 @@ pub struct FisQuery {
     pub until: Option<Micros>,
     /// What the ledger holds already; empty when `--since` asks to read a window again.
     pub holdings: Holdings,
+    /// How many GetExperiment calls may be in flight at once (`--concurrency`).
+    pub concurrency: usize,
     pub account_id: Option<String>,
     pub region: Option<String>,
     pub tag_keys: TagKeys,
@@ -171,14 +173,31 @@ pub async fn read_history(
     }
 
     let mut history = FisHistory::default();
-    for id in ids {
-        let output = client
-            .get_experiment()
-            .id(id)
-            .send()
-            .await
-            .map_err(|e| aws_error("fis", "GetExperiment", format!("experiment {id}"), e))?;
-        on_experiment();
+    // Up to `concurrency` GetExperiment calls are in flight at once; records keep the listing's
+    // order whatever order the answers come in.
+    let mut outputs = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(query.concurrency.max(1)) {
+        let mut calls = tokio::task::JoinSet::new();
+        for (position, id) in chunk.iter().enumerate() {
+            let client = client.clone();
+            let id = id.clone();
+            calls.spawn(async move {
+                let answer = client.get_experiment().id(&id).send().await;
+                (position, id, answer)
+            });
+        }
+        let mut answers: Vec<Option<_>> = (0..chunk.len()).map(|_| None).collect();
+        while let Some(joined) = calls.join_next().await {
+            let (position, id, answer) = joined.expect("a GetExperiment call does not panic");
+            on_experiment();
+            answers[position] =
+                Some(answer.map_err(|e| {
+                    aws_error("fis", "GetExperiment", format!("experiment {id}"), e)
+                })?);
+        }
+        outputs.extend(answers.into_iter().flatten());
+    }
+    for output in &outputs {
         let Some(experiment) = output.experiment() else {
             continue;
         };

@@ -37,6 +37,7 @@ fn query() -> FisQuery {
         since: None,
         until: None,
         holdings: Default::default(),
+        concurrency: 4,
         account_id: None,
         region: Some("eu-west-1".to_string()),
         tag_keys: Config::default().tags,

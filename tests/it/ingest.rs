@@ -1071,6 +1071,54 @@ fn an_ingest_killed_20_times_leaves_a_readable_ledger_that_the_next_run_complete
     }
 }
 
+#[test]
+fn concurrent_get_experiment_calls_give_the_same_ledger() {
+    // FIS behind a link of 40 ms a request, as AWS is from a laptop: the ledger does not depend
+    // on how many GetExperiment calls are in flight; the wall times are printed for
+    // BENCHMARKS.md, not asserted.
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, config) = busy_program();
+    let config_path = dir.path().join("checkup.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let aws = start(&scenario, dir.path());
+    let slow_fis =
+        crate::wire_faults::slow_proxy(aws.moto_port, std::time::Duration::from_millis(40));
+    let without_ingest_time = |ledger: &Path, table: &str| -> Vec<Value> {
+        export(ledger, table)
+            .into_iter()
+            .map(|mut row| {
+                row.as_object_mut().unwrap().remove("ingested_at");
+                row
+            })
+            .collect()
+    };
+    let mut ledgers = Vec::new();
+    for concurrency in ["1", "4", "16"] {
+        let ledger = dir.path().join(format!("ledger-{concurrency}"));
+        let started = std::time::Instant::now();
+        let output = ingest_at(
+            &ledger,
+            slow_fis,
+            aws.cloudwatch_port,
+            &["--config", config_path.to_str().unwrap()],
+            &["--concurrency", concurrency],
+        );
+        assert!(output.status.success(), "{}", stderr(&output));
+        eprintln!(
+            "ingest of 160 experiments, FIS at 40 ms a request, --concurrency {concurrency}: {:?}",
+            started.elapsed()
+        );
+        ledgers.push(ledger);
+    }
+    assert_eq!(export(&ledgers[0], "experiments").len(), 160);
+    for table in ["experiments", "actions", "series", "points"] {
+        let first = without_ingest_time(&ledgers[0], table);
+        for other in &ledgers[1..] {
+            assert_eq!(without_ingest_time(other, table), first, "{table}");
+        }
+    }
+}
+
 /// An S3 client for the stand-in, to look at a bucket as another tool would.
 fn s3_client(port: u16) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
