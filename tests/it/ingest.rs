@@ -110,6 +110,20 @@ fn export(ledger: &Path, table: &str) -> Vec<Value> {
     crate::support::export_json(ledger, table, "export")
 }
 
+/// A table's rows without the ingest time, in a stable order: what two ingests of the same
+/// history must agree on.
+fn rows_without_ingest_time(ledger: &Path, table: &str) -> Vec<Value> {
+    let mut rows: Vec<Value> = export(ledger, table)
+        .into_iter()
+        .map(|mut row| {
+            row.as_object_mut().unwrap().remove("ingested_at");
+            row
+        })
+        .collect();
+    rows.sort_by_key(|row| row.to_string());
+    rows
+}
+
 fn report_json(ledger: &Path, config: &Path, out: &Path) -> Value {
     let report = checkup(&[
         "--ledger",
@@ -1083,15 +1097,6 @@ fn concurrent_get_experiment_calls_give_the_same_ledger() {
     let aws = start(&scenario, dir.path());
     let slow_fis =
         crate::wire_faults::slow_proxy(aws.moto_port, std::time::Duration::from_millis(40));
-    let without_ingest_time = |ledger: &Path, table: &str| -> Vec<Value> {
-        export(ledger, table)
-            .into_iter()
-            .map(|mut row| {
-                row.as_object_mut().unwrap().remove("ingested_at");
-                row
-            })
-            .collect()
-    };
     let mut ledgers = Vec::new();
     for concurrency in ["1", "4", "16"] {
         let ledger = dir.path().join(format!("ledger-{concurrency}"));
@@ -1112,9 +1117,9 @@ fn concurrent_get_experiment_calls_give_the_same_ledger() {
     }
     assert_eq!(export(&ledgers[0], "experiments").len(), 160);
     for table in ["experiments", "actions", "series", "points"] {
-        let first = without_ingest_time(&ledgers[0], table);
+        let first = rows_without_ingest_time(&ledgers[0], table);
         for other in &ledgers[1..] {
-            assert_eq!(without_ingest_time(other, table), first, "{table}");
+            assert_eq!(rows_without_ingest_time(other, table), first, "{table}");
         }
     }
 }
@@ -1488,21 +1493,10 @@ fn faults_on_the_wire_are_retried_and_the_ledger_equals_the_fault_free_one() {
     let bound = std::time::Duration::from_secs(60 + 3 * count(&counts.hung) as u64);
     assert!(took < bound, "{took:?}, more than {bound:?}");
 
-    let without_ingest_time = |rows: Vec<Value>| -> Vec<Value> {
-        let mut rows: Vec<Value> = rows
-            .into_iter()
-            .map(|mut row| {
-                row.as_object_mut().unwrap().remove("ingested_at");
-                row
-            })
-            .collect();
-        rows.sort_by_key(|row| row.to_string());
-        rows
-    };
     for table in ["experiments", "actions", "series", "points", "alarm_events"] {
         assert_eq!(
-            without_ingest_time(export(&stormy, table)),
-            without_ingest_time(export(&calm, table)),
+            rows_without_ingest_time(&stormy, table),
+            rows_without_ingest_time(&calm, table),
             "{table}"
         );
     }
