@@ -38,8 +38,8 @@ struct Cli {
     #[arg(short = 'v', long, global = true)]
     verbose: bool,
     /// Seconds one attempt of an AWS call may wait for its answer before it is retried.
-    #[arg(long, global = true, env = "CHECKUP_AWS_ATTEMPT_TIMEOUT", default_value_t = 60.0, value_parser = parse_seconds)]
-    aws_attempt_timeout: f64,
+    #[arg(long, global = true, env = "CHECKUP_AWS_ATTEMPT_TIMEOUT", default_value = "60", value_parser = parse_seconds)]
+    aws_attempt_timeout: std::time::Duration,
     #[command(subcommand)]
     command: Command,
 }
@@ -164,12 +164,24 @@ enum IngestSource {
     Incidents { file: PathBuf },
 }
 
-fn parse_seconds(text: &str) -> Result<f64, String> {
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
     match text.parse::<f64>() {
-        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(seconds),
+        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => {
+            Ok(std::time::Duration::from_secs_f64(seconds))
+        }
         _ => Err(format!(
             "`{text}` is not a number of seconds between 0 and 3600"
         )),
+    }
+}
+
+/// The S3 target of `--ledger s3://…` and `--publish`: the SDK's credentials, region and
+/// endpoint variables.
+fn s3_target(attempt_timeout: std::time::Duration) -> AwsTarget {
+    AwsTarget {
+        s3_path_style: custom_s3_endpoint(None),
+        attempt_timeout,
+        ..AwsTarget::default()
     }
 }
 
@@ -299,11 +311,7 @@ fn run(mut cli: Cli) -> anyhow::Result<ExitCode> {
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/checkup")))
         .unwrap_or_else(std::env::temp_dir)
         .join("s3-ledgers");
-    let target = AwsTarget {
-        s3_path_style: custom_s3_endpoint(None),
-        attempt_timeout: std::time::Duration::from_secs_f64(cli.aws_attempt_timeout),
-        ..AwsTarget::default()
-    };
+    let target = s3_target(cli.aws_attempt_timeout);
     let session = commands::open_s3_ledger(location, &cache, &target, cli.verbose, writing)
         .with_context(|| format!("cannot open the ledger {ledger_text}"))?;
     cli.ledger = session.ledger.local.clone();
@@ -407,11 +415,7 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             if let Some(location) = publish {
-                let target = AwsTarget {
-                    s3_path_style: custom_s3_endpoint(None),
-                    attempt_timeout: std::time::Duration::from_secs_f64(cli.aws_attempt_timeout),
-                    ..AwsTarget::default()
-                };
+                let target = s3_target(cli.aws_attempt_timeout);
                 let urls = commands::publish_reports(&written, &location, &target, cli.verbose)
                     .with_context(|| {
                         format!(
@@ -446,7 +450,7 @@ fn run_command(cli: Cli) -> anyhow::Result<ExitCode> {
                 profiles,
                 endpoint_url,
                 s3_path_style,
-                attempt_timeout: std::time::Duration::from_secs_f64(cli.aws_attempt_timeout),
+                attempt_timeout: cli.aws_attempt_timeout,
                 concurrency: usize::from(concurrency),
                 since,
                 until,

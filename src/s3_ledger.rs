@@ -23,6 +23,8 @@ pub const WRITER_OBJECT: &str = ".checkup-writer";
 pub enum S3LedgerError {
     #[error(transparent)]
     Aws(#[from] AwsError),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
     #[error("cannot use the local mirror {path}")]
     Io {
         path: PathBuf,
@@ -134,13 +136,13 @@ impl S3Ledger {
             .unwrap_or_default()
     }
 
-    /// Written whole to a hidden file and renamed, so a killed process leaves the old manifest or
-    /// the new one.
+    /// Written like a ledger file, so a killed process leaves the old manifest or the new one.
     fn write_manifest(&self, mirrored: &BTreeMap<String, Mirrored>) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(mirrored).expect("a map of strings serializes");
-        let temporary = self.manifest.with_extension("json.tmp");
-        std::fs::write(&temporary, bytes).map_err(self.io(&temporary))?;
-        std::fs::rename(&temporary, &self.manifest).map_err(self.io(&self.manifest))
+        let bytes = serde_json::to_vec_pretty(mirrored).expect("strings and numbers serialize");
+        Ok(crate::ledger::write_file_atomically(
+            &self.manifest,
+            &bytes,
+        )?)
     }
 
     fn stamp(&self, relative: &str) -> Result<FileStamp> {
@@ -204,7 +206,6 @@ impl S3Ledger {
             if !remote.contains_key(&relative) {
                 let path = self.local.join(&relative);
                 std::fs::remove_file(&path).map_err(self.io(&path))?;
-                mirrored.remove(&relative);
             }
         }
         mirrored.retain(|relative, _| remote.contains_key(relative));

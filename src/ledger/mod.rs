@@ -104,7 +104,7 @@ impl Ledger {
         // yet mirrors as an empty folder).
         let is_empty = match fs::read_dir(root) {
             Ok(mut entries) => entries.next().is_none(),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => true,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => true,
             Err(source) => {
                 return Err(LedgerError::Io {
                     path: root.to_path_buf(),
@@ -522,8 +522,9 @@ fn write_parquet_atomically(path: &Path, frame: &mut DataFrame) -> Result<()> {
     rename_and_sync(&temporary, path)
 }
 
-/// Writes a small file (the ledger marker) with the same temporary-file-and-rename discipline.
-fn write_file_atomically(path: &Path, content: &[u8]) -> Result<()> {
+/// Writes a small file (the ledger marker, the S3 mirror's manifest) with the same
+/// temporary-file-and-rename discipline.
+pub(crate) fn write_file_atomically(path: &Path, content: &[u8]) -> Result<()> {
     let temporary = temporary_path(path);
     let io_error = |source| LedgerError::Io {
         path: temporary.clone(),

@@ -149,77 +149,98 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     Some(head)
 }
 
+/// What the proxy does to one request.
+enum Fault {
+    Unavailable,
+    Internal,
+    Reset,
+    Throttled,
+    Hung,
+    Slow(Duration),
+    Passed,
+}
+
+impl Plan {
+    /// The next request's fault. About 30% of requests fail or are slow, and never two in a row,
+    /// as transient faults are.
+    fn next_fault(&self) -> Fault {
+        if let Some(delay) = self.delay_every_request {
+            return Fault::Slow(delay);
+        }
+        let mut state = self.sequence.lock().unwrap();
+        state.0 = state
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let roll = if state.1 { 100 } else { (state.0 >> 33) % 100 };
+        state.1 = roll < 30;
+        match roll {
+            0..=5 => Fault::Unavailable,
+            6..=9 => Fault::Internal,
+            10..=14 => Fault::Reset,
+            15..=20 => Fault::Throttled,
+            21..=23 => Fault::Hung,
+            24..=29 => Fault::Slow(Duration::from_millis(300)),
+            _ => Fault::Passed,
+        }
+    }
+}
+
+/// Serves one request on `client` (each is answered with `Connection: close`).
 fn serve(client: TcpStream, upstream: u16, counts: &FaultCounts, plan: &Plan) {
     let mut reader = BufReader::new(client.try_clone().unwrap());
     let mut client = client;
-    while let Some(request) = read_request(&mut reader) {
-        let fault = if plan.delay_every_request.is_some() {
-            24
-        } else {
-            let mut state = plan.sequence.lock().unwrap();
-            state.0 = state
-                .0
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let roll = (state.0 >> 33) % 100;
-            let fault = if state.1 { 100 } else { roll };
-            state.1 = fault < 30;
-            fault
-        };
-        match fault {
-            0..=5 => {
-                counts.unavailable.fetch_add(1, Ordering::Relaxed);
-                let _ = client.write_all(
-                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
-                return;
-            }
-            6..=9 => {
-                counts.internal.fetch_add(1, Ordering::Relaxed);
-                let _ = client.write_all(
-                    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
-                return;
-            }
-            10..=14 => {
-                counts.reset.fetch_add(1, Ordering::Relaxed);
-                let _ = client.shutdown(Shutdown::Both);
-                return;
-            }
-            15..=20 => {
-                counts.throttled.fetch_add(1, Ordering::Relaxed);
-                let _ = client.write_all(&throttling_answer(&request));
-                return;
-            }
-            21..=23 => {
-                counts.hung.fetch_add(1, Ordering::Relaxed);
-                thread::sleep(HANG);
-                return;
-            }
-            24..=29 => {
-                counts.slow.fetch_add(1, Ordering::Relaxed);
-                thread::sleep(
-                    plan.delay_every_request
-                        .unwrap_or(Duration::from_millis(300)),
-                );
-            }
-            _ => {
-                counts.passed.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
-            return;
-        };
-        if server.write_all(&request).is_err() {
+    let Some(request) = read_request(&mut reader) else {
+        return;
+    };
+    match plan.next_fault() {
+        Fault::Unavailable => {
+            counts.unavailable.fetch_add(1, Ordering::Relaxed);
+            let _ = client.write_all(
+                b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
             return;
         }
-        let mut answer = Vec::new();
-        let _ = server.read_to_end(&mut answer);
-        if client.write_all(&answer).is_err() {
+        Fault::Internal => {
+            counts.internal.fetch_add(1, Ordering::Relaxed);
+            let _ = client.write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
             return;
         }
+        Fault::Reset => {
+            counts.reset.fetch_add(1, Ordering::Relaxed);
+            let _ = client.shutdown(Shutdown::Both);
+            return;
+        }
+        Fault::Throttled => {
+            counts.throttled.fetch_add(1, Ordering::Relaxed);
+            let _ = client.write_all(&throttling_answer(&request));
+            return;
+        }
+        Fault::Hung => {
+            counts.hung.fetch_add(1, Ordering::Relaxed);
+            thread::sleep(HANG);
+            return;
+        }
+        Fault::Slow(delay) => {
+            counts.slow.fetch_add(1, Ordering::Relaxed);
+            thread::sleep(delay);
+        }
+        Fault::Passed => {
+            counts.passed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+        return;
+    };
+    if server.write_all(&request).is_err() {
+        return;
+    }
+    let mut answer = Vec::new();
+    let _ = server.read_to_end(&mut answer);
+    if client.write_all(&answer).is_ok() {
         // The answer said `Connection: close` upstream; end this connection too.
         let _ = client.shutdown(Shutdown::Both);
-        return;
     }
 }
