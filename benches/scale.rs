@@ -18,10 +18,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use checkup::analyze::catalog::ActionCatalog;
-use checkup::analyze::judge_experiments;
 use checkup::analyze::maturity::Rubric;
-use checkup::analyze::program::{ReferenceData, analyze_program, default_period};
-use checkup::commands::{generate_demo_ledger, load_ledger_data};
+use checkup::analyze::program::{ReferenceData, analyze_judged, default_period};
+use checkup::commands::{JudgedLedger, generate_demo_ledger, load_and_judge};
 use checkup::config::Config;
 use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
 use checkup::ledger::{Ledger, Table};
@@ -61,23 +60,23 @@ fn read_tables(ledger: &Ledger) {
     }
 }
 
-/// What `checkup report` does before rendering: load, judge, analyze, build the model.
-fn load_and_analyze(ledger: &Ledger) {
-    let data = load_ledger_data(ledger).expect("ledger loads");
+/// What `checkup report` does before rendering, timed phase by phase: read and judge the ledger
+/// month by month, analyze the program, build the report model.
+fn load_and_analyze(ledger: &Ledger, mut lap: impl FnMut(&'static str)) {
     let config = Config::default();
     let catalog = ActionCatalog::built_in();
     let rubric = Rubric::built_in();
+    let JudgedLedger { data, outcomes } =
+        load_and_judge(ledger, &config.window).expect("ledger loads");
+    lap("read + judge by month");
     let period = default_period(&data.experiments).expect("experiments");
-    let (analysis, after_period) = analyze_program(
-        &data,
-        &config,
-        &ReferenceData {
-            catalog: &catalog,
-            rubric: &rubric,
-        },
-        period,
-    )
-    .expect("analysis");
+    let reference = ReferenceData {
+        catalog: &catalog,
+        rubric: &rubric,
+    };
+    let (analysis, after_period) =
+        analyze_judged(&data, outcomes, &config, &reference, period).expect("analysis");
+    lap("program");
     let model = build_model(&ModelInput {
         lang: checkup::report::i18n::Lang::En,
         organization: &config.organization,
@@ -87,16 +86,14 @@ fn load_and_analyze(ledger: &Ledger) {
         cost: config.cost,
         rubric: &rubric,
     });
+    lap("model");
     black_box((model.experiments.len(), after_period.len()));
 }
 
 /// Where load + analysis goes, phase by phase, best of seven (`--child phases LEDGER`, printed on
 /// stderr after a warm-up run).
 fn phases(ledger: &Ledger) {
-    load_and_analyze(ledger);
-    let config = Config::default();
-    let catalog = ActionCatalog::built_in();
-    let rubric = Rubric::built_in();
+    load_and_analyze(ledger, |_| {});
     let mut best: Vec<(&str, f64)> = Vec::new();
     for run in 0..7 {
         let mut laps = Vec::new();
@@ -105,31 +102,9 @@ fn phases(ledger: &Ledger) {
             laps.push((name, clock.elapsed().as_secs_f64()));
             clock = Instant::now();
         };
-        for table in TABLES {
-            black_box(ledger.read(table).expect("table reads"));
-        }
+        read_tables(ledger);
         lap("polars read (floor)");
-        let data = load_ledger_data(ledger).expect("ledger loads");
-        lap("read + records");
-        black_box(judge_experiments(&data, &config.window).expect("judged"));
-        lap("judging");
-        let period = default_period(&data.experiments).expect("experiments");
-        let reference = ReferenceData {
-            catalog: &catalog,
-            rubric: &rubric,
-        };
-        let (analysis, _) = analyze_program(&data, &config, &reference, period).expect("analysis");
-        lap("judging + program");
-        black_box(build_model(&ModelInput {
-            lang: checkup::report::i18n::Lang::En,
-            organization: &config.organization,
-            currency: &config.currency,
-            generated_at: 0,
-            analysis: &analysis,
-            cost: config.cost,
-            rubric: &rubric,
-        }));
-        lap("model");
+        load_and_analyze(ledger, &mut lap);
         if run == 0 {
             best = laps;
         } else {
@@ -139,7 +114,7 @@ fn phases(ledger: &Ledger) {
         }
     }
     for (name, seconds) in best {
-        eprintln!("{name:>20}: {seconds:.3} s");
+        eprintln!("{name:>22}: {seconds:.3} s");
     }
 }
 
@@ -301,7 +276,7 @@ fn main() {
         let ledger = Ledger::open_for_read(Path::new(ledger)).expect("ledger");
         let took = match role.as_str() {
             "read" => best_of_three(|| read_tables(&ledger)),
-            "analyze" => best_of_three(|| load_and_analyze(&ledger)),
+            "analyze" => best_of_three(|| load_and_analyze(&ledger, |_| {})),
             "phases" => {
                 phases(&ledger);
                 return;

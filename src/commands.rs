@@ -8,15 +8,17 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::analyze::by_experiment;
 use crate::analyze::catalog::ActionCatalog;
-use crate::analyze::curves::{curves_of, recovery_curves};
+use crate::analyze::curves::{MOST_CURVES_CHARTED, charted_experiments, curves_of};
 use crate::analyze::gate::{GateRules, check_gate};
 use crate::analyze::maturity::Rubric;
-use crate::analyze::program::{ReferenceData, analyze_program, default_period};
-use crate::analyze::{AnalyzeError, LedgerData, outcome_records};
+use crate::analyze::program::{ReferenceData, analyze_judged, default_period};
+use crate::analyze::{
+    AnalyzeError, ExperimentOutcome, LedgerData, WindowSettings, judge_experiments, outcome_records,
+};
 use crate::config::Config;
 use crate::ingest::aws::{self, AwsTarget, OperationGuard};
 use crate::ingest::demo::{self, DemoError, DemoSettings, MonthBatch};
@@ -239,22 +241,137 @@ fn store_rows(ledger: &Ledger, rows: Rows, month_of: impl Fn(&str) -> String) ->
     Ok(())
 }
 
-/// Reads every table that analysis needs.
+/// Turns a ledger frame into records, naming the table when its rows do not fit.
+fn records<T>(
+    table: Table,
+    frame: DataFrame,
+    convert: fn(&DataFrame) -> PolarsResult<Vec<T>>,
+) -> Result<Vec<T>> {
+    convert(&frame).map_err(|source| CommandError::Rows { table, source })
+}
+
+/// Reads every table that analysis needs, whole.
 pub fn load_ledger_data(ledger: &Ledger) -> Result<LedgerData> {
-    let convert = |table: Table| move |source| CommandError::Rows { table, source };
     Ok(LedgerData {
-        experiments: ledger::experiments_from_frame(&ledger.read(Table::Experiments)?)
-            .map_err(convert(Table::Experiments))?,
-        actions: ledger::actions_from_frame(&ledger.read(Table::Actions)?)
-            .map_err(convert(Table::Actions))?,
-        series: ledger::series_from_frame(&ledger.read(Table::Series)?)
-            .map_err(convert(Table::Series))?,
+        experiments: records(
+            Table::Experiments,
+            ledger.read(Table::Experiments)?,
+            ledger::experiments_from_frame,
+        )?,
+        actions: records(
+            Table::Actions,
+            ledger.read(Table::Actions)?,
+            ledger::actions_from_frame,
+        )?,
+        series: records(
+            Table::Series,
+            ledger.read(Table::Series)?,
+            ledger::series_from_frame,
+        )?,
         points: ledger.read(Table::Points)?,
-        alarm_events: ledger::alarm_events_from_frame(&ledger.read(Table::AlarmEvents)?)
-            .map_err(convert(Table::AlarmEvents))?,
-        incidents: ledger::incidents_from_frame(&ledger.read(Table::Incidents)?)
-            .map_err(convert(Table::Incidents))?,
+        alarm_events: records(
+            Table::AlarmEvents,
+            ledger.read(Table::AlarmEvents)?,
+            ledger::alarm_events_from_frame,
+        )?,
+        incidents: records(
+            Table::Incidents,
+            ledger.read(Table::Incidents)?,
+            ledger::incidents_from_frame,
+        )?,
     })
+}
+
+/// The ledger with every experiment judged.
+pub struct JudgedLedger {
+    /// Every table but series and points (see [`load_and_judge`]).
+    pub data: LedgerData,
+    /// The outcome of `data.experiments[i]` is `outcomes[i]`.
+    pub outcomes: Vec<ExperimentOutcome>,
+}
+
+/// Reads the ledger and judges every experiment (SPEC section 6), one month partition at a time.
+/// An experiment's rows all live in its month's partitions, so only one month of series and
+/// points, most of a ledger's bytes, is in memory at once: that is what lets a million
+/// experiments fit in the machine's memory. The data returned holds no series and no points;
+/// [`load_observations`] reads those of the experiments a report shows.
+pub fn load_and_judge(ledger: &Ledger, settings: &WindowSettings) -> Result<JudgedLedger> {
+    let mut data = LedgerData {
+        experiments: Vec::new(),
+        actions: Vec::new(),
+        series: Vec::new(),
+        points: DataFrame::empty_with_schema(&Table::Points.schema()),
+        alarm_events: records(
+            Table::AlarmEvents,
+            ledger.read(Table::AlarmEvents)?,
+            ledger::alarm_events_from_frame,
+        )?,
+        incidents: records(
+            Table::Incidents,
+            ledger.read(Table::Incidents)?,
+            ledger::incidents_from_frame,
+        )?,
+    };
+    let mut outcomes = Vec::new();
+    for partition in ledger.partitions(Table::Experiments)? {
+        let month = partition.month.as_str();
+        let read = |table: Table| ledger.read_month(table, month);
+        let month_data = LedgerData {
+            experiments: records(
+                Table::Experiments,
+                read(Table::Experiments)?,
+                ledger::experiments_from_frame,
+            )?,
+            actions: records(
+                Table::Actions,
+                read(Table::Actions)?,
+                ledger::actions_from_frame,
+            )?,
+            series: records(
+                Table::Series,
+                read(Table::Series)?,
+                ledger::series_from_frame,
+            )?,
+            points: read(Table::Points)?,
+            // Moved in for the month and back out below: every month reads every alarm event.
+            alarm_events: std::mem::take(&mut data.alarm_events),
+            incidents: Vec::new(),
+        };
+        outcomes.extend(judge_experiments(&month_data, settings)?);
+        data.experiments.extend(month_data.experiments);
+        data.actions.extend(month_data.actions);
+        data.alarm_events = month_data.alarm_events;
+    }
+    Ok(JudgedLedger { data, outcomes })
+}
+
+/// The series and points of some experiments, read from the month partitions they live in with
+/// polars' streaming engine, which keeps in memory only the rows asked for.
+pub fn load_observations(
+    ledger: &Ledger,
+    experiments: &[&Experiment],
+) -> Result<(Vec<MetricSeries>, DataFrame)> {
+    let months: BTreeSet<String> = experiments.iter().map(|e| e.month()).collect();
+    let ids: Vec<&str> = experiments
+        .iter()
+        .map(|e| e.experiment_id.as_str())
+        .collect();
+    let ids = Series::new("experiment_id".into(), ids);
+    let rows_of = |table: Table| -> Result<DataFrame> {
+        let kept = col("experiment_id").is_in(lit(ids.clone()).implode(false), false);
+        ledger
+            .scan_months(table, &months)?
+            .filter(kept)
+            .collect_with_engine(Engine::Streaming)
+            .map(|result| result.unwrap_single())
+            .map_err(|source| CommandError::Rows { table, source })
+    };
+    let series = records(
+        Table::Series,
+        rows_of(Table::Series)?,
+        ledger::series_from_frame,
+    )?;
+    Ok((series, rows_of(Table::Points)?))
 }
 
 /// A ledger analyzed as of one period.
@@ -269,7 +386,7 @@ struct Analyzed {
 /// Loads the ledger, analyzes it as of `period` (default: the quarter of the newest experiment)
 /// and stores the outcomes when the ledger is writable.
 fn analyze_ledger(ledger: &Ledger, config: &Config, period: Option<Period>) -> Result<Analyzed> {
-    let data = load_ledger_data(ledger)?;
+    let JudgedLedger { data, outcomes } = load_and_judge(ledger, &config.window)?;
     let generated_at: Micros = data
         .experiments
         .iter()
@@ -285,7 +402,8 @@ fn analyze_ledger(ledger: &Ledger, config: &Config, period: Option<Period>) -> R
         catalog: &catalog,
         rubric: &rubric,
     };
-    let (analysis, outcomes_after_period) = analyze_program(&data, config, &reference, period)?;
+    let (analysis, outcomes_after_period) =
+        analyze_judged(&data, outcomes, config, &reference, period)?;
 
     let records = outcome_records(
         analysis.outcomes.iter().chain(&outcomes_after_period),
@@ -399,11 +517,31 @@ pub struct ReportCommand {
 /// report kind and format. Returns the paths written.
 pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> {
     let Analyzed {
-        data,
+        mut data,
         analysis,
         rubric,
         generated_at,
     } = analyze_ledger(ledger, &command.config, command.period)?;
+    let requested = command
+        .experiments
+        .iter()
+        .map(|id| {
+            analysis
+                .experiments
+                .iter()
+                .position(|e| &e.experiment_id == id)
+                .ok_or_else(|| CommandError::UnknownExperiment(id.clone()))
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let charted = charted_experiments(&analysis, MOST_CURVES_CHARTED);
+    // Series and points only of the experiments drawn: analysis left them on disk.
+    let shown: Vec<&Experiment> = charted
+        .experiments
+        .iter()
+        .chain(&requested)
+        .map(|i| &analysis.experiments[*i])
+        .collect();
+    (data.series, data.points) = load_observations(ledger, &shown)?;
     let config = &command.config;
     let model = build_model(&ModelInput {
         lang: command.lang,
@@ -418,9 +556,9 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     create_dir(&command.out)?;
     let mut written = Vec::new();
     let html = HtmlRenderer::with_overrides(command.templates.as_deref(), command.lang)?;
-    let curves = recovery_curves(&data, &analysis)?;
+    let curves = curves_of(&data, &analysis, &charted.experiments)?;
     let messages = command.lang.messages();
-    let charts = render_charts(&model, &curves, messages);
+    let charts = render_charts(&model, &curves, charted.left_out, messages);
     let mut html_data = html.prepare(&model, &charts)?;
     let pdf = if command.formats.contains(&ReportFormat::Pdf) {
         let renderer = PdfRenderer::with_overrides(
@@ -475,12 +613,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     }
     let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
     let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id);
-    for id in &command.experiments {
-        let index = analysis
-            .experiments
-            .iter()
-            .position(|e| &e.experiment_id == id)
-            .ok_or_else(|| CommandError::UnknownExperiment(id.clone()))?;
+    for (id, index) in command.experiments.iter().zip(requested) {
         let detail = experiment_detail(
             &analysis,
             index,

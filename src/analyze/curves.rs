@@ -37,21 +37,55 @@ pub struct RecoveryCurve {
     pub series: Vec<CurveSeries>,
 }
 
-/// The curves of the period's red and yellow experiments, newest first.
-pub fn recovery_curves(
-    data: &LedgerData,
-    analysis: &Analysis,
-) -> Result<Vec<RecoveryCurve>, AnalyzeError> {
-    let chosen: Vec<usize> = (0..analysis.experiments.len())
+/// At most this many recovery curves in a quarterly report. A demo quarter of 10,000
+/// experiments has about 600 red and yellow runs: 600 charts are hundreds of pages nobody reads
+/// and most of the PDF's time and memory. The most severe are charted; the rest stay in the
+/// experiments table, and `checkup report --experiment ID` charts any of them.
+pub const MOST_CURVES_CHARTED: usize = 40;
+
+/// Which red and yellow experiments of the period a quarterly report charts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Charted {
+    /// Indexes into `analysis.experiments`, the most severe first.
+    pub experiments: Vec<usize>,
+    /// Red and yellow experiments with an observation window left uncharted.
+    pub left_out: usize,
+}
+
+/// The period's red and yellow experiments with an observation window, at most `limit`, the most
+/// severe first: red before yellow; then never recovered; then the longest time to recover;
+/// then the newest.
+pub fn charted_experiments(analysis: &Analysis, limit: usize) -> Charted {
+    let mut candidates: Vec<usize> = (0..analysis.experiments.len())
         .filter(|i| analysis.in_period[*i])
         .filter(|i| {
-            matches!(
-                analysis.outcomes[*i].verdict,
-                Verdict::Red | Verdict::Yellow
-            )
+            let outcome = &analysis.outcomes[*i];
+            matches!(outcome.verdict, Verdict::Red | Verdict::Yellow) && outcome.window.is_some()
         })
         .collect();
-    curves_of(data, analysis, &chosen)
+    let severity = |i: &usize| {
+        let outcome = &analysis.outcomes[*i];
+        let recover = outcome.time_to_recover_s.unwrap_or(f64::INFINITY);
+        (
+            outcome.verdict == Verdict::Red,
+            !outcome.recovered,
+            recover,
+            analysis.experiments[*i].start(),
+        )
+    };
+    candidates.sort_by(|a, b| {
+        let (a, b) = (severity(a), severity(b));
+        (b.0, b.1)
+            .cmp(&(a.0, a.1))
+            .then(b.2.total_cmp(&a.2))
+            .then(b.3.cmp(&a.3))
+    });
+    let left_out = candidates.len().saturating_sub(limit);
+    candidates.truncate(limit);
+    Charted {
+        experiments: candidates,
+        left_out,
+    }
 }
 
 /// The curves of the experiments at the given indexes of `analysis.experiments` (those with an

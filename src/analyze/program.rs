@@ -66,7 +66,9 @@ pub fn analyze_program(
     analyze_judged(data, all_outcomes, config, reference, period)
 }
 
-fn analyze_judged(
+/// [`analyze_program`] for experiments already judged: `all_outcomes[i]` is the outcome of
+/// `data.experiments[i]`. Reads no series and no points.
+pub fn analyze_judged(
     data: &LedgerData,
     all_outcomes: Vec<ExperimentOutcome>,
     config: &Config,

@@ -290,10 +290,32 @@ impl Ledger {
         Ok(frame)
     }
 
+    /// Reads one month partition of a table; a month without one reads as an empty frame.
+    pub fn read_month(&self, table: Table, month: &str) -> Result<DataFrame> {
+        let path = self
+            .table_dir(table)
+            .join(format!("month={month}"))
+            .join(PART_FILE);
+        if !path.is_file() {
+            return Ok(DataFrame::empty_with_schema(&table.schema()));
+        }
+        read_partition(table, &path)
+    }
+
     /// A lazy scan over every partition of a table, for queries that need only some columns or
     /// rows. Each file's footer is checked first, so a corrupt file is named here, not later.
     pub fn scan(&self, table: Table) -> Result<LazyFrame> {
-        let partitions = self.partitions(table)?;
+        self.scan_partitions(table, self.partitions(table)?)
+    }
+
+    /// A lazy scan over the partitions of some months of a table.
+    pub fn scan_months(&self, table: Table, months: &BTreeSet<String>) -> Result<LazyFrame> {
+        let mut partitions = self.partitions(table)?;
+        partitions.retain(|partition| months.contains(&partition.month));
+        self.scan_partitions(table, partitions)
+    }
+
+    fn scan_partitions(&self, table: Table, partitions: Vec<Partition>) -> Result<LazyFrame> {
         if partitions.is_empty() {
             return Ok(DataFrame::empty_with_schema(&table.schema()).lazy());
         }

@@ -28,8 +28,11 @@ pub struct Charts {
     pub stage_trend: Option<Chart>,
     pub coverage: Option<Chart>,
     pub cost: Option<Chart>,
-    /// One recovery-curve chart per red or yellow experiment of the period, newest first.
+    /// One recovery-curve chart per charted red or yellow experiment of the period, newest first
+    /// (`analyze::curves::charted_experiments`).
     pub curves: Vec<Chart>,
+    /// Red and yellow experiments of the period not charted (beyond the most severe).
+    pub curves_left_out: usize,
 }
 
 const WIDTH: u32 = 720;
@@ -44,7 +47,12 @@ const BLUE: RGBColor = RGBColor(0x09, 0x69, 0xda);
 const MTTR_TARGET: f64 = -0.30;
 
 /// Every chart of the reports, its words in the language of `tx`.
-pub fn render_charts(model: &ReportModel, curves: &[RecoveryCurve], tx: &Messages) -> Charts {
+pub fn render_charts(
+    model: &ReportModel,
+    curves: &[RecoveryCurve],
+    curves_left_out: usize,
+    tx: &Messages,
+) -> Charts {
     Charts {
         mttr_trend: mttr_trend(model, tx),
         verdicts_by_month: verdicts_by_month(model, tx),
@@ -55,6 +63,7 @@ pub fn render_charts(model: &ReportModel, curves: &[RecoveryCurve], tx: &Message
             .iter()
             .filter_map(|curve| recovery_curve_chart(curve, tx))
             .collect(),
+        curves_left_out,
     }
 }
 

@@ -865,3 +865,81 @@ fn reports_in_japanese_use_the_seeds_terms_in_html_and_pdf() {
         "{quarterly_pdf}"
     );
 }
+
+/// A quarter with more red and yellow runs than the report charts: the most severe are charted,
+/// and the report says how many are not and how to draw any of them.
+#[test]
+fn a_large_quarter_charts_its_most_severe_curves_and_counts_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let output = checkup(&[
+        "demo",
+        "--experiments",
+        "3000",
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let reports = out.join("reports");
+    let json = read_json(&reports.join("report.json"));
+    let red_or_yellow: Vec<&serde_json::Value> = json["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["verdict"] == "red" || e["verdict"] == "yellow")
+        .collect();
+    let charted_most = checkup::analyze::curves::MOST_CURVES_CHARTED;
+    assert!(
+        red_or_yellow.len() > charted_most,
+        "{}",
+        red_or_yellow.len()
+    );
+
+    let html = fs::read_to_string(reports.join("quarterly.html")).unwrap();
+    let document = Html::parse_document(&html);
+    let figures = Selector::parse("figure[id^=curve-]").unwrap();
+    let charted: Vec<&str> = document
+        .select(&figures)
+        .map(|f| f.value().attr("id").unwrap().trim_start_matches("curve-"))
+        .collect();
+    assert_eq!(charted.len(), charted_most);
+    let left_out = red_or_yellow.len() - charted_most;
+    let note = cell_texts(&document, "p#curves-left-out").join(" ");
+    assert!(
+        note.contains(&format!(" {left_out} more red or yellow")),
+        "{note}"
+    );
+    assert!(note.contains("checkup report --experiment ID"), "{note}");
+    let pdf: String = pdf_text(&reports.join("quarterly.pdf"))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        pdf.contains(&format!("Not charted: {left_out} more red or yellow")),
+        "quarterly.pdf says what is not charted"
+    );
+
+    // The most severe: red before yellow, then unrecovered, then the slowest to recover.
+    let severity = |e: &serde_json::Value| {
+        (
+            e["verdict"] == "red",
+            e["recovered"] == false,
+            e["time_to_recover_s"].as_f64().unwrap_or(f64::INFINITY),
+        )
+    };
+    let by_severity = |a: &(bool, bool, f64), b: &(bool, bool, f64)| {
+        (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2))
+    };
+    let (shown, hidden): (Vec<_>, Vec<_>) = red_or_yellow
+        .iter()
+        .map(|e| (e["experiment_id"].as_str().unwrap(), severity(e)))
+        .partition(|(id, _)| charted.contains(id));
+    assert_eq!(shown.len(), charted_most);
+    let least_severe_shown = shown.iter().map(|(_, s)| *s).min_by(by_severity).unwrap();
+    let most_severe_hidden = hidden.iter().map(|(_, s)| *s).max_by(by_severity).unwrap();
+    assert!(
+        by_severity(&most_severe_hidden, &least_severe_shown).is_le(),
+        "an uncharted run {most_severe_hidden:?} is more severe than a charted one {least_severe_shown:?}"
+    );
+}

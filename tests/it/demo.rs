@@ -230,3 +230,52 @@ fn demo_points_are_minute_aligned_like_cloudwatch() {
         "CloudWatch reports each period at its start"
     );
 }
+
+/// Reports judge the ledger one month partition at a time (so a million experiments fit in
+/// memory); that must give exactly the verdicts of judging it whole.
+#[test]
+fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
+    let ledger = Ledger::open_for_read(&default_demo().join("ledger")).unwrap();
+    let whole = load_ledger_data(&ledger).unwrap();
+    let settings = WindowSettings::default();
+    let expected = judge_experiments(&whole, &settings).unwrap();
+    let months = ledger.partitions(Table::Experiments).unwrap().len();
+    assert!(months >= 12, "the demo spans {months} months");
+
+    let judged = commands::load_and_judge(&ledger, &settings).unwrap();
+    assert_eq!(judged.data.experiments, whole.experiments);
+    assert_eq!(judged.data.actions, whole.actions);
+    assert_eq!(judged.outcomes, expected);
+    // Stopped by an alarm: the alarm events reach the judging of every month.
+    let months_with_alarms: BTreeSet<String> = judged
+        .data
+        .experiments
+        .iter()
+        .zip(&judged.outcomes)
+        .filter(|(_, o)| o.reasons.iter().any(|r| r.contains("entered ALARM")))
+        .map(|(e, _)| e.month())
+        .collect();
+    assert!(months_with_alarms.len() >= 2, "{months_with_alarms:?}");
+    // What a report charts is read back from the months it lives in.
+    let shown: Vec<&ledger::Experiment> = whole.experiments.iter().step_by(7).collect();
+    let (series, points) = commands::load_observations(&ledger, &shown).unwrap();
+    let shown_ids: BTreeSet<&str> = shown.iter().map(|e| e.experiment_id.as_str()).collect();
+    let expected_series: Vec<&ledger::MetricSeries> = whole
+        .series
+        .iter()
+        .filter(|s| shown_ids.contains(s.experiment_id.as_str()))
+        .collect();
+    assert_eq!(series.iter().collect::<Vec<_>>(), expected_series);
+    let point_ids = points.column("experiment_id").unwrap().str().unwrap();
+    let expected_points = whole
+        .points
+        .column("experiment_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .filter(|id| shown_ids.contains(id.unwrap()))
+        .count();
+    assert_eq!(points.height(), expected_points);
+    assert!(point_ids.iter().all(|id| shown_ids.contains(id.unwrap())));
+}
