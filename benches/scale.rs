@@ -72,6 +72,19 @@ fn read_tables(ledger: &Ledger) {
     }
 }
 
+/// Writes the demo history of `experiments` experiments (`checkup demo --experiments N`'s).
+fn generate(root: &Path, experiments: usize) {
+    let ledger = Ledger::open_for_write(root).expect("ledger");
+    generate_demo_ledger(
+        &ledger,
+        &DemoSettings {
+            experiments: Some(experiments),
+            seed: DEFAULT_SEED,
+        },
+    )
+    .expect("demo history");
+}
+
 /// Rows of a table, from the Parquet footers.
 fn rows_of(ledger: &Ledger, table: Table) -> u32 {
     let count = ledger
@@ -226,19 +239,23 @@ fn mib(bytes: u64) -> f64 {
 
 fn bench_size(experiments: usize, dir: &Path) {
     let root = dir.join(format!("ledger-{experiments}"));
-    let started = Instant::now();
-    {
-        let ledger = Ledger::open_for_write(&root).expect("ledger");
-        generate_demo_ledger(
-            &ledger,
-            &DemoSettings {
-                experiments: Some(experiments),
-                seed: DEFAULT_SEED,
-            },
+    // Generated in a child process: Linux counts the peak memory of the process that spawns a
+    // child (up to its exec) as the child's, so this process must stay small.
+    let generated = if root.join("_checkup.json").exists() {
+        "reused".to_string()
+    } else {
+        let measured = measure(
+            Command::new(std::env::current_exe().expect("own path"))
+                .args([CHILD, "generate"])
+                .arg(&root)
+                .arg(experiments.to_string()),
+        );
+        format!(
+            "generated in {:.1} s, {:.0} MiB",
+            measured.wall.as_secs_f64(),
+            measured.peak_mib
         )
-        .expect("demo history");
-    }
-    let generate = started.elapsed();
+    };
     let ledger = Ledger::open_for_read(&root).expect("ledger");
     let points = rows_of(&ledger, Table::Points);
     let series = rows_of(&ledger, Table::Series);
@@ -275,9 +292,8 @@ fn bench_size(experiments: usize, dir: &Path) {
 
     println!("\n## {experiments} experiments");
     println!(
-        "ledger: {series} series, {points} points, {:.1} MiB of Parquet; generated in {:.2} s",
+        "ledger: {series} series, {points} points, {:.1} MiB of Parquet; {generated}",
         mib(size_of(&root)),
-        generate.as_secs_f64()
     );
     println!("| measure | time | peak memory |");
     println!("|---|---:|---:|");
@@ -309,6 +325,11 @@ fn main() {
     if let [flag, role, ledger, ..] = args.as_slice()
         && flag == CHILD
     {
+        if role == "generate" {
+            let experiments = args.get(3).and_then(|n| n.parse().ok()).expect("a size");
+            generate(Path::new(ledger), experiments);
+            return;
+        }
         let ledger = Ledger::open_for_read(Path::new(ledger)).expect("ledger");
         let took = match role.as_str() {
             "read" => best_of_three(|| read_tables(&ledger)),
@@ -327,8 +348,13 @@ fn main() {
     if sizes.is_empty() {
         sizes = DEFAULT_SIZES.to_vec();
     }
+    // CHECKUP_BENCH_LEDGERS keeps the generated ledgers there and reuses them (a million
+    // experiments take minutes to generate).
     let temporary = tempfile::tempdir().expect("temporary folder");
-    let dir: PathBuf = temporary.path().to_path_buf();
+    let dir: PathBuf = match std::env::var_os("CHECKUP_BENCH_LEDGERS") {
+        Some(kept) => PathBuf::from(kept),
+        None => temporary.path().to_path_buf(),
+    };
     println!(
         "# checkup scale benchmark ({} cores)",
         std::thread::available_parallelism().map_or(1, |n| n.get())
