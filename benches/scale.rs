@@ -132,12 +132,14 @@ fn load_and_analyze(ledger: &Ledger, mut lap: impl FnMut(&'static str)) {
     black_box((model.experiments.len(), after_period.len()));
 }
 
-/// Where load + analysis goes, phase by phase, best of seven (`--child phases LEDGER`, printed on
-/// stderr after a warm-up run).
-fn phases(ledger: &Ledger) {
-    load_and_analyze(ledger, |_| {});
+/// Where load + analysis goes, phase by phase, best of seven after a warm-up run
+/// (`--child phases LEDGER [RUNS]`, printed on stderr).
+fn phases(ledger: &Ledger, runs: usize) {
+    if runs > 1 {
+        load_and_analyze(ledger, |_| {});
+    }
     let mut best: Vec<(&str, f64)> = Vec::new();
-    for run in 0..7 {
+    for run in 0..runs {
         let mut laps = Vec::new();
         let mut clock = Instant::now();
         let mut lap = |name| {
@@ -335,7 +337,10 @@ fn main() {
             "read" => best_of_three(|| read_tables(&ledger)),
             "analyze" => best_of_three(|| load_and_analyze(&ledger, |_| {})),
             "phases" => {
-                phases(&ledger);
+                phases(
+                    &ledger,
+                    args.get(3).and_then(|n| n.parse().ok()).unwrap_or(7),
+                );
                 return;
             }
             other => panic!("unknown child role {other}"),

@@ -12,8 +12,7 @@ use chrono::Datelike;
 use polars::prelude::*;
 use serde::Deserialize;
 
-use super::ExperimentOutcome;
-use super::summary::{QueryError, experiment_outcomes_frame, run_queries};
+use super::summary::{QueryError, run_queries};
 use super::weaknesses::Weakness;
 use crate::ledger::{Experiment, Incident};
 use crate::time::{MICROS_PER_SECOND, Micros, Period, month_of, parse_period, quarter_of};
@@ -210,7 +209,9 @@ pub struct Maturity {
 /// Everything maturity is judged from. `outcomes[i]` and `systems[i]` belong to `experiments[i]`.
 pub struct MaturityInput<'a> {
     pub experiments: &'a [Experiment],
-    pub outcomes: &'a [ExperimentOutcome],
+    /// The `experiment_outcomes` table of `experiments` (`summary::experiment_outcomes_frame`),
+    /// which the program has built already.
+    pub experiment_outcomes: &'a DataFrame,
     pub systems: &'a [Vec<String>],
     pub weaknesses: &'a [Weakness],
     pub incidents: &'a [Incident],
@@ -429,7 +430,7 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
             Some(TimeZone::UTC),
         ))
     };
-    let mut frame = experiment_outcomes_frame(experiments, input.outcomes)?;
+    let mut frame = input.experiment_outcomes.clone();
     frame.hstack_mut(&[
         Column::new(
             "day".into(),

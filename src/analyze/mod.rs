@@ -145,7 +145,7 @@ pub fn judge_experiments(
 ) -> Result<Vec<ExperimentOutcome>, AnalyzeError> {
     let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
     let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id);
-    let mut alarm_times: HashMap<&str, Vec<(Micros, &str)>> = HashMap::new();
+    let mut alarm_times: PlHashMap<&str, Vec<(Micros, &str)>> = PlHashMap::new();
     for event in &data.alarm_events {
         if event.to_state == "ALARM" {
             alarm_times
@@ -153,6 +153,9 @@ pub fn judge_experiments(
                 .or_default()
                 .push((event.ts, event.alarm_name.as_str()));
         }
+    }
+    for times in alarm_times.values_mut() {
+        times.sort_unstable();
     }
 
     let empty: &[Micros] = &[];
@@ -187,17 +190,29 @@ pub fn judge_experiments(
                         }
                     })
                     .collect();
-                let alarms: Vec<(Micros, &str)> = experiment
-                    .stop_condition_alarms
-                    .iter()
-                    .flat_map(|alarm| {
-                        alarm_times
-                            .get(alarm.as_str())
-                            .map(Vec::as_slice)
-                            .unwrap_or_default()
-                    })
-                    .copied()
-                    .collect();
+                // Only the alarm times inside the experiment's window: an alarm shared by many
+                // experiments has thousands of times over a long history, and handing each
+                // experiment all of them made judging a million experiments quadratic.
+                let window = experiment
+                    .fault_times(actions.iter().copied())
+                    .map(|(t0, t1)| recovery::observation_window(t0, t1, settings));
+                let alarms: Vec<(Micros, &str)> = match window {
+                    None => Vec::new(),
+                    Some((start, end)) => experiment
+                        .stop_condition_alarms
+                        .iter()
+                        .flat_map(|alarm| {
+                            let times = alarm_times
+                                .get(alarm.as_str())
+                                .map(Vec::as_slice)
+                                .unwrap_or_default();
+                            let first = times.partition_point(|(ts, _)| *ts < start);
+                            let last = times.partition_point(|(ts, _)| *ts <= end);
+                            &times[first..last.max(first)]
+                        })
+                        .copied()
+                        .collect(),
+                };
                 let input = ExperimentInput {
                     experiment,
                     actions,

@@ -150,7 +150,7 @@ pub fn analyze_judged(
         reference.rubric,
         &MaturityInput {
             experiments: &experiments,
-            outcomes: &outcomes,
+            experiment_outcomes: &frame,
             systems: &systems,
             weaknesses: &weaknesses,
             incidents: &incidents,

@@ -309,6 +309,11 @@ fn seconds(micros: i64) -> f64 {
     micros as f64 / MICROS_PER_SECOND as f64
 }
 
+/// SPEC section 6: the experiment is judged inside `[t0 - pre, t1 + post]`.
+pub fn observation_window(t0: Micros, t1: Micros, settings: &WindowSettings) -> (Micros, Micros) {
+    (t0 - micros(settings.pre_s), t1 + micros(settings.post_s))
+}
+
 fn micros(seconds: f64) -> i64 {
     (seconds * MICROS_PER_SECOND as f64).round() as i64
 }
@@ -374,8 +379,7 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         );
         return outcome;
     };
-    let window_start = t0 - micros(settings.pre_s);
-    let window_end = t1 + micros(settings.post_s);
+    let (window_start, window_end) = observation_window(t0, t1, settings);
     outcome.t0 = Some(t0);
     outcome.t1 = Some(t1);
     outcome.window = Some((window_start, window_end));

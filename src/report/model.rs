@@ -394,12 +394,11 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
     let mut order: Vec<usize> = (0..analysis.experiments.len())
         .filter(|index| analysis.in_period[*index])
         .collect();
-    order.sort_by_key(|index| {
-        std::cmp::Reverse((
-            analysis.experiments[*index].start(),
-            analysis.experiments[*index].experiment_id.clone(),
-        ))
-    });
+    let key = |index: &usize| {
+        let experiment = &analysis.experiments[*index];
+        (experiment.start(), experiment.experiment_id.as_str())
+    };
+    order.sort_by(|a, b| key(b).cmp(&key(a)));
 
     let mut verdict_counts = VerdictCounts::default();
     let mut months: BTreeMap<String, MonthVerdicts> = BTreeMap::new();

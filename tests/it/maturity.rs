@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use checkup::analyze::maturity::{MaturityInput, Rubric, ScopeStage, assess_maturity};
+use checkup::analyze::summary::experiment_outcomes_frame;
 use checkup::analyze::weaknesses::track_weaknesses;
 use checkup::analyze::{ExperimentOutcome, Verdict};
 use checkup::ledger::{Experiment, Incident};
@@ -124,11 +125,12 @@ fn assess(
         })
         .collect();
     let weaknesses = track_weaknesses(&experiments, &outcomes);
+    let experiment_outcomes = experiment_outcomes_frame(&experiments, &outcomes).unwrap();
     let maturity = assess_maturity(
         &Rubric::built_in(),
         &MaturityInput {
             experiments: &experiments,
-            outcomes: &outcomes,
+            experiment_outcomes: &experiment_outcomes,
             systems: &systems,
             weaknesses: &weaknesses,
             incidents,
