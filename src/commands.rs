@@ -241,44 +241,28 @@ fn store_rows(ledger: &Ledger, rows: Rows, month_of: impl Fn(&str) -> String) ->
     Ok(())
 }
 
-/// Turns a ledger frame into records, naming the table when its rows do not fit.
+/// Reads one table (whole, or one month's partition).
+type ReadTable<'a> = dyn Fn(Table) -> Result<DataFrame> + 'a;
+
+/// Reads a table into records, naming the table when its rows do not fit.
 fn records<T>(
+    read: &ReadTable,
     table: Table,
-    frame: DataFrame,
     convert: fn(&DataFrame) -> PolarsResult<Vec<T>>,
 ) -> Result<Vec<T>> {
-    convert(&frame).map_err(|source| CommandError::Rows { table, source })
+    convert(&read(table)?).map_err(|source| CommandError::Rows { table, source })
 }
 
 /// Reads every table that analysis needs, whole.
 pub fn load_ledger_data(ledger: &Ledger) -> Result<LedgerData> {
+    let read = |table| -> Result<DataFrame> { Ok(ledger.read(table)?) };
     Ok(LedgerData {
-        experiments: records(
-            Table::Experiments,
-            ledger.read(Table::Experiments)?,
-            ledger::experiments_from_frame,
-        )?,
-        actions: records(
-            Table::Actions,
-            ledger.read(Table::Actions)?,
-            ledger::actions_from_frame,
-        )?,
-        series: records(
-            Table::Series,
-            ledger.read(Table::Series)?,
-            ledger::series_from_frame,
-        )?,
-        points: ledger.read(Table::Points)?,
-        alarm_events: records(
-            Table::AlarmEvents,
-            ledger.read(Table::AlarmEvents)?,
-            ledger::alarm_events_from_frame,
-        )?,
-        incidents: records(
-            Table::Incidents,
-            ledger.read(Table::Incidents)?,
-            ledger::incidents_from_frame,
-        )?,
+        experiments: records(&read, Table::Experiments, ledger::experiments_from_frame)?,
+        actions: records(&read, Table::Actions, ledger::actions_from_frame)?,
+        series: records(&read, Table::Series, ledger::series_from_frame)?,
+        points: read(Table::Points)?,
+        alarm_events: records(&read, Table::AlarmEvents, ledger::alarm_events_from_frame)?,
+        incidents: records(&read, Table::Incidents, ledger::incidents_from_frame)?,
     })
 }
 
@@ -296,42 +280,22 @@ pub struct JudgedLedger {
 /// experiments fit in the machine's memory. The data returned holds no series and no points;
 /// [`load_observations`] reads those of the experiments a report shows.
 pub fn load_and_judge(ledger: &Ledger, settings: &WindowSettings) -> Result<JudgedLedger> {
+    let read = |table| -> Result<DataFrame> { Ok(ledger.read(table)?) };
     let mut data = LedgerData {
         experiments: Vec::new(),
         actions: Vec::new(),
         series: Vec::new(),
         points: DataFrame::empty_with_schema(&Table::Points.schema()),
-        alarm_events: records(
-            Table::AlarmEvents,
-            ledger.read(Table::AlarmEvents)?,
-            ledger::alarm_events_from_frame,
-        )?,
-        incidents: records(
-            Table::Incidents,
-            ledger.read(Table::Incidents)?,
-            ledger::incidents_from_frame,
-        )?,
+        alarm_events: records(&read, Table::AlarmEvents, ledger::alarm_events_from_frame)?,
+        incidents: records(&read, Table::Incidents, ledger::incidents_from_frame)?,
     };
     let mut outcomes = Vec::new();
     for partition in ledger.partitions(Table::Experiments)? {
-        let month = partition.month.as_str();
-        let read = |table: Table| ledger.read_month(table, month);
+        let read = |table| -> Result<DataFrame> { Ok(ledger.read_month(table, &partition.month)?) };
         let month_data = LedgerData {
-            experiments: records(
-                Table::Experiments,
-                read(Table::Experiments)?,
-                ledger::experiments_from_frame,
-            )?,
-            actions: records(
-                Table::Actions,
-                read(Table::Actions)?,
-                ledger::actions_from_frame,
-            )?,
-            series: records(
-                Table::Series,
-                read(Table::Series)?,
-                ledger::series_from_frame,
-            )?,
+            experiments: records(&read, Table::Experiments, ledger::experiments_from_frame)?,
+            actions: records(&read, Table::Actions, ledger::actions_from_frame)?,
+            series: records(&read, Table::Series, ledger::series_from_frame)?,
             points: read(Table::Points)?,
             // Moved in for the month and back out below: every month reads every alarm event.
             alarm_events: std::mem::take(&mut data.alarm_events),
@@ -366,11 +330,7 @@ pub fn load_observations(
             .map(|result| result.unwrap_single())
             .map_err(|source| CommandError::Rows { table, source })
     };
-    let series = records(
-        Table::Series,
-        rows_of(Table::Series)?,
-        ledger::series_from_frame,
-    )?;
+    let series = records(&rows_of, Table::Series, ledger::series_from_frame)?;
     Ok((series, rows_of(Table::Points)?))
 }
 
