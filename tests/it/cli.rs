@@ -267,6 +267,44 @@ fn a_corrupt_parquet_file_stops_the_run_and_nothing_else_changes() {
     );
 }
 
+/// Reports read points and series month by month and again for the curves they draw: a corrupt
+/// partition of either is named, exit 2, before any report is written.
+#[test]
+fn a_corrupt_points_or_series_partition_stops_a_report() {
+    for table in ["points", "series"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().to_str().unwrap();
+        let output = checkup(&["demo", "--out", out, "--experiments", "60", "--quiet"]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let ledger = dir.path().join("ledger");
+        let mut months: Vec<_> = fs::read_dir(ledger.join(table))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        months.sort();
+        // The newest month: the one the quarterly's curves come from.
+        let victim = months.last().unwrap().join("part-0.parquet");
+        fs::write(&victim, b"PAR1 this is no longer parquet").unwrap();
+        let snapshot = snapshot(&ledger);
+        let reports = dir.path().join("again");
+        let output = checkup(&[
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "report",
+            "--out",
+            reports.to_str().unwrap(),
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{table}");
+        assert!(
+            stderr(&output).contains(&victim.display().to_string()),
+            "{table}: {}",
+            stderr(&output)
+        );
+        assert!(!reports.join("quarterly.html").exists(), "{table}");
+        assert_eq!(snapshot, crate::cli::snapshot(&ledger), "{table}");
+    }
+}
+
 /// Every file of a folder with its content, for before/after comparisons.
 pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();
