@@ -58,7 +58,7 @@ best_of_five() {
 }
 
 quoted=$(printf '%q ' "${files[@]}")
-peer=$(best_of_five "'$venv/bin/chaos' report --export-format=html $quoted '$work/ctk.html'")
+peer=$(best_of_five "'$venv/bin/chaos' --no-log-file report --export-format=html $quoted '$work/ctk.html'")
 ours=$(best_of_five "'$checkup' --ledger '$work/ledger' --quiet ingest chaostoolkit $quoted && '$checkup' --ledger '$work/ledger' --quiet report --format html --out '$work/reports'")
 read -r peer_s peer_kib <<< "$peer"
 read -r ours_s ours_kib <<< "$ours"
