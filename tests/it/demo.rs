@@ -147,7 +147,7 @@ fn the_default_demo_has_the_shape_of_a_real_program() {
     );
 
     // The analysis, not the generator, finds every verdict.
-    let outcomes = judge_experiments(&data, &WindowSettings::default()).unwrap();
+    let outcomes = judge_experiments(&data.judge_input(), &WindowSettings::default()).unwrap();
     let mut verdicts: BTreeMap<Verdict, usize> = BTreeMap::new();
     for outcome in &outcomes {
         *verdicts.entry(outcome.verdict).or_default() += 1;
@@ -238,7 +238,7 @@ fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
     let ledger = Ledger::open_for_read(&default_demo().join("ledger")).unwrap();
     let whole = load_ledger_data(&ledger).unwrap();
     let settings = WindowSettings::default();
-    let expected = judge_experiments(&whole, &settings).unwrap();
+    let expected = judge_experiments(&whole.judge_input(), &settings).unwrap();
     let months = ledger.partitions(Table::Experiments).unwrap().len();
     assert!(months >= 12, "the demo spans {months} months");
 
