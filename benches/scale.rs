@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use checkup::analyze::catalog::ActionCatalog;
+use checkup::vocab::catalog::ActionCatalog;
 use checkup::analyze::maturity::Rubric;
 use checkup::analyze::program::{ReferenceData, analyze_judged, default_period};
-use checkup::commands::{JudgedLedger, generate_demo_ledger, load_and_judge};
+use checkup::app::demo::generate_demo_ledger;
+use checkup::app::load::{JudgedLedger, load_and_judge};
 use checkup::config::Config;
 use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
 use checkup::ledger::{Ledger, Table};

@@ -9,10 +9,39 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::analyze::WindowSettings;
-use crate::analyze::metric_math;
-use crate::analyze::recovery::Condition;
-use crate::time::parse_duration_s;
+use crate::vocab::metric_math;
+use crate::vocab::time::{Micros, micros_from_seconds, parse_duration_s};
+use crate::vocab::{Condition, SeriesKind};
+
+/// The observation window and the recovery rule, from `[window]` in `checkup.toml`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowSettings {
+    pub pre_s: f64,
+    pub post_s: f64,
+    /// How many consecutive points inside the band make a recovery.
+    pub hold: usize,
+}
+
+impl WindowSettings {
+    /// SPEC section 6: an experiment is observed and judged inside `[t0 - pre, t1 + post]`.
+    pub fn observation_window(&self, t0: Micros, t1: Micros) -> (Micros, Micros) {
+        (
+            t0 - micros_from_seconds(self.pre_s),
+            t1 + micros_from_seconds(self.post_s),
+        )
+    }
+}
+
+impl Default for WindowSettings {
+    fn default() -> Self {
+        WindowSettings {
+            pre_s: 15.0 * 60.0,
+            post_s: 30.0 * 60.0,
+            hold: 3,
+        }
+    }
+}
+
 
 #[derive(Debug, thiserror::Error)]
 #[error("{path}:{line}: {key}: {message}")]
@@ -96,14 +125,14 @@ pub struct SeriesConfig {
     pub stat: String,
     pub period_s: i64,
     /// Metric math over other series of the hypothesis (`100 * FILL(errors, 0) / requests`),
-    /// computed by checkup (`analyze::metric_math`); checked to parse and to name only metric
+    /// computed by checkup (`vocab::metric_math`); checked to parse and to name only metric
     /// series of the same hypothesis.
     pub expression: Option<metric_math::MetricExpression>,
     /// As written (`>= 2`, `baseline`); checked to parse. Empty for an input.
     pub steady: String,
     pub limit: Option<String>,
     /// `level`, `errors`, or `input` (read only to feed expressions; not judged, not stored).
-    pub kind: String,
+    pub kind: SeriesKind,
     pub budget: Option<f64>,
     pub outage: Option<f64>,
 }
@@ -369,19 +398,16 @@ impl Config {
             let mut expressions = Vec::new();
             for (series_index, raw_series) in hypothesis.series.into_iter().enumerate() {
                 let key = |field: &str| format!("{prefix}.series[{series_index}].{field}");
-                let kind = raw_series
-                    .kind
-                    .as_ref()
-                    .map(|k| k.get_ref().clone())
-                    .unwrap_or_else(|| "level".to_string());
-                if !matches!(kind.as_str(), "level" | "errors" | "input") {
-                    let span = raw_series.kind.as_ref().map(Spanned::span).unwrap_or(0..0);
-                    return Err(error(
-                        span,
-                        &key("kind"),
-                        format!("`{kind}` must be level, errors or input"),
-                    ));
-                }
+                let kind = match &raw_series.kind {
+                    None => SeriesKind::Level,
+                    Some(kind) => SeriesKind::from_name(kind.get_ref()).ok_or_else(|| {
+                        error(
+                            kind.span(),
+                            &key("kind"),
+                            format!("`{}` must be level, errors or input", kind.get_ref()),
+                        )
+                    })?,
+                };
                 let metric = match (
                     &raw_series.expression,
                     &raw_series.namespace,
@@ -393,7 +419,7 @@ impl Config {
                             metric_math::parse(expression.get_ref()).map_err(|message| {
                                 error(expression.span(), &key("expression"), message)
                             })?;
-                        if kind == "input" {
+                        if kind == SeriesKind::Input {
                             return Err(error(
                                 expression.span(),
                                 &key("kind"),
@@ -420,8 +446,8 @@ impl Config {
                             .map_err(|message| error(steady.span(), &key("steady"), message))?;
                         steady.get_ref().trim().to_string()
                     }
-                    None if kind == "errors" => ">= 0".to_string(),
-                    None if kind == "input" => String::new(),
+                    None if kind == SeriesKind::Errors => ">= 0".to_string(),
+                    None if kind == SeriesKind::Input => String::new(),
                     None => {
                         return Err(error(
                             raw_series.id.span(),
@@ -655,7 +681,7 @@ recover_within = "5m"
         assert_eq!(hypothesis.series[1].limit.as_deref(), Some("<= 0.5"));
         assert_eq!(
             (
-                hypothesis.series[2].kind.as_str(),
+                hypothesis.series[2].kind.name(),
                 hypothesis.series[2].outage
             ),
             ("errors", Some(5.0))

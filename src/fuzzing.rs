@@ -34,11 +34,11 @@ pub fn text_fields(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = crate::time::parse_period(text, 1_790_000_000_000_000);
-    let _ = crate::time::parse_timestamp(text);
-    let _ = crate::time::parse_duration_s(text);
-    let _ = crate::analyze::recovery::Condition::parse(text);
-    if let Ok(expr) = crate::analyze::metric_math::parse(text) {
+    let _ = crate::vocab::time::parse_period(text, 1_790_000_000_000_000);
+    let _ = crate::vocab::time::parse_timestamp(text);
+    let _ = crate::vocab::time::parse_duration_s(text);
+    let _ = crate::vocab::Condition::parse(text);
+    if let Ok(expr) = crate::vocab::metric_math::parse(text) {
         let _ = expr.value(&|_| Some(1.0));
     }
     let _ = crate::ingest::cloudwatch::dashboard_metrics(text);

@@ -2,11 +2,13 @@
 //!
 //! The pipeline reads left to right: [`ingest`] (AWS, files, the demo generator) →
 //! [`ledger`] (the Parquet store) → [`analyze`] (pure computation) → [`report`]
-//! (view model, HTML, PDF). [`commands`] wires the stages together for each
-//! subcommand; `main.rs` only parses arguments and prints errors.
+//! (view model, HTML, PDF). [`vocab`] is the shared vocabulary below them all; [`app`] runs each
+//! command by wiring the stages together; `main.rs` only parses arguments and prints errors.
 
 pub mod analyze;
-pub mod commands;
+pub mod app;
+pub mod atomic_file;
+pub mod aws;
 pub mod config;
 pub mod fuzzing;
 pub mod ingest;
@@ -15,4 +17,4 @@ pub mod publish;
 pub mod random;
 pub mod report;
 pub mod s3_ledger;
-pub mod time;
+pub mod vocab;

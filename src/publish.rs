@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::ingest::aws::{AwsError, aws_error};
+use crate::aws::{AwsError, aws_error};
 
 /// Where reports go: a bucket and a key prefix (without leading or trailing `/`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 
-use crate::ingest::aws::{AwsError, aws_error, error_code, get_object_bytes};
+use crate::aws::{AwsError, aws_error, error_code, get_object_bytes};
 use crate::ledger::Table;
 use crate::publish::S3Location;
 

@@ -7,9 +7,11 @@ use std::collections::{BTreeMap, HashSet};
 use polars::prelude::*;
 
 use super::program::Analysis;
-use super::recovery::{Band, SeriesResult};
-use super::{AnalyzeError, LedgerData, Verdict};
-use crate::time::Micros;
+use super::recovery::SeriesResult;
+use crate::vocab::Band;
+use super::{AnalyzeError, LedgerData};
+use crate::vocab::Verdict;
+use crate::vocab::time::Micros;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CurveSeries {

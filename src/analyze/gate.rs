@@ -3,8 +3,8 @@
 
 use crate::analyze::maturity::ORGANIZATION;
 use crate::analyze::program::Analysis;
-use crate::analyze::recovery::Verdict;
-use crate::time::quarter_of;
+use crate::vocab::Verdict;
+use crate::vocab::time::quarter_of;
 
 /// The rules asked for; a rule left `None` is not checked.
 #[derive(Debug, Clone, Default, PartialEq)]

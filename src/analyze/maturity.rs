@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::summary::{QueryError, run_queries};
 use super::weaknesses::Weakness;
 use crate::ledger::{Experiment, Incident};
-use crate::time::{MICROS_PER_SECOND, Micros, Period, month_of, parse_period, quarter_of};
+use crate::vocab::time::{MICROS_PER_SECOND, Micros, Period, month_of, parse_period, quarter_of};
 
 pub const BUILT_IN_RUBRIC: &str = include_str!("../../data/maturity_rubric.toml");
 
@@ -437,7 +437,7 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
             starts
                 .iter()
                 .map(|ts| {
-                    let day = crate::time::to_datetime(*ts);
+                    let day = crate::vocab::time::to_datetime(*ts);
                     format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
                 })
                 .collect::<Vec<_>>(),

@@ -2,16 +2,15 @@
 //! async, no AWS types. [`judge_experiments`] gives each experiment its verdict and recovery time;
 //! [`summary`] aggregates them per quarter.
 
-pub mod catalog;
 pub mod curves;
 pub mod gate;
 pub mod maturity;
-pub mod metric_math;
 pub mod mttr;
 pub mod program;
 pub mod recovery;
 pub mod roi;
 pub mod summary;
+pub mod systems;
 pub mod weaknesses;
 
 use std::collections::HashMap;
@@ -19,10 +18,11 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use rayon::prelude::*;
 
-pub use recovery::{ExperimentOutcome, Verdict, WindowSettings};
+pub use recovery::ExperimentOutcome;
 
 use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, Outcome};
-use crate::time::Micros;
+use crate::config::WindowSettings;
+use crate::vocab::time::Micros;
 use recovery::{ExperimentInput, ObservedSeries, analyze_experiment};
 
 #[derive(Debug, thiserror::Error)]
@@ -220,7 +220,7 @@ pub fn judge_experiments(
                 // experiment all of them made judging a million experiments quadratic.
                 let window = experiment
                     .fault_times(actions.iter().copied())
-                    .map(|(t0, t1)| recovery::observation_window(t0, t1, settings));
+                    .map(|(t0, t1)| settings.observation_window(t0, t1));
                 let alarms: Vec<(Micros, &str)> = match window {
                     None => Vec::new(),
                     Some((start, end)) => experiment

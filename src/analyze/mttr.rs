@@ -8,7 +8,7 @@ use polars::prelude::*;
 use super::ExperimentOutcome;
 use super::summary::{QueryError, experiment_outcomes_frame, run_query};
 use crate::ledger::{Experiment, Incident};
-use crate::time::{month_of, quarter_of};
+use crate::vocab::time::{month_of, quarter_of};
 
 pub const MTTR_SQL: &str = include_str!("../../queries/analytics/mttr.sql");
 pub const INCIDENT_MTTR_SQL: &str = include_str!("../../queries/analytics/incident_mttr.sql");
@@ -239,8 +239,8 @@ fn add_changes(rows: &mut [MttrRow]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::Verdict;
-    use crate::time::{MICROS_PER_SECOND, from_datetime};
+    use crate::vocab::Verdict;
+    use crate::vocab::time::{MICROS_PER_SECOND, from_datetime};
     use chrono::{TimeZone, Utc};
 
     /// (month of 2026, team, verdict, impacted, recovered, time_to_recover_s)
@@ -256,13 +256,13 @@ mod tests {
                         from_datetime(Utc.with_ymd_and_hms(2026, *month, 10, 12, 0, 0).unwrap());
                     let experiment = Experiment {
                         experiment_id: format!("EXP{index}"),
-                        source: "demo".into(),
+                        source: crate::vocab::Source::from_name("demo").unwrap(),
                         account_id: None,
                         region: None,
                         template_id: Some(format!("EXT-{team}")),
                         template_name: None,
                         description: None,
-                        status: "completed".into(),
+                        status: crate::vocab::Status::from_name("completed").unwrap(),
                         status_reason: None,
                         created_at: start,
                         started_at: Some(start),

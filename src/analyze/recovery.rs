@@ -2,248 +2,45 @@
 //! recovery with `hold` and the `2P` gap rule, censoring, peaks, limits, errors series, and the
 //! green / yellow / red / inconclusive / in_progress verdict with the sentences that explain it.
 
+use crate::config::WindowSettings;
 use crate::ledger::{Action, Experiment, MetricSeries};
-use crate::time::{MICROS_PER_SECOND, Micros};
+use crate::vocab::stats::{median, percentile};
+use crate::vocab::time::{MICROS_PER_SECOND, Micros, seconds_from_micros};
+use crate::vocab::format::{format_duration, format_number};
+use crate::vocab::{Band, Condition, SeriesKind, Source, Status, Verdict};
 
-/// The observation window and the recovery rule, from `[window]` in `checkup.toml`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WindowSettings {
-    pub pre_s: f64,
-    pub post_s: f64,
-    /// How many consecutive points inside the band make a recovery.
-    pub hold: usize,
-}
-
-impl Default for WindowSettings {
-    fn default() -> Self {
-        WindowSettings {
-            pre_s: 15.0 * 60.0,
-            post_s: 30.0 * 60.0,
-            hold: 3,
-        }
+/// The baseline band: median `m` and MAD of the points before the fault,
+/// `m ± max(3 × 1.4826 × MAD, 0.05 × |m|, 1e-9)` (SPEC section 6).
+///
+/// One addition: when more than 5% of the baseline points themselves lie outside that band,
+/// leaving it is part of the steady state (an hourly cron burst on an idle instance, as in
+/// NAB's ec2_cpu_utilization_c6585a), and the band widens to cover the baseline's 1st to 99th
+/// percentile plus the same half-width. The MAD ignores such recurring bursts, so without this
+/// every experiment on such a metric would be "impacted" by its own routine. A baseline whose
+/// points all sit inside the band (the usual case) keeps the spec's band exactly.
+pub fn baseline_band(values: &[f64]) -> Option<Band> {
+    let center = median(values)?;
+    let deviations: Vec<f64> = values.iter().map(|value| (value - center).abs()).collect();
+    let mad = median(&deviations).unwrap_or(0.0);
+    let half_width = (3.0 * 1.4826 * mad).max(0.05 * center.abs()).max(1e-9);
+    let mut band = Band {
+        low: center - half_width,
+        high: center + half_width,
+        low_inclusive: true,
+        high_inclusive: true,
+    };
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let outside = sorted.iter().filter(|v| !band.contains(**v)).count();
+    if outside as f64 > RECURRING_SHARE * sorted.len() as f64 {
+        band.low = band.low.min(percentile(&sorted, 0.01) - half_width);
+        band.high = band.high.max(percentile(&sorted, 0.99) + half_width);
     }
-}
-
-/// A steady-state condition or a limit, as written in `checkup.toml` or the series table.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Condition {
-    Less(f64),
-    LessOrEqual(f64),
-    Greater(f64),
-    GreaterOrEqual(f64),
-    Equal(f64),
-    /// The band is learned from the points before the fault: median ± 3 scaled MADs.
-    Baseline,
-}
-
-impl Condition {
-    pub fn parse(text: &str) -> Result<Condition, String> {
-        let text = text.trim();
-        if text == "baseline" {
-            return Ok(Condition::Baseline);
-        }
-        let (operator, number) = ["<=", ">=", "==", "<", ">"]
-            .iter()
-            .find_map(|operator| text.strip_prefix(operator).map(|rest| (*operator, rest)))
-            .ok_or_else(|| {
-                format!(
-                    "condition {} must be <, <=, >, >=, == followed by a number, or baseline",
-                    crate::time::quoted(text)
-                )
-            })?;
-        let value: f64 = number
-            .trim()
-            .parse()
-            .ok()
-            .filter(|value: &f64| value.is_finite())
-            .ok_or_else(|| {
-                format!(
-                    "condition {q} must end with a number",
-                    q = crate::time::quoted(text)
-                )
-            })?;
-        Ok(match operator {
-            "<" => Condition::Less(value),
-            "<=" => Condition::LessOrEqual(value),
-            ">" => Condition::Greater(value),
-            ">=" => Condition::GreaterOrEqual(value),
-            _ => Condition::Equal(value),
-        })
-    }
-
-    /// The band of a fixed condition; `None` for `baseline`, whose band depends on the data.
-    pub fn band(self) -> Option<Band> {
-        let inf = f64::INFINITY;
-        Some(match self {
-            Condition::Less(v) => Band {
-                low: -inf,
-                high: v,
-                low_inclusive: false,
-                high_inclusive: false,
-            },
-            Condition::LessOrEqual(v) => Band {
-                low: -inf,
-                high: v,
-                low_inclusive: false,
-                high_inclusive: true,
-            },
-            Condition::Greater(v) => Band {
-                low: v,
-                high: inf,
-                low_inclusive: false,
-                high_inclusive: false,
-            },
-            Condition::GreaterOrEqual(v) => Band {
-                low: v,
-                high: inf,
-                low_inclusive: true,
-                high_inclusive: false,
-            },
-            Condition::Equal(v) => Band {
-                low: v,
-                high: v,
-                low_inclusive: true,
-                high_inclusive: true,
-            },
-            Condition::Baseline => return None,
-        })
-    }
-}
-
-/// The interval a value must stay in.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Band {
-    pub low: f64,
-    pub high: f64,
-    pub low_inclusive: bool,
-    pub high_inclusive: bool,
-}
-
-impl Band {
-    pub fn contains(&self, value: f64) -> bool {
-        let above_low = if self.low_inclusive {
-            value >= self.low
-        } else {
-            value > self.low
-        };
-        let below_high = if self.high_inclusive {
-            value <= self.high
-        } else {
-            value < self.high
-        };
-        above_low && below_high
-    }
-
-    /// How far a value lies outside the band (0 inside).
-    pub fn distance_outside(&self, value: f64) -> f64 {
-        if self.contains(value) {
-            0.0
-        } else if value <= self.low {
-            self.low - value
-        } else {
-            value - self.high
-        }
-    }
-
-    /// The baseline band: median `m` and MAD of the points before the fault,
-    /// `m ± max(3 × 1.4826 × MAD, 0.05 × |m|, 1e-9)` (SPEC section 6).
-    ///
-    /// One addition: when more than 5% of the baseline points themselves lie outside that band,
-    /// leaving it is part of the steady state (an hourly cron burst on an idle instance, as in
-    /// NAB's ec2_cpu_utilization_c6585a), and the band widens to cover the baseline's 1st to 99th
-    /// percentile plus the same half-width. The MAD ignores such recurring bursts, so without this
-    /// every experiment on such a metric would be "impacted" by its own routine. A baseline whose
-    /// points all sit inside the band (the usual case) keeps the spec's band exactly.
-    pub fn from_baseline(values: &[f64]) -> Option<Band> {
-        let center = median(values)?;
-        let deviations: Vec<f64> = values.iter().map(|value| (value - center).abs()).collect();
-        let mad = median(&deviations).unwrap_or(0.0);
-        let half_width = (3.0 * 1.4826 * mad).max(0.05 * center.abs()).max(1e-9);
-        let mut band = Band {
-            low: center - half_width,
-            high: center + half_width,
-            low_inclusive: true,
-            high_inclusive: true,
-        };
-        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-        sorted.sort_by(f64::total_cmp);
-        let outside = sorted.iter().filter(|v| !band.contains(**v)).count();
-        if outside as f64 > RECURRING_SHARE * sorted.len() as f64 {
-            band.low = band.low.min(percentile(&sorted, 0.01) - half_width);
-            band.high = band.high.max(percentile(&sorted, 0.99) + half_width);
-        }
-        Some(band)
-    }
+    Some(band)
 }
 
 /// The share of baseline points outside the MAD band above which leaving it is routine.
 const RECURRING_SHARE: f64 = 0.05;
-
-/// Linear-interpolation percentile of sorted, non-empty values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let position = p * (sorted.len() - 1) as f64;
-    let (below, above) = (position.floor() as usize, position.ceil() as usize);
-    sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64)
-}
-
-/// The median of the values that are numbers (NaN ignored); `None` when there are none.
-pub fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted: Vec<f64> = values
-        .iter()
-        .copied()
-        .filter(|value| !value.is_nan())
-        .collect();
-    if sorted.is_empty() {
-        return None;
-    }
-    sorted.sort_by(f64::total_cmp);
-    let middle = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 1 {
-        sorted[middle]
-    } else {
-        (sorted[middle - 1] + sorted[middle]) / 2.0
-    })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Verdict {
-    Green,
-    Yellow,
-    Red,
-    Inconclusive,
-    InProgress,
-}
-
-impl Verdict {
-    pub const ALL: [Verdict; 5] = [
-        Verdict::Green,
-        Verdict::Yellow,
-        Verdict::Red,
-        Verdict::Inconclusive,
-        Verdict::InProgress,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Verdict::Green => "green",
-            Verdict::Yellow => "yellow",
-            Verdict::Red => "red",
-            Verdict::Inconclusive => "inconclusive",
-            Verdict::InProgress => "in_progress",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Verdict> {
-        Verdict::ALL
-            .into_iter()
-            .find(|verdict| verdict.name() == name)
-    }
-
-    /// Whether the verdict counts in MTTR and weakness statistics.
-    pub fn is_conclusive(self) -> bool {
-        matches!(self, Verdict::Green | Verdict::Yellow | Verdict::Red)
-    }
-}
 
 /// One series of an experiment with its points, sorted by time.
 #[derive(Debug, Clone, Copy)]
@@ -305,31 +102,9 @@ pub struct ExperimentOutcome {
     pub reasons: Vec<String>,
 }
 
-fn seconds(micros: i64) -> f64 {
-    micros as f64 / MICROS_PER_SECOND as f64
-}
 
-/// SPEC section 6: the experiment is judged inside `[t0 - pre, t1 + post]`.
-pub fn observation_window(t0: Micros, t1: Micros, settings: &WindowSettings) -> (Micros, Micros) {
-    (t0 - micros(settings.pre_s), t1 + micros(settings.post_s))
-}
 
-fn micros(seconds: f64) -> i64 {
-    (seconds * MICROS_PER_SECOND as f64).round() as i64
-}
 
-/// `5m 30s`, `45s`, `1h 2m` for a number of seconds.
-pub fn format_duration(seconds: f64) -> String {
-    let total = seconds.round() as i64;
-    let (hours, minutes, secs) = (total / 3600, (total % 3600) / 60, total % 60);
-    match (hours, minutes, secs) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, s) => format!("{m}m {s}s"),
-        (h, 0, _) => format!("{h}h"),
-        (h, m, _) => format!("{h}h {m}m"),
-    }
-}
 
 /// Judges one experiment.
 pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) -> ExperimentOutcome {
@@ -349,15 +124,15 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         series: Vec::new(),
         reasons: Vec::new(),
     };
-    let status = experiment.status.as_str();
-    if matches!(status, "pending" | "initiating" | "running" | "stopping") {
+    let status = experiment.status;
+    if status.is_in_progress() {
         outcome.verdict = Verdict::InProgress;
         outcome.reasons.push(format!(
             "The experiment is {status}; it is judged once it has ended."
         ));
         return outcome;
     }
-    if status == "cancelled" {
+    if status == Status::Cancelled {
         outcome.reasons.push(format!(
             "The experiment was cancelled before its actions ran{}.",
             reason_suffix(experiment)
@@ -365,7 +140,7 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         return outcome;
     }
     // Chaos Toolkit runs cut short: what ran proves nothing either way.
-    if matches!(status, "interrupted" | "aborted") {
+    if matches!(status, Status::Interrupted | Status::Aborted) {
         outcome.reasons.push(format!(
             "The run was {status} before it finished{}.",
             reason_suffix(experiment)
@@ -379,7 +154,7 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         );
         return outcome;
     };
-    let (window_start, window_end) = observation_window(t0, t1, settings);
+    let (window_start, window_end) = settings.observation_window(t0, t1);
     outcome.t0 = Some(t0);
     outcome.t1 = Some(t1);
     outcome.window = Some((window_start, window_end));
@@ -398,7 +173,7 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     for observed in input.series {
         let series = observed.series;
         let id = &series.series_id;
-        if series.kind == "errors" {
+        if series.kind == SeriesKind::Errors {
             let total: f64 = observed
                 .ts
                 .iter()
@@ -445,22 +220,22 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
             (Some(impact_at), Some(recovered_at)) => {
                 impacts.push(impact_at - t0);
                 recoveries.push(recovered_at - t0);
-                degraded.push(seconds(recovered_at - impact_at));
+                degraded.push(seconds_from_micros(recovered_at - impact_at));
                 green.push(format!(
                     "{id} left its steady state ({steady}) {} after the fault began and was back {} after it.",
-                    format_duration(seconds(impact_at - t0)),
-                    format_duration(seconds(recovered_at - t0))
+                    format_duration(seconds_from_micros(impact_at - t0)),
+                    format_duration(seconds_from_micros(recovered_at - t0))
                 ));
             }
             (Some(impact_at), None) => {
                 impacts.push(impact_at - t0);
                 recoveries.push(window_end - t0);
-                degraded.push(seconds(window_end - impact_at));
+                degraded.push(seconds_from_micros(window_end - impact_at));
                 any_censored = true;
                 red.push(format!(
                     "{id} left its steady state ({steady}) {} after the fault began and had not recovered when the window closed {} after it.",
-                    format_duration(seconds(impact_at - t0)),
-                    format_duration(seconds(window_end - t0))
+                    format_duration(seconds_from_micros(impact_at - t0)),
+                    format_duration(seconds_from_micros(window_end - t0))
                 ));
             }
         }
@@ -478,10 +253,10 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
 
     outcome.error_total = error_total;
     outcome.impacted = !impacts.is_empty();
-    outcome.time_to_impact_s = impacts.iter().min().map(|value| seconds(*value));
+    outcome.time_to_impact_s = impacts.iter().min().map(|value| seconds_from_micros(*value));
     outcome.time_to_recover_s = if outcome.impacted {
-        recoveries.iter().max().map(|value| seconds(*value))
-    } else if inconclusive.is_empty() && input.series.iter().any(|s| s.series.kind != "errors") {
+        recoveries.iter().max().map(|value| seconds_from_micros(*value))
+    } else if inconclusive.is_empty() && input.series.iter().any(|s| s.series.kind != SeriesKind::Errors) {
         Some(0.0)
     } else {
         None
@@ -496,11 +271,11 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     }
 
     match status {
-        "failed" => red.insert(
+        Status::Failed => red.insert(
             0,
             format!("The experiment failed{}.", reason_suffix(experiment)),
         ),
-        "stopped" => red.insert(
+        Status::Stopped => red.insert(
             0,
             format!("The experiment was stopped{}.", reason_suffix(experiment)),
         ),
@@ -516,7 +291,7 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
             0,
             format!(
                 "Stop-condition alarm {alarm} entered ALARM {} after the fault began.",
-                format_signed_duration(seconds(first_alarm - t0))
+                format_signed_duration(seconds_from_micros(first_alarm - t0))
             ),
         );
     }
@@ -524,8 +299,8 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     // (completed, not deviated), and that is what the seed's scenario A asks.
     if input.series.is_empty()
         && red.is_empty()
-        && experiment.source == "chaostoolkit"
-        && status == "completed"
+        && experiment.source == Source::ChaosToolkit
+        && status == Status::Completed
     {
         outcome.verdict = Verdict::Green;
         outcome.reasons.push(
@@ -598,15 +373,6 @@ fn format_signed_duration(seconds: f64) -> String {
     }
 }
 
-/// A number as reports print it: integers without decimals, others with up to three.
-pub fn format_number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{}", value as i64)
-    } else {
-        let text = format!("{value:.3}");
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
 
 /// Band, impact, recovery, peak and limit of one level series.
 fn analyze_level_series(
@@ -640,7 +406,7 @@ fn analyze_level_series(
                 .filter(|(ts, _)| *ts < t0)
                 .map(|(_, value)| *value)
                 .collect();
-            Band::from_baseline(&before).ok_or_else(|| {
+            baseline_band(&before).ok_or_else(|| {
                 format!(
                     "{id} has no points before the fault began, so its baseline cannot be learned."
                 )
@@ -661,7 +427,7 @@ fn analyze_level_series(
                 .ok_or_else(|| {
                     format!(
                         "{id}: limit {q} must be <, <=, >, >=, == followed by a number.",
-                        q = crate::time::quoted(text)
+                        q = crate::vocab::format::quoted(text)
                     )
                 })?,
         ),
@@ -724,13 +490,13 @@ mod tests {
     fn experiment(status: &str, recover_within_s: Option<f64>) -> Experiment {
         Experiment {
             experiment_id: "EXP1".into(),
-            source: "demo".into(),
+            source: crate::vocab::Source::from_name("demo").unwrap(),
             account_id: None,
             region: None,
             template_id: Some("EXT1".into()),
             template_name: None,
             description: None,
-            status: status.into(),
+            status: Status::from_name(status).unwrap(),
             status_reason: None,
             created_at: 0,
             started_at: Some(0),
@@ -759,10 +525,10 @@ mod tests {
             dimensions: BTreeMap::new(),
             period_s: 60,
             unit: None,
-            origin: "hypothesis".into(),
+            origin: crate::vocab::Origin::from_name("hypothesis").unwrap(),
             steady: steady.into(),
             limit: None,
-            kind: kind.into(),
+            kind: SeriesKind::from_name(kind).unwrap(),
             budget: Some(0.0),
             outage: Some(5.0),
         }
@@ -880,20 +646,20 @@ mod tests {
 
     #[test]
     fn baseline_bands_need_points_before_the_fault() {
-        let band = Band::from_baseline(&[100.0, 102.0, 98.0, 101.0, 99.0]).unwrap();
+        let band = baseline_band(&[100.0, 102.0, 98.0, 101.0, 99.0]).unwrap();
         // median 100, MAD 1: max(3 × 1.4826 × 1, 5, 1e-9) = 5.
         assert_eq!((band.low, band.high), (95.0, 105.0));
-        assert!(Band::from_baseline(&[]).is_none());
+        assert!(baseline_band(&[]).is_none());
         // One burst in 20 points (5%) is an outlier: the band stays the MAD band.
         let mut quiet = vec![10.0; 19];
         quiet.push(20.0);
-        let band = Band::from_baseline(&quiet).unwrap();
+        let band = baseline_band(&quiet).unwrap();
         assert_eq!((band.low, band.high), (9.5, 10.5));
         // Two bursts in 20 (10%) are routine: the band reaches the 99th percentile (position
         // 0.99 × 19 = 18.81, between the two sorted 20s: 20) plus the half-width 0.5.
         let mut bursty = vec![10.0; 18];
         bursty.extend([20.0, 20.0]);
-        let band = Band::from_baseline(&bursty).unwrap();
+        let band = baseline_band(&bursty).unwrap();
         assert_eq!((band.low, band.high), (9.5, 20.0 + 0.5));
         let experiment = experiment("completed", None);
         let dashboard = series("requests", "baseline", "level");

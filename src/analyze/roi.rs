@@ -17,9 +17,9 @@
 
 use std::collections::BTreeMap;
 
-use super::Verdict;
-use super::catalog::ActionCatalog;
-use super::recovery::median;
+use crate::vocab::Verdict;
+use crate::vocab::catalog::ActionCatalog;
+use crate::vocab::stats::median;
 use super::weaknesses::Weakness;
 use crate::config::CostConfig;
 use crate::random::Random;
@@ -145,7 +145,7 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
         if trials.is_empty() {
             0.0
         } else {
-            quantile_linear(&trials, p)
+            crate::vocab::stats::percentile(&trials, p)
         }
     };
 
@@ -231,11 +231,6 @@ fn lognormal_draw(class: &FaultClass, random: &mut Random) -> f64 {
     (mu + sigma * z).exp()
 }
 
-fn quantile_linear(sorted: &[f64], p: f64) -> f64 {
-    let position = p * (sorted.len() - 1) as f64;
-    let (below, above) = (position.floor() as usize, position.ceil() as usize);
-    sorted[below] + (sorted[above] - sorted[below]) * (position - below as f64)
-}
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,7 @@ use polars::sql::SQLContext;
 use super::ExperimentOutcome;
 use super::weaknesses::template_key;
 use crate::ledger::Experiment;
-use crate::time::{Micros, month_of, quarter_of};
+use crate::vocab::time::{Micros, month_of, quarter_of};
 
 /// The built-in queries, compiled in so that the binary works from any folder.
 pub const QUARTERLY_SUMMARY_SQL: &str =

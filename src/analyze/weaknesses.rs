@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{ExperimentOutcome, Verdict};
+use super::ExperimentOutcome;
+use crate::vocab::Verdict;
 use crate::ledger::Experiment;
-use crate::time::Micros;
+use crate::vocab::time::Micros;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Weakness {

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::config::{Config, TagKeys};
-use crate::ledger::{Action, Experiment, MetricSeries};
-use crate::time::{Micros, parse_timestamp};
+use crate::ledger::{Action, Batch, Experiment, MetricSeries};
+use crate::vocab::{Origin, SeriesKind, Source, Status};
+use crate::vocab::time::{Micros, parse_timestamp};
 
 /// The series id of a journal's hypothesis.
 pub const STEADY_STATE_MET: &str = "steady_state_met";
@@ -52,6 +53,23 @@ pub struct Journal {
     pub series: Option<MetricSeries>,
     /// The samples of `series`: 1.0 when the steady state was met.
     pub points: Vec<(Micros, f64)>,
+}
+
+/// Journals as one ledger batch: each journal's experiment, its actions, and its
+/// `steady_state_met` series with the samples.
+pub fn journals_batch(journals: Vec<Journal>) -> Batch {
+    let mut batch = Batch::default();
+    for journal in journals {
+        let id = &journal.experiment.experiment_id;
+        let month = journal.experiment.month();
+        for &(ts, value) in &journal.points {
+            batch.points.push(id, &month, STEADY_STATE_MET, ts, value);
+        }
+        batch.actions.extend(journal.actions);
+        batch.series.extend(journal.series);
+        batch.experiments.push(journal.experiment);
+    }
+    batch
 }
 
 /// A stable id from the journal's bytes: the same file is the same experiment on every machine
@@ -112,7 +130,7 @@ impl Fields<'_> {
                     json_path,
                     format!(
                         "{q} is not a time (RFC 3339)",
-                        q = crate::time::quoted(text)
+                        q = crate::vocab::format::quoted(text)
                     ),
                 )
             }),
@@ -308,22 +326,30 @@ pub fn parse_journal(
 
     let (ledger_status, reason) = match (status.as_str(), deviated) {
         (_, Some(true)) => (
-            "failed",
+            Status::Failed,
             Some("the steady state did not hold after the method (Chaos Toolkit: deviated)".to_string()),
         ),
         ("failed", _) if before_met.is_some_and(|(_, met)| met == 0.0) || (steady_states.is_some() && run.is_empty()) => (
-            "cancelled",
+            Status::Cancelled,
             Some("the steady state did not hold before the method, so nothing was injected".to_string()),
         ),
         ("failed", None) if !run.is_empty() => (
-            "failed",
+            Status::Failed,
             Some("the run failed after its method ran (a chaoslib 0.12 journal: its steady state did not hold after the method)".to_string()),
         ),
-        ("failed", _) => ("failed", Some("Chaos Toolkit reported the run failed".to_string())),
+        ("failed", _) => (Status::Failed, Some("Chaos Toolkit reported the run failed".to_string())),
         // Analysis says "The run was interrupted before it finished."; nothing to add.
-        ("interrupted", _) => ("interrupted", None),
-        ("aborted", _) => ("aborted", None),
-        (other, _) => (other, None),
+        ("interrupted", _) => (Status::Interrupted, None),
+        ("aborted", _) => (Status::Aborted, None),
+        (other, _) => match Status::from_name(other) {
+            Some(status) => (status, None),
+            None => {
+                return Err(fields.error(
+                    "$.status",
+                    "is not completed, failed, interrupted or aborted",
+                ));
+            }
+        },
     };
 
     let hypothesis_title = fields
@@ -340,10 +366,10 @@ pub fn parse_journal(
         dimensions: BTreeMap::new(),
         period_s,
         unit: None,
-        origin: "hypothesis".to_string(),
+        origin: Origin::Hypothesis,
         steady: "== 1".to_string(),
         limit: None,
-        kind: "level".to_string(),
+        kind: SeriesKind::Level,
         budget: None,
         outage: None,
     });
@@ -353,7 +379,7 @@ pub fn parse_journal(
     let hypothesis = config.hypothesis_for(Some(&title), Some(&title), &tags);
     let experiment = Experiment {
         experiment_id: id,
-        source: "chaostoolkit".to_string(),
+        source: Source::ChaosToolkit,
         account_id: None,
         region: None,
         template_id: Some(title.clone()),
@@ -361,7 +387,7 @@ pub fn parse_journal(
         description: fields
             .text(&journal, "$.experiment.description")?
             .map(str::to_string),
-        status: ledger_status.to_string(),
+        status: ledger_status,
         status_reason: reason,
         created_at: start,
         started_at: Some(start),

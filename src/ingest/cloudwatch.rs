@@ -15,9 +15,10 @@ use aws_sdk_cloudwatch::types::{
 };
 
 use crate::config::Hypothesis;
-use crate::ingest::aws::{AwsError, aws_error, error_code};
+use crate::aws::{AwsError, aws_error, error_code};
 use crate::ledger::{AlarmEvent, MetricSeries};
-use crate::time::Micros;
+use crate::vocab::time::Micros;
+use crate::vocab::{Origin, SeriesKind};
 
 /// GetMetricData's limits: queries and data points in one request.
 pub const MAX_QUERIES: usize = 500;
@@ -319,10 +320,10 @@ pub fn hypothesis_series(experiment_id: &str, hypothesis: &Hypothesis) -> Vec<Me
             dimensions: s.dimensions.clone(),
             period_s: s.period_s,
             unit: None,
-            origin: "hypothesis".to_string(),
+            origin: Origin::Hypothesis,
             steady: s.steady.clone(),
             limit: s.limit.clone(),
-            kind: s.kind.clone(),
+            kind: s.kind,
             budget: s.budget,
             outage: s.outage,
         })
@@ -364,10 +365,10 @@ pub fn alarm_series(experiment_id: &str, alarm: &AlarmDefinition) -> MetricSerie
         dimensions: alarm.key.dimensions.clone(),
         period_s: alarm.key.period_s,
         unit: alarm.unit.clone(),
-        origin: "stop-condition alarm".to_string(),
+        origin: Origin::StopConditionAlarm,
         steady: alarm.steady.clone(),
         limit: None,
-        kind: "level".to_string(),
+        kind: SeriesKind::Level,
         budget: None,
         outage: None,
     }
@@ -637,10 +638,10 @@ pub fn dashboard_series(experiment_id: &str, dashboard: &str, key: &MetricKey) -
         dimensions: key.dimensions.clone(),
         period_s: key.period_s,
         unit: None,
-        origin: "dashboard".to_string(),
+        origin: Origin::Dashboard,
         steady: "baseline".to_string(),
         limit: None,
-        kind: "level".to_string(),
+        kind: SeriesKind::Level,
         budget: None,
         outage: None,
     }

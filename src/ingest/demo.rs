@@ -13,11 +13,11 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 
-use crate::analyze::catalog::{ActionCatalog, SYSTEM_TAG};
-use crate::analyze::recovery::Condition;
+use crate::vocab::catalog::{ActionCatalog, SYSTEM_TAG};
+use crate::vocab::{Condition, Origin, SeriesKind, Source, Status};
 use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, PointColumns};
 use crate::random::Random;
-use crate::time::{
+use crate::vocab::time::{
     MICROS_PER_MINUTE, MICROS_PER_SECOND, Micros, from_datetime, month_of, parse_duration_s,
 };
 
@@ -131,7 +131,7 @@ struct SeriesSpec {
     #[serde(default)]
     limit: Option<String>,
     #[serde(default = "level_kind")]
-    kind: String,
+    kind: SeriesKind,
     #[serde(default)]
     budget: Option<f64>,
     #[serde(default)]
@@ -139,13 +139,13 @@ struct SeriesSpec {
     shape: Shape,
     normal: f64,
     unit: String,
-    origin: String,
+    origin: Origin,
     #[serde(default = "yes")]
     affected: bool,
 }
 
-fn level_kind() -> String {
-    "level".to_string()
+fn level_kind() -> SeriesKind {
+    SeriesKind::Level
 }
 
 fn yes() -> bool {
@@ -550,20 +550,20 @@ fn build_run(
     let started_at = created_at + (1 + random.below(4) as i64) * MICROS_PER_SECOND;
     let t0 = started_at + (2 + random.below(5) as i64) * MICROS_PER_SECOND;
     let alarm_at = t0 + minutes(random.between(1.5, 4.0));
-    let (status, status_reason, ended_at): (&str, Option<String>, Option<Micros>) = match scenario {
-        Scenario::Running => ("running", None, None),
+    let (status, status_reason, ended_at): (Status, Option<String>, Option<Micros>) = match scenario {
+        Scenario::Running => (Status::Running, None, None),
         Scenario::Cancelled => (
-            "cancelled",
+            Status::Cancelled,
             Some("Experiment was cancelled by the user.".into()),
             Some(started_at),
         ),
         Scenario::StoppedByAlarm => (
-            "stopped",
+            Status::Stopped,
             Some("Experiment stopped by stop condition.".into()),
             Some(alarm_at + 10 * MICROS_PER_SECOND),
         ),
         Scenario::Failed => (
-            "failed",
+            Status::Failed,
             Some(format!(
                 "Action {} failed: target instances stopped responding to SSM.",
                 template.actions[0].name
@@ -571,7 +571,7 @@ fn build_run(
             Some(t0 + minutes(random.between(1.0, 3.0))),
         ),
         _ => (
-            "completed",
+            Status::Completed,
             Some("Experiment completed.".into()),
             Some(t0 + duration + 20 * MICROS_PER_SECOND),
         ),
@@ -601,13 +601,13 @@ fn build_run(
     }
     let experiment = Experiment {
         experiment_id: experiment_id.clone(),
-        source: "demo".to_string(),
+        source: Source::Demo,
         account_id: Some(history.account_id.clone()),
         region: Some(history.region.clone()),
         template_id: Some(world.template_id(run.team, run.template)),
         template_name: Some(template.name.clone()),
         description: Some(template.description.clone()),
-        status: status.to_string(),
+        status,
         status_reason,
         created_at,
         started_at: (scenario != Scenario::Cancelled).then_some(started_at),
@@ -680,10 +680,10 @@ fn build_run(
     let missing_series = (scenario == Scenario::MissingData).then(|| random.below(2));
 
     for (series_index, spec) in profile.series.iter().enumerate() {
-        let origin = if spec.origin == "stop-condition alarm" && !has_alarm {
-            "hypothesis"
+        let origin = if spec.origin == Origin::StopConditionAlarm && !has_alarm {
+            Origin::Hypothesis
         } else {
-            spec.origin.as_str()
+            spec.origin
         };
         batch.series.push(MetricSeries {
             experiment_id: experiment_id.clone(),
@@ -697,13 +697,13 @@ fn build_run(
             )]),
             period_s: 60,
             unit: Some(spec.unit.clone()),
-            origin: origin.to_string(),
+            origin,
             steady: spec
                 .steady
                 .clone()
                 .unwrap_or_else(|| "baseline".to_string()),
             limit: spec.limit.clone(),
-            kind: spec.kind.clone(),
+            kind: spec.kind,
             budget: spec.budget,
             outage: spec.outage,
         });

@@ -10,11 +10,11 @@ use aws_sdk_fis::Client;
 use aws_sdk_fis::primitives::DateTime;
 
 use crate::config::TagKeys;
-use crate::ingest::aws::{AwsError, aws_error};
+use crate::aws::{AwsError, aws_error};
 use crate::ingest::fis_logs::LogLocation;
-use crate::ingest::observe::is_finished;
 use crate::ledger::{Action, Experiment};
-use crate::time::Micros;
+use crate::vocab::time::Micros;
+use crate::vocab::{Source, Status};
 
 /// The experiments read, with their actions and where else to look.
 #[derive(Debug, Default)]
@@ -71,8 +71,8 @@ impl Holdings {
     /// ingested had not been fully observed.
     pub fn new(stored: &[Experiment], post_window: Micros) -> Self {
         let mut holdings = Holdings::default();
-        for experiment in stored.iter().filter(|e| e.source == "fis") {
-            let unsettled = !is_finished(&experiment.status) && experiment.status != "cancelled"
+        for experiment in stored.iter().filter(|e| e.source == Source::Fis) {
+            let unsettled = !experiment.status.is_finished() && experiment.status != Status::Cancelled
                 || experiment
                     .ended_at
                     .is_some_and(|end| end + post_window > experiment.ingested_at);
@@ -282,8 +282,9 @@ pub fn experiment_records(
     let status = experiment
         .state()
         .and_then(|s| s.status())
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_else(|| "pending".to_string());
+        // A state FIS adds after this was written reads as pending: read again next time.
+        .and_then(|s| Status::from_name(s.as_str()))
+        .unwrap_or(Status::Pending);
     // A failed run says why in `state.error` (code and location, e.g. a target account); the
     // reason alone ("Experiment failed.") would hide it from the report.
     let error = experiment.state().and_then(|s| s.error()).map(|e| {
@@ -300,13 +301,13 @@ pub fn experiment_records(
         (Some(reason), Some(error)) => Some(format!("{reason} ({error})")),
         (reason, error) => reason.map(str::to_string).or(error),
     };
-    let stop_condition_triggered = status == "stopped"
+    let stop_condition_triggered = status == Status::Stopped
         && status_reason
             .as_deref()
             .is_some_and(|r| r.to_ascii_lowercase().contains("stop condition"));
     let record = Experiment {
         experiment_id: id.clone(),
-        source: "fis".to_string(),
+        source: Source::Fis,
         account_id: query
             .account_id
             .clone()
@@ -372,21 +373,21 @@ mod tests {
         account: &str,
         region: &str,
         created_at: Micros,
-        status: &str,
+        status: Status,
     ) -> Experiment {
         Experiment {
             experiment_id: id.into(),
-            source: "fis".into(),
+            source: Source::Fis,
             account_id: Some(account.into()),
             region: Some(region.into()),
             template_id: None,
             template_name: None,
             description: None,
-            status: status.into(),
+            status,
             status_reason: None,
             created_at,
             started_at: Some(created_at),
-            ended_at: (status != "running").then_some(created_at + HOUR),
+            ended_at: (status != Status::Running).then_some(created_at + HOUR),
             environment: None,
             team: None,
             service: None,
@@ -404,10 +405,10 @@ mod tests {
     #[test]
     fn an_ingest_without_since_reads_what_the_ledger_lacks_or_holds_unsettled() {
         let ledger = [
-            stored("OLD", "111", "eu-west-1", 10 * HOUR, "completed"),
-            stored("RUNNING", "111", "eu-west-1", 20 * HOUR, "running"),
-            stored("NEW", "111", "eu-west-1", 30 * HOUR, "completed"),
-            stored("ANOTHER", "222", "eu-west-1", 50 * HOUR, "completed"),
+            stored("OLD", "111", "eu-west-1", 10 * HOUR, Status::Completed),
+            stored("RUNNING", "111", "eu-west-1", 20 * HOUR, Status::Running),
+            stored("NEW", "111", "eu-west-1", 30 * HOUR, Status::Completed),
+            stored("ANOTHER", "222", "eu-west-1", 50 * HOUR, Status::Completed),
         ];
         let holdings = Holdings::new(&ledger, HOUR);
         let eu = Some("eu-west-1");
@@ -426,7 +427,7 @@ mod tests {
         assert!(holdings.wants("US", Some("111"), Some("us-east-1"), Some(HOUR)));
         assert!(holdings.wants("THIRD", Some("333"), eu, Some(HOUR)));
         // An experiment ingested before its observation window closed is read again.
-        let mut early = stored("EARLY", "111", "eu-west-1", 60 * HOUR, "completed");
+        let mut early = stored("EARLY", "111", "eu-west-1", 60 * HOUR, Status::Completed);
         early.ingested_at = early.ended_at.unwrap() + HOUR / 2;
         assert!(Holdings::new(&[early], HOUR).wants("EARLY", Some("111"), eu, Some(60 * HOUR)));
         // Nothing stored, or `--since` given: everything in the window is read.

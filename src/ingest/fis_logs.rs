@@ -11,8 +11,8 @@ use std::io::Read;
 
 use aws_sdk_s3::Client;
 
-use crate::ingest::aws::{AwsError, aws_error, get_object_bytes};
-use crate::time::{Micros, parse_timestamp};
+use crate::aws::{AwsError, aws_error, get_object_bytes};
+use crate::vocab::time::{Micros, parse_timestamp};
 
 /// Where a template's log records go.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

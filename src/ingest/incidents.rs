@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::ledger::Incident;
-use crate::time::{Micros, parse_timestamp};
+use crate::vocab::time::{Micros, parse_timestamp};
 
 const REQUIRED: &[&str] = &["incident_id", "started_at", "resolved_at"];
 const OPTIONAL: &[&str] = &["service", "team", "severity", "customer_impact"];
@@ -50,7 +50,7 @@ fn incident_time(text: &str) -> Result<Micros, String> {
     }
     Err(format!(
         "{} is not a time (2026-07-01T10:00:00Z, 2026-07-01 10:00 in UTC, or 2026-07-01)",
-        crate::time::quoted(text)
+        crate::vocab::format::quoted(text)
     ))
 }
 

@@ -1,6 +1,5 @@
 //! Sources of experiments: AWS FIS and CloudWatch, Chaos Toolkit journals, incident files, and the demo generator.
 
-pub mod aws;
 pub mod chaostoolkit;
 pub mod cloudwatch;
 pub mod demo;

@@ -4,18 +4,18 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::analyze::metric_math::{self, MetricExpression};
+use crate::vocab::metric_math::{self, MetricExpression};
 use crate::config::Config;
-use crate::ingest::aws::AwsError;
+use crate::aws::AwsError;
 use crate::ingest::cloudwatch::{
     self, AlarmDefinition, METRIC_MATH, MetricKey, SeriesWindow, dashboard_metrics, plan_requests,
 };
 use crate::ingest::fis::FisHistory;
 use crate::ingest::fis_logs::{self, LogLocation};
 use crate::ledger::{AlarmEvent, MetricSeries, PointColumns};
-use crate::time::{Micros, format_rfc3339};
+use crate::vocab::SeriesKind;
+use crate::vocab::time::{Micros, format_rfc3339};
 
-const MICROS: f64 = 1_000_000.0;
 
 /// The series, points and alarm events read for a history, and how the reading went.
 #[derive(Debug, Default)]
@@ -28,11 +28,6 @@ pub struct Observations {
     pub lower_bound: usize,
 }
 
-/// A finished experiment is observed; one still running (or whose window has not yet closed)
-/// is read again by the next ingest.
-pub fn is_finished(status: &str) -> bool {
-    matches!(status, "completed" | "stopped" | "failed")
-}
 
 /// Fills action times that GetExperiment left out from the experiments' S3 log records.
 pub async fn add_logged_action_times(
@@ -90,8 +85,6 @@ pub async fn observe(
             map.entry(a.experiment_id.as_str()).or_default().push(a);
             map
         });
-    let pre = (config.window.pre_s * MICROS) as Micros;
-    let post = (config.window.post_s * MICROS) as Micros;
 
     // Which experiments are observed, over which window, with which alarms and dashboards.
     let mut windows_of: BTreeMap<String, (Micros, Micros)> = BTreeMap::new();
@@ -105,7 +98,7 @@ pub async fn observe(
         );
         experiment.hypothesis = hypothesis.map(|h| h.name.clone());
         experiment.recover_within_s = hypothesis.and_then(|h| h.recover_within_s);
-        if !is_finished(&experiment.status) {
+        if !experiment.status.is_finished() {
             continue;
         }
         let actions = actions_by_experiment
@@ -116,7 +109,8 @@ pub async fn observe(
             continue;
         };
         let id = experiment.experiment_id.clone();
-        windows_of.insert(id.clone(), (t0 - pre, (t1 + post).min(now)));
+        let (window_start, window_end) = config.window.observation_window(t0, t1);
+        windows_of.insert(id.clone(), (window_start, window_end.min(now)));
         for alarm in &experiment.stop_condition_alarms {
             alarm_users
                 .entry(alarm.clone())
@@ -223,7 +217,7 @@ pub async fn observe(
         }
         observations
             .series
-            .extend(series.into_iter().filter(|s| s.kind != "input"));
+            .extend(series.into_iter().filter(|s| s.kind != SeriesKind::Input));
     }
 
     let requests = plan_requests(&windows);
@@ -237,13 +231,13 @@ pub async fn observe(
         .iter()
         .map(|e| (e.experiment_id.as_str(), e.month()))
         .collect();
-    let kind_of: HashMap<(&str, &str), &str> = observations
+    let kind_of: HashMap<(&str, &str), SeriesKind> = observations
         .series
         .iter()
         .map(|s| {
             (
                 (s.experiment_id.as_str(), s.series_id.as_str()),
-                s.kind.as_str(),
+                s.kind,
             )
         })
         .collect();
@@ -264,7 +258,7 @@ pub async fn observe(
         let kind = kind_of.get(&(experiment_id, series_id)).copied();
         // CloudWatch publishes no datapoint for a zero count, so only a level series without
         // points is news; inputs are not stored.
-        if found.is_empty() && kind == Some("level") {
+        if found.is_empty() && kind == Some(SeriesKind::Level) {
             let (start, end) = windows_of[experiment_id];
             warnings.push(format!(
                 "experiment {experiment_id}: series {series_id} ({what}) has no data points between {} and {}, so the experiment will be inconclusive",
@@ -272,7 +266,7 @@ pub async fn observe(
                 format_rfc3339(end)
             ));
         }
-        if kind.is_none() || kind == Some("input") {
+        if kind.is_none() || kind == Some(SeriesKind::Input) {
             return;
         }
         let month = month_of.get(experiment_id).cloned().unwrap_or_default();

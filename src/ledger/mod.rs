@@ -7,9 +7,12 @@
 //! leaves either the old or the new partition, never a mix, and never two files with the same rows.
 //! Writers hold an exclusive lock on `<root>/.lock`; readers take no lock.
 
+mod batch;
 mod records;
 mod schema;
 
+pub use batch::Batch;
+pub use batch::rows_of;
 pub use records::*;
 pub use schema::{Column, ColumnType, Table};
 
@@ -19,6 +22,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+
+use crate::atomic_file;
 
 /// The marker file that says a folder is a checkup ledger. Hive readers skip names starting with `_`.
 const MARKER_FILE: &str = "_checkup.json";
@@ -61,6 +66,8 @@ pub enum LedgerError {
     Io { path: PathBuf, source: io::Error },
     #[error("cannot write {path}")]
     Write { path: PathBuf, source: PolarsError },
+    #[error("cannot prepare rows for table {table}")]
+    Rows { table: Table, source: PolarsError },
     #[error("rows for table {table} do not match its schema: {problem}")]
     BadRows { table: Table, problem: String },
 }
@@ -219,7 +226,7 @@ impl Ledger {
                 let name = file_name(&file);
                 if name == PART_FILE && file.is_file() {
                     part = Some(file);
-                } else if !is_temporary_file(&name) {
+                } else if !atomic_file::is_temporary_file(&name) {
                     return Err(LedgerError::ForeignFile {
                         path: file,
                         expected: "part-0.parquet or a hidden temporary file",
@@ -244,7 +251,7 @@ impl Ledger {
             let name = file_name(&entry);
             let known = match Table::from_name(&name) {
                 Some(_) => entry.is_dir(),
-                None => name == MARKER_FILE || name == LOCK_FILE || is_temporary_file(&name),
+                None => name == MARKER_FILE || name == LOCK_FILE || atomic_file::is_temporary_file(&name),
             };
             if !known {
                 return Err(LedgerError::ForeignFile {
@@ -263,7 +270,7 @@ impl Ledger {
         }
         for month_dir in read_dir_sorted(&dir)? {
             for file in read_dir_sorted(&month_dir)? {
-                if is_temporary_file(&file_name(&file)) {
+                if atomic_file::is_temporary_file(&file_name(&file)) {
                     fs::remove_file(&file)
                         .map_err(|source| LedgerError::Io { path: file, source })?;
                 }
@@ -525,62 +532,31 @@ fn write_parquet_atomically(path: &Path, frame: &mut DataFrame) -> Result<()> {
         path: dir.to_path_buf(),
         source,
     })?;
-    let temporary = temporary_path(path);
-    let io_error = |source| LedgerError::Io {
-        path: temporary.clone(),
-        source,
-    };
-    let file = File::create(&temporary).map_err(io_error)?;
-    ParquetWriter::new(&file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_statistics(StatisticsOptions::full())
-        .finish(frame)
-        .map_err(|source| LedgerError::Write {
-            path: temporary.clone(),
-            source,
-        })?;
-    file.sync_all().map_err(io_error)?;
-    drop(file);
-    rename_and_sync(&temporary, path)
+    atomic_file::write_with(path, |file| {
+        ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_statistics(StatisticsOptions::full())
+            .finish(frame)
+            .map(|_| ())
+            .map_err(|source| LedgerError::Write {
+                path: atomic_file::temporary_path(path),
+                source,
+            })
+    })
 }
 
-/// Writes a small file (the ledger marker, the S3 mirror's manifest) with the same
-/// temporary-file-and-rename discipline.
+/// Writes a small file (the ledger marker, the S3 mirror's manifest) atomically.
 pub(crate) fn write_file_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    let temporary = temporary_path(path);
-    let io_error = |source| LedgerError::Io {
-        path: temporary.clone(),
-        source,
-    };
-    let file = File::create(&temporary).map_err(io_error)?;
-    io::Write::write_all(&mut &file, content).map_err(io_error)?;
-    file.sync_all().map_err(io_error)?;
-    drop(file);
-    rename_and_sync(&temporary, path)
+    Ok(atomic_file::write_bytes(path, content)?)
 }
 
-fn rename_and_sync(temporary: &Path, path: &Path) -> Result<()> {
-    fs::rename(temporary, path).map_err(|source| LedgerError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    // The rename is durable only once the folder's entry is on disk.
-    let dir = path.parent().expect("a ledger file has a folder");
-    File::open(dir)
-        .and_then(|dir_handle| dir_handle.sync_all())
-        .map_err(|source| LedgerError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })
-}
-
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = file_name(path);
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-}
-
-fn is_temporary_file(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(".tmp")
+impl From<atomic_file::WriteError> for LedgerError {
+    fn from(error: atomic_file::WriteError) -> LedgerError {
+        LedgerError::Io {
+            path: error.path,
+            source: error.source,
+        }
+    }
 }
 
 fn is_month(text: &str) -> bool {

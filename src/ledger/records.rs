@@ -6,21 +6,20 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::MONTH_COLUMN;
-use crate::time::{Micros, month_of};
+use crate::vocab::time::{Micros, month_of};
+use crate::vocab::{Origin, SeriesKind, Source, Status};
 
 /// One chaos experiment run (a FIS experiment, a Chaos Toolkit journal, a demo run).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Experiment {
     pub experiment_id: String,
-    /// `fis`, `chaostoolkit` or `demo`.
-    pub source: String,
+    pub source: Source,
     pub account_id: Option<String>,
     pub region: Option<String>,
     pub template_id: Option<String>,
     pub template_name: Option<String>,
     pub description: Option<String>,
-    /// FIS experiment status: pending, initiating, running, completed, stopping, stopped, failed, cancelled.
-    pub status: String,
+    pub status: Status,
     pub status_reason: Option<String>,
     pub created_at: Micros,
     pub started_at: Option<Micros>,
@@ -97,13 +96,11 @@ pub struct MetricSeries {
     pub dimensions: BTreeMap<String, String>,
     pub period_s: i64,
     pub unit: Option<String>,
-    /// hypothesis, stop-condition alarm or dashboard.
-    pub origin: String,
+    pub origin: Origin,
     /// `>= 2`, `< 0.2`, or `baseline`.
     pub steady: String,
     pub limit: Option<String>,
-    /// level or errors.
-    pub kind: String,
+    pub kind: SeriesKind,
     pub budget: Option<f64>,
     pub outage: Option<f64>,
 }
@@ -247,7 +244,7 @@ pub fn experiments_frame(experiments: &[Experiment]) -> PolarsResult<DataFrame> 
     let months: Vec<String> = e.iter().map(Experiment::month).collect();
     DataFrame::new_infer_height(vec![
         text("experiment_id", e.iter().map(|x| x.experiment_id.as_str())),
-        text("source", e.iter().map(|x| x.source.as_str())),
+        text("source", e.iter().map(|x| x.source.name())),
         optional_text("account_id", e.iter().map(|x| x.account_id.as_deref())),
         optional_text("region", e.iter().map(|x| x.region.as_deref())),
         optional_text("template_id", e.iter().map(|x| x.template_id.as_deref())),
@@ -256,7 +253,7 @@ pub fn experiments_frame(experiments: &[Experiment]) -> PolarsResult<DataFrame> 
             e.iter().map(|x| x.template_name.as_deref()),
         ),
         optional_text("description", e.iter().map(|x| x.description.as_deref())),
-        text("status", e.iter().map(|x| x.status.as_str())),
+        text("status", e.iter().map(|x| x.status.name())),
         optional_text(
             "status_reason",
             e.iter().map(|x| x.status_reason.as_deref()),
@@ -332,10 +329,10 @@ pub fn series_frame(
             s.iter().map(|x| x.period_s).collect::<Vec<_>>(),
         ),
         optional_text("unit", s.iter().map(|x| x.unit.as_deref())),
-        text("origin", s.iter().map(|x| x.origin.as_str())),
+        text("origin", s.iter().map(|x| x.origin.name())),
         text("steady", s.iter().map(|x| x.steady.as_str())),
         optional_text("limit", s.iter().map(|x| x.limit.as_deref())),
-        text("kind", s.iter().map(|x| x.kind.as_str())),
+        text("kind", s.iter().map(|x| x.kind.name())),
         floats("budget", s.iter().map(|x| x.budget)),
         floats("outage", s.iter().map(|x| x.outage)),
         text(MONTH_COLUMN, months.iter().map(String::as_str)),
@@ -440,6 +437,25 @@ impl<'a> Columns<'a> {
         Ok(self.column(name)?.i64()?.iter().collect())
     }
 
+    /// A text column of one of the vocabulary's words (`status`, `kind`, …), each read back with
+    /// `from_name`; a word the vocabulary does not know is an error naming the column and value.
+    pub fn words<T>(
+        &self,
+        name: &str,
+        from_name: impl Fn(&str) -> Option<T>,
+    ) -> PolarsResult<Vec<T>> {
+        self.column(name)?
+            .str()?
+            .iter()
+            .map(|value| {
+                let value = value.unwrap_or_default();
+                from_name(value).ok_or_else(|| {
+                    polars_err!(ComputeError: "column {name} holds `{value}`, which is not one of its values")
+                })
+            })
+            .collect()
+    }
+
     pub fn booleans(&self, name: &str) -> PolarsResult<Vec<Option<bool>>> {
         Ok(self.column(name)?.bool()?.iter().collect())
     }
@@ -472,13 +488,13 @@ fn string_map(json: Option<String>) -> BTreeMap<String, String> {
 pub fn experiments_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Experiment>> {
     let c = Columns::new(frame);
     let mut experiment_id = c.text("experiment_id")?.into_iter();
-    let mut source = c.text("source")?.into_iter();
+    let mut source = c.words("source", Source::from_name)?.into_iter();
     let mut account_id = c.text("account_id")?.into_iter();
     let mut region = c.text("region")?.into_iter();
     let mut template_id = c.text("template_id")?.into_iter();
     let mut template_name = c.text("template_name")?.into_iter();
     let mut description = c.text("description")?.into_iter();
-    let mut status = c.text("status")?.into_iter();
+    let mut status = c.words("status", Status::from_name)?.into_iter();
     let mut status_reason = c.text("status_reason")?.into_iter();
     let mut created_at = c.timestamps("created_at")?.into_iter();
     let mut started_at = c.timestamps("started_at")?.into_iter();
@@ -497,13 +513,13 @@ pub fn experiments_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Experiment>
     let mut next = || -> Option<Experiment> {
         Some(Experiment {
             experiment_id: experiment_id.next()?.unwrap_or_default(),
-            source: source.next()?.unwrap_or_default(),
+            source: source.next()?,
             account_id: account_id.next()?,
             region: region.next()?,
             template_id: template_id.next()?,
             template_name: template_name.next()?,
             description: description.next()?,
-            status: status.next()?.unwrap_or_default(),
+            status: status.next()?,
             status_reason: status_reason.next()?,
             created_at: created_at.next()?.unwrap_or_default(),
             started_at: started_at.next()?,
@@ -559,10 +575,10 @@ pub fn series_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MetricSeries>> {
     let mut dimensions = c.text("dimensions")?.into_iter();
     let mut period_s = c.integers("period_s")?.into_iter();
     let mut unit = c.text("unit")?.into_iter();
-    let mut origin = c.text("origin")?.into_iter();
+    let mut origin = c.words("origin", Origin::from_name)?.into_iter();
     let mut steady = c.text("steady")?.into_iter();
     let mut limit = c.text("limit")?.into_iter();
-    let mut kind = c.text("kind")?.into_iter();
+    let mut kind = c.words("kind", SeriesKind::from_name)?.into_iter();
     let mut budget = c.floats("budget")?.into_iter();
     let mut outage = c.floats("outage")?.into_iter();
     let mut next = || -> Option<MetricSeries> {
@@ -575,10 +591,10 @@ pub fn series_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MetricSeries>> {
             dimensions: string_map(dimensions.next()?),
             period_s: period_s.next()?.unwrap_or(60),
             unit: unit.next()?,
-            origin: origin.next()?.unwrap_or_default(),
+            origin: origin.next()?,
             steady: steady.next()?.unwrap_or_default(),
             limit: limit.next()?,
-            kind: kind.next()?.unwrap_or_default(),
+            kind: kind.next()?,
             budget: budget.next()?,
             outage: outage.next()?,
         })

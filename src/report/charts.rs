@@ -9,7 +9,7 @@ use super::i18n::Messages;
 use super::model::ReportModel;
 use crate::analyze::curves::{CurveSeries, RecoveryCurve};
 use crate::analyze::maturity::ORGANIZATION;
-use crate::time::Micros;
+use crate::vocab::time::Micros;
 
 /// One chart: its title, the SVG, and a sentence for readers who cannot see it.
 #[derive(Debug, Clone, Serialize)]
@@ -663,7 +663,7 @@ fn cost(model: &ReportModel, tx: &Messages) -> Option<Chart> {
                 0 => word(tx, "program_bar"),
                 _ => String::new(),
             })
-            .x_label_formatter(&|x| super::html::group_thousands(*x))
+            .x_label_formatter(&|x| crate::vocab::format::group_thousands(*x))
             .x_desc(roi.currency.as_str())
             .draw()
             .map_err(text_error)?;
@@ -692,7 +692,7 @@ fn cost(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .map_err(text_error)?;
         Ok(())
     })?;
-    let money = |v: f64| format!("{} {}", roi.currency, super::html::group_thousands(v));
+    let money = |v: f64| format!("{} {}", roi.currency, crate::vocab::format::group_thousands(v));
     Some(Chart {
         id: "chart-cost".into(),
         title: word(tx, "cost_chart"),

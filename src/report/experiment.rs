@@ -9,7 +9,7 @@ use crate::analyze::program::Analysis;
 use crate::analyze::recovery::SeriesResult;
 use crate::analyze::weaknesses::template_key;
 use crate::ledger::{Action, AlarmEvent, MetricSeries};
-use crate::time::{Micros, format_rfc3339};
+use crate::vocab::time::{Micros, format_rfc3339};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ExperimentDetail {
@@ -132,8 +132,8 @@ pub fn experiment_detail(
                 metric: info
                     .map(|s| format!("{} {} ({})", s.namespace, s.metric, s.stat))
                     .unwrap_or_default(),
-                origin: info.map(|s| s.origin.clone()).unwrap_or_default(),
-                kind: info.map(|s| s.kind.clone()).unwrap_or_default(),
+                origin: info.map(|s| s.origin.name().to_string()).unwrap_or_default(),
+                kind: info.map(|s| s.kind.name().to_string()).unwrap_or_default(),
                 steady: info.map(|s| s.steady.clone()).unwrap_or_default(),
                 limit: info.and_then(|s| s.limit.clone()),
                 budget: info.and_then(|s| s.budget),
@@ -183,7 +183,7 @@ pub fn experiment_detail(
         template: template_key(experiment).map(str::to_string),
         template_name: experiment.template_name.clone(),
         description: experiment.description.clone(),
-        status: experiment.status.clone(),
+        status: experiment.status.name().to_string(),
         status_reason: experiment.status_reason.clone(),
         team: experiment.team.clone(),
         service: experiment.service.clone(),

@@ -10,7 +10,7 @@ use super::charts::{Chart, Charts};
 use super::experiment::ExperimentDetail;
 use super::i18n::{Lang, Messages, verdict_names};
 use super::{RenderError, ReportKind, ReportModel};
-use crate::analyze::recovery::format_duration;
+use crate::vocab::format::{format_duration, group_thousands};
 
 /// The built-in templates, compiled in so that the binary works from any folder.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -175,22 +175,6 @@ fn grouped_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Val
     }))
 }
 
-pub fn group_thousands(number: f64) -> String {
-    let rounded = number.round() as i64;
-    let digits = rounded.unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    if rounded < 0 {
-        format!("-{grouped}")
-    } else {
-        grouped
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -205,12 +189,5 @@ mod tests {
                 "{name}"
             );
         }
-    }
-
-    #[test]
-    fn thousands() {
-        assert_eq!(group_thousands(204_000.0), "204,000");
-        assert_eq!(group_thousands(999.0), "999");
-        assert_eq!(group_thousands(-1_234_567.4), "-1,234,567");
     }
 }

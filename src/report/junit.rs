@@ -2,6 +2,7 @@
 //! experiment of the period) and the experiments of the period as CSV. Text from AWS or journals
 //! is escaped, never markup.
 
+use crate::analyze::gate::RuleResult;
 use crate::report::model::ExperimentRow;
 
 /// How a test case ended.
@@ -79,6 +80,49 @@ pub fn junit_xml(suite: &str, cases: &[TestCase]) -> String {
     xml
 }
 
+/// The gate's result as JUnit XML, one test case per rule.
+pub fn gate_junit(results: &[RuleResult]) -> String {
+    let cases: Vec<TestCase> = results
+        .iter()
+        .map(|r| TestCase {
+            name: r.rule.to_string(),
+            classname: "checkup.gate".to_string(),
+            time_s: None,
+            outcome: if r.passed {
+                CaseOutcome::Passed
+            } else {
+                CaseOutcome::Failed {
+                    message: r.message.clone(),
+                    details: r.message.clone(),
+                }
+            },
+        })
+        .collect();
+    junit_xml("checkup gate", &cases)
+}
+
+/// The gate's result as text: a line per rule with what was measured and allowed, then the
+/// outcome.
+pub fn gate_text(results: &[RuleResult]) -> String {
+    let mut text: String = results
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}: {}\n",
+                if r.passed { "PASS" } else { "FAIL" },
+                r.rule,
+                r.message
+            )
+        })
+        .collect();
+    text.push_str(if results.iter().all(|r| r.passed) {
+        "gate passed\n"
+    } else {
+        "gate failed\n"
+    });
+    text
+}
+
 /// One test case per experiment: red and yellow fail, inconclusive and in progress are skipped.
 pub fn experiment_cases(experiments: &[ExperimentRow]) -> Vec<TestCase> {
     experiments
@@ -147,7 +191,7 @@ pub fn experiments_csv(experiments: &[ExperimentRow]) -> Result<Vec<u8>, csv::Er
             e.trigger.clone().unwrap_or_default(),
             e.started_at.clone().unwrap_or_default(),
             e.ended_at.clone().unwrap_or_default(),
-            e.status.clone(),
+            e.status.name().to_string(),
             e.verdict.clone(),
             number(e.time_to_impact_s),
             number(e.time_to_recover_s),

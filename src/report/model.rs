@@ -9,11 +9,12 @@ use super::i18n::{Lang, Sentences};
 use crate::analyze::maturity::{self, CriterionResult, ORGANIZATION, Rubric};
 use crate::analyze::mttr::MttrRow;
 use crate::analyze::program::Analysis;
-use crate::analyze::recovery::median;
-use crate::analyze::{ExperimentOutcome, Verdict};
+use crate::vocab::stats::median;
+use crate::analyze::ExperimentOutcome;
+use crate::vocab::{Status, Verdict};
 use crate::config::CostConfig;
 use crate::ledger::Experiment;
-use crate::time::{Micros, Period, format_rfc3339, month_of, quarter_of};
+use crate::vocab::time::{Micros, Period, format_rfc3339, month_of, quarter_of};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {
@@ -186,9 +187,9 @@ pub fn period_label(period: Period) -> String {
     let quarter = quarter_of(period.start);
     let month = month_of(period.start);
     let day = |ts: Micros| format_rfc3339(ts)[..10].to_string();
-    if crate::time::parse_period(&quarter, 0) == Ok(period) {
+    if crate::vocab::time::parse_period(&quarter, 0) == Ok(period) {
         quarter
-    } else if crate::time::parse_period(&month, 0) == Ok(period) {
+    } else if crate::vocab::time::parse_period(&month, 0) == Ok(period) {
         month
     } else {
         format!("{} – {}", day(period.start), day(period.end - 1))
@@ -316,7 +317,7 @@ pub struct ExperimentRow {
     pub trigger: Option<String>,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub verdict: String,
     pub time_to_impact_s: Option<f64>,
     pub time_to_recover_s: Option<f64>,
@@ -445,7 +446,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             trigger: experiment.trigger.clone(),
             started_at: experiment.started_at.map(format_rfc3339),
             ended_at: experiment.ended_at.map(format_rfc3339),
-            status: experiment.status.clone(),
+            status: experiment.status,
             verdict: outcome.verdict.name().to_string(),
             time_to_impact_s: outcome.time_to_impact_s,
             time_to_recover_s: outcome.time_to_recover_s,
@@ -814,7 +815,7 @@ fn weakness_trend(analysis: &Analysis) -> Vec<WeaknessQuarter> {
         .quarters
         .iter()
         .map(|q| {
-            let quarter = crate::time::parse_period(&q.quarter, 0).expect("quarters parse");
+            let quarter = crate::vocab::time::parse_period(&q.quarter, 0).expect("quarters parse");
             let weaknesses = &analysis.weaknesses;
             WeaknessQuarter {
                 quarter: q.quarter.clone(),

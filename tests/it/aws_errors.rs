@@ -20,7 +20,7 @@ use aws_sdk_fis::types::{
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
 use checkup::config::Config;
-use checkup::ingest::aws::{OperationGuard, retry_config};
+use checkup::aws::{OperationGuard, retry_config};
 use checkup::ingest::cloudwatch::{self, MetricKey, MetricRequest};
 use checkup::ingest::fis::{self, FisQuery};
 
@@ -153,7 +153,7 @@ fn throttling_and_5xx_answers_are_retried_and_change_nothing() {
 
     // `state.error` says why the run failed.
     let experiment = &calm.experiments[0];
-    assert_eq!(experiment.status, "failed");
+    assert_eq!(experiment.status, checkup::vocab::Status::Failed);
     assert_eq!(
         experiment.status_reason.as_deref(),
         Some(

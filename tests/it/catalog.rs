@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use checkup::analyze::catalog::ActionCatalog;
+use checkup::vocab::catalog::ActionCatalog;
 
 fn json_files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().flatten() {

@@ -2,13 +2,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use checkup::analyze::catalog::{ActionCatalog, systems_of};
+use checkup::analyze::systems::systems_of;
+use checkup::vocab::catalog::ActionCatalog;
 use checkup::analyze::weaknesses::track_weaknesses;
-use checkup::analyze::{Verdict, WindowSettings, judge_experiments};
-use checkup::commands::{self, DemoCommand, load_ledger_data};
+use checkup::analyze::judge_experiments;
+use checkup::config::WindowSettings;
+use checkup::vocab::Verdict;
+use checkup::app::demo::{DemoCommand, demo};
+use checkup::app::load::{load_and_judge, load_ledger_data, load_observations};
 use checkup::ingest::demo::{self, DemoSettings, MonthBatch};
 use checkup::ledger::{self, Ledger, Table};
-use checkup::time::quarter_of;
+use checkup::vocab::time::quarter_of;
 
 use crate::support::default_demo;
 
@@ -31,7 +35,7 @@ fn the_same_seed_gives_the_same_ledger() {
     };
     let ledgers: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     for dir in &ledgers {
-        commands::demo(&DemoCommand {
+        demo(&DemoCommand {
             out: dir.path().to_path_buf(),
             settings,
             config: Default::default(),
@@ -242,7 +246,7 @@ fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
     let months = ledger.partitions(Table::Experiments).unwrap().len();
     assert!(months >= 12, "the demo spans {months} months");
 
-    let judged = commands::load_and_judge(&ledger, &settings).unwrap();
+    let judged = load_and_judge(&ledger, &settings).unwrap();
     assert_eq!(judged.data.experiments, whole.experiments);
     assert_eq!(judged.data.actions, whole.actions);
     assert_eq!(judged.outcomes, expected);
@@ -258,7 +262,7 @@ fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
     assert!(months_with_alarms.len() >= 2, "{months_with_alarms:?}");
     // What a report charts is read back from the months it lives in.
     let shown: Vec<&ledger::Experiment> = whole.experiments.iter().step_by(7).collect();
-    let (series, points) = commands::load_observations(&ledger, &shown).unwrap();
+    let (series, points) = load_observations(&ledger, &shown).unwrap();
     let shown_ids: BTreeSet<&str> = shown.iter().map(|e| e.experiment_id.as_str()).collect();
     let expected_series: Vec<&ledger::MetricSeries> = whole
         .series

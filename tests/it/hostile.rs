@@ -22,13 +22,13 @@ fn hostile_text_stays_text_in_html_and_pdf() {
         let start = 1_783_000_000_000_000; // 2026-07-02
         let experiment = Experiment {
             experiment_id: "EXPhostile".into(),
-            source: "fis".into(),
+            source: checkup::vocab::Source::from_name("fis").unwrap(),
             account_id: None,
             region: None,
             template_id: Some("EXThostile".into()),
             template_name: Some(format!("{SCRIPT} {TYPST}")),
             description: Some(TERA.into()),
-            status: "completed".into(),
+            status: checkup::vocab::Status::from_name("completed").unwrap(),
             status_reason: None,
             created_at: start,
             started_at: Some(start),

@@ -5,19 +5,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use checkup::ledger::{self, Experiment, Ledger, LedgerError, MONTH_COLUMN, PointColumns, Table};
-use checkup::time::MICROS_PER_MINUTE;
+use checkup::vocab::time::MICROS_PER_MINUTE;
 use polars::prelude::*;
 
 fn experiment(id: &str, created_at: i64) -> Experiment {
     Experiment {
         experiment_id: id.to_string(),
-        source: "demo".to_string(),
+        source: checkup::vocab::Source::from_name("demo").unwrap(),
         account_id: Some("123456789012".to_string()),
         region: Some("eu-west-1".to_string()),
         template_id: Some("EXT1".to_string()),
         template_name: Some("web-asg-terminate".to_string()),
         description: None,
-        status: "completed".to_string(),
+        status: checkup::vocab::Status::from_name("completed").unwrap(),
         status_reason: None,
         created_at,
         started_at: Some(created_at + 1_000_000),
@@ -103,7 +103,7 @@ fn an_updated_experiment_replaces_the_stored_one() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open_for_write(dir.path()).unwrap();
     let mut running = experiment("EXP1", JULY);
-    running.status = "running".to_string();
+    running.status = checkup::vocab::Status::Running;
     running.ended_at = None;
     ledger
         .upsert(
@@ -150,7 +150,7 @@ fn duplicate_rows_within_one_batch_keep_the_last() {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open_for_write(dir.path()).unwrap();
     let mut first = experiment("EXP1", JULY);
-    first.status = "running".to_string();
+    first.status = checkup::vocab::Status::Running;
     let last = experiment("EXP1", JULY);
     ledger
         .upsert(

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use checkup::analyze::maturity::{MaturityInput, Rubric, ScopeStage, assess_maturity};
 use checkup::analyze::summary::experiment_outcomes_frame;
 use checkup::analyze::weaknesses::track_weaknesses;
-use checkup::analyze::{ExperimentOutcome, Verdict};
+use checkup::analyze::ExperimentOutcome;
+use checkup::vocab::Verdict;
 use checkup::ledger::{Experiment, Incident};
-use checkup::time::{Micros, from_datetime, parse_period};
+use checkup::vocab::time::{Micros, from_datetime, parse_period};
 use chrono::{TimeZone, Utc};
 
 /// One experiment run as the rubric sees it.
@@ -53,13 +54,13 @@ fn experiment(index: usize, run: &Run) -> Experiment {
     let start = at(run.day, run.minute);
     Experiment {
         experiment_id: format!("EXP{index:03}"),
-        source: "demo".into(),
+        source: checkup::vocab::Source::from_name("demo").unwrap(),
         account_id: None,
         region: None,
         template_id: Some(run.template.into()),
         template_name: Some(run.template.into()),
         description: None,
-        status: "completed".into(),
+        status: checkup::vocab::Status::from_name("completed").unwrap(),
         status_reason: None,
         created_at: start,
         started_at: Some(start),

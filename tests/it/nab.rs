@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use checkup::analyze::recovery::{
-    ExperimentInput, ObservedSeries, SeriesResult, Verdict, WindowSettings, analyze_experiment,
-};
+use checkup::analyze::recovery::{ExperimentInput, ObservedSeries, SeriesResult, analyze_experiment};
+use checkup::config::WindowSettings;
+use checkup::vocab::Verdict;
 use checkup::ledger::{Experiment, MetricSeries};
-use checkup::time::Micros;
+use checkup::vocab::time::Micros;
 use chrono::NaiveDateTime;
 
 fn nab_dir() -> PathBuf {
@@ -58,13 +58,13 @@ fn injection(
 ) -> checkup::analyze::ExperimentOutcome {
     let experiment = Experiment {
         experiment_id: format!("nab-{file}-{start}"),
-        source: "demo".into(),
+        source: checkup::vocab::Source::from_name("demo").unwrap(),
         account_id: None,
         region: None,
         template_id: None,
         template_name: None,
         description: None,
-        status: "completed".into(),
+        status: checkup::vocab::Status::from_name("completed").unwrap(),
         status_reason: None,
         created_at: start,
         started_at: Some(start),
@@ -90,10 +90,10 @@ fn injection(
         dimensions: BTreeMap::new(),
         period_s: 300,
         unit: None,
-        origin: "dashboard".into(),
+        origin: checkup::vocab::Origin::from_name("dashboard").unwrap(),
         steady: "baseline".into(),
         limit: None,
-        kind: "level".into(),
+        kind: checkup::vocab::SeriesKind::from_name("level").unwrap(),
         budget: None,
         outage: None,
     };

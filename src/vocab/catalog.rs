@@ -2,9 +2,7 @@
 //! systems (I musculoskeletal, II circulatory, III nervous, IV immune), a fault class and the
 //! default annual rate of that fault in production, with a low and high estimate.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use crate::ledger::{Action, Experiment};
+use std::collections::BTreeMap;
 
 pub const BUILT_IN_CATALOG: &str = include_str!("../../data/action_catalog.csv");
 
@@ -96,31 +94,6 @@ impl ActionCatalog {
         self.lookup(action_id)
             .and_then(|entry| entry.system.as_deref())
     }
-}
-
-/// The systems an experiment exercises: the template's `checkup:system` tag when present, else
-/// the catalog's system of each of its actions.
-pub fn systems_of(
-    experiment: &Experiment,
-    actions: &[&Action],
-    catalog: &ActionCatalog,
-) -> Vec<String> {
-    if let Some(system) = experiment.tags.get(SYSTEM_TAG) {
-        return vec![system.clone()];
-    }
-    let systems: BTreeSet<String> = actions
-        .iter()
-        .filter_map(|action| {
-            action
-                .system
-                .clone()
-                .or_else(|| catalog.system_of(&action.action_id).map(str::to_string))
-        })
-        .collect();
-    let order = ["I", "II", "III", "IV"];
-    let mut systems: Vec<String> = systems.into_iter().collect();
-    systems.sort_by_key(|system| order.iter().position(|known| known == system));
-    systems
 }
 
 #[cfg(test)]

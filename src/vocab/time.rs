@@ -2,11 +2,23 @@
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 
+use super::format::quoted;
+
 /// Microseconds since 1970-01-01T00:00:00Z. The ledger's timestamp columns hold this value.
 pub type Micros = i64;
 
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
 pub const MICROS_PER_MINUTE: i64 = 60 * MICROS_PER_SECOND;
+
+/// A number of seconds as microseconds, rounded to the nearest one.
+pub fn micros_from_seconds(seconds: f64) -> Micros {
+    (seconds * MICROS_PER_SECOND as f64).round() as Micros
+}
+
+/// A number of microseconds (a duration) as seconds.
+pub fn seconds_from_micros(micros: Micros) -> f64 {
+    micros as f64 / MICROS_PER_SECOND as f64
+}
 
 /// The ledger partition a timestamp belongs to, as `YYYY-MM`.
 pub fn month_of(ts: Micros) -> String {
@@ -30,18 +42,6 @@ pub fn format_rfc3339(ts: Micros) -> String {
 }
 
 /// The calendar quarter of a timestamp, as `2026Q3`.
-/// `text` in backquotes for an error message; a long text is cut (a 100 KB field must not make a
-/// 100 KB message).
-pub fn quoted(text: &str) -> String {
-    const KEEP: usize = 40;
-    let length = text.chars().count();
-    if length <= 2 * KEEP {
-        format!("`{text}`")
-    } else {
-        let head: String = text.chars().take(KEEP).collect();
-        format!("`{head}…` ({length} characters)")
-    }
-}
 
 /// A date (`2026-07-01`, midnight UTC) or an RFC 3339 time (`2026-07-01T10:00:00Z`).
 pub fn parse_timestamp(text: &str) -> Result<Micros, String> {

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::time::Micros;
+use crate::vocab::time::Micros;
 
 /// An expression as written and as parsed.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,514 @@
+//! The command line (SPEC section 2) as clap reads it, on the library's own types, and [`run`],
+//! which hands each command to its module. `main.rs` parses, reads the environment into
+//! [`Environment`], calls [`run`] and maps the result to an exit code.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use super::demo::{DemoCommand, demo};
+use super::export::{ExportCommand, ExportFormat, export};
+use super::gate::{GateCommand, GateFormat, gate};
+use super::ingest::{IngestFisCommand, ingest_chaostoolkit, ingest_fis, ingest_incidents};
+use super::output::ReportFormat;
+use super::report::{ReportCommand, ReportSelection, report};
+use super::aws_session::{close_s3_ledger, open_s3_ledger, publish_reports};
+use crate::analyze::gate::GateRules;
+use crate::aws::AwsTarget;
+use crate::config::Config;
+use crate::ingest::demo::{DEFAULT_SEED, DemoSettings};
+use crate::ledger::{Ledger, Table};
+use crate::publish::S3Location;
+use crate::report::i18n::Lang;
+use crate::vocab::time::{Micros, Period, parse_period, parse_timestamp};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "checkup",
+    version,
+    about = "The quarterly health check of a chaos-engineering program"
+)]
+pub struct Cli {
+    /// The ledger folder.
+    #[arg(long, global = true, env = "CHECKUP_LEDGER", default_value = "ledger")]
+    pub ledger: PathBuf,
+    /// The configuration file (default: ./checkup.toml when present, else built-in defaults).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, global = true)]
+    pub quiet: bool,
+    /// Say more: every AWS operation sent during an ingest.
+    #[arg(short = 'v', long, global = true)]
+    pub verbose: bool,
+    /// Seconds one attempt of an AWS call may wait for its answer before it is retried.
+    #[arg(long, global = true, env = "CHECKUP_AWS_ATTEMPT_TIMEOUT", default_value = "60", value_parser = parse_seconds)]
+    pub aws_attempt_timeout: Duration,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a realistic history into DIR/ledger and render every report into DIR/reports.
+    Demo {
+        #[arg(long, default_value = "demo")]
+        out: PathBuf,
+        /// Number of experiments (default: the scenario file's 600).
+        #[arg(long)]
+        experiments: Option<usize>,
+        #[arg(long, default_value_t = DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Analyze the ledger and write the reports of one period.
+    Report(ReportArgs),
+    /// Read experiments from a source into the ledger.
+    Ingest {
+        #[command(subcommand)]
+        source: IngestSource,
+    },
+    /// Check the period against rules; exit 1 when one is violated (for CI/CD pipelines).
+    Gate(GateArgs),
+    /// Write one ledger table as CSV, JSON or Parquet.
+    Export {
+        #[arg(long, value_parser = parse_table)]
+        table: Table,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `checkup report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// `2026Q3`, `2026-07`, `2026-07-01..2026-09-30` or `last-90d` (default: the quarter of
+    /// the newest experiment).
+    #[arg(long, value_parser = parse_period_arg)]
+    pub period: Option<Period>,
+    /// quarterly, executive, maturity, experiment:<id> or all.
+    #[arg(long, value_parser = ReportSelection::parse, default_value = "all")]
+    pub kind: ReportSelection,
+    /// One or more of html, pdf, json, junit, csv, separated by commas.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,pdf,json")]
+    pub format: Vec<ReportFormat>,
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// A folder with `html/<kind>.html` or `pdf/report.typ` files that replace the built-in
+    /// templates of the same name.
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// The language of the reports.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    /// A folder with fonts for the PDF (Japanese needs a CJK font); may be repeated.
+    #[arg(long = "font-dir")]
+    pub font_dirs: Vec<PathBuf>,
+    /// Upload every file written to s3://BUCKET/PREFIX (credentials and endpoints as for
+    /// `ingest fis`: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_S3).
+    #[arg(long, value_parser = S3Location::parse)]
+    pub publish: Option<S3Location>,
+}
+
+/// `checkup gate`.
+#[derive(Debug, clap::Args)]
+pub struct GateArgs {
+    /// As for `report` (default: the quarter of the newest experiment).
+    #[arg(long, value_parser = parse_period_arg)]
+    pub period: Option<Period>,
+    /// Check one team's experiments, MTTR and stage instead of the organisation's.
+    #[arg(long)]
+    pub team: Option<String>,
+    /// The most red experiments allowed in the period.
+    #[arg(long)]
+    pub max_red: Option<usize>,
+    /// The largest allowed increase of experimental MTTR against the previous quarter, in
+    /// percent (10 allows +10%).
+    #[arg(long, allow_negative_numbers = true)]
+    pub max_mttr_regression: Option<f64>,
+    /// The lowest allowed maturity stage (1 to 4).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=4))]
+    pub min_stage: Option<u8>,
+    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+    pub format: GateFormat,
+    /// Write the result here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IngestSource {
+    /// AWS FIS experiments (read-only), with the AWS CLI's conventions for credentials and endpoints.
+    Fis {
+        /// A region to read; repeat for several (default: the SDK's region).
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// A profile to read; repeat for several accounts (default: the standard credential chain).
+        #[arg(long = "profile")]
+        profiles: Vec<String>,
+        /// An endpoint for every AWS service (AWS_ENDPOINT_URL_FIS and friends also work).
+        #[arg(long)]
+        endpoint_url: Option<String>,
+        /// Read again the experiments created from this time (`2026-07-01` or RFC 3339; default:
+        /// what the ledger lacks or holds unfinished).
+        #[arg(long, value_parser = parse_timestamp)]
+        since: Option<Micros>,
+        #[arg(long, value_parser = parse_timestamp)]
+        until: Option<Micros>,
+        /// How many GetExperiment calls may be in flight at once.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+        concurrency: u16,
+    },
+    /// Chaos Toolkit journals (journal.json of `chaos run`).
+    Chaostoolkit {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Real incidents from a CSV file (incident_id,service,team,severity,started_at,resolved_at
+    /// [,customer_impact]), for the incident MTTR trend.
+    Incidents { file: PathBuf },
+}
+
+/// What `main.rs` read from the environment besides the flags.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The time of this run.
+    pub now: Micros,
+    /// Where a ledger on S3 is mirrored (`$CHECKUP_CACHE/s3-ledgers`, default `~/.cache/checkup`).
+    pub s3_ledger_cache: PathBuf,
+    /// S3 is served at a custom endpoint (`AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`), where
+    /// buckets are addressed by path.
+    pub custom_s3_endpoint: bool,
+}
+
+/// What a command ended with: success, or a gate that was violated (exit 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    GateViolated,
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(Duration::from_secs_f64(seconds)),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds between 0 and 3600"
+        )),
+    }
+}
+
+fn parse_period_arg(text: &str) -> Result<Period, String> {
+    parse_period(text, crate::vocab::time::from_datetime(chrono::Utc::now()))
+}
+
+fn parse_table(name: &str) -> Result<Table, String> {
+    Table::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Table::ALL.iter().map(|table| table.name()).collect();
+        format!("unknown table `{name}`; tables are {}", names.join(", "))
+    })
+}
+
+/// `--config FILE` must exist; without it, `./checkup.toml` is read when present.
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    match path {
+        Some(path) => Config::load(path)?
+            .with_context(|| format!("configuration file {} does not exist", path.display())),
+        None => Ok(Config::load(Path::new("checkup.toml"))?.unwrap_or_default()),
+    }
+}
+
+/// The S3 target of `--ledger s3://…` and `--publish`: the SDK's credentials, region and
+/// endpoint variables.
+fn s3_target(cli: &Cli, environment: &Environment) -> AwsTarget {
+    AwsTarget {
+        s3_path_style: environment.custom_s3_endpoint,
+        attempt_timeout: cli.aws_attempt_timeout,
+        ..AwsTarget::default()
+    }
+}
+
+/// Runs the command; with `--ledger s3://BUCKET/PREFIX`, on a local mirror of that ledger which is
+/// pulled before and, for commands that write, pushed after.
+pub fn run(mut cli: Cli, environment: &Environment) -> anyhow::Result<Outcome> {
+    let ledger_text = cli.ledger.to_string_lossy().into_owned();
+    if !ledger_text.starts_with("s3://") || matches!(cli.command, Command::Demo { .. }) {
+        return run_command(cli, environment);
+    }
+    let location = S3Location::parse(&ledger_text)
+        .map_err(|message| anyhow::anyhow!("--ledger: {message}"))?;
+    let writing = matches!(cli.command, Command::Ingest { .. } | Command::Report(_));
+    let target = s3_target(&cli, environment);
+    let session = open_s3_ledger(
+        location,
+        &environment.s3_ledger_cache,
+        &target,
+        cli.verbose,
+        writing,
+    )
+    .with_context(|| format!("cannot open the ledger {ledger_text}"))?;
+    cli.ledger = session.ledger.local.clone();
+    let quiet = cli.quiet;
+    let result = run_command(cli, environment);
+    let pushed = close_s3_ledger(session, result.is_ok())
+        .with_context(|| format!("cannot write the ledger {ledger_text}"))?;
+    if writing && !quiet && result.is_ok() {
+        eprintln!("Uploaded {pushed} changed ledger files to {ledger_text}");
+    }
+    result
+}
+
+fn run_command(cli: Cli, environment: &Environment) -> anyhow::Result<Outcome> {
+    let config = load_config(cli.config.as_deref())?;
+    match &cli.command {
+        Command::Demo {
+            out,
+            experiments,
+            seed,
+        } => run_demo(&cli, config, out, *experiments, *seed),
+        Command::Report(args) => run_report(&cli, args, config, environment),
+        Command::Ingest { source } => run_ingest(&cli, config, source, environment),
+        Command::Gate(args) => run_gate(&cli, args, config),
+        Command::Export { table, format, out } => {
+            let ledger = Ledger::open_for_read(&cli.ledger)?;
+            let command = ExportCommand {
+                table: *table,
+                format: *format,
+                out: out.clone(),
+            };
+            export(&ledger, &command, &mut std::io::stdout().lock())?;
+            Ok(Outcome::Done)
+        }
+    }
+}
+
+fn run_demo(
+    cli: &Cli,
+    config: Config,
+    out: &Path,
+    experiments: Option<usize>,
+    seed: u64,
+) -> anyhow::Result<Outcome> {
+    let command = DemoCommand {
+        out: out.to_path_buf(),
+        settings: DemoSettings { experiments, seed },
+        config,
+    };
+    let summary =
+        demo(&command).with_context(|| format!("demo into {} failed", out.display()))?;
+    if !cli.quiet {
+        println!(
+            "Generated {} experiments and {} incidents into {}",
+            summary.experiments,
+            summary.incidents,
+            summary.ledger.display()
+        );
+        for report in &summary.reports {
+            println!("Wrote {}", report.display());
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+fn ensure_ledger_exists(ledger: &Path) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        ledger.exists(),
+        "ledger {} does not exist; create one with `checkup ingest` or `checkup demo`",
+        ledger.display()
+    );
+    Ok(())
+}
+
+fn run_report(
+    cli: &Cli,
+    args: &ReportArgs,
+    config: Config,
+    environment: &Environment,
+) -> anyhow::Result<Outcome> {
+    let ReportArgs {
+        period,
+        kind,
+        format,
+        out,
+        templates,
+        lang,
+        font_dirs,
+        publish,
+    } = args;
+    ensure_ledger_exists(&cli.ledger)?;
+    let ledger = Ledger::open_for_read(&cli.ledger)?;
+    // Outcomes are stored when the ledger can be written; a locked or read-only ledger still
+    // gets its reports.
+    let ledger = Ledger::open_for_write(&cli.ledger).unwrap_or(ledger);
+    let mut formats: Vec<ReportFormat> = Vec::new();
+    for format in format {
+        if !formats.contains(format) {
+            formats.push(*format);
+        }
+    }
+    let (kinds, experiments) = kind.kinds_and_experiments();
+    let command = ReportCommand {
+        out: out.clone(),
+        formats,
+        kinds,
+        config,
+        period: *period,
+        experiments,
+        templates: templates.clone(),
+        lang: *lang,
+        font_dirs: font_dirs.clone(),
+    };
+    let written = report(&ledger, &command).with_context(|| {
+        format!(
+            "report of ledger {} into {} failed",
+            cli.ledger.display(),
+            out.display()
+        )
+    })?;
+    if !cli.quiet {
+        for path in &written {
+            println!("Wrote {}", path.display());
+        }
+    }
+    if let Some(location) = publish {
+        let target = s3_target(cli, environment);
+        let urls = publish_reports(&written, location, &target, cli.verbose).with_context(|| {
+            format!(
+                "publishing to s3://{}/{} failed; the reports are in {}",
+                location.bucket,
+                location.prefix,
+                out.display()
+            )
+        })?;
+        if !cli.quiet {
+            for url in &urls {
+                println!("Published {url}");
+            }
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+fn run_ingest(
+    cli: &Cli,
+    config: Config,
+    source: &IngestSource,
+    environment: &Environment,
+) -> anyhow::Result<Outcome> {
+    let ledger = Ledger::open_for_write(&cli.ledger)?;
+    let ledger_path = cli.ledger.display();
+    match source {
+        IngestSource::Fis {
+            regions,
+            profiles,
+            endpoint_url,
+            since,
+            until,
+            concurrency,
+        } => {
+            let command = IngestFisCommand {
+                regions: regions.clone(),
+                profiles: profiles.clone(),
+                endpoint_url: endpoint_url.clone(),
+                s3_path_style: endpoint_url.is_some() || environment.custom_s3_endpoint,
+                attempt_timeout: cli.aws_attempt_timeout,
+                concurrency: usize::from(*concurrency),
+                since: *since,
+                until: *until,
+                config,
+                now: environment.now,
+                verbose: cli.verbose,
+                progress: !cli.quiet,
+            };
+            let summary = ingest_fis(&ledger, &command).with_context(|| {
+                format!("ingest into ledger {ledger_path} failed; nothing it already held was lost")
+            })?;
+            if !cli.quiet {
+                for warning in &summary.warnings {
+                    eprintln!("warning: {warning}");
+                }
+                println!(
+                    "Read {} experiments and {} actions from FIS into {ledger_path}",
+                    summary.experiments, summary.actions
+                );
+                println!(
+                    "Read {} series with {} points and {} alarm state changes from CloudWatch in {} GetMetricData requests (lower bound {})",
+                    summary.series,
+                    summary.points,
+                    summary.alarm_events,
+                    summary.metric_requests,
+                    summary.metric_requests_lower_bound
+                );
+            }
+        }
+        IngestSource::Chaostoolkit { files } => {
+            let stored = ingest_chaostoolkit(&ledger, files, &config, environment.now)
+                .with_context(|| {
+                    format!(
+                        "ingest into ledger {ledger_path} failed; nothing was stored and nothing it already held was lost"
+                    )
+                })?;
+            if !cli.quiet {
+                println!("Read {stored} Chaos Toolkit journals into {ledger_path}");
+            }
+        }
+        IngestSource::Incidents { file } => {
+            let stored = ingest_incidents(&ledger, file).with_context(|| {
+                format!(
+                    "ingest of {} into ledger {ledger_path} failed; nothing it already held was lost",
+                    file.display()
+                )
+            })?;
+            if !cli.quiet {
+                println!(
+                    "Read {stored} incidents from {} into {ledger_path}",
+                    file.display()
+                );
+            }
+        }
+    }
+    Ok(Outcome::Done)
+}
+
+fn run_gate(cli: &Cli, args: &GateArgs, config: Config) -> anyhow::Result<Outcome> {
+    let GateArgs {
+        period,
+        team,
+        max_red,
+        max_mttr_regression,
+        min_stage,
+        format,
+        out,
+    } = args;
+    ensure_ledger_exists(&cli.ledger)?;
+    anyhow::ensure!(
+        max_red.is_some() || max_mttr_regression.is_some() || min_stage.is_some(),
+        "gate needs at least one rule: --max-red N, --max-mttr-regression PCT or --min-stage N"
+    );
+    let ledger = Ledger::open_for_read(&cli.ledger)?;
+    let command = GateCommand {
+        period: *period,
+        config,
+        rules: GateRules {
+            team: team.clone(),
+            max_red: *max_red,
+            max_mttr_regression_pct: *max_mttr_regression,
+            min_stage: *min_stage,
+        },
+        format: *format,
+    };
+    let verdict = gate(&ledger, &command)?;
+    match out {
+        Some(path) => super::output::write_file(path, verdict.output.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{}", verdict.output),
+    }
+    Ok(if verdict.passed {
+        Outcome::Done
+    } else {
+        Outcome::GateViolated
+    })
+}

@@ -1,0 +1,74 @@
+//! `checkup demo`: a generated history into `DIR/ledger`, every report into `DIR/reports`.
+
+use std::path::PathBuf;
+
+use super::Result;
+use super::output::{ReportFormat, create_dir};
+use super::report::{ReportCommand, report};
+use crate::config::Config;
+use crate::ingest::demo::{self, DemoSettings, MonthBatch};
+use crate::ledger::{Batch, Ledger};
+use crate::report::ReportKind;
+use crate::report::i18n::Lang;
+
+#[derive(Debug, Clone)]
+pub struct DemoCommand {
+    pub out: PathBuf,
+    pub settings: DemoSettings,
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSummary {
+    pub experiments: usize,
+    pub incidents: usize,
+    pub ledger: PathBuf,
+    pub reports: Vec<PathBuf>,
+}
+
+/// Generates the demo history into `<out>/ledger` and renders every report into `<out>/reports`.
+pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
+    create_dir(&command.out)?;
+    let ledger_path = command.out.join("ledger");
+    let ledger = Ledger::open_for_write(&ledger_path)?;
+    let (experiments, incidents) = generate_demo_ledger(&ledger, &command.settings)?;
+    let reports = report(
+        &ledger,
+        &ReportCommand {
+            out: command.out.join("reports"),
+            formats: vec![ReportFormat::Html, ReportFormat::Pdf, ReportFormat::Json],
+            kinds: ReportKind::ALL.to_vec(),
+            config: command.config.clone(),
+            period: None,
+            experiments: Vec::new(),
+            templates: None,
+            lang: Lang::En,
+            font_dirs: Vec::new(),
+        },
+    )?;
+    Ok(DemoSummary {
+        experiments,
+        incidents,
+        ledger: ledger_path,
+        reports,
+    })
+}
+
+/// Writes the demo history into a ledger opened for writing, one month at a time; returns how
+/// many experiments and incidents it stored.
+pub fn generate_demo_ledger(ledger: &Ledger, settings: &DemoSettings) -> Result<(usize, usize)> {
+    let mut experiments = 0;
+    let incidents = demo::generate(settings, |month: MonthBatch| -> Result<()> {
+        experiments += month.experiments.len();
+        ledger.store(Batch {
+            experiments: month.experiments,
+            actions: month.actions,
+            series: month.series,
+            points: month.points,
+            alarm_events: month.alarm_events,
+        })?;
+        Ok(())
+    })?;
+    ledger.store_incidents(&incidents)?;
+    Ok((experiments, incidents.len()))
+}

@@ -1,0 +1,210 @@
+//! `checkup report`: the ledger analyzed as of a period, rendered into one file per kind and
+//! format, plus the lab report of each experiment asked for.
+
+use std::path::PathBuf;
+
+use super::load::{Analyzed, analyze_ledger, load_observations};
+use super::output::{ReportFormat, create_dir, experiment_file, kind_file, write_file};
+use super::{AppError, Result};
+use crate::analyze::by_experiment;
+use crate::analyze::curves::{MOST_CURVES_CHARTED, charted_experiments, curves_of};
+use crate::config::Config;
+use crate::ledger::{Experiment, Ledger};
+use crate::report::charts::{recovery_curve_chart, render_charts};
+use crate::report::experiment::experiment_detail;
+use crate::report::html::HtmlRenderer;
+use crate::report::i18n::{Lang, Sentences};
+use crate::report::junit::{experiment_cases, experiments_csv, junit_xml};
+use crate::report::model::ModelInput;
+use crate::report::pdf::PdfRenderer;
+use crate::report::{RenderError, ReportKind, build_model};
+use crate::vocab::time::Period;
+
+/// What `--kind` asks for: every kind, one kind, or the lab report of one experiment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportSelection {
+    All,
+    Kind(ReportKind),
+    Experiment(String),
+}
+
+impl ReportSelection {
+    /// `quarterly`, `executive`, `maturity`, `experiment:<id>` or `all`.
+    pub fn parse(text: &str) -> Result<ReportSelection, String> {
+        if text == "all" {
+            return Ok(ReportSelection::All);
+        }
+        if let Some(kind) = ReportKind::ALL.into_iter().find(|kind| kind.name() == text) {
+            return Ok(ReportSelection::Kind(kind));
+        }
+        match text.strip_prefix("experiment:") {
+            Some(id) if !id.trim().is_empty() => Ok(ReportSelection::Experiment(id.trim().to_string())),
+            _ => Err(format!(
+                "unknown kind `{text}`; kinds are quarterly, executive, maturity, experiment:<id> and all"
+            )),
+        }
+    }
+
+    /// The kinds to render and the experiments to write a lab report for.
+    pub fn kinds_and_experiments(&self) -> (Vec<ReportKind>, Vec<String>) {
+        match self {
+            ReportSelection::All => (ReportKind::ALL.to_vec(), Vec::new()),
+            ReportSelection::Kind(kind) => (vec![*kind], Vec::new()),
+            ReportSelection::Experiment(id) => (Vec::new(), vec![id.clone()]),
+        }
+    }
+}
+
+/// `checkup report`.
+#[derive(Debug, Clone)]
+pub struct ReportCommand {
+    pub out: PathBuf,
+    pub formats: Vec<ReportFormat>,
+    pub kinds: Vec<ReportKind>,
+    pub config: Config,
+    /// `None`: the calendar quarter of the newest experiment in the ledger.
+    pub period: Option<Period>,
+    /// Experiments to write a lab report for (`--kind experiment:<id>`).
+    pub experiments: Vec<String>,
+    /// A folder whose `html/*.html` and `pdf/report.typ` replace the built-in templates.
+    pub templates: Option<PathBuf>,
+    pub lang: Lang,
+    /// Extra folders with fonts for the PDF (a CJK font for Japanese).
+    pub font_dirs: Vec<PathBuf>,
+}
+
+/// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
+/// report kind and format. Returns the paths written.
+pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> {
+    let Analyzed {
+        mut data,
+        analysis,
+        rubric,
+        generated_at,
+    } = analyze_ledger(ledger, &command.config, command.period)?;
+    let requested = command
+        .experiments
+        .iter()
+        .map(|id| {
+            analysis
+                .experiments
+                .iter()
+                .position(|e| &e.experiment_id == id)
+                .ok_or_else(|| AppError::UnknownExperiment(id.clone()))
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    let charted = charted_experiments(&analysis, MOST_CURVES_CHARTED);
+    // Series and points only of the experiments drawn: analysis left them on disk.
+    let shown: Vec<&Experiment> = charted
+        .experiments
+        .iter()
+        .chain(&requested)
+        .map(|i| &analysis.experiments[*i])
+        .collect();
+    (data.series, data.points) = load_observations(ledger, &shown)?;
+    let config = &command.config;
+    let model = build_model(&ModelInput {
+        lang: command.lang,
+        organization: &config.organization,
+        currency: &config.currency,
+        generated_at,
+        analysis: &analysis,
+        cost: config.cost,
+        rubric: &rubric,
+    });
+
+    create_dir(&command.out)?;
+    let mut written = Vec::new();
+    let html = HtmlRenderer::with_overrides(command.templates.as_deref(), command.lang)?;
+    let curves = curves_of(&data, &analysis, &charted.experiments)?;
+    let messages = command.lang.messages();
+    let charts = render_charts(&model, &curves, charted.left_out, messages);
+    let mut html_data = html.prepare(&model, &charts)?;
+    let pdf = if command.formats.contains(&ReportFormat::Pdf) {
+        let renderer = PdfRenderer::with_overrides(
+            command.templates.as_deref(),
+            command.lang,
+            &command.font_dirs,
+        )?;
+        let data = renderer.prepare(&model, &charts)?;
+        Some((renderer, data))
+    } else {
+        None
+    };
+    for format in &command.formats {
+        let Some(file) = format.whole_report_file() else {
+            continue;
+        };
+        let bytes = match format {
+            ReportFormat::Json => serde_json::to_vec_pretty(&model).map_err(RenderError::Model)?,
+            ReportFormat::Junit => junit_xml(
+                &format!("checkup {}", model.period.label),
+                &experiment_cases(&model.experiments),
+            )
+            .into_bytes(),
+            ReportFormat::Csv => {
+                experiments_csv(&model.experiments).map_err(|source| AppError::Write {
+                    path: command.out.join(file),
+                    source: source.into(),
+                })?
+            }
+            ReportFormat::Html | ReportFormat::Pdf => continue,
+        };
+        let path = command.out.join(file);
+        write_file(&path, &bytes)?;
+        written.push(path);
+    }
+    for kind in &command.kinds {
+        for format in &command.formats {
+            let path = kind_file(&command.out, *kind, *format);
+            let bytes = match format {
+                ReportFormat::Html => html.render(*kind, &mut html_data)?.into_bytes(),
+                ReportFormat::Pdf => {
+                    let (renderer, data) = pdf.as_ref().expect("built when PDF is asked for");
+                    renderer.render(*kind, data)?
+                }
+                ReportFormat::Json | ReportFormat::Junit | ReportFormat::Csv => continue,
+            };
+            write_file(&path, &bytes)?;
+            written.push(path);
+        }
+    }
+    let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
+    let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id);
+    for (id, index) in command.experiments.iter().zip(requested) {
+        let detail = experiment_detail(
+            &analysis,
+            index,
+            actions_by_experiment
+                .get(id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            series_by_experiment
+                .get(id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+            &data.alarm_events,
+            Sentences::for_lang(command.lang),
+        );
+        let curve = curves_of(&data, &analysis, &[index])?
+            .first()
+            .and_then(|curve| recovery_curve_chart(curve, messages));
+        for format in &command.formats {
+            let path = experiment_file(&command.out, id, *format);
+            let bytes = match format {
+                ReportFormat::Html => html
+                    .render_experiment(&mut html_data, &detail, curve.as_ref())?
+                    .into_bytes(),
+                ReportFormat::Pdf => {
+                    let (renderer, data) = pdf.as_ref().expect("built when PDF is asked for");
+                    renderer.render_experiment(data, &detail, curve.as_ref())?
+                }
+                ReportFormat::Json | ReportFormat::Junit | ReportFormat::Csv => continue,
+            };
+            write_file(&path, &bytes)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+

@@ -1,0 +1,73 @@
+//! The ledger's write order: what one source read goes in children first (points, series, actions,
+//! alarm events) and experiments last, one upsert per table, so that a reader never sees an
+//! experiment without its rows. Callers hand over a [`Batch`]; the order is the ledger's alone.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+
+use super::{
+    Action, AlarmEvent, Experiment, Incident, Ledger, LedgerError, MetricSeries, PointColumns, Result, Table,
+    actions_frame, alarm_events_frame, experiments_frame, incidents_frame, series_frame,
+};
+
+/// What one source read, for every table it fills. Rows of an experiment read again replace the
+/// old ones by key.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub experiments: Vec<Experiment>,
+    pub actions: Vec<Action>,
+    pub series: Vec<MetricSeries>,
+    pub points: PointColumns,
+    pub alarm_events: Vec<AlarmEvent>,
+}
+
+/// Names the table whose rows could not be turned into a frame.
+pub fn rows_of(table: Table) -> impl FnOnce(PolarsError) -> LedgerError {
+    move |source| LedgerError::Rows { table, source }
+}
+
+impl Ledger {
+    /// Stores a batch children first and experiments last. Every row lands in the partition of
+    /// its experiment's creation month, so a batch carries the experiments of all its rows.
+    pub fn store(&self, batch: Batch) -> Result<()> {
+        let month_by_id: HashMap<String, String> = batch
+            .experiments
+            .iter()
+            .map(|e| (e.experiment_id.clone(), e.month()))
+            .collect();
+        let month_of = |id: &str| month_by_id.get(id).cloned().unwrap_or_default();
+        if !batch.points.is_empty() {
+            let rows = batch.points.into_frame().map_err(rows_of(Table::Points))?;
+            self.upsert(Table::Points, rows)?;
+        }
+        if !batch.series.is_empty() {
+            let rows = series_frame(&batch.series, &month_of).map_err(rows_of(Table::Series))?;
+            self.upsert(Table::Series, rows)?;
+        }
+        if !batch.actions.is_empty() {
+            let rows = actions_frame(&batch.actions, &month_of).map_err(rows_of(Table::Actions))?;
+            self.upsert(Table::Actions, rows)?;
+        }
+        if !batch.alarm_events.is_empty() {
+            let rows =
+                alarm_events_frame(&batch.alarm_events).map_err(rows_of(Table::AlarmEvents))?;
+            self.upsert(Table::AlarmEvents, rows)?;
+        }
+        if !batch.experiments.is_empty() {
+            let rows = experiments_frame(&batch.experiments).map_err(rows_of(Table::Experiments))?;
+            self.upsert(Table::Experiments, rows)?;
+        }
+        Ok(())
+    }
+
+    /// Stores incidents (an incident read again replaces its row).
+    pub fn store_incidents(&self, incidents: &[Incident]) -> Result<()> {
+        if incidents.is_empty() {
+            return Ok(());
+        }
+        let rows = incidents_frame(incidents).map_err(rows_of(Table::Incidents))?;
+        self.upsert(Table::Incidents, rows)?;
+        Ok(())
+    }
+}
