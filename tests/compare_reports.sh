@@ -19,9 +19,10 @@ command -v pdftotext >/dev/null || { echo "compare_reports.sh: needs pdftotext (
 work="$(mktemp -d -t checkup-compare-XXXXXX)"
 trap 'git worktree remove --force "$work/base-tree" >/dev/null 2>&1 || true' EXIT
 
-# Builds the tree in $1 and copies its binary to $2.
+# Builds the tree in $1 and copies its binary to $2. `cargo test --no-run` builds the binary with
+# the features the tests build it with, so the dependencies the test suite built are reused.
 build() {
-  (cd "$1" && cargo build --quiet --bin checkup)
+  (cd "$1" && cargo test --quiet --no-run >/dev/null 2>&1 || cargo test --no-run)
   cp "$CARGO_TARGET_DIR/debug/checkup" "$2"
 }
 
