@@ -17,7 +17,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use checkup::vocab::catalog::ActionCatalog;
 use checkup::analyze::maturity::Rubric;
 use checkup::analyze::program::{ReferenceData, analyze_judged, default_period};
 use checkup::app::demo::generate_demo_ledger;
@@ -27,6 +26,7 @@ use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
 use checkup::ledger::{Ledger, Table};
 use checkup::report::build_model;
 use checkup::report::model::ModelInput;
+use checkup::vocab::catalog::ActionCatalog;
 
 /// The tables analysis reads.
 const TABLES: [Table; 6] = [

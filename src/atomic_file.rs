@@ -57,12 +57,6 @@ pub fn write_with<E: From<WriteError>>(
     Ok(())
 }
 
-impl From<WriteError> for io::Error {
-    fn from(error: WriteError) -> io::Error {
-        io::Error::new(error.source.kind(), error)
-    }
-}
-
 /// The temporary file a write of `path` goes through: hidden, and named after the process so two
 /// writers never share one.
 pub fn temporary_path(path: &Path) -> PathBuf {

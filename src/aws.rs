@@ -13,8 +13,24 @@ use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationIn
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::DateTime;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::vocab::time::{MICROS_PER_SECOND, Micros};
+
+/// An AWS timestamp (every SDK crate's `primitives::DateTime`) as our microseconds.
+pub fn micros_of(time: &DateTime) -> Micros {
+    time.secs() * MICROS_PER_SECOND + i64::from(time.subsec_nanos()) / 1_000
+}
+
+/// Our microseconds as an AWS timestamp.
+pub fn date_time_of(ts: Micros) -> DateTime {
+    DateTime::from_secs_and_nanos(
+        ts.div_euclid(MICROS_PER_SECOND),
+        (ts.rem_euclid(MICROS_PER_SECOND) * 1_000) as u32,
+    )
+}
 
 /// One AWS operation checkup may send and the IAM action that allows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

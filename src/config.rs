@@ -42,7 +42,6 @@ impl Default for WindowSettings {
     }
 }
 
-
 #[derive(Debug, thiserror::Error)]
 #[error("{path}:{line}: {key}: {message}")]
 pub struct ConfigError {

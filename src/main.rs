@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use checkup::app::cli::Outcome;
+use checkup::app::cli::Completion;
 use checkup::app::{Cli, Environment, run};
 
 fn main() -> ExitCode {
@@ -22,8 +22,8 @@ fn main() -> ExitCode {
         }
     };
     match run(cli, &environment()) {
-        Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::GateViolated) => ExitCode::from(1),
+        Ok(Completion::Done) => ExitCode::SUCCESS,
+        Ok(Completion::GateViolated) => ExitCode::from(1),
         // A reader that stops early (`checkup export | head`) is not an error.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {

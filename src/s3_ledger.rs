@@ -139,10 +139,10 @@ impl S3Ledger {
     /// Written like a ledger file, so a killed process leaves the old manifest or the new one.
     fn write_manifest(&self, mirrored: &BTreeMap<String, Mirrored>) -> Result<()> {
         let bytes = serde_json::to_vec_pretty(mirrored).expect("strings and numbers serialize");
-        Ok(crate::ledger::write_file_atomically(
-            &self.manifest,
-            &bytes,
-        )?)
+        crate::atomic_file::write_bytes(&self.manifest, &bytes).map_err(|error| S3LedgerError::Io {
+            path: error.path,
+            source: error.source,
+        })
     }
 
     fn stamp(&self, relative: &str) -> Result<FileStamp> {

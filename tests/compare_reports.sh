@@ -22,7 +22,7 @@ trap 'git worktree remove --force "$work/base-tree" >/dev/null 2>&1 || true' EXI
 # Builds the tree in $1 and copies its binary to $2. `cargo test --no-run` builds the binary with
 # the features the tests build it with, so the dependencies the test suite built are reused.
 build() {
-  (cd "$1" && cargo test --quiet --no-run >/dev/null 2>&1 || cargo test --no-run)
+  (cd "$1" && cargo test --quiet --no-run)
   cp "$CARGO_TARGET_DIR/debug/checkup" "$2"
 }
 

@@ -8,8 +8,8 @@ use polars::prelude::*;
 
 use super::program::Analysis;
 use super::recovery::SeriesResult;
-use crate::vocab::Band;
 use super::{AnalyzeError, LedgerData};
+use crate::vocab::Band;
 use crate::vocab::Verdict;
 use crate::vocab::time::Micros;
 

@@ -15,7 +15,10 @@ use serde::Deserialize;
 use super::summary::{QueryError, run_queries};
 use super::weaknesses::Weakness;
 use crate::ledger::{Experiment, Incident};
-use crate::vocab::time::{MICROS_PER_SECOND, Micros, Period, month_of, parse_period, quarter_of};
+use crate::vocab::time::{
+    MICROS_PER_SECOND, Micros, Period, micros_from_seconds, month_of, parse_period, quarter_of,
+    seconds_from_micros,
+};
 
 pub const BUILT_IN_RUBRIC: &str = include_str!("../../data/maturity_rubric.toml");
 
@@ -418,7 +421,7 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
     let experiments = input.experiments;
     let flags =
         |f: &dyn Fn(&Experiment) -> bool| -> Vec<bool> { experiments.iter().map(f).collect() };
-    let post = (input.post_window_s * MICROS_PER_SECOND as f64) as Micros;
+    let post = micros_from_seconds(input.post_window_s);
     let starts: Vec<Micros> = experiments.iter().map(Experiment::start).collect();
     let window_ends: Vec<Micros> = experiments
         .iter()
@@ -715,7 +718,7 @@ impl Practice<'_> {
                 "duration_s".into(),
                 started
                     .iter()
-                    .map(|i| (i.resolved_at - i.started_at) as f64 / MICROS_PER_SECOND as f64)
+                    .map(|i| seconds_from_micros(i.resolved_at - i.started_at))
                     .collect::<Vec<_>>(),
             ),
             Column::new(
@@ -736,24 +739,22 @@ impl Practice<'_> {
         .lazy()
         .with_columns(keys());
 
-        let periods =
-            DataFrame::new_infer_height(vec![
-                Column::new("scope".into(), [scope]),
-                Column::new("period".into(), [cell.period.as_str()]),
-                Column::new("days".into(), [days]),
-                Column::new("weeks".into(), [weeks]),
-                Column::new("months".into(), [calendar_months(period) as f64]),
-                Column::new(
-                    "seconds".into(),
-                    [(period.end - period.start) as f64 / MICROS_PER_SECOND as f64],
-                ),
-                Column::new(
-                    "first_quarter_seconds".into(),
-                    [first_quarter_period
-                        .map(|q| (q.end - q.start) as f64 / MICROS_PER_SECOND as f64)],
-                ),
-            ])?
-            .lazy();
+        let periods = DataFrame::new_infer_height(vec![
+            Column::new("scope".into(), [scope]),
+            Column::new("period".into(), [cell.period.as_str()]),
+            Column::new("days".into(), [days]),
+            Column::new("weeks".into(), [weeks]),
+            Column::new("months".into(), [calendar_months(period) as f64]),
+            Column::new(
+                "seconds".into(),
+                [seconds_from_micros(period.end - period.start)],
+            ),
+            Column::new(
+                "first_quarter_seconds".into(),
+                [first_quarter_period.map(|q| seconds_from_micros(q.end - q.start))],
+            ),
+        ])?
+        .lazy();
         Ok(CellPlans {
             experiments_to_date,
             weaknesses,

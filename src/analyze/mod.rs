@@ -20,8 +20,8 @@ use rayon::prelude::*;
 
 pub use recovery::ExperimentOutcome;
 
-use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, Outcome};
 use crate::config::WindowSettings;
+use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, Outcome};
 use crate::vocab::time::Micros;
 use recovery::{ExperimentInput, ObservedSeries, analyze_experiment};
 

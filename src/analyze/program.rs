@@ -6,16 +6,16 @@
 //! and experiments started after the end are left out of everything, so a report of 2026Q2 looks
 //! the same whether it is rendered in July or in December.
 
-use super::systems::systems_of;
-use crate::vocab::catalog::ActionCatalog;
 use super::maturity::{Maturity, MaturityInput, Rubric, assess_maturity};
 use super::mttr::{MttrRow, PeriodUnit, experiment_mttr_of, incident_mttr};
 use super::roi::{Roi, RoiInput, compute_roi};
 use super::summary::{QuarterSummary, QueryError, experiment_outcomes_frame, quarterly_summary};
+use super::systems::systems_of;
 use super::weaknesses::{Weakness, track_weaknesses};
 use super::{AnalyzeError, ExperimentOutcome, LedgerData, by_experiment, judge_experiments};
 use crate::config::Config;
 use crate::ledger::{Action, Experiment, Incident};
+use crate::vocab::catalog::ActionCatalog;
 use crate::vocab::time::{MICROS_PER_SECOND, Micros, Period, parse_period, quarter_of};
 
 const YEAR: Micros = 365 * 86_400 * MICROS_PER_SECOND;

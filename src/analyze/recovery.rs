@@ -4,9 +4,9 @@
 
 use crate::config::WindowSettings;
 use crate::ledger::{Action, Experiment, MetricSeries};
+use crate::vocab::format::{format_duration, format_number};
 use crate::vocab::stats::{median, percentile};
 use crate::vocab::time::{MICROS_PER_SECOND, Micros, seconds_from_micros};
-use crate::vocab::format::{format_duration, format_number};
 use crate::vocab::{Band, Condition, SeriesKind, Source, Status, Verdict};
 
 /// The baseline band: median `m` and MAD of the points before the fault,
@@ -101,10 +101,6 @@ pub struct ExperimentOutcome {
     pub series: Vec<(String, SeriesResult)>,
     pub reasons: Vec<String>,
 }
-
-
-
-
 
 /// Judges one experiment.
 pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) -> ExperimentOutcome {
@@ -253,10 +249,21 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
 
     outcome.error_total = error_total;
     outcome.impacted = !impacts.is_empty();
-    outcome.time_to_impact_s = impacts.iter().min().map(|value| seconds_from_micros(*value));
+    outcome.time_to_impact_s = impacts
+        .iter()
+        .min()
+        .map(|value| seconds_from_micros(*value));
     outcome.time_to_recover_s = if outcome.impacted {
-        recoveries.iter().max().map(|value| seconds_from_micros(*value))
-    } else if inconclusive.is_empty() && input.series.iter().any(|s| s.series.kind != SeriesKind::Errors) {
+        recoveries
+            .iter()
+            .max()
+            .map(|value| seconds_from_micros(*value))
+    } else if inconclusive.is_empty()
+        && input
+            .series
+            .iter()
+            .any(|s| s.series.kind != SeriesKind::Errors)
+    {
         Some(0.0)
     } else {
         None
@@ -372,7 +379,6 @@ fn format_signed_duration(seconds: f64) -> String {
         format_duration(seconds)
     }
 }
-
 
 /// Band, impact, recovery, peak and limit of one level series.
 fn analyze_level_series(

@@ -17,12 +17,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::vocab::Verdict;
-use crate::vocab::catalog::ActionCatalog;
-use crate::vocab::stats::median;
 use super::weaknesses::Weakness;
 use crate::config::CostConfig;
 use crate::random::Random;
+use crate::vocab::Verdict;
+use crate::vocab::catalog::ActionCatalog;
+use crate::vocab::stats::median;
 
 const TRIALS: usize = 10_000;
 const SEED: u64 = 0x5EED_2026;
@@ -230,7 +230,6 @@ fn lognormal_draw(class: &FaultClass, random: &mut Random) -> f64 {
     let sigma = (class.high.ln() - class.low.ln()) / (2.0 * Z90);
     (mu + sigma * z).exp()
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -29,4 +29,3 @@ pub fn systems_of(
     systems.sort_by_key(|system| order.iter().position(|known| known == system));
     systems
 }
-

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::ExperimentOutcome;
-use crate::vocab::Verdict;
 use crate::ledger::Experiment;
+use crate::vocab::Verdict;
 use crate::vocab::time::Micros;
 
 #[derive(Debug, Clone, PartialEq)]

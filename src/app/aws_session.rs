@@ -106,4 +106,3 @@ pub fn close_s3_ledger(
         Ok(pushed)
     })
 }
-

@@ -8,13 +8,13 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use super::aws_session::{close_s3_ledger, open_s3_ledger, publish_reports};
 use super::demo::{DemoCommand, demo};
 use super::export::{ExportCommand, ExportFormat, export};
 use super::gate::{GateCommand, GateFormat, gate};
 use super::ingest::{IngestFisCommand, ingest_chaostoolkit, ingest_fis, ingest_incidents};
 use super::output::ReportFormat;
 use super::report::{ReportCommand, ReportSelection, report};
-use super::aws_session::{close_s3_ledger, open_s3_ledger, publish_reports};
 use crate::analyze::gate::GateRules;
 use crate::aws::AwsTarget;
 use crate::config::Config;
@@ -94,7 +94,12 @@ pub struct ReportArgs {
     #[arg(long, value_parser = ReportSelection::parse, default_value = "all")]
     pub kind: ReportSelection,
     /// One or more of html, pdf, json, junit, csv, separated by commas.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,pdf,json")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "html,pdf,json"
+    )]
     pub format: Vec<ReportFormat>,
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
@@ -187,7 +192,7 @@ pub struct Environment {
 
 /// What a command ended with: success, or a gate that was violated (exit 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum Completion {
     Done,
     GateViolated,
 }
@@ -233,7 +238,7 @@ fn s3_target(cli: &Cli, environment: &Environment) -> AwsTarget {
 
 /// Runs the command; with `--ledger s3://BUCKET/PREFIX`, on a local mirror of that ledger which is
 /// pulled before and, for commands that write, pushed after.
-pub fn run(mut cli: Cli, environment: &Environment) -> anyhow::Result<Outcome> {
+pub fn run(mut cli: Cli, environment: &Environment) -> anyhow::Result<Completion> {
     let ledger_text = cli.ledger.to_string_lossy().into_owned();
     if !ledger_text.starts_with("s3://") || matches!(cli.command, Command::Demo { .. }) {
         return run_command(cli, environment);
@@ -261,7 +266,7 @@ pub fn run(mut cli: Cli, environment: &Environment) -> anyhow::Result<Outcome> {
     result
 }
 
-fn run_command(cli: Cli, environment: &Environment) -> anyhow::Result<Outcome> {
+fn run_command(cli: Cli, environment: &Environment) -> anyhow::Result<Completion> {
     let config = load_config(cli.config.as_deref())?;
     match &cli.command {
         Command::Demo {
@@ -280,7 +285,7 @@ fn run_command(cli: Cli, environment: &Environment) -> anyhow::Result<Outcome> {
                 out: out.clone(),
             };
             export(&ledger, &command, &mut std::io::stdout().lock())?;
-            Ok(Outcome::Done)
+            Ok(Completion::Done)
         }
     }
 }
@@ -291,14 +296,13 @@ fn run_demo(
     out: &Path,
     experiments: Option<usize>,
     seed: u64,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Completion> {
     let command = DemoCommand {
         out: out.to_path_buf(),
         settings: DemoSettings { experiments, seed },
         config,
     };
-    let summary =
-        demo(&command).with_context(|| format!("demo into {} failed", out.display()))?;
+    let summary = demo(&command).with_context(|| format!("demo into {} failed", out.display()))?;
     if !cli.quiet {
         println!(
             "Generated {} experiments and {} incidents into {}",
@@ -310,7 +314,7 @@ fn run_demo(
             println!("Wrote {}", report.display());
         }
     }
-    Ok(Outcome::Done)
+    Ok(Completion::Done)
 }
 
 fn ensure_ledger_exists(ledger: &Path) -> anyhow::Result<()> {
@@ -327,7 +331,7 @@ fn run_report(
     args: &ReportArgs,
     config: Config,
     environment: &Environment,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Completion> {
     let ReportArgs {
         period,
         kind,
@@ -375,21 +379,22 @@ fn run_report(
     }
     if let Some(location) = publish {
         let target = s3_target(cli, environment);
-        let urls = publish_reports(&written, location, &target, cli.verbose).with_context(|| {
-            format!(
-                "publishing to s3://{}/{} failed; the reports are in {}",
-                location.bucket,
-                location.prefix,
-                out.display()
-            )
-        })?;
+        let urls =
+            publish_reports(&written, location, &target, cli.verbose).with_context(|| {
+                format!(
+                    "publishing to s3://{}/{} failed; the reports are in {}",
+                    location.bucket,
+                    location.prefix,
+                    out.display()
+                )
+            })?;
         if !cli.quiet {
             for url in &urls {
                 println!("Published {url}");
             }
         }
     }
-    Ok(Outcome::Done)
+    Ok(Completion::Done)
 }
 
 fn run_ingest(
@@ -397,7 +402,7 @@ fn run_ingest(
     config: Config,
     source: &IngestSource,
     environment: &Environment,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Completion> {
     let ledger = Ledger::open_for_write(&cli.ledger)?;
     let ledger_path = cli.ledger.display();
     match source {
@@ -470,10 +475,10 @@ fn run_ingest(
             }
         }
     }
-    Ok(Outcome::Done)
+    Ok(Completion::Done)
 }
 
-fn run_gate(cli: &Cli, args: &GateArgs, config: Config) -> anyhow::Result<Outcome> {
+fn run_gate(cli: &Cli, args: &GateArgs, config: Config) -> anyhow::Result<Completion> {
     let GateArgs {
         period,
         team,
@@ -507,8 +512,8 @@ fn run_gate(cli: &Cli, args: &GateArgs, config: Config) -> anyhow::Result<Outcom
         None => print!("{}", verdict.output),
     }
     Ok(if verdict.passed {
-        Outcome::Done
+        Completion::Done
     } else {
-        Outcome::GateViolated
+        Completion::GateViolated
     })
 }

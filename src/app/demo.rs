@@ -7,7 +7,7 @@ use super::output::{ReportFormat, create_dir};
 use super::report::{ReportCommand, report};
 use crate::config::Config;
 use crate::ingest::demo::{self, DemoSettings, MonthBatch};
-use crate::ledger::{Batch, Ledger};
+use crate::ledger::Ledger;
 use crate::report::ReportKind;
 use crate::report::i18n::Lang;
 
@@ -59,14 +59,8 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
 pub fn generate_demo_ledger(ledger: &Ledger, settings: &DemoSettings) -> Result<(usize, usize)> {
     let mut experiments = 0;
     let incidents = demo::generate(settings, |month: MonthBatch| -> Result<()> {
-        experiments += month.experiments.len();
-        ledger.store(Batch {
-            experiments: month.experiments,
-            actions: month.actions,
-            series: month.series,
-            points: month.points,
-            alarm_events: month.alarm_events,
-        })?;
+        experiments += month.rows.experiments.len();
+        ledger.store(month.rows)?;
         Ok(())
     })?;
     ledger.store_incidents(&incidents)?;

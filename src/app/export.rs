@@ -74,12 +74,9 @@ pub fn export(ledger: &Ledger, command: &ExportCommand, stdout: &mut dyn io::Wri
     }
     match &command.out {
         Some(path) => write_file(path, &buffer),
-        None => stdout
-            .write_all(&buffer)
-            .map_err(|source| AppError::Write {
-                path: PathBuf::from("standard output"),
-                source,
-            }),
+        None => stdout.write_all(&buffer).map_err(|source| AppError::Write {
+            path: PathBuf::from("standard output"),
+            source,
+        }),
     }
 }
-

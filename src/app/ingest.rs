@@ -201,7 +201,11 @@ async fn read_aws(
 
 /// Stores what one profile and region gave; rows are partitioned by their experiment's creation
 /// month.
-fn store_fis_history(ledger: &Ledger, history: FisHistory, observations: Observations) -> Result<()> {
+fn store_fis_history(
+    ledger: &Ledger,
+    history: FisHistory,
+    observations: Observations,
+) -> Result<()> {
     ledger.store(Batch {
         experiments: history.experiments,
         actions: history.actions,

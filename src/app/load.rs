@@ -2,14 +2,16 @@
 //! series and points a report draws, and analyzing the program as of a period, storing the
 //! outcomes when the ledger can be written.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
 use super::Result;
 use crate::analyze::maturity::Rubric;
 use crate::analyze::program::{Analysis, ReferenceData, analyze_judged, default_period};
-use crate::analyze::{ExperimentOutcome, JudgeInput, LedgerData, judge_experiments, outcome_records};
+use crate::analyze::{
+    ExperimentOutcome, JudgeInput, LedgerData, judge_experiments, outcome_records,
+};
 use crate::config::{Config, WindowSettings};
 use crate::ledger::{self, Experiment, Ledger, MetricSeries, Table, rows_of};
 use crate::vocab::catalog::ActionCatalog;
@@ -125,7 +127,11 @@ pub struct Analyzed {
 
 /// Loads the ledger, analyzes it as of `period` (default: the quarter of the newest experiment)
 /// and stores the outcomes when the ledger is writable.
-pub fn analyze_ledger(ledger: &Ledger, config: &Config, period: Option<Period>) -> Result<Analyzed> {
+pub fn analyze_ledger(
+    ledger: &Ledger,
+    config: &Config,
+    period: Option<Period>,
+) -> Result<Analyzed> {
     let JudgedLedger { data, outcomes } = load_and_judge(ledger, &config.window)?;
     let generated_at: Micros = data
         .experiments
@@ -145,21 +151,12 @@ pub fn analyze_ledger(ledger: &Ledger, config: &Config, period: Option<Period>) 
     let (analysis, outcomes_after_period) =
         analyze_judged(&data, outcomes, config, &reference, period)?;
 
-    let records = outcome_records(
-        analysis.outcomes.iter().chain(&outcomes_after_period),
-        generated_at,
-    );
-    let month_by_id: HashMap<&str, String> = data
-        .experiments
-        .iter()
-        .map(|e| (e.experiment_id.as_str(), e.month()))
-        .collect();
-    let rows = ledger::outcomes_frame(&records, |id| {
-        month_by_id.get(id).cloned().unwrap_or_default()
-    })
-    .map_err(rows_of(Table::Outcomes))?;
-    if ledger.is_writable() && rows.height() > 0 {
-        ledger.upsert(Table::Outcomes, rows)?;
+    if ledger.is_writable() {
+        let records = outcome_records(
+            analysis.outcomes.iter().chain(&outcomes_after_period),
+            generated_at,
+        );
+        ledger.store_outcomes(&records, &data.experiments)?;
     }
     Ok(Analyzed {
         data,
@@ -168,4 +165,3 @@ pub fn analyze_ledger(ledger: &Ledger, config: &Config, period: Option<Period>) 
         generated_at,
     })
 }
-

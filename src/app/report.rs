@@ -38,7 +38,9 @@ impl ReportSelection {
             return Ok(ReportSelection::Kind(kind));
         }
         match text.strip_prefix("experiment:") {
-            Some(id) if !id.trim().is_empty() => Ok(ReportSelection::Experiment(id.trim().to_string())),
+            Some(id) if !id.trim().is_empty() => {
+                Ok(ReportSelection::Experiment(id.trim().to_string()))
+            }
             _ => Err(format!(
                 "unknown kind `{text}`; kinds are quarterly, executive, maturity, experiment:<id> and all"
             )),
@@ -207,4 +209,3 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     }
     Ok(written)
 }
-

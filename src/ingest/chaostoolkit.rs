@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use crate::config::{Config, TagKeys};
 use crate::ledger::{Action, Batch, Experiment, MetricSeries};
-use crate::vocab::{Origin, SeriesKind, Source, Status};
 use crate::vocab::time::{Micros, parse_timestamp};
+use crate::vocab::{Origin, SeriesKind, Source, Status};
 
 /// The series id of a journal's hypothesis.
 pub const STEADY_STATE_MET: &str = "steady_state_met";

@@ -8,23 +8,20 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_cloudwatch::Client;
-use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{
     AlarmType, ComparisonOperator, Dimension, HistoryItemType, Metric, MetricDataQuery, MetricStat,
     StatusCode,
 };
 
+use crate::aws::{AwsError, aws_error, date_time_of, error_code, micros_of};
 use crate::config::Hypothesis;
-use crate::aws::{AwsError, aws_error, error_code};
 use crate::ledger::{AlarmEvent, MetricSeries};
-use crate::vocab::time::Micros;
+use crate::vocab::time::{MICROS_PER_SECOND, Micros};
 use crate::vocab::{Origin, SeriesKind};
 
 /// GetMetricData's limits: queries and data points in one request.
 pub const MAX_QUERIES: usize = 500;
 pub const MAX_POINTS: i64 = 100_800;
-
-const MICROS: i64 = 1_000_000;
 
 /// One CloudWatch metric at one statistic and period: what a MetricStat query asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -77,16 +74,16 @@ impl MetricRequest {
 }
 
 fn periods(start: Micros, end: Micros, period_s: i64) -> i64 {
-    let period = period_s * MICROS;
+    let period = period_s * MICROS_PER_SECOND;
     ((end - start).max(0) + period - 1) / period
 }
 
 fn floor_to(ts: Micros, period_s: i64) -> Micros {
-    ts.div_euclid(period_s * MICROS) * period_s * MICROS
+    ts.div_euclid(period_s * MICROS_PER_SECOND) * period_s * MICROS_PER_SECOND
 }
 
 fn ceil_to(ts: Micros, period_s: i64) -> Micros {
-    let period = period_s * MICROS;
+    let period = period_s * MICROS_PER_SECOND;
     (ts + period - 1).div_euclid(period) * period
 }
 
@@ -112,7 +109,7 @@ pub fn plan_requests(windows: &[SeriesWindow]) -> Vec<MetricRequest> {
         let period = w.key.period_s;
         let mut start = floor_to(w.start, period);
         let end = ceil_to(w.end.max(w.start + 1), period);
-        let longest = MAX_POINTS * period * MICROS;
+        let longest = MAX_POINTS * period * MICROS_PER_SECOND;
         while end - start > longest {
             pieces.push((start, start + longest, &w.key));
             start += longest;
@@ -162,17 +159,6 @@ fn request_of((start, end, metrics): (Micros, Micros, BTreeSet<&MetricKey>)) -> 
 /// Points read per metric, sorted by time.
 pub type FetchedPoints = HashMap<MetricKey, Vec<(Micros, f64)>>;
 
-fn micros(time: &DateTime) -> Micros {
-    time.secs() * MICROS + i64::from(time.subsec_nanos()) / 1_000
-}
-
-fn date_time(ts: Micros) -> DateTime {
-    DateTime::from_secs_and_nanos(
-        ts.div_euclid(MICROS),
-        (ts.rem_euclid(MICROS) * 1_000) as u32,
-    )
-}
-
 /// Sends the planned requests (following NextToken pages) and gathers the points per metric.
 /// `on_request` is called after each request (the progress bar). A query the service answers
 /// with an error status is reported in `warnings`, not fatal: the series stays empty and the
@@ -196,8 +182,8 @@ pub async fn fetch_points(
             let output = client
                 .get_metric_data()
                 .set_metric_data_queries(Some(queries.clone()))
-                .start_time(date_time(request.start))
-                .end_time(date_time(request.end))
+                .start_time(date_time_of(request.start))
+                .end_time(date_time_of(request.end))
                 .set_next_token(next_token.clone())
                 .send()
                 .await
@@ -239,7 +225,7 @@ pub async fn fetch_points(
                     result
                         .timestamps()
                         .iter()
-                        .map(micros)
+                        .map(micros_of)
                         .zip(result.values().iter().copied()),
                 );
             }
@@ -454,14 +440,14 @@ pub async fn alarm_history(
         .describe_alarm_history()
         .alarm_name(alarm)
         .history_item_type(HistoryItemType::StateUpdate)
-        .start_date(date_time(start))
-        .end_date(date_time(end))
+        .start_date(date_time_of(start))
+        .end_date(date_time_of(end))
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| aws_error("CloudWatch", "DescribeAlarmHistory", alarm, e))?;
         for item in page.alarm_history_items() {
-            let Some(ts) = item.timestamp().map(micros) else {
+            let Some(ts) = item.timestamp().map(micros_of) else {
                 continue;
             };
             if let Some((from_state, to_state, reason)) =
@@ -666,8 +652,8 @@ mod tests {
             experiment_id: format!("EXP{experiment}"),
             series_id: metric.to_string(),
             key: key(metric, 60),
-            start: start_s * MICROS,
-            end: (start_s + minutes * 60) * MICROS,
+            start: start_s * MICROS_PER_SECOND,
+            end: (start_s + minutes * 60) * MICROS_PER_SECOND,
         }
     }
 
@@ -765,10 +751,10 @@ mod tests {
         let fetched = FetchedPoints::from([(
             w.key.clone(),
             vec![
-                (940 * MICROS, 1.0),
-                (1_000 * MICROS, 2.0),
-                (1_120 * MICROS, 3.0),
-                (1_180 * MICROS, 4.0),
+                (940 * MICROS_PER_SECOND, 1.0),
+                (1_000 * MICROS_PER_SECOND, 2.0),
+                (1_120 * MICROS_PER_SECOND, 3.0),
+                (1_180 * MICROS_PER_SECOND, 4.0),
             ],
         )]);
         let values: Vec<f64> = points_of(&w, &fetched).iter().map(|p| p.1).collect();

@@ -13,13 +13,13 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 
-use crate::vocab::catalog::{ActionCatalog, SYSTEM_TAG};
-use crate::vocab::{Condition, Origin, SeriesKind, Source, Status};
-use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, PointColumns};
+use crate::ledger::{Action, AlarmEvent, Batch, Experiment, Incident, MetricSeries};
 use crate::random::Random;
+use crate::vocab::catalog::{ActionCatalog, SYSTEM_TAG};
 use crate::vocab::time::{
     MICROS_PER_MINUTE, MICROS_PER_SECOND, Micros, from_datetime, month_of, parse_duration_s,
 };
+use crate::vocab::{Condition, Origin, SeriesKind, Source, Status};
 
 pub const BUILT_IN_SCENARIOS: &str = include_str!("../../data/demo_scenarios.toml");
 pub const DEFAULT_SEED: u64 = 20260701;
@@ -52,11 +52,7 @@ impl Default for DemoSettings {
 #[derive(Debug, Default)]
 pub struct MonthBatch {
     pub month: String,
-    pub experiments: Vec<Experiment>,
-    pub actions: Vec<Action>,
-    pub series: Vec<MetricSeries>,
-    pub points: PointColumns,
-    pub alarm_events: Vec<AlarmEvent>,
+    pub rows: Batch,
 }
 
 #[derive(Debug, Deserialize)]
@@ -333,7 +329,7 @@ where
     let last_running = runs.len().saturating_sub(2);
     for (index, run) in runs.iter().enumerate() {
         let month = month_of(run.created_at);
-        if month != batch.month && !batch.experiments.is_empty() {
+        if month != batch.month && !batch.rows.experiments.is_empty() {
             store(std::mem::take(&mut batch))?;
         }
         batch.month = month;
@@ -357,7 +353,7 @@ where
         template_weak.insert(key, weak_next);
         build_run(&world, run, scenario, &mut random, &mut batch);
     }
-    if !batch.experiments.is_empty() {
+    if !batch.rows.experiments.is_empty() {
         store(batch)?;
     }
     Ok(generate_incidents(&world, &mut random))
@@ -550,7 +546,8 @@ fn build_run(
     let started_at = created_at + (1 + random.below(4) as i64) * MICROS_PER_SECOND;
     let t0 = started_at + (2 + random.below(5) as i64) * MICROS_PER_SECOND;
     let alarm_at = t0 + minutes(random.between(1.5, 4.0));
-    let (status, status_reason, ended_at): (Status, Option<String>, Option<Micros>) = match scenario {
+    let (status, status_reason, ended_at): (Status, Option<String>, Option<Micros>) = match scenario
+    {
         Scenario::Running => (Status::Running, None, None),
         Scenario::Cancelled => (
             Status::Cancelled,
@@ -642,7 +639,7 @@ fn build_run(
             Scenario::Failed => ("failed", Some(action_start), ended_at),
             _ => ("completed", Some(action_start), Some(t0 + duration)),
         };
-        batch.actions.push(Action {
+        batch.rows.actions.push(Action {
             experiment_id: experiment_id.clone(),
             action_name: action.name.clone(),
             action_id: action.action_id.clone(),
@@ -685,7 +682,7 @@ fn build_run(
         } else {
             spec.origin
         };
-        batch.series.push(MetricSeries {
+        batch.rows.series.push(MetricSeries {
             experiment_id: experiment_id.clone(),
             series_id: spec.id.clone(),
             namespace: spec.namespace.clone(),
@@ -779,6 +776,7 @@ fn build_run(
             };
             if let Some(value) = value {
                 batch
+                    .rows
                     .points
                     .push(&experiment_id, &month, &spec.id, ts, value);
             }
@@ -787,7 +785,7 @@ fn build_run(
     }
 
     if scenario == Scenario::StoppedByAlarm {
-        batch.alarm_events.push(AlarmEvent {
+        batch.rows.alarm_events.push(AlarmEvent {
             alarm_name: alarm_name.clone(),
             ts: alarm_at,
             from_state: "OK".to_string(),
@@ -796,7 +794,7 @@ fn build_run(
                 "Threshold Crossed: 1 datapoint was greater than the threshold (5.0).".to_string(),
             ),
         });
-        batch.alarm_events.push(AlarmEvent {
+        batch.rows.alarm_events.push(AlarmEvent {
             alarm_name,
             ts: alarm_at + minutes(random.between(4.0, 9.0)),
             from_state: "ALARM".to_string(),
@@ -807,7 +805,7 @@ fn build_run(
             ),
         });
     }
-    batch.experiments.push(experiment);
+    batch.rows.experiments.push(experiment);
 }
 
 fn generate_incidents(world: &World, random: &mut Random) -> Vec<Incident> {

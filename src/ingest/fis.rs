@@ -7,10 +7,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use aws_sdk_fis::Client;
-use aws_sdk_fis::primitives::DateTime;
 
+use crate::aws::{AwsError, aws_error, micros_of};
 use crate::config::TagKeys;
-use crate::aws::{AwsError, aws_error};
 use crate::ingest::fis_logs::LogLocation;
 use crate::ledger::{Action, Experiment};
 use crate::vocab::time::Micros;
@@ -48,11 +47,6 @@ fn arn_account(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|account| !account.is_empty())
 }
 
-fn micros(time: Option<&DateTime>) -> Option<Micros> {
-    let time = time?;
-    Some(time.secs() * 1_000_000 + i64::from(time.subsec_nanos()) / 1_000)
-}
-
 /// What the ledger already holds of FIS, so that an ingest without `--since` reads exactly what
 /// is missing or unsettled. ListExperiments returns FIS's whole history whatever the window, so
 /// this costs no call, and an ingest cut short (killed between two partitions, or one profile or
@@ -72,7 +66,8 @@ impl Holdings {
     pub fn new(stored: &[Experiment], post_window: Micros) -> Self {
         let mut holdings = Holdings::default();
         for experiment in stored.iter().filter(|e| e.source == Source::Fis) {
-            let unsettled = !experiment.status.is_finished() && experiment.status != Status::Cancelled
+            let unsettled = !experiment.status.is_finished()
+                && experiment.status != Status::Cancelled
                 || experiment
                     .ended_at
                     .is_some_and(|end| end + post_window > experiment.ingested_at);
@@ -130,7 +125,7 @@ pub async fn list_experiment_ids(
     while let Some(summary) = summaries.next().await {
         let summary =
             summary.map_err(|e| aws_error("fis", "ListExperiments", "all experiments", e))?;
-        let created = micros(summary.creation_time());
+        let created = summary.creation_time().map(micros_of);
         let in_window = created.is_none_or(|created| {
             query.since.is_none_or(|since| created >= since)
                 && query.until.is_none_or(|until| created < until)
@@ -259,8 +254,10 @@ pub fn experiment_records(
         tags.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     let tag = |key: &str| tags.get(key).cloned();
-    let created = micros(experiment.creation_time())
-        .or(micros(experiment.start_time()))
+    let created = experiment
+        .creation_time()
+        .map(micros_of)
+        .or(experiment.start_time().map(micros_of))
         .unwrap_or(query.ingested_at);
     let mut blast_radius: Vec<String> = experiment
         .targets()
@@ -319,8 +316,8 @@ pub fn experiment_records(
         status,
         status_reason,
         created_at: created,
-        started_at: micros(experiment.start_time()),
-        ended_at: micros(experiment.end_time()),
+        started_at: experiment.start_time().map(micros_of),
+        ended_at: experiment.end_time().map(micros_of),
         environment: tag(&query.tag_keys.environment),
         team: tag(&query.tag_keys.team),
         service: tag(&query.tag_keys.service),
@@ -348,8 +345,8 @@ pub fn experiment_records(
                         .and_then(|s| s.status())
                         .map(|s| s.as_str().to_string())
                         .unwrap_or_default(),
-                    started_at: micros(action.start_time()),
-                    ended_at: micros(action.end_time()),
+                    started_at: action.start_time().map(micros_of),
+                    ended_at: action.end_time().map(micros_of),
                     targets: action
                         .targets()
                         .map(|t| t.values().cloned().collect())

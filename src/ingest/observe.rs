@@ -4,9 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::vocab::metric_math::{self, MetricExpression};
-use crate::config::Config;
 use crate::aws::AwsError;
+use crate::config::Config;
 use crate::ingest::cloudwatch::{
     self, AlarmDefinition, METRIC_MATH, MetricKey, SeriesWindow, dashboard_metrics, plan_requests,
 };
@@ -14,8 +13,8 @@ use crate::ingest::fis::FisHistory;
 use crate::ingest::fis_logs::{self, LogLocation};
 use crate::ledger::{AlarmEvent, MetricSeries, PointColumns};
 use crate::vocab::SeriesKind;
+use crate::vocab::metric_math::{self, MetricExpression};
 use crate::vocab::time::{Micros, format_rfc3339};
-
 
 /// The series, points and alarm events read for a history, and how the reading went.
 #[derive(Debug, Default)]
@@ -27,7 +26,6 @@ pub struct Observations {
     pub planned_requests: usize,
     pub lower_bound: usize,
 }
-
 
 /// Fills action times that GetExperiment left out from the experiments' S3 log records.
 pub async fn add_logged_action_times(
@@ -234,12 +232,7 @@ pub async fn observe(
     let kind_of: HashMap<(&str, &str), SeriesKind> = observations
         .series
         .iter()
-        .map(|s| {
-            (
-                (s.experiment_id.as_str(), s.series_id.as_str()),
-                s.kind,
-            )
-        })
+        .map(|s| ((s.experiment_id.as_str(), s.series_id.as_str()), s.kind))
         .collect();
     let read: HashMap<(&str, &str), (&SeriesWindow, &[(Micros, f64)])> = windows
         .iter()

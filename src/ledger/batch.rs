@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::{
-    Action, AlarmEvent, Experiment, Incident, Ledger, LedgerError, MetricSeries, PointColumns, Result, Table,
-    actions_frame, alarm_events_frame, experiments_frame, incidents_frame, series_frame,
+    Action, AlarmEvent, Experiment, Incident, Ledger, LedgerError, MetricSeries, Outcome,
+    PointColumns, Result, Table, actions_frame, alarm_events_frame, experiments_frame,
+    incidents_frame, outcomes_frame, series_frame,
 };
 
 /// What one source read, for every table it fills. Rows of an experiment read again replace the
@@ -55,9 +56,28 @@ impl Ledger {
             self.upsert(Table::AlarmEvents, rows)?;
         }
         if !batch.experiments.is_empty() {
-            let rows = experiments_frame(&batch.experiments).map_err(rows_of(Table::Experiments))?;
+            let rows =
+                experiments_frame(&batch.experiments).map_err(rows_of(Table::Experiments))?;
             self.upsert(Table::Experiments, rows)?;
         }
+        Ok(())
+    }
+
+    /// Stores the derived outcomes of experiments; each row lands in its experiment's month
+    /// partition. `experiments` holds at least the experiments of `outcomes`.
+    pub fn store_outcomes(&self, outcomes: &[Outcome], experiments: &[Experiment]) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let month_by_id: HashMap<&str, String> = experiments
+            .iter()
+            .map(|e| (e.experiment_id.as_str(), e.month()))
+            .collect();
+        let rows = outcomes_frame(outcomes, |id| {
+            month_by_id.get(id).cloned().unwrap_or_default()
+        })
+        .map_err(rows_of(Table::Outcomes))?;
+        self.upsert(Table::Outcomes, rows)?;
         Ok(())
     }
 

@@ -138,7 +138,7 @@ impl Ledger {
         fs::create_dir_all(root).map_err(create_error)?;
         let is_empty = fs::read_dir(root).map_err(create_error)?.next().is_none();
         if is_empty {
-            write_file_atomically(&root.join(MARKER_FILE), MARKER_CONTENT.as_bytes())?;
+            atomic_file::write_bytes(&root.join(MARKER_FILE), MARKER_CONTENT.as_bytes())?;
         }
         let ledger = Ledger {
             root: root.to_path_buf(),
@@ -251,7 +251,11 @@ impl Ledger {
             let name = file_name(&entry);
             let known = match Table::from_name(&name) {
                 Some(_) => entry.is_dir(),
-                None => name == MARKER_FILE || name == LOCK_FILE || atomic_file::is_temporary_file(&name),
+                None => {
+                    name == MARKER_FILE
+                        || name == LOCK_FILE
+                        || atomic_file::is_temporary_file(&name)
+                }
             };
             if !known {
                 return Err(LedgerError::ForeignFile {
@@ -543,11 +547,6 @@ fn write_parquet_atomically(path: &Path, frame: &mut DataFrame) -> Result<()> {
                 source,
             })
     })
-}
-
-/// Writes a small file (the ledger marker, the S3 mirror's manifest) atomically.
-pub(crate) fn write_file_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    Ok(atomic_file::write_bytes(path, content)?)
 }
 
 impl From<atomic_file::WriteError> for LedgerError {

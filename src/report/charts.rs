@@ -692,7 +692,13 @@ fn cost(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .map_err(text_error)?;
         Ok(())
     })?;
-    let money = |v: f64| format!("{} {}", roi.currency, crate::vocab::format::group_thousands(v));
+    let money = |v: f64| {
+        format!(
+            "{} {}",
+            roi.currency,
+            crate::vocab::format::group_thousands(v)
+        )
+    };
     Some(Chart {
         id: "chart-cost".into(),
         title: word(tx, "cost_chart"),

@@ -132,7 +132,9 @@ pub fn experiment_detail(
                 metric: info
                     .map(|s| format!("{} {} ({})", s.namespace, s.metric, s.stat))
                     .unwrap_or_default(),
-                origin: info.map(|s| s.origin.name().to_string()).unwrap_or_default(),
+                origin: info
+                    .map(|s| s.origin.name().to_string())
+                    .unwrap_or_default(),
                 kind: info.map(|s| s.kind.name().to_string()).unwrap_or_default(),
                 steady: info.map(|s| s.steady.clone()).unwrap_or_default(),
                 limit: info.and_then(|s| s.limit.clone()),

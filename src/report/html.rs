@@ -175,7 +175,6 @@ fn grouped_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Val
     }))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

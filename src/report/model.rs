@@ -6,15 +6,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::i18n::{Lang, Sentences};
+use crate::analyze::ExperimentOutcome;
 use crate::analyze::maturity::{self, CriterionResult, ORGANIZATION, Rubric};
 use crate::analyze::mttr::MttrRow;
 use crate::analyze::program::Analysis;
-use crate::vocab::stats::median;
-use crate::analyze::ExperimentOutcome;
-use crate::vocab::{Status, Verdict};
 use crate::config::CostConfig;
 use crate::ledger::Experiment;
+use crate::vocab::stats::median;
 use crate::vocab::time::{Micros, Period, format_rfc3339, month_of, quarter_of};
+use crate::vocab::{Status, Verdict};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {

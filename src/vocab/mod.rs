@@ -14,7 +14,6 @@ pub mod time;
 
 pub use condition::{Band, Condition};
 
-
 /// An enum whose values are written as fixed words in the ledger, `report.json` and messages.
 macro_rules! named_enum {
     (

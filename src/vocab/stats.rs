@@ -26,4 +26,3 @@ pub fn median(values: &[f64]) -> Option<f64> {
         (sorted[middle - 1] + sorted[middle]) / 2.0
     })
 }
-

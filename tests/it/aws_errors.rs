@@ -19,8 +19,8 @@ use aws_sdk_fis::types::{
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
-use checkup::config::Config;
 use checkup::aws::{OperationGuard, retry_config};
+use checkup::config::Config;
 use checkup::ingest::cloudwatch::{self, MetricKey, MetricRequest};
 use checkup::ingest::fis::{self, FisQuery};
 

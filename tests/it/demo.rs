@@ -2,16 +2,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use checkup::analyze::systems::systems_of;
-use checkup::vocab::catalog::ActionCatalog;
-use checkup::analyze::weaknesses::track_weaknesses;
 use checkup::analyze::judge_experiments;
-use checkup::config::WindowSettings;
-use checkup::vocab::Verdict;
+use checkup::analyze::systems::systems_of;
+use checkup::analyze::weaknesses::track_weaknesses;
 use checkup::app::demo::{DemoCommand, demo};
 use checkup::app::load::{load_and_judge, load_ledger_data, load_observations};
+use checkup::config::WindowSettings;
 use checkup::ingest::demo::{self, DemoSettings, MonthBatch};
 use checkup::ledger::{self, Ledger, Table};
+use checkup::vocab::Verdict;
+use checkup::vocab::catalog::ActionCatalog;
 use checkup::vocab::time::quarter_of;
 
 use crate::support::default_demo;
@@ -68,7 +68,7 @@ fn the_same_seed_gives_the_same_ledger() {
     });
     let other_ids: Vec<String> = other
         .iter()
-        .flat_map(|b| b.experiments.iter().map(|e| e.experiment_id.clone()))
+        .flat_map(|b| b.rows.experiments.iter().map(|e| e.experiment_id.clone()))
         .collect();
     let first_ids =
         ledger::experiments_from_frame(&first.read(Table::Experiments).unwrap()).unwrap();
@@ -89,7 +89,10 @@ fn experiments_override_the_default_count() {
         seed: 1,
     });
     assert_eq!(
-        batches.iter().map(|b| b.experiments.len()).sum::<usize>(),
+        batches
+            .iter()
+            .map(|b| b.rows.experiments.len())
+            .sum::<usize>(),
         37
     );
     let months: Vec<&str> = batches.iter().map(|b| b.month.as_str()).collect();
@@ -227,7 +230,7 @@ fn demo_points_are_minute_aligned_like_cloudwatch() {
         experiments: Some(20),
         seed: 3,
     });
-    let points = &batches[0].points;
+    let points = &batches[0].rows.points;
     assert!(!points.is_empty());
     assert!(
         points.ts.iter().all(|ts| ts % 60_000_000 == 0),

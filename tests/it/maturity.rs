@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
+use checkup::analyze::ExperimentOutcome;
 use checkup::analyze::maturity::{MaturityInput, Rubric, ScopeStage, assess_maturity};
 use checkup::analyze::summary::experiment_outcomes_frame;
 use checkup::analyze::weaknesses::track_weaknesses;
-use checkup::analyze::ExperimentOutcome;
-use checkup::vocab::Verdict;
 use checkup::ledger::{Experiment, Incident};
+use checkup::vocab::Verdict;
 use checkup::vocab::time::{Micros, from_datetime, parse_period};
 use chrono::{TimeZone, Utc};
 

@@ -6,10 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use checkup::analyze::recovery::{ExperimentInput, ObservedSeries, SeriesResult, analyze_experiment};
+use checkup::analyze::recovery::{
+    ExperimentInput, ObservedSeries, SeriesResult, analyze_experiment,
+};
 use checkup::config::WindowSettings;
-use checkup::vocab::Verdict;
 use checkup::ledger::{Experiment, MetricSeries};
+use checkup::vocab::Verdict;
 use checkup::vocab::time::Micros;
 use chrono::NaiveDateTime;
 
