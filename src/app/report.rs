@@ -1,7 +1,7 @@
 //! `checkup report`: the ledger analyzed as of a period, rendered into one file per kind and
 //! format, plus the lab report of each experiment asked for.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::load::{Analyzed, analyze_ledger, load_observations};
 use super::output::{ReportFormat, create_dir, experiment_file, kind_file, write_file};
@@ -10,13 +10,13 @@ use crate::analyze::by_experiment;
 use crate::analyze::curves::{MOST_CURVES_CHARTED, charted_experiments, curves_of};
 use crate::config::Config;
 use crate::ledger::{Experiment, Ledger};
-use crate::report::charts::{recovery_curve_chart, render_charts};
-use crate::report::experiment::experiment_detail;
-use crate::report::html::HtmlRenderer;
+use crate::report::charts::{Chart, Charts, recovery_curve_chart, render_charts};
+use crate::report::experiment::{ExperimentDetail, experiment_detail};
+use crate::report::html::{HtmlData, HtmlRenderer};
 use crate::report::i18n::{Lang, Sentences};
 use crate::report::junit::{experiment_cases, experiments_csv, junit_xml};
-use crate::report::model::ModelInput;
-use crate::report::pdf::PdfRenderer;
+use crate::report::model::{ModelInput, ReportModel};
+use crate::report::pdf::{PdfData, PdfRenderer};
 use crate::report::{RenderError, ReportKind, build_model};
 use crate::vocab::time::Period;
 
@@ -116,59 +116,24 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     });
 
     create_dir(&command.out)?;
-    let mut written = Vec::new();
-    let html = HtmlRenderer::with_overrides(command.templates.as_deref(), command.lang)?;
     let curves = curves_of(&data, &analysis, &charted.experiments)?;
-    let messages = command.lang.messages();
-    let charts = render_charts(&model, &curves, charted.left_out, messages);
-    let mut html_data = html.prepare(&model, &charts)?;
-    let pdf = if command.formats.contains(&ReportFormat::Pdf) {
-        let renderer = PdfRenderer::with_overrides(
-            command.templates.as_deref(),
-            command.lang,
-            &command.font_dirs,
-        )?;
-        let data = renderer.prepare(&model, &charts)?;
-        Some((renderer, data))
-    } else {
-        None
-    };
+    let charts = render_charts(&model, &curves, charted.left_out, command.lang.messages());
+    let mut renderers = Renderers::new(command, &model, &charts)?;
+    let mut written = Vec::new();
     for format in &command.formats {
-        let Some(file) = format.whole_report_file() else {
-            continue;
-        };
-        let bytes = match format {
-            ReportFormat::Json => serde_json::to_vec_pretty(&model).map_err(RenderError::Model)?,
-            ReportFormat::Junit => junit_xml(
-                &format!("checkup {}", model.period.label),
-                &experiment_cases(&model.experiments),
-            )
-            .into_bytes(),
-            ReportFormat::Csv => {
-                experiments_csv(&model.experiments).map_err(|source| AppError::Write {
-                    path: command.out.join(file),
-                    source: source.into(),
-                })?
-            }
-            ReportFormat::Html | ReportFormat::Pdf => continue,
-        };
-        let path = command.out.join(file);
-        write_file(&path, &bytes)?;
-        written.push(path);
+        if let Some(file) = format.whole_report_file() {
+            let path = command.out.join(file);
+            write_file(&path, &whole_report_bytes(*format, &model, &path)?)?;
+            written.push(path);
+        }
     }
     for kind in &command.kinds {
         for format in &command.formats {
-            let path = kind_file(&command.out, *kind, *format);
-            let bytes = match format {
-                ReportFormat::Html => html.render(*kind, &mut html_data)?.into_bytes(),
-                ReportFormat::Pdf => {
-                    let (renderer, data) = pdf.as_ref().expect("built when PDF is asked for");
-                    renderer.render(*kind, data)?
-                }
-                ReportFormat::Json | ReportFormat::Junit | ReportFormat::Csv => continue,
-            };
-            write_file(&path, &bytes)?;
-            written.push(path);
+            if let Some(bytes) = renderers.render(*kind, *format)? {
+                let path = kind_file(&command.out, *kind, *format);
+                write_file(&path, &bytes)?;
+                written.push(path);
+            }
         }
     }
     let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
@@ -190,22 +155,103 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         );
         let curve = curves_of(&data, &analysis, &[index])?
             .first()
-            .and_then(|curve| recovery_curve_chart(curve, messages));
+            .and_then(|curve| recovery_curve_chart(curve, command.lang.messages()));
         for format in &command.formats {
-            let path = experiment_file(&command.out, id, *format);
-            let bytes = match format {
-                ReportFormat::Html => html
-                    .render_experiment(&mut html_data, &detail, curve.as_ref())?
-                    .into_bytes(),
-                ReportFormat::Pdf => {
-                    let (renderer, data) = pdf.as_ref().expect("built when PDF is asked for");
-                    renderer.render_experiment(data, &detail, curve.as_ref())?
-                }
-                ReportFormat::Json | ReportFormat::Junit | ReportFormat::Csv => continue,
-            };
-            write_file(&path, &bytes)?;
-            written.push(path);
+            if let Some(bytes) = renderers.render_experiment(*format, &detail, curve.as_ref())? {
+                let path = experiment_file(&command.out, id, *format);
+                write_file(&path, &bytes)?;
+                written.push(path);
+            }
         }
     }
     Ok(written)
+}
+
+/// `report.json`, `junit.xml` or `experiments.csv`: the files that cover the whole report.
+fn whole_report_bytes(format: ReportFormat, model: &ReportModel, path: &Path) -> Result<Vec<u8>> {
+    Ok(match format {
+        ReportFormat::Json => serde_json::to_vec_pretty(model).map_err(RenderError::Model)?,
+        ReportFormat::Junit => junit_xml(
+            &format!("checkup {}", model.period.label),
+            &experiment_cases(&model.experiments),
+        )
+        .into_bytes(),
+        ReportFormat::Csv => {
+            experiments_csv(&model.experiments).map_err(|source| AppError::Write {
+                path: path.to_path_buf(),
+                source: source.into(),
+            })?
+        }
+        ReportFormat::Html | ReportFormat::Pdf => {
+            unreachable!("HTML and PDF are written per kind")
+        }
+    })
+}
+
+/// The HTML and PDF renderers of one run, each with the model and charts prepared once.
+struct Renderers {
+    html: HtmlRenderer,
+    html_data: HtmlData,
+    /// Built only when PDF is asked for: it loads fonts.
+    pdf: Option<(PdfRenderer, PdfData)>,
+}
+
+impl Renderers {
+    fn new(command: &ReportCommand, model: &ReportModel, charts: &Charts) -> Result<Renderers> {
+        let html = HtmlRenderer::with_overrides(command.templates.as_deref(), command.lang)?;
+        let html_data = html.prepare(model, charts)?;
+        let pdf = if command.formats.contains(&ReportFormat::Pdf) {
+            let renderer = PdfRenderer::with_overrides(
+                command.templates.as_deref(),
+                command.lang,
+                &command.font_dirs,
+            )?;
+            let data = renderer.prepare(model, charts)?;
+            Some((renderer, data))
+        } else {
+            None
+        };
+        Ok(Renderers {
+            html,
+            html_data,
+            pdf,
+        })
+    }
+
+    fn pdf(&self) -> &(PdfRenderer, PdfData) {
+        self.pdf.as_ref().expect("built when PDF is asked for")
+    }
+
+    /// One kind in HTML or PDF; `None` for the formats written once per report.
+    fn render(&mut self, kind: ReportKind, format: ReportFormat) -> Result<Option<Vec<u8>>> {
+        Ok(match format {
+            ReportFormat::Html => Some(self.html.render(kind, &mut self.html_data)?.into_bytes()),
+            ReportFormat::Pdf => {
+                let (renderer, data) = self.pdf();
+                Some(renderer.render(kind, data)?)
+            }
+            ReportFormat::Json | ReportFormat::Junit | ReportFormat::Csv => None,
+        })
+    }
+
+    /// One lab report in HTML or PDF; `None` for the other formats.
+    fn render_experiment(
+        &mut self,
+        format: ReportFormat,
+        detail: &ExperimentDetail,
+        curve: Option<&Chart>,
+    ) -> Result<Option<Vec<u8>>> {
+        Ok(match format {
+            ReportFormat::Html => Some(
+                self.html
+                    .render_experiment(&mut self.html_data, detail, curve)?
+                    .into_bytes(),
+            ),
+            ReportFormat::Pdf => {
+                let (renderer, data) = self.pdf();
+                Some(renderer.render_experiment(data, detail, curve)?)
+            }
+            ReportFormat::Json | ReportFormat::Junit | ReportFormat::Csv => None,
+        })
+    }
 }
