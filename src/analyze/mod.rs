@@ -7,6 +7,7 @@ pub mod gate;
 pub mod maturity;
 pub mod mttr;
 pub mod program;
+pub mod reason;
 pub mod recovery;
 pub mod roi;
 pub mod summary;
@@ -251,10 +252,11 @@ pub fn judge_experiments(
     PointIndex::with(data.points, judge_all).map_err(AnalyzeError::Points)
 }
 
-/// The `outcomes` ledger rows for a set of judged experiments.
+/// The `outcomes` ledger rows for a set of judged experiments, their reasons written by `sentence`.
 pub fn outcome_records<'a>(
     outcomes: impl IntoIterator<Item = &'a ExperimentOutcome>,
     analyzed_at: Micros,
+    sentence: impl Fn(&reason::Reason) -> String,
 ) -> Vec<Outcome> {
     outcomes
         .into_iter()
@@ -276,7 +278,7 @@ pub fn outcome_records<'a>(
                 .collect(),
             degraded_s: outcome.degraded_s,
             error_total: outcome.error_total,
-            reasons: outcome.reasons.clone(),
+            reasons: outcome.reasons.iter().map(&sentence).collect(),
             analyzed_at,
         })
         .collect()

@@ -2,9 +2,9 @@
 //! recovery with `hold` and the `2P` gap rule, censoring, peaks, limits, errors series, and the
 //! green / yellow / red / inconclusive / in_progress verdict with the sentences that explain it.
 
+use super::reason::Reason;
 use crate::config::WindowSettings;
 use crate::ledger::{Action, Experiment, MetricSeries};
-use crate::vocab::format::{format_duration, format_number};
 use crate::vocab::stats::{median, percentile};
 use crate::vocab::time::{MICROS_PER_SECOND, Micros, seconds_from_micros};
 use crate::vocab::{Band, Condition, SeriesKind, Source, Status, Verdict};
@@ -78,8 +78,8 @@ pub enum SeriesResult {
     Errors {
         total: f64,
     },
-    /// The series could not be judged; the sentence says why.
-    NoData(String),
+    /// The series could not be judged; the reason says why.
+    NoData(Reason),
 }
 
 /// The analysis of one experiment, with the detail that charts need.
@@ -99,7 +99,7 @@ pub struct ExperimentOutcome {
     pub degraded_s: Option<f64>,
     pub error_total: Option<f64>,
     pub series: Vec<(String, SeriesResult)>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
 }
 
 /// Judges one experiment.
@@ -123,31 +123,26 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     let status = experiment.status;
     if status.is_in_progress() {
         outcome.verdict = Verdict::InProgress;
-        outcome.reasons.push(format!(
-            "The experiment is {status}; it is judged once it has ended."
-        ));
+        outcome.reasons.push(Reason::InProgress { status });
         return outcome;
     }
     if status == Status::Cancelled {
-        outcome.reasons.push(format!(
-            "The experiment was cancelled before its actions ran{}.",
-            reason_suffix(experiment)
-        ));
+        outcome.reasons.push(Reason::Cancelled {
+            why: status_reason(experiment),
+        });
         return outcome;
     }
     // Chaos Toolkit runs cut short: what ran proves nothing either way.
     if matches!(status, Status::Interrupted | Status::Aborted) {
-        outcome.reasons.push(format!(
-            "The run was {status} before it finished{}.",
-            reason_suffix(experiment)
-        ));
+        outcome.reasons.push(Reason::CutShort {
+            status,
+            why: status_reason(experiment),
+        });
         return outcome;
     }
 
     let Some((t0, t1)) = experiment.fault_times(input.actions.iter().copied()) else {
-        outcome.reasons.push(
-            "The experiment has no start time, so no fault window can be placed.".to_string(),
-        );
+        outcome.reasons.push(Reason::NoStartTime);
         return outcome;
     };
     let (window_start, window_end) = settings.observation_window(t0, t1);
@@ -178,21 +173,27 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
                 .map(|(_, value)| value)
                 .sum();
             error_total = Some(error_total.unwrap_or(0.0) + total);
-            let total_text = format_number(total);
+            let series_id = id.clone();
             match (series.outage, series.budget) {
-                (Some(outage), _) if total >= outage => red.push(format!(
-                    "{id} counted {total_text} errors, reaching the outage level of {}.",
-                    format_number(outage)
-                )),
-                (_, Some(budget)) if total > budget => yellow.push(format!(
-                    "{id} counted {total_text} errors, over the budget of {}.",
-                    format_number(budget)
-                )),
-                (_, Some(budget)) => green.push(format!(
-                    "{id} counted {total_text} errors, within the budget of {}.",
-                    format_number(budget)
-                )),
-                _ => green.push(format!("{id} counted {total_text} errors.")),
+                (Some(outage), _) if total >= outage => red.push(Reason::ErrorsAtOutage {
+                    series: series_id,
+                    total,
+                    outage,
+                }),
+                (_, Some(budget)) if total > budget => yellow.push(Reason::ErrorsOverBudget {
+                    series: series_id,
+                    total,
+                    budget,
+                }),
+                (_, Some(budget)) => green.push(Reason::ErrorsWithinBudget {
+                    series: series_id,
+                    total,
+                    budget,
+                }),
+                _ => green.push(Reason::ErrorsCounted {
+                    series: series_id,
+                    total,
+                }),
             }
             outcome
                 .series
@@ -210,37 +211,47 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
                 continue;
             }
         };
-        let steady = series.steady.trim();
+        let steady = series.steady.trim().to_string();
         match (result.impact_at, result.recovered_at) {
-            (None, _) => green.push(format!("{id} stayed within its steady state ({steady}).")),
+            (None, _) => green.push(Reason::StayedSteady {
+                series: id.clone(),
+                steady,
+            }),
             (Some(impact_at), Some(recovered_at)) => {
                 impacts.push(impact_at - t0);
                 recoveries.push(recovered_at - t0);
                 degraded.push(seconds_from_micros(recovered_at - impact_at));
-                green.push(format!(
-                    "{id} left its steady state ({steady}) {} after the fault began and was back {} after it.",
-                    format_duration(seconds_from_micros(impact_at - t0)),
-                    format_duration(seconds_from_micros(recovered_at - t0))
-                ));
+                green.push(Reason::Recovered {
+                    series: id.clone(),
+                    steady,
+                    impact_s: seconds_from_micros(impact_at - t0),
+                    back_s: seconds_from_micros(recovered_at - t0),
+                });
             }
             (Some(impact_at), None) => {
                 impacts.push(impact_at - t0);
                 recoveries.push(window_end - t0);
                 degraded.push(seconds_from_micros(window_end - impact_at));
                 any_censored = true;
-                red.push(format!(
-                    "{id} left its steady state ({steady}) {} after the fault began and had not recovered when the window closed {} after it.",
-                    format_duration(seconds_from_micros(impact_at - t0)),
-                    format_duration(seconds_from_micros(window_end - t0))
-                ));
+                red.push(Reason::NotRecovered {
+                    series: id.clone(),
+                    steady,
+                    impact_s: seconds_from_micros(impact_at - t0),
+                    window_s: seconds_from_micros(window_end - t0),
+                });
             }
         }
         if result.limit_exceeded {
-            let limit = series.limit.as_deref().unwrap_or_default().trim();
-            let peak = result.peak.map(format_number).unwrap_or_default();
-            yellow.push(format!(
-                "{id} broke its limit ({limit}); its peak was {peak}."
-            ));
+            yellow.push(Reason::LimitBroken {
+                series: id.clone(),
+                limit: series
+                    .limit
+                    .as_deref()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+                peak: result.peak,
+            });
         }
         outcome
             .series
@@ -280,11 +291,15 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     match status {
         Status::Failed => red.insert(
             0,
-            format!("The experiment failed{}.", reason_suffix(experiment)),
+            Reason::Failed {
+                why: status_reason(experiment),
+            },
         ),
         Status::Stopped => red.insert(
             0,
-            format!("The experiment was stopped{}.", reason_suffix(experiment)),
+            Reason::Stopped {
+                why: status_reason(experiment),
+            },
         ),
         _ => {}
     }
@@ -296,10 +311,10 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     {
         red.insert(
             0,
-            format!(
-                "Stop-condition alarm {alarm} entered ALARM {} after the fault began.",
-                format_signed_duration(seconds_from_micros(first_alarm - t0))
-            ),
+            Reason::AlarmFired {
+                alarm: alarm.to_string(),
+                after_s: seconds_from_micros(first_alarm - t0),
+            },
         );
     }
     // A Chaos Toolkit journal without hypothesis probes: the toolkit itself judged the run
@@ -310,18 +325,12 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         && status == Status::Completed
     {
         outcome.verdict = Verdict::Green;
-        outcome.reasons.push(
-            "Chaos Toolkit reported the run completed without deviation; the journal has no steady-state probe results, so no recovery time was measured."
-                .to_string(),
-        );
+        outcome.reasons.push(Reason::CompletedWithoutProbes);
         return outcome;
     }
     if input.series.is_empty() && red.is_empty() {
         outcome.verdict = Verdict::Inconclusive;
-        outcome.reasons.push(
-            "No steady-state series was observed (no hypothesis, stop-condition alarm or dashboard), so the hypothesis cannot be judged."
-                .to_string(),
-        );
+        outcome.reasons.push(Reason::NoSeries);
         return outcome;
     }
     if !red.is_empty() {
@@ -335,11 +344,10 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     {
         yellow.insert(
             0,
-            format!(
-                "Recovery took {}, longer than the hypothesis allows ({}).",
-                format_duration(time_to_recover),
-                format_duration(recover_within)
-            ),
+            Reason::RecoveryTooSlow {
+                took_s: time_to_recover,
+                allowed_s: recover_within,
+            },
         );
     }
     if !yellow.is_empty() {
@@ -353,31 +361,24 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     {
         green.insert(
             0,
-            format!(
-                "Recovered in {}, within the {} the hypothesis allows.",
-                format_duration(time_to_recover),
-                format_duration(recover_within)
-            ),
+            Reason::RecoveredInTime {
+                took_s: time_to_recover,
+                allowed_s: recover_within,
+            },
         );
     }
     outcome.reasons = green;
     outcome
 }
 
-fn reason_suffix(experiment: &Experiment) -> String {
-    match experiment.status_reason.as_deref().map(str::trim) {
-        // The sentence ends with its own full stop.
-        Some(reason) if !reason.is_empty() => format!(": {}", reason.trim_end_matches('.')),
-        _ => String::new(),
-    }
-}
-
-fn format_signed_duration(seconds: f64) -> String {
-    if seconds < 0.0 {
-        format!("{} before", format_duration(-seconds))
-    } else {
-        format_duration(seconds)
-    }
+/// The status reason FIS or Chaos Toolkit gave, when it says anything.
+fn status_reason(experiment: &Experiment) -> Option<String> {
+    experiment
+        .status_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|reason| !reason.is_empty())
+        .map(str::to_string)
 }
 
 /// Band, impact, recovery, peak and limit of one level series.
@@ -387,7 +388,7 @@ fn analyze_level_series(
     window_start: Micros,
     window_end: Micros,
     settings: &WindowSettings,
-) -> Result<LevelResult, String> {
+) -> Result<LevelResult, Reason> {
     let series = observed.series;
     let id = &series.series_id;
     // The window's points, in time order, ignoring NaN values (CloudWatch never sends them,
@@ -400,10 +401,12 @@ fn analyze_level_series(
         .map(|(ts, value)| (*ts, *value))
         .collect();
     if points.is_empty() {
-        return Err(format!("{id} has no points in the observation window."));
+        return Err(Reason::NoPoints { series: id.clone() });
     }
-    let condition =
-        Condition::parse(&series.steady).map_err(|problem| format!("{id}: {problem}."))?;
+    let condition = Condition::parse(&series.steady).map_err(|problem| Reason::BadSteady {
+        series: id.clone(),
+        problem: problem.to_string(),
+    })?;
     let band = match condition.band() {
         Some(band) => band,
         None => {
@@ -412,11 +415,7 @@ fn analyze_level_series(
                 .filter(|(ts, _)| *ts < t0)
                 .map(|(_, value)| *value)
                 .collect();
-            baseline_band(&before).ok_or_else(|| {
-                format!(
-                    "{id} has no points before the fault began, so its baseline cannot be learned."
-                )
-            })?
+            baseline_band(&before).ok_or_else(|| Reason::NoBaseline { series: id.clone() })?
         }
     };
     let limit = match series
@@ -430,11 +429,9 @@ fn analyze_level_series(
             Condition::parse(text)
                 .ok()
                 .and_then(Condition::band)
-                .ok_or_else(|| {
-                    format!(
-                        "{id}: limit {q} must be <, <=, >, >=, == followed by a number.",
-                        q = crate::vocab::format::quoted(text)
-                    )
+                .ok_or_else(|| Reason::BadLimit {
+                    series: id.clone(),
+                    limit: text.to_string(),
                 })?,
         ),
     };
@@ -672,10 +669,11 @@ mod tests {
         let after_t0: Vec<(i64, f64)> = (0..10).map(|minute| (minute, 100.0)).collect();
         let outcome = judge(&experiment, &dashboard, &after_t0);
         assert_eq!(outcome.verdict, Verdict::Inconclusive);
-        assert!(
-            outcome.reasons[0].contains("no points before the fault"),
-            "{:?}",
-            outcome.reasons
+        assert_eq!(
+            outcome.reasons,
+            vec![Reason::NoBaseline {
+                series: "requests".into()
+            }]
         );
     }
 
@@ -744,7 +742,10 @@ mod tests {
         // The peak is the value farthest outside the band.
         assert_eq!((level.peak, level.limit_exceeded), (Some(0.6), true));
         assert!(
-            crossed.reasons.iter().any(|r| r.contains("limit")),
+            crossed
+                .reasons
+                .iter()
+                .any(|r| matches!(r, Reason::LimitBroken { .. })),
             "{:?}",
             crossed.reasons
         );

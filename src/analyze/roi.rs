@@ -22,6 +22,7 @@ use crate::config::CostConfig;
 use crate::random::Random;
 use crate::vocab::Verdict;
 use crate::vocab::catalog::ActionCatalog;
+use crate::vocab::format::format_number;
 use crate::vocab::stats::median;
 
 const TRIALS: usize = 10_000;
@@ -33,8 +34,52 @@ const Z90: f64 = 1.281_551_565_5;
 pub struct Assumption {
     pub name: String,
     pub value: f64,
-    /// `config`, `default`, `catalog default` or `measured`.
-    pub source: String,
+    pub source: AssumptionSource,
+}
+
+/// Where an assumption's value comes from; the report writes it from the `source_<code>` template
+/// of its language.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssumptionSource {
+    /// Set in the configuration file.
+    Config,
+    /// checkup's default (SPEC section 8).
+    Default,
+    /// The median duration of this many real incidents.
+    MeasuredIncidents { incidents: usize },
+    /// Counted from the ledger: experiments started in the 12 months to the period end.
+    MeasuredExperiments,
+    /// The action catalog's annual rate, with the P10–P90 range it gives.
+    CatalogDefault { low: f64, high: f64 },
+}
+
+impl AssumptionSource {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AssumptionSource::Config => "config",
+            AssumptionSource::Default => "default",
+            AssumptionSource::MeasuredIncidents { .. } => "measured_incidents",
+            AssumptionSource::MeasuredExperiments => "measured_experiments",
+            AssumptionSource::CatalogDefault { .. } => "catalog_default",
+        }
+    }
+
+    pub fn template_key(&self) -> String {
+        format!("source_{}", self.code())
+    }
+
+    /// The values of the template's `{placeholders}`.
+    pub fn values(&self) -> Vec<(&'static str, String)> {
+        match self {
+            AssumptionSource::MeasuredIncidents { incidents } => {
+                vec![("n", incidents.to_string())]
+            }
+            AssumptionSource::CatalogDefault { low, high } => {
+                vec![("low", format_number(*low)), ("high", format_number(*high))]
+            }
+            _ => vec![],
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,20 +122,18 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
     let cost = input.cost;
     let source = |key: &str| {
         if input.configured.contains(&key) {
-            "config"
+            AssumptionSource::Config
         } else {
-            "default"
+            AssumptionSource::Default
         }
-        .to_string()
     };
     let hourly = cost.revenue_per_hour + cost.engineers_on_incident * cost.engineer_hourly_rate;
     let (outage_hours, outage_source) = match median(input.incident_hours) {
         Some(hours) => (
             hours,
-            format!(
-                "measured: median of {} incidents",
-                input.incident_hours.len()
-            ),
+            AssumptionSource::MeasuredIncidents {
+                incidents: input.incident_hours.len(),
+            },
         ),
         None => (cost.outage_hours, source("outage_hours")),
     };
@@ -191,14 +234,17 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
         Assumption {
             name: "experiments".into(),
             value: input.experiments as f64,
-            source: "measured: experiments started in the 12 months to the period end".into(),
+            source: AssumptionSource::MeasuredExperiments,
         },
     ];
     for class in classes.values() {
         assumptions.push(Assumption {
             name: format!("annual_rate[{}]", class.name),
             value: class.rate,
-            source: format!("catalog default (P10 {} – P90 {})", class.low, class.high),
+            source: AssumptionSource::CatalogDefault {
+                low: class.low,
+                high: class.high,
+            },
         });
     }
     Roi {
@@ -295,11 +341,8 @@ mod tests {
             roi.avoided_cost_p10 > 0.8 * low_bound && roi.avoided_cost_p90 < 1.2 * high_bound,
             "{roi:?}"
         );
-        let sources: Vec<&str> = roi.assumptions.iter().map(|a| a.source.as_str()).collect();
-        assert!(
-            sources.contains(&"default")
-                && sources.iter().any(|s| s.starts_with("catalog default"))
-        );
+        let sources: Vec<&str> = roi.assumptions.iter().map(|a| a.source.code()).collect();
+        assert!(sources.contains(&"default") && sources.contains(&"catalog_default"));
     }
 
     #[test]
@@ -324,7 +367,10 @@ mod tests {
             .iter()
             .find(|a| a.name == "outage_hours")
             .unwrap();
-        assert_eq!(outage.source, "measured: median of 3 incidents");
-        assert_eq!(roi.assumptions[0].source, "config");
+        assert_eq!(
+            outage.source,
+            AssumptionSource::MeasuredIncidents { incidents: 3 }
+        );
+        assert_eq!(roi.assumptions[0].source, AssumptionSource::Config);
     }
 }

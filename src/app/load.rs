@@ -14,6 +14,7 @@ use crate::analyze::{
 };
 use crate::config::{Config, WindowSettings};
 use crate::ledger::{self, Experiment, Ledger, MetricSeries, Table, rows_of};
+use crate::report::i18n::{Lang, reason_text};
 use crate::vocab::catalog::ActionCatalog;
 use crate::vocab::time::{Micros, Period, parse_period, quarter_of};
 
@@ -155,6 +156,8 @@ pub fn analyze_ledger(
         let records = outcome_records(
             analysis.outcomes.iter().chain(&outcomes_after_period),
             generated_at,
+            // The ledger keeps the reasons in English, as SPEC section 3 lists them.
+            |reason| reason_text(Lang::En, reason),
         );
         ledger.store_outcomes(&records, &data.experiments)?;
     }

@@ -13,7 +13,7 @@ use crate::ledger::{Experiment, Ledger};
 use crate::report::charts::{Chart, Charts, recovery_curve_chart, render_charts};
 use crate::report::experiment::{ExperimentDetail, experiment_detail};
 use crate::report::html::{HtmlData, HtmlRenderer};
-use crate::report::i18n::{Lang, Sentences};
+use crate::report::i18n::Lang;
 use crate::report::junit::{experiment_cases, experiments_csv, junit_xml};
 use crate::report::model::{ModelInput, ReportModel};
 use crate::report::pdf::{PdfData, PdfRenderer};
@@ -151,7 +151,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
                 .map(Vec::as_slice)
                 .unwrap_or_default(),
             &data.alarm_events,
-            Sentences::for_lang(command.lang),
+            command.lang,
         );
         let curve = curves_of(&data, &analysis, &[index])?
             .first()

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::i18n::Sentences;
+use super::i18n::{Lang, reason_text};
 use crate::analyze::program::Analysis;
 use crate::analyze::recovery::SeriesResult;
 use crate::analyze::weaknesses::template_key;
@@ -43,6 +43,8 @@ pub struct ExperimentDetail {
     pub recovered: bool,
     pub error_total: Option<f64>,
     pub reasons: Vec<String>,
+    /// The codes of `reasons`, one each, the same in every language.
+    pub reason_codes: Vec<String>,
     pub actions: Vec<ActionStep>,
     pub series: Vec<SeriesFinding>,
     pub alarms: Vec<AlarmStep>,
@@ -98,7 +100,7 @@ pub fn experiment_detail(
     actions: &[&Action],
     series: &[&MetricSeries],
     alarm_events: &[AlarmEvent],
-    sentences: &Sentences,
+    lang: Lang,
 ) -> ExperimentDetail {
     let experiment = &analysis.experiments[index];
     let outcome = &analysis.outcomes[index];
@@ -159,9 +161,7 @@ pub fn experiment_detail(
                     finding.limit_exceeded = level.limit_exceeded;
                 }
                 SeriesResult::Errors { total } => finding.error_total = Some(*total),
-                SeriesResult::NoData(problem) => {
-                    finding.problem = Some(sentences.translate(problem))
-                }
+                SeriesResult::NoData(problem) => finding.problem = Some(reason_text(lang, problem)),
             }
             finding
         })
@@ -212,7 +212,12 @@ pub fn experiment_detail(
         reasons: outcome
             .reasons
             .iter()
-            .map(|r| sentences.translate(r))
+            .map(|reason| reason_text(lang, reason))
+            .collect(),
+        reason_codes: outcome
+            .reasons
+            .iter()
+            .map(|reason| reason.code().to_string())
             .collect(),
         actions: steps,
         series: findings,

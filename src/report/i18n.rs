@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use crate::analyze::reason::Reason;
+use crate::analyze::roi::AssumptionSource;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Lang {
     #[default]
@@ -59,6 +62,33 @@ pub fn verdict_names(messages: &Messages) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A sentence of the language from its template (`key` in `<lang>.toml`), the `{placeholders}`
+/// replaced by `values`. A key the language lacks falls back to English (a test keeps every key in
+/// every language).
+pub fn sentence(lang: Lang, key: &str, values: &[(&str, String)]) -> String {
+    let template = lang
+        .messages()
+        .get(key)
+        .or_else(|| Lang::En.messages().get(key))
+        .map(String::as_str)
+        .unwrap_or(key);
+    values
+        .iter()
+        .fold(template.to_string(), |text, (name, value)| {
+            text.replace(&format!("{{{name}}}"), value)
+        })
+}
+
+/// A reason of a verdict in the language.
+pub fn reason_text(lang: Lang, reason: &Reason) -> String {
+    sentence(lang, &reason.template_key(), &reason.values())
+}
+
+/// Where an ROI assumption comes from, in the language.
+pub fn source_text(lang: Lang, source: &AssumptionSource) -> String {
+    sentence(lang, &source.template_key(), &source.values())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,119 +107,91 @@ mod tests {
     }
 }
 
-const JA_SENTENCES: &str = include_str!("../../report_templates/i18n/ja-sentences.toml");
-
-#[derive(Debug, Clone, serde::Deserialize)]
-struct SentenceFile {
-    sentence: Vec<SentencePattern>,
-}
-
-#[derive(Debug, Clone, serde::Deserialize)]
-struct SentencePattern {
-    en: String,
-    ja: String,
-}
-
-/// Rewrites the English sentences analysis writes (reasons, assumption sources) into the
-/// report's language, from `report_templates/i18n/<lang>-sentences.toml`.
-#[derive(Debug, Clone, Default)]
-pub struct Sentences {
-    patterns: Vec<SentencePattern>,
-}
-
-impl Sentences {
-    /// The sentences of the language, parsed once per process.
-    pub fn for_lang(lang: Lang) -> &'static Sentences {
-        static EN_SENTENCES: OnceLock<Sentences> = OnceLock::new();
-        static JA_SENTENCES_PARSED: OnceLock<Sentences> = OnceLock::new();
-        match lang {
-            Lang::En => EN_SENTENCES.get_or_init(Sentences::default),
-            Lang::Ja => JA_SENTENCES_PARSED.get_or_init(|| Sentences {
-                patterns: toml::from_str::<SentenceFile>(JA_SENTENCES)
-                    .expect("the built-in sentences parse")
-                    .sentence,
-            }),
-        }
-    }
-
-    /// The sentence in the language, or as it was when no pattern matches it whole.
-    pub fn translate(&self, english: &str) -> String {
-        self.patterns
-            .iter()
-            .find_map(|pattern| {
-                let values = match_pattern(&pattern.en, english)?;
-                let mut out = pattern.ja.clone();
-                for (name, value) in values {
-                    out = out.replace(&format!("{{{name}}}"), value);
-                }
-                Some(out)
-            })
-            .unwrap_or_else(|| english.to_string())
-    }
-}
-
-/// Matches `text` against a pattern of literal parts and `{name}` placeholders (each taking the
-/// shortest text before the next literal part); the placeholders' values when it matches whole.
-fn match_pattern<'t>(pattern: &str, text: &'t str) -> Option<Vec<(String, &'t str)>> {
-    // Split into literal, name, literal, name, ..., literal.
-    let mut literals = Vec::new();
-    let mut names = Vec::new();
-    let mut rest = pattern;
-    while let Some(open) = rest.find('{') {
-        let close = rest[open..].find('}')? + open;
-        literals.push(&rest[..open]);
-        names.push(rest[open + 1..close].to_string());
-        rest = &rest[close + 1..];
-    }
-    literals.push(rest);
-    let mut position = text.strip_prefix(literals[0])?;
-    let mut values = Vec::new();
-    for (index, name) in names.into_iter().enumerate() {
-        let next = literals[index + 1];
-        let is_last = index + 2 == literals.len();
-        let end = if is_last {
-            // The last placeholder takes everything up to the final literal, which must end the text.
-            position
-                .len()
-                .checked_sub(next.len())
-                .filter(|end| position[*end..] == *next)?
-        } else if next.is_empty() {
-            return None;
-        } else {
-            position.find(next)?
-        };
-        let value = &position[..end];
-        if value.is_empty() {
-            return None;
-        }
-        values.push((name, value));
-        position = &position[end + next.len()..];
-    }
-    position.is_empty().then_some(values)
-}
-
 #[cfg(test)]
 mod sentence_tests {
     use super::*;
+    use crate::analyze::reason::tests::every_reason;
+
+    /// The `{names}` of a template.
+    fn placeholders(template: &str) -> Vec<&str> {
+        template
+            .split('{')
+            .skip(1)
+            .filter_map(|part| part.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
 
     #[test]
-    fn reasons_are_rewritten_in_japanese_and_unknown_ones_stay() {
-        let ja = Sentences::for_lang(Lang::Ja);
+    fn every_reason_has_a_sentence_in_every_language_using_exactly_its_values() {
+        for lang in [Lang::En, Lang::Ja] {
+            for reason in every_reason() {
+                let key = reason.template_key();
+                let template = lang
+                    .messages()
+                    .get(&key)
+                    .unwrap_or_else(|| panic!("{} lacks {key}", lang.code()));
+                let mut wanted: Vec<&str> = reason.values().iter().map(|(name, _)| *name).collect();
+                let mut used = placeholders(template);
+                wanted.sort();
+                used.sort();
+                assert_eq!(used, wanted, "{}: {key}", lang.code());
+            }
+            let sources = [
+                AssumptionSource::Config,
+                AssumptionSource::Default,
+                AssumptionSource::MeasuredIncidents { incidents: 3 },
+                AssumptionSource::MeasuredExperiments,
+                AssumptionSource::CatalogDefault {
+                    low: 0.2,
+                    high: 1.5,
+                },
+            ];
+            for source in sources {
+                let key = source.template_key();
+                let template = &lang.messages()[&key];
+                let mut wanted: Vec<&str> = source.values().iter().map(|(name, _)| *name).collect();
+                let mut used = placeholders(template);
+                wanted.sort();
+                used.sort();
+                assert_eq!(used, wanted, "{}: {key}", lang.code());
+            }
+        }
+    }
+
+    #[test]
+    fn reasons_are_written_in_the_report_language() {
+        let recovered = Reason::Recovered {
+            series: "healthy_hosts".into(),
+            steady: ">= 2".into(),
+            impact_s: 60.0,
+            back_s: 180.0,
+        };
         assert_eq!(
-            ja.translate("healthy_hosts left its steady state (>= 2) 1m after the fault began and was back 3m after it."),
-            "healthy_hosts は障害開始から 1m 後に定常状態（>= 2）を外れ、3m 後に戻りました。"
+            reason_text(Lang::En, &recovered),
+            "healthy_hosts left its steady state (>= 2) 1m after the fault began and was back 3m after it."
         );
         assert_eq!(
-            ja.translate("The experiment was stopped: Experiment stopped by stop condition."),
+            reason_text(Lang::Ja, &recovered),
+            "healthy_hosts は障害開始から 1m 後に定常状態（>= 2）を外れ、3m 後に戻りました。"
+        );
+        let stopped = Reason::Stopped {
+            why: Some("Experiment stopped by stop condition.".into()),
+        };
+        assert_eq!(
+            reason_text(Lang::Ja, &stopped),
             "実験は停止されました：Experiment stopped by stop condition。"
         );
         assert_eq!(
-            ja.translate("The experiment was stopped."),
-            "実験は停止されました。"
+            reason_text(Lang::En, &Reason::Stopped { why: None }),
+            "The experiment was stopped."
         );
-        assert_eq!(ja.translate("default"), "既定値");
-        assert_eq!(ja.translate("Something new."), "Something new.");
-        let en = Sentences::for_lang(Lang::En);
-        assert_eq!(en.translate("default"), "default");
+        assert_eq!(source_text(Lang::Ja, &AssumptionSource::Default), "既定値");
+        assert_eq!(
+            source_text(
+                Lang::En,
+                &AssumptionSource::MeasuredIncidents { incidents: 3 }
+            ),
+            "measured: median of 3 incidents"
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::i18n::{Lang, Sentences};
+use super::i18n::{Lang, reason_text, source_text};
 use crate::analyze::ExperimentOutcome;
 use crate::analyze::maturity::{self, CriterionResult, ORGANIZATION, Rubric};
 use crate::analyze::mttr::MttrRow;
@@ -232,7 +232,10 @@ impl From<&MttrRow> for MttrView {
 pub struct AssumptionView {
     pub name: String,
     pub value: f64,
+    /// Where the value comes from, in the report's language.
     pub source: String,
+    /// `config`, `default`, `measured_incidents`, `measured_experiments` or `catalog_default`.
+    pub source_code: String,
 }
 
 /// SPEC section 11 `roi`.
@@ -325,6 +328,8 @@ pub struct ExperimentRow {
     pub recovered: bool,
     pub systems: Vec<String>,
     pub reasons: Vec<String>,
+    /// The codes of `reasons`, one each, the same in every language.
+    pub reason_codes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -390,7 +395,6 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
     let analysis = input.analysis;
     let period = analysis.period;
     let lang = input.lang;
-    let sentences = Sentences::for_lang(lang);
     // Experiments of the period, newest first, as a reviewer reads them.
     let mut order: Vec<usize> = (0..analysis.experiments.len())
         .filter(|index| analysis.in_period[*index])
@@ -456,7 +460,12 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             reasons: outcome
                 .reasons
                 .iter()
-                .map(|r| sentences.translate(r))
+                .map(|reason| reason_text(lang, reason))
+                .collect(),
+            reason_codes: outcome
+                .reasons
+                .iter()
+                .map(|reason| reason.code().to_string())
                 .collect(),
         });
     }
@@ -691,7 +700,8 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                 .map(|a| AssumptionView {
                     name: a.name.clone(),
                     value: a.value,
-                    source: sentences.translate(&a.source),
+                    source: source_text(lang, &a.source),
+                    source_code: a.source.code().to_string(),
                 })
                 .collect(),
         },

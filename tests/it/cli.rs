@@ -1,6 +1,7 @@
 //! The command line as a user runs it: `checkup demo` and `checkup export`, their outputs and
 //! their errors (exit code 2, the path named, nothing already written lost).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
@@ -883,11 +884,32 @@ fn reports_in_japanese_use_the_seeds_terms_in_html_and_pdf() {
     );
     let json = read_json(&out.join("report.json"));
     let japanese = |text: &str| text.chars().any(|c| ('\u{3040}'..='\u{30ff}').contains(&c));
+    // Each reason has its code, the same as in the English report of the same ledger.
+    let english = read_json(&default_demo().join("reports/report.json"));
+    let english_codes: BTreeMap<&str, &serde_json::Value> = english["experiments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["experiment_id"].as_str().unwrap(), &e["reason_codes"]))
+        .collect();
+    let mut codes_seen = BTreeSet::new();
     for experiment in json["experiments"].as_array().unwrap() {
-        for reason in experiment["reasons"].as_array().unwrap() {
+        let reasons = experiment["reasons"].as_array().unwrap();
+        for reason in reasons {
             assert!(japanese(reason.as_str().unwrap()), "untranslated: {reason}");
         }
+        let codes = experiment["reason_codes"].as_array().unwrap();
+        assert_eq!(codes.len(), reasons.len(), "{experiment}");
+        assert_eq!(
+            &experiment["reason_codes"],
+            english_codes[experiment["experiment_id"].as_str().unwrap()]
+        );
+        codes_seen.extend(codes.iter().map(|code| code.as_str().unwrap().to_string()));
     }
+    assert!(
+        codes_seen.contains("recovered") && codes_seen.contains("alarm_fired"),
+        "{codes_seen:?}"
+    );
     for assumption in json["roi"]["assumptions"].as_array().unwrap() {
         let source = assumption["source"].as_str().unwrap();
         assert!(

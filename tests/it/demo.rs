@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use checkup::analyze::judge_experiments;
+use checkup::analyze::reason::Reason;
 use checkup::analyze::systems::systems_of;
 use checkup::analyze::weaknesses::track_weaknesses;
 use checkup::app::demo::{DemoCommand, demo};
@@ -259,7 +260,11 @@ fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
         .experiments
         .iter()
         .zip(&judged.outcomes)
-        .filter(|(_, o)| o.reasons.iter().any(|r| r.contains("entered ALARM")))
+        .filter(|(_, o)| {
+            o.reasons
+                .iter()
+                .any(|r| matches!(r, Reason::AlarmFired { .. }))
+        })
         .map(|(e, _)| e.month())
         .collect();
     assert!(months_with_alarms.len() >= 2, "{months_with_alarms:?}");

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use checkup::analyze::ExperimentOutcome;
 use checkup::analyze::maturity::{MaturityInput, Rubric, ScopeStage, assess_maturity};
+use checkup::analyze::reason::Reason;
 use checkup::analyze::summary::experiment_outcomes_frame;
 use checkup::analyze::weaknesses::track_weaknesses;
 use checkup::ledger::{Experiment, Incident};
@@ -97,7 +98,7 @@ fn outcome(index: usize, run: &Run) -> ExperimentOutcome {
         degraded_s: None,
         error_total: None,
         series: vec![],
-        reasons: vec!["test".into()],
+        reasons: vec![Reason::NoSeries],
     }
 }
 
