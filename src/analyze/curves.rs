@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::program::Analysis;
 use super::recovery::SeriesResult;
-use super::{AnalyzeError, LedgerData};
+use super::{AnalyzeError, JudgedExperiment, LedgerData};
 use crate::vocab::Band;
 use crate::vocab::Verdict;
 use crate::vocab::time::Micros;
@@ -58,21 +58,22 @@ pub struct Charted {
 /// severe first: red before yellow; then never recovered; then the longest time to recover;
 /// then the newest.
 pub fn charted_experiments(analysis: &Analysis, limit: usize) -> Charted {
-    let mut candidates: Vec<usize> = (0..analysis.experiments.len())
-        .filter(|i| analysis.in_period[*i])
+    let experiments = &analysis.experiments;
+    let mut candidates: Vec<usize> = (0..experiments.len())
+        .filter(|i| experiments[*i].in_period)
         .filter(|i| {
-            let outcome = &analysis.outcomes[*i];
+            let outcome = &experiments[*i].outcome;
             matches!(outcome.verdict, Verdict::Red | Verdict::Yellow) && outcome.window.is_some()
         })
         .collect();
     let severity = |i: &usize| {
-        let outcome = &analysis.outcomes[*i];
+        let outcome = &experiments[*i].outcome;
         let recover = outcome.time_to_recover_s.unwrap_or(f64::INFINITY);
         (
             outcome.verdict == Verdict::Red,
             !outcome.recovered,
             recover,
-            analysis.experiments[*i].start(),
+            experiments[*i].start(),
         )
     };
     candidates.sort_by(|a, b| {
@@ -100,11 +101,11 @@ pub fn curves_of(
     let chosen: Vec<usize> = chosen
         .iter()
         .copied()
-        .filter(|i| analysis.outcomes[*i].window.is_some())
+        .filter(|i| analysis.experiments[*i].outcome.window.is_some())
         .collect();
     let ids: HashSet<&str> = chosen
         .iter()
-        .map(|i| analysis.experiments[*i].experiment_id.as_str())
+        .map(|i| analysis.experiments[*i].id())
         .collect();
     let points = points_of(&data.points, &ids).map_err(AnalyzeError::Points)?;
     let series_info: BTreeMap<(&str, &str), &crate::ledger::MetricSeries> = data
@@ -117,8 +118,11 @@ pub fn curves_of(
     let mut curves: Vec<RecoveryCurve> = chosen
         .iter()
         .map(|i| {
-            let experiment = &analysis.experiments[*i];
-            let outcome = &analysis.outcomes[*i];
+            let JudgedExperiment {
+                experiment,
+                outcome,
+                ..
+            } = &analysis.experiments[*i];
             let window = outcome.window.expect("chosen with a window");
             let id = experiment.experiment_id.as_str();
             let series = outcome

@@ -41,17 +41,15 @@ pub fn check_gate(analysis: &Analysis, rules: &GateRules) -> Vec<RuleResult> {
         let red: Vec<&str> = analysis
             .experiments
             .iter()
-            .zip(&analysis.outcomes)
-            .zip(&analysis.in_period)
-            .filter(|((experiment, outcome), in_period)| {
-                **in_period
-                    && outcome.verdict == Verdict::Red
+            .filter(|judged| {
+                judged.in_period
+                    && judged.outcome.verdict == Verdict::Red
                     && rules
                         .team
                         .as_ref()
-                        .is_none_or(|team| experiment.team.as_ref() == Some(team))
+                        .is_none_or(|team| judged.experiment.team.as_ref() == Some(team))
             })
-            .map(|((experiment, _), _)| experiment.experiment_id.as_str())
+            .map(|judged| judged.id())
             .collect();
         let listed = if red.is_empty() {
             String::new()

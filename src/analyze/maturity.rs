@@ -12,6 +12,7 @@ use chrono::Datelike;
 use polars::prelude::*;
 use serde::Deserialize;
 
+use super::JudgedExperiment;
 use super::summary::{QueryError, run_queries};
 use super::weaknesses::Weakness;
 use crate::ledger::{Experiment, Incident};
@@ -209,13 +210,12 @@ pub struct Maturity {
     pub phases: Vec<PhaseScore>,
 }
 
-/// Everything maturity is judged from. `outcomes[i]` and `systems[i]` belong to `experiments[i]`.
+/// Everything maturity is judged from.
 pub struct MaturityInput<'a> {
-    pub experiments: &'a [Experiment],
+    pub experiments: &'a [JudgedExperiment],
     /// The `experiment_outcomes` table of `experiments` (`summary::experiment_outcomes_frame`),
     /// which the program has built already.
     pub experiment_outcomes: &'a DataFrame,
-    pub systems: &'a [Vec<String>],
     pub weaknesses: &'a [Weakness],
     pub incidents: &'a [Incident],
     /// How long after an experiment's end its observation window runs (`window.post`).
@@ -250,7 +250,7 @@ pub fn assess_maturity(
         team_by_experiment: input
             .experiments
             .iter()
-            .filter_map(|e| Some((e.experiment_id.as_str(), e.team.as_deref()?)))
+            .filter_map(|e| Some((e.id(), e.experiment.team.as_deref()?)))
             .collect(),
     };
     let before_end = |ts: Micros| ts < period.end;
@@ -258,7 +258,7 @@ pub fn assess_maturity(
         .experiments
         .iter()
         .filter(|e| before_end(e.start()))
-        .filter_map(|e| e.team.as_deref())
+        .filter_map(|e| e.experiment.team.as_deref())
         .collect();
     let scopes: Vec<&str> = std::iter::once(ORGANIZATION)
         .chain(teams.iter().copied())
@@ -268,7 +268,7 @@ pub fn assess_maturity(
     let first_start = input
         .experiments
         .iter()
-        .map(Experiment::start)
+        .map(JudgedExperiment::start)
         .filter(|ts| before_end(*ts))
         .min();
     if let Some(first) = first_start {
@@ -419,13 +419,14 @@ pub fn automated(experiment: &Experiment) -> bool {
 /// `experiment_outcomes` columns (identity, team, verdict, recovery) and how it was run.
 fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
     let experiments = input.experiments;
-    let flags =
-        |f: &dyn Fn(&Experiment) -> bool| -> Vec<bool> { experiments.iter().map(f).collect() };
+    let flags = |f: &dyn Fn(&Experiment) -> bool| -> Vec<bool> {
+        experiments.iter().map(|e| f(&e.experiment)).collect()
+    };
     let post = micros_from_seconds(input.post_window_s);
-    let starts: Vec<Micros> = experiments.iter().map(Experiment::start).collect();
+    let starts: Vec<Micros> = experiments.iter().map(JudgedExperiment::start).collect();
     let window_ends: Vec<Micros> = experiments
         .iter()
-        .map(|e| e.ended_at.unwrap_or(e.start()) + post)
+        .map(|e| e.experiment.ended_at.unwrap_or(e.start()) + post)
         .collect();
     let datetime = |name: &str, values: Vec<Micros>| -> PolarsResult<Column> {
         Column::new(name.into(), values).cast(&DataType::Datetime(
@@ -468,10 +469,9 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
         ),
         Column::new(
             "systems".into(),
-            input
-                .systems
+            experiments
                 .iter()
-                .map(|systems| systems.len() as i64)
+                .map(|e| e.systems.len() as i64)
                 .collect::<Vec<_>>(),
         ),
     ])?;

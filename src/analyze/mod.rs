@@ -4,11 +4,13 @@
 
 pub mod curves;
 pub mod gate;
+pub mod judged;
 pub mod maturity;
 pub mod mttr;
 pub mod program;
 pub mod reason;
 pub mod recovery;
+pub mod review;
 pub mod roi;
 pub mod summary;
 pub mod systems;
@@ -19,6 +21,7 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use rayon::prelude::*;
 
+pub use judged::JudgedExperiment;
 pub use recovery::ExperimentOutcome;
 
 use crate::config::WindowSettings;

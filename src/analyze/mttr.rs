@@ -5,9 +5,9 @@
 
 use polars::prelude::*;
 
-use super::ExperimentOutcome;
+use super::JudgedExperiment;
 use super::summary::{QueryError, experiment_outcomes_frame, run_query};
-use crate::ledger::{Experiment, Incident};
+use crate::ledger::Incident;
 use crate::vocab::time::{month_of, quarter_of};
 
 pub const MTTR_SQL: &str = include_str!("../../queries/analytics/mttr.sql");
@@ -48,25 +48,22 @@ pub struct MttrRow {
     pub change_vs_first: Option<f64>,
 }
 
-/// Experimental MTTR. `systems[i]` are the systems of `experiments[i]`; `outcomes[i]` its outcome.
+/// Experimental MTTR.
 pub fn experiment_mttr(
-    experiments: &[Experiment],
-    outcomes: &[ExperimentOutcome],
-    systems: &[Vec<String>],
+    experiments: &[JudgedExperiment],
     unit: PeriodUnit,
 ) -> Result<Vec<MttrRow>, QueryError> {
-    let frame = experiment_outcomes_frame(experiments, outcomes).map_err(|source| QueryError {
+    let frame = experiment_outcomes_frame(experiments).map_err(|source| QueryError {
         name: "mttr".to_string(),
         source,
     })?;
-    experiment_mttr_of(&frame, experiments, systems, unit)
+    experiment_mttr_of(&frame, experiments, unit)
 }
 
-/// Experimental MTTR from an `experiment_outcomes` frame already built for `experiments`.
+/// Experimental MTTR from the `experiment_outcomes` table of `experiments`, already built.
 pub fn experiment_mttr_of(
     experiment_outcomes: &DataFrame,
-    experiments: &[Experiment],
-    systems: &[Vec<String>],
+    experiments: &[JudgedExperiment],
     unit: PeriodUnit,
 ) -> Result<Vec<MttrRow>, QueryError> {
     let name = "mttr";
@@ -82,11 +79,11 @@ pub fn experiment_mttr_of(
         .map_err(error)?;
     let (ids, names): (Vec<&str>, Vec<&str>) = experiments
         .iter()
-        .zip(systems)
-        .flat_map(|(experiment, systems)| {
-            systems
+        .flat_map(|judged| {
+            judged
+                .systems
                 .iter()
-                .map(|system| (experiment.experiment_id.as_str(), system.as_str()))
+                .map(|system| (judged.id(), system.as_str()))
         })
         .unzip();
     let experiment_systems = DataFrame::new_infer_height(vec![
@@ -239,6 +236,8 @@ fn add_changes(rows: &mut [MttrRow]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analyze::ExperimentOutcome;
+    use crate::ledger::Experiment;
     use crate::vocab::Verdict;
     use crate::vocab::time::{MICROS_PER_SECOND, from_datetime};
     use chrono::{TimeZone, Utc};
@@ -246,7 +245,8 @@ mod tests {
     /// (month of 2026, team, verdict, impacted, recovered, time_to_recover_s)
     type Case = (u32, &'static str, Verdict, bool, bool, f64);
 
-    fn judged(cases: &[Case]) -> (Vec<Experiment>, Vec<ExperimentOutcome>) {
+    /// The cases as judged experiments, each exercising system I.
+    fn judged(cases: &[Case]) -> Vec<JudgedExperiment> {
         cases
             .iter()
             .enumerate()
@@ -294,10 +294,15 @@ mod tests {
                         series: vec![],
                         reasons: vec![],
                     };
-                    (experiment, outcome)
+                    JudgedExperiment {
+                        experiment,
+                        outcome,
+                        systems: vec!["I".to_string()],
+                        in_period: true,
+                    }
                 },
             )
-            .unzip()
+            .collect()
     }
 
     fn row<'a>(rows: &'a [MttrRow], period: &str, group_by: &str, group: &str) -> &'a MttrRow {
@@ -319,10 +324,9 @@ mod tests {
             (4, "a", Green, true, true, 60.0),
             (5, "a", Green, true, true, 90.0),
         ];
-        let (experiments, outcomes) = judged(cases);
-        let mut systems: Vec<Vec<String>> = vec![vec!["I".to_string()]; experiments.len()];
-        systems[0].push("II".to_string());
-        let rows = experiment_mttr(&experiments, &outcomes, &systems, PeriodUnit::Quarter).unwrap();
+        let mut experiments = judged(cases);
+        experiments[0].systems.push("II".to_string());
+        let rows = experiment_mttr(&experiments, PeriodUnit::Quarter).unwrap();
 
         let q1 = row(&rows, "2026Q1", "all", "all");
         // Recovered: 100, 200, 300. p90 by linear interpolation: 200 + 0.8 × (300 − 200) = 280.
@@ -360,8 +364,7 @@ mod tests {
             Some(300.0)
         );
 
-        let monthly =
-            experiment_mttr(&experiments, &outcomes, &systems, PeriodUnit::Month).unwrap();
+        let monthly = experiment_mttr(&experiments, PeriodUnit::Month).unwrap();
         assert_eq!(row(&monthly, "2026-03", "all", "all").censored, 1);
         assert_eq!(
             row(&monthly, "2026-05", "all", "all").change_vs_previous,

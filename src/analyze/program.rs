@@ -8,11 +8,14 @@
 
 use super::maturity::{Maturity, MaturityInput, Rubric, assess_maturity};
 use super::mttr::{MttrRow, PeriodUnit, experiment_mttr_of, incident_mttr};
+use super::review::{PeriodReview, review_period};
 use super::roi::{Roi, RoiInput, compute_roi};
 use super::summary::{QuarterSummary, QueryError, experiment_outcomes_frame, quarterly_summary};
 use super::systems::systems_of;
 use super::weaknesses::{Weakness, track_weaknesses};
-use super::{AnalyzeError, ExperimentOutcome, LedgerData, by_experiment, judge_experiments};
+use super::{
+    AnalyzeError, ExperimentOutcome, JudgedExperiment, LedgerData, by_experiment, judge_experiments,
+};
 use crate::config::Config;
 use crate::ledger::{Action, Experiment, Incident};
 use crate::vocab::catalog::ActionCatalog;
@@ -20,17 +23,12 @@ use crate::vocab::time::{MICROS_PER_SECOND, Micros, Period, parse_period, quarte
 
 const YEAR: Micros = 365 * 86_400 * MICROS_PER_SECOND;
 
-/// The program as of `period.end`. `experiments[i]`, `outcomes[i]` and `systems[i]` belong together.
+/// The program as of `period.end`.
 #[derive(Debug, Clone)]
 pub struct Analysis {
     pub period: Period,
-    /// Every experiment started before the period's end, in ledger order.
-    pub experiments: Vec<Experiment>,
-    pub outcomes: Vec<ExperimentOutcome>,
-    /// The systems (I–IV) each experiment exercises.
-    pub systems: Vec<Vec<String>>,
-    /// Whether each experiment started inside the period.
-    pub in_period: Vec<bool>,
+    /// Every experiment started before the period's end, in ledger order, with its outcome.
+    pub experiments: Vec<JudgedExperiment>,
     /// Every incident started before the period's end.
     pub incidents: Vec<Incident>,
     pub weaknesses: Vec<Weakness>,
@@ -39,6 +37,8 @@ pub struct Analysis {
     pub incident_mttr: Vec<MttrRow>,
     pub roi: Roi,
     pub maturity: Maturity,
+    /// The period's own figures (verdicts by month, counts, weaknesses discussed, coverage, …).
+    pub review: PeriodReview,
 }
 
 /// The reference data analysis reads besides the ledger.
@@ -87,24 +87,23 @@ pub fn analyze_judged(
 
     // Outcomes are moved, not copied: on a big ledger they are most of the analysis's memory.
     let mut experiments = Vec::new();
-    let mut outcomes = Vec::new();
     let mut outcomes_after_period = Vec::new();
     for (experiment, outcome) in data.experiments.iter().zip(all_outcomes) {
         if experiment.start() < period.end {
-            experiments.push(experiment.clone());
-            outcomes.push(outcome);
+            experiments.push(JudgedExperiment {
+                systems: systems_of(
+                    experiment,
+                    actions_of(&experiment.experiment_id),
+                    reference.catalog,
+                ),
+                in_period: period.contains(experiment.start()),
+                experiment: experiment.clone(),
+                outcome,
+            });
         } else {
             outcomes_after_period.push(outcome);
         }
     }
-    let systems: Vec<Vec<String>> = experiments
-        .iter()
-        .map(|e| systems_of(e, actions_of(&e.experiment_id), reference.catalog))
-        .collect();
-    let in_period: Vec<bool> = experiments
-        .iter()
-        .map(|e| period.contains(e.start()))
-        .collect();
     let incidents: Vec<Incident> = data
         .incidents
         .iter()
@@ -112,16 +111,15 @@ pub fn analyze_judged(
         .cloned()
         .collect();
 
-    let frame = experiment_outcomes_frame(&experiments, &outcomes).map_err(|source| {
+    let frame = experiment_outcomes_frame(&experiments).map_err(|source| {
         query(QueryError {
             name: "experiment_outcomes table".to_string(),
             source,
         })
     })?;
     let quarters = quarterly_summary(&frame).map_err(query)?;
-    let weaknesses = track_weaknesses(&experiments, &outcomes);
-    let mttr =
-        experiment_mttr_of(&frame, &experiments, &systems, PeriodUnit::Quarter).map_err(query)?;
+    let weaknesses = track_weaknesses(&experiments);
+    let mttr = experiment_mttr_of(&frame, &experiments, PeriodUnit::Quarter).map_err(query)?;
     let incident_mttr = incident_mttr(&incidents, PeriodUnit::Quarter).map_err(query)?;
 
     let action_ids = |experiment_id: &str| -> Vec<String> {
@@ -152,7 +150,6 @@ pub fn analyze_judged(
         &MaturityInput {
             experiments: &experiments,
             experiment_outcomes: &frame,
-            systems: &systems,
             weaknesses: &weaknesses,
             incidents: &incidents,
             post_window_s: config.window.post_s,
@@ -161,12 +158,10 @@ pub fn analyze_judged(
     )
     .map_err(query)?;
 
+    let review = review_period(period, &experiments, &weaknesses, &incidents, &quarters);
     let analysis = Analysis {
         period,
         experiments,
-        outcomes,
-        systems,
-        in_period,
         incidents,
         weaknesses,
         quarters,
@@ -174,6 +169,7 @@ pub fn analyze_judged(
         incident_mttr,
         roi,
         maturity,
+        review,
     };
     Ok((analysis, outcomes_after_period))
 }

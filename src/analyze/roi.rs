@@ -85,7 +85,10 @@ impl AssumptionSource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Roi {
     pub hourly_downtime_cost: f64,
+    /// One outage of `outage_hours` as measured (the incidents' median) or configured.
     pub outage_cost: f64,
+    /// One outage of the configured `outage_hours`, the example the executive page prints.
+    pub configured_outage_cost: f64,
     pub avoided_cost: f64,
     pub avoided_cost_p10: f64,
     pub avoided_cost_p90: f64,
@@ -250,6 +253,7 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
     Roi {
         hourly_downtime_cost: hourly,
         outage_cost: hourly * outage_hours,
+        configured_outage_cost: hourly * cost.outage_hours,
         avoided_cost: avoided,
         avoided_cost_p10: percentile(0.1),
         avoided_cost_p90: percentile(0.9),

@@ -9,7 +9,7 @@
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
-use super::ExperimentOutcome;
+use super::JudgedExperiment;
 use super::weaknesses::template_key;
 use crate::ledger::Experiment;
 use crate::vocab::time::{Micros, month_of, quarter_of};
@@ -26,17 +26,15 @@ pub struct QueryError {
     pub source: PolarsError,
 }
 
-/// One row per experiment, joined with its outcome; `outcomes[i]` belongs to `experiments[i]`.
-pub fn experiment_outcomes_frame(
-    experiments: &[Experiment],
-    outcomes: &[ExperimentOutcome],
-) -> PolarsResult<DataFrame> {
+/// One row per experiment, joined with its outcome.
+pub fn experiment_outcomes_frame(experiments: &[JudgedExperiment]) -> PolarsResult<DataFrame> {
     let texts = |f: &dyn Fn(&Experiment) -> Option<&str>| -> Vec<Option<&str>> {
-        experiments.iter().map(f).collect()
+        experiments.iter().map(|e| f(&e.experiment)).collect()
     };
     let periods = |f: fn(Micros) -> String| -> Vec<String> {
         experiments.iter().map(|e| f(e.start())).collect()
     };
+    let outcomes = || experiments.iter().map(|e| &e.outcome);
     DataFrame::new_infer_height(vec![
         Column::new(
             "experiment_id".into(),
@@ -55,39 +53,29 @@ pub fn experiment_outcomes_frame(
         Column::new("quarter".into(), periods(quarter_of)),
         Column::new(
             "verdict".into(),
-            outcomes
-                .iter()
-                .map(|o| o.verdict.name())
-                .collect::<Vec<_>>(),
+            outcomes().map(|o| o.verdict.name()).collect::<Vec<_>>(),
         ),
         Column::new(
             "conclusive".into(),
-            outcomes
-                .iter()
+            outcomes()
                 .map(|o| o.verdict.is_conclusive())
                 .collect::<Vec<_>>(),
         ),
         Column::new(
             "impacted".into(),
-            outcomes.iter().map(|o| o.impacted).collect::<Vec<_>>(),
+            outcomes().map(|o| o.impacted).collect::<Vec<_>>(),
         ),
         Column::new(
             "recovered".into(),
-            outcomes.iter().map(|o| o.recovered).collect::<Vec<_>>(),
+            outcomes().map(|o| o.recovered).collect::<Vec<_>>(),
         ),
         Column::new(
             "time_to_impact_s".into(),
-            outcomes
-                .iter()
-                .map(|o| o.time_to_impact_s)
-                .collect::<Vec<_>>(),
+            outcomes().map(|o| o.time_to_impact_s).collect::<Vec<_>>(),
         ),
         Column::new(
             "time_to_recover_s".into(),
-            outcomes
-                .iter()
-                .map(|o| o.time_to_recover_s)
-                .collect::<Vec<_>>(),
+            outcomes().map(|o| o.time_to_recover_s).collect::<Vec<_>>(),
         ),
     ])
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::ExperimentOutcome;
+use super::JudgedExperiment;
 use crate::ledger::Experiment;
 use crate::vocab::Verdict;
 use crate::vocab::time::Micros;
@@ -30,29 +30,27 @@ pub fn template_key(experiment: &Experiment) -> Option<&str> {
 }
 
 /// Every weakness found, in the order found. `outcomes[i]` belongs to `experiments[i]`.
-pub fn track_weaknesses(
-    experiments: &[Experiment],
-    outcomes: &[ExperimentOutcome],
-) -> Vec<Weakness> {
+pub fn track_weaknesses(experiments: &[JudgedExperiment]) -> Vec<Weakness> {
     let mut order: Vec<usize> = (0..experiments.len()).collect();
     let start = |index: usize| experiments[index].start();
     // Compared by reference: a key that cloned the id cost 2.3 s on a million experiments.
-    let key = |index: &usize| (start(*index), experiments[*index].experiment_id.as_str());
+    let key = |index: &usize| (start(*index), experiments[*index].id());
     order.sort_by(|a, b| key(a).cmp(&key(b)));
 
     let mut weaknesses: Vec<Weakness> = Vec::new();
     let mut open_by_template: BTreeMap<&str, usize> = BTreeMap::new();
     for index in order {
-        let Some(template) = template_key(&experiments[index]) else {
+        let judged = &experiments[index];
+        let Some(template) = template_key(&judged.experiment) else {
             continue;
         };
-        let verdict = outcomes[index].verdict;
+        let verdict = judged.outcome.verdict;
         match verdict {
             Verdict::Red | Verdict::Yellow if !open_by_template.contains_key(template) => {
                 open_by_template.insert(template, weaknesses.len());
                 weaknesses.push(Weakness {
                     template: template.to_string(),
-                    found_by: experiments[index].experiment_id.clone(),
+                    found_by: judged.id().to_string(),
                     found_verdict: verdict,
                     found_at: start(index),
                     fixed_by: None,
@@ -61,7 +59,7 @@ pub fn track_weaknesses(
             }
             Verdict::Green => {
                 if let Some(open) = open_by_template.remove(template) {
-                    weaknesses[open].fixed_by = Some(experiments[index].experiment_id.clone());
+                    weaknesses[open].fixed_by = Some(judged.id().to_string());
                     weaknesses[open].fixed_at = Some(start(index));
                 }
             }

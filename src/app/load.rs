@@ -154,7 +154,11 @@ pub fn analyze_ledger(
 
     if ledger.is_writable() {
         let records = outcome_records(
-            analysis.outcomes.iter().chain(&outcomes_after_period),
+            analysis
+                .experiments
+                .iter()
+                .map(|judged| &judged.outcome)
+                .chain(&outcomes_after_period),
             generated_at,
             // The ledger keeps the reasons in English, as SPEC section 3 lists them.
             |reason| reason_text(Lang::En, reason),

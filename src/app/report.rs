@@ -91,7 +91,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
             analysis
                 .experiments
                 .iter()
-                .position(|e| &e.experiment_id == id)
+                .position(|e| e.id() == id)
                 .ok_or_else(|| AppError::UnknownExperiment(id.clone()))
         })
         .collect::<Result<Vec<usize>>>()?;
@@ -101,7 +101,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         .experiments
         .iter()
         .chain(&requested)
-        .map(|i| &analysis.experiments[*i])
+        .map(|i| &analysis.experiments[*i].experiment)
         .collect();
     (data.series, data.points) = load_observations(ledger, &shown)?;
     let config = &command.config;
@@ -140,8 +140,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id);
     for (id, index) in command.experiments.iter().zip(requested) {
         let detail = experiment_detail(
-            &analysis,
-            index,
+            &analysis.experiments[index],
             actions_by_experiment
                 .get(id.as_str())
                 .map(Vec::as_slice)

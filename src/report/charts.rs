@@ -357,7 +357,7 @@ fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
     }
     let top = months
         .iter()
-        .map(|m| m.green + m.yellow + m.red + m.inconclusive + m.in_progress)
+        .map(|m| m.verdicts.total())
         .max()
         .unwrap_or(1)
         .max(1) as f64
@@ -391,7 +391,8 @@ fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .map_err(text_error)?;
         for (layer, (name, color)) in layers.iter().enumerate() {
             let bars = months.iter().enumerate().map(|(i, m)| {
-                let counts = [m.green, m.yellow, m.red, m.inconclusive + m.in_progress];
+                let v = &m.verdicts;
+                let counts = [v.green, v.yellow, v.red, v.inconclusive + v.in_progress];
                 let below: usize = counts[..layer].iter().sum();
                 let x = i as f64;
                 Rectangle::new(
@@ -422,17 +423,18 @@ fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
     let values: Vec<String> = months
         .iter()
         .map(|m| {
+            let v = &m.verdicts;
             format!(
                 "{}: {} {}, {} {}, {} {}, {} {}",
                 m.month,
                 word(tx, "green_lower"),
-                m.green,
+                v.green,
                 word(tx, "yellow_lower"),
-                m.yellow,
+                v.yellow,
                 word(tx, "red_lower"),
-                m.red,
+                v.red,
                 word(tx, "inconclusive_or_running"),
-                m.inconclusive + m.in_progress
+                v.inconclusive + v.in_progress
             )
         })
         .collect();

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::i18n::{Lang, reason_text};
-use crate::analyze::program::Analysis;
+use crate::analyze::JudgedExperiment;
 use crate::analyze::recovery::SeriesResult;
 use crate::analyze::weaknesses::template_key;
 use crate::ledger::{Action, AlarmEvent, MetricSeries};
@@ -93,17 +93,20 @@ pub struct AlarmStep {
     pub reason: Option<String>,
 }
 
-/// The detail of `analysis.experiments[index]`.
+/// The lab report of one judged experiment.
 pub fn experiment_detail(
-    analysis: &Analysis,
-    index: usize,
+    judged: &JudgedExperiment,
     actions: &[&Action],
     series: &[&MetricSeries],
     alarm_events: &[AlarmEvent],
     lang: Lang,
 ) -> ExperimentDetail {
-    let experiment = &analysis.experiments[index];
-    let outcome = &analysis.outcomes[index];
+    let JudgedExperiment {
+        experiment,
+        outcome,
+        systems,
+        ..
+    } = judged;
     let t0 = outcome.t0;
     let offset = |ts: Option<Micros>| -> Option<f64> { Some((ts? - t0?) as f64 / 1e6) };
     let finite = |v: f64| v.is_finite().then_some(v);
@@ -203,7 +206,7 @@ pub fn experiment_detail(
         blast_radius: experiment.blast_radius.clone(),
         stop_condition_alarms: experiment.stop_condition_alarms.clone(),
         stop_condition_triggered: experiment.stop_condition_triggered,
-        systems: analysis.systems[index].clone(),
+        systems: systems.clone(),
         verdict: outcome.verdict.name().to_string(),
         time_to_impact_s: outcome.time_to_impact_s,
         time_to_recover_s: outcome.time_to_recover_s,

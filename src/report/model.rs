@@ -1,20 +1,22 @@
 //! The report model: the one view that every report kind and format renders. Built from the
 //! ledger's records and the analysis; templates see these structs only.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde::Serialize;
 
 use super::i18n::{Lang, reason_text, source_text};
-use crate::analyze::ExperimentOutcome;
-use crate::analyze::maturity::{self, CriterionResult, ORGANIZATION, Rubric};
+use crate::analyze::JudgedExperiment;
+use crate::analyze::maturity::{CriterionResult, ORGANIZATION, Rubric};
 use crate::analyze::mttr::MttrRow;
 use crate::analyze::program::Analysis;
+pub use crate::analyze::review::{
+    DiscussedWeakness, GreenGroup, IncidentQuarter, MonthVerdicts, TeamQuarter, VerdictCounts,
+    WeaknessQuarter,
+};
+use crate::analyze::roi::Roi;
+use crate::analyze::summary::QuarterSummary;
 use crate::config::CostConfig;
-use crate::ledger::Experiment;
-use crate::vocab::stats::median;
+use crate::vocab::Status;
 use crate::vocab::time::{Micros, Period, format_rfc3339, month_of, quarter_of};
-use crate::vocab::{Status, Verdict};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {
@@ -29,7 +31,7 @@ pub struct ReportModel {
     pub months: Vec<MonthVerdicts>,
     pub experiments: Vec<ExperimentRow>,
     pub weaknesses: Vec<WeaknessRow>,
-    pub team_quarters: Vec<TeamQuarterRow>,
+    pub team_quarters: Vec<TeamQuarter>,
     pub outage_cost: OutageCost,
     pub incidents: IncidentSummary,
     pub mttr: Vec<MttrView>,
@@ -38,6 +40,8 @@ pub struct ReportModel {
     pub coverage: Vec<CoverageRow>,
     /// Weaknesses found and fixed per quarter, and open at each quarter's end.
     pub weakness_trend: Vec<WeaknessQuarter>,
+    /// The period's green runs per template and team, as the PDF prints them.
+    pub green_groups: Vec<GreenGroup>,
     /// The stage of the organisation and of every team in the period (SPEC section 11 `maturity[]`).
     pub maturity: Vec<MaturityView>,
     /// The stage of every scope per quarter, up to the period.
@@ -46,24 +50,6 @@ pub struct ReportModel {
     pub stages: Vec<LevelView>,
     /// The seed's phase scorecards for the organisation in the period.
     pub phases: Vec<PhaseView>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct MonthVerdicts {
-    pub month: String,
-    pub green: usize,
-    pub yellow: usize,
-    pub red: usize,
-    pub inconclusive: usize,
-    pub in_progress: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct WeaknessQuarter {
-    pub quarter: String,
-    pub found: usize,
-    pub fixed: usize,
-    pub open_at_end: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -286,15 +272,6 @@ pub struct Summary {
     pub censored: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct VerdictCounts {
-    pub green: usize,
-    pub yellow: usize,
-    pub red: usize,
-    pub inconclusive: usize,
-    pub in_progress: usize,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct QuarterRow {
     pub quarter: String,
@@ -345,21 +322,6 @@ pub struct WeaknessRow {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct TeamQuarterRow {
-    pub team: String,
-    pub quarter: String,
-    pub experiments: usize,
-    pub outside_dev: usize,
-    pub production: usize,
-    pub automated: usize,
-    pub gameday: usize,
-    pub with_alarm_stop_condition: usize,
-    pub weaknesses_found: usize,
-    pub weaknesses_fixed: usize,
-    pub systems: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
 pub struct OutageCost {
     pub assumptions: CostConfig,
     pub hourly_downtime_cost: f64,
@@ -370,13 +332,6 @@ pub struct OutageCost {
 pub struct IncidentSummary {
     pub count: usize,
     pub by_quarter: Vec<IncidentQuarter>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct IncidentQuarter {
-    pub quarter: String,
-    pub incidents: usize,
-    pub median_hours: Option<f64>,
 }
 
 /// Everything the model is built from.
@@ -395,214 +350,9 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
     let analysis = input.analysis;
     let period = analysis.period;
     let lang = input.lang;
-    // Experiments of the period, newest first, as a reviewer reads them.
-    let mut order: Vec<usize> = (0..analysis.experiments.len())
-        .filter(|index| analysis.in_period[*index])
-        .collect();
-    let key = |index: &usize| {
-        let experiment = &analysis.experiments[*index];
-        (experiment.start(), experiment.experiment_id.as_str())
-    };
-    order.sort_by(|a, b| key(b).cmp(&key(a)));
-
-    let mut verdict_counts = VerdictCounts::default();
-    let mut months: BTreeMap<String, MonthVerdicts> = BTreeMap::new();
-    let mut experiments = Vec::with_capacity(order.len());
-    for index in order {
-        let experiment = &analysis.experiments[index];
-        let outcome = &analysis.outcomes[index];
-        let month = month_of(experiment.start());
-        let by_month = months
-            .entry(month.clone())
-            .or_insert_with(|| MonthVerdicts {
-                month,
-                ..MonthVerdicts::default()
-            });
-        match outcome.verdict {
-            Verdict::Green => {
-                verdict_counts.green += 1;
-                by_month.green += 1;
-            }
-            Verdict::Yellow => {
-                verdict_counts.yellow += 1;
-                by_month.yellow += 1;
-            }
-            Verdict::Red => {
-                verdict_counts.red += 1;
-                by_month.red += 1;
-            }
-            Verdict::Inconclusive => {
-                verdict_counts.inconclusive += 1;
-                by_month.inconclusive += 1;
-            }
-            Verdict::InProgress => {
-                verdict_counts.in_progress += 1;
-                by_month.in_progress += 1;
-            }
-        }
-        let systems = analysis.systems[index].clone();
-        experiments.push(ExperimentRow {
-            experiment_id: experiment.experiment_id.clone(),
-            template_id: experiment.template_id.clone(),
-            template_name: experiment.template_name.clone(),
-            team: experiment.team.clone(),
-            environment: experiment.environment.clone(),
-            trigger: experiment.trigger.clone(),
-            started_at: experiment.started_at.map(format_rfc3339),
-            ended_at: experiment.ended_at.map(format_rfc3339),
-            status: experiment.status,
-            verdict: outcome.verdict.name().to_string(),
-            time_to_impact_s: outcome.time_to_impact_s,
-            time_to_recover_s: outcome.time_to_recover_s,
-            recover_within_s: experiment.recover_within_s,
-            recovered: outcome.recovered,
-            systems,
-            reasons: outcome
-                .reasons
-                .iter()
-                .map(|reason| reason_text(lang, reason))
-                .collect(),
-            reason_codes: outcome
-                .reasons
-                .iter()
-                .map(|reason| reason.code().to_string())
-                .collect(),
-        });
-    }
-
-    let template_info: BTreeMap<&str, &Experiment> = analysis
-        .experiments
-        .iter()
-        .filter_map(|e| crate::analyze::weaknesses::template_key(e).map(|key| (key, e)))
-        .collect();
-    // The weaknesses a quarterly review discusses: found or fixed in the period, or still open.
-    let weaknesses: Vec<WeaknessRow> = analysis
-        .weaknesses
-        .iter()
-        .filter(|w| {
-            period.contains(w.found_at)
-                || w.fixed_at.is_none()
-                || w.fixed_at.is_some_and(|ts| period.contains(ts))
-        })
-        .map(|weakness| {
-            let info = template_info.get(weakness.template.as_str());
-            WeaknessRow {
-                template: weakness.template.clone(),
-                template_name: info.and_then(|e| e.template_name.clone()),
-                team: info.and_then(|e| e.team.clone()),
-                found_by: weakness.found_by.clone(),
-                found_verdict: weakness.found_verdict.name().to_string(),
-                found_at: format_rfc3339(weakness.found_at),
-                fixed_by: weakness.fixed_by.clone(),
-                fixed_at: weakness.fixed_at.map(format_rfc3339),
-            }
-        })
-        .collect();
-
-    let mut team_quarters: BTreeMap<(String, String), TeamQuarterRow> = BTreeMap::new();
-    for (experiment, systems) in analysis.experiments.iter().zip(&analysis.systems) {
-        let team = experiment
-            .team
-            .clone()
-            .unwrap_or_else(|| "(no team)".to_string());
-        let quarter = quarter_of(experiment.start());
-        let row = team_quarters
-            .entry((team.clone(), quarter.clone()))
-            .or_insert_with(|| TeamQuarterRow {
-                team,
-                quarter,
-                experiments: 0,
-                outside_dev: 0,
-                production: 0,
-                automated: 0,
-                gameday: 0,
-                with_alarm_stop_condition: 0,
-                weaknesses_found: 0,
-                weaknesses_fixed: 0,
-                systems: Vec::new(),
-            });
-        row.experiments += 1;
-        row.outside_dev += usize::from(maturity::outside_dev(experiment));
-        row.production += usize::from(maturity::in_production(experiment));
-        row.automated += usize::from(maturity::automated(experiment));
-        row.gameday += usize::from(experiment.trigger.as_deref() == Some("gameday"));
-        row.with_alarm_stop_condition += usize::from(!experiment.stop_condition_alarms.is_empty());
-        for system in systems {
-            if !row.systems.contains(system) {
-                row.systems.push(system.clone());
-            }
-        }
-    }
-    for weakness in &analysis.weaknesses {
-        let Some(team) = template_info
-            .get(weakness.template.as_str())
-            .and_then(|e| e.team.clone())
-        else {
-            continue;
-        };
-        if let Some(row) = team_quarters.get_mut(&(team.clone(), quarter_of(weakness.found_at))) {
-            row.weaknesses_found += 1;
-        }
-        if let Some(fixed_at) = weakness.fixed_at
-            && let Some(row) = team_quarters.get_mut(&(team, quarter_of(fixed_at)))
-        {
-            row.weaknesses_fixed += 1;
-        }
-    }
-    for row in team_quarters.values_mut() {
-        row.systems.sort_by_key(|system| {
-            ["I", "II", "III", "IV"]
-                .iter()
-                .position(|known| known == system)
-        });
-    }
-
-    let mut incidents_by_quarter: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for incident in &analysis.incidents {
-        incidents_by_quarter
-            .entry(quarter_of(incident.started_at))
-            .or_default()
-            .push((incident.resolved_at - incident.started_at) as f64 / 3.6e9);
-    }
-
-    let mut coverage: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for (index, experiment) in analysis.experiments.iter().enumerate() {
-        if !analysis.in_period[index] {
-            continue;
-        }
-        for system in &analysis.systems[index] {
-            *coverage
-                .entry(("organization".to_string(), system.clone()))
-                .or_default() += 1;
-            if let Some(team) = &experiment.team {
-                *coverage.entry((team.clone(), system.clone())).or_default() += 1;
-            }
-        }
-    }
+    let review = &analysis.review;
     let roi = &analysis.roi;
-    let cost = input.cost;
-    let hourly_downtime_cost =
-        cost.revenue_per_hour + cost.engineers_on_incident * cost.engineer_hourly_rate;
-    let period_outcomes: Vec<&ExperimentOutcome> = analysis
-        .outcomes
-        .iter()
-        .zip(&analysis.in_period)
-        .filter_map(|(outcome, inside)| inside.then_some(outcome))
-        .collect();
-    let period_experiments: Vec<&Experiment> = analysis
-        .experiments
-        .iter()
-        .zip(&analysis.in_period)
-        .filter_map(|(experiment, inside)| inside.then_some(experiment))
-        .collect();
-    let impacted = period_outcomes
-        .iter()
-        .filter(|o| o.verdict.is_conclusive() && o.impacted)
-        .count();
-    let recovered = period_outcomes
-        .iter()
-        .filter(|o| o.verdict.is_conclusive() && o.impacted && o.recovered)
-        .count();
+    let counts = &review.counts;
     ReportModel {
         organization: input.organization.to_string(),
         currency: input.currency.to_string(),
@@ -613,108 +363,51 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             label: period_label(period),
         },
         summary: Summary {
-            experiments: period_experiments.len(),
-            teams: period_experiments
-                .iter()
-                .filter_map(|e| e.team.as_deref())
-                .collect::<BTreeSet<_>>()
-                .len(),
-            templates: period_experiments
-                .iter()
-                .filter_map(|e| crate::analyze::weaknesses::template_key(e))
-                .collect::<BTreeSet<_>>()
-                .len(),
+            experiments: counts.experiments,
+            teams: counts.teams,
+            templates: counts.templates,
             quarters: analysis.quarters.len(),
-            weaknesses_found: analysis
-                .weaknesses
-                .iter()
-                .filter(|w| period.contains(w.found_at))
-                .count(),
-            weaknesses_fixed: analysis
-                .weaknesses
-                .iter()
-                .filter(|w| w.fixed_at.is_some_and(|ts| period.contains(ts)))
-                .count(),
-            weaknesses_open: analysis
-                .weaknesses
-                .iter()
-                .filter(|w| w.fixed_by.is_none())
-                .count(),
-            impacted,
-            recovered,
-            censored: impacted - recovered,
+            weaknesses_found: counts.weaknesses_found,
+            weaknesses_fixed: counts.weaknesses_fixed,
+            weaknesses_open: counts.weaknesses_open,
+            impacted: counts.impacted,
+            recovered: counts.recovered,
+            censored: counts.impacted - counts.recovered,
         },
-        verdict_counts,
-        quarters: analysis
-            .quarters
+        verdict_counts: review.verdicts.clone(),
+        quarters: analysis.quarters.iter().map(QuarterRow::from).collect(),
+        months: review.months.clone(),
+        experiments: review
+            .experiments
             .iter()
-            .map(|q| QuarterRow {
-                quarter: q.quarter.clone(),
-                experiments: q.experiments,
-                green: q.green,
-                yellow: q.yellow,
-                red: q.red,
-                inconclusive: q.inconclusive,
-                in_progress: q.in_progress,
-                recovered: q.recovered,
-                censored: q.censored,
-                median_time_to_recover_s: q.median_time_to_recover_s,
-                p90_time_to_recover_s: q.p90_time_to_recover_s,
-            })
+            .map(|index| experiment_row(&analysis.experiments[*index], lang))
             .collect(),
-        months: months.into_values().collect(),
-        experiments,
-        weaknesses,
-        team_quarters: team_quarters.into_values().collect(),
+        weaknesses: review.weaknesses.iter().map(WeaknessRow::from).collect(),
+        team_quarters: review.team_quarters.clone(),
         outage_cost: OutageCost {
-            assumptions: cost,
-            hourly_downtime_cost,
-            outage_cost: hourly_downtime_cost * cost.outage_hours,
+            assumptions: input.cost,
+            hourly_downtime_cost: roi.hourly_downtime_cost,
+            outage_cost: roi.configured_outage_cost,
         },
         incidents: IncidentSummary {
             count: analysis.incidents.len(),
-            by_quarter: incidents_by_quarter
-                .into_iter()
-                .map(|(quarter, hours)| IncidentQuarter {
-                    quarter,
-                    incidents: hours.len(),
-                    median_hours: median(&hours),
-                })
-                .collect(),
+            by_quarter: review.incidents_by_quarter.clone(),
         },
         mttr: analysis.mttr.iter().map(MttrView::from).collect(),
         incident_mttr: analysis.incident_mttr.iter().map(MttrView::from).collect(),
-        roi: RoiView {
-            currency: input.currency.to_string(),
-            hourly_downtime_cost: roi.hourly_downtime_cost,
-            avoided_cost: roi.avoided_cost,
-            avoided_cost_p10: roi.avoided_cost_p10,
-            avoided_cost_p90: roi.avoided_cost_p90,
-            program_cost: roi.program_cost,
-            roi: roi.roi,
-            weaknesses_found: roi.weaknesses_found,
-            weaknesses_fixed: roi.weaknesses_fixed,
-            assumptions: roi
-                .assumptions
-                .iter()
-                .map(|a| AssumptionView {
-                    name: a.name.clone(),
-                    value: a.value,
-                    source: source_text(lang, &a.source),
-                    source_code: a.source.code().to_string(),
-                })
-                .collect(),
-        },
-        coverage: coverage
-            .into_iter()
-            .map(|((scope, system), experiments)| CoverageRow {
-                scope_label: scope_label(&scope, lang),
-                scope,
-                system,
-                experiments,
+        roi: roi_view(roi, input.currency, lang),
+        coverage: review
+            .coverage
+            .iter()
+            .map(|row| CoverageRow {
+                scope_label: scope_label(&row.scope, lang),
+                scope: row.scope.clone(),
+                system: row.system.clone(),
+                experiments: row.experiments,
             })
             .collect(),
-        weakness_trend: weakness_trend(analysis),
+        weakness_trend: review.weakness_trend.clone(),
+        green_groups: review.green_groups.clone(),
         maturity: maturity_views(analysis, input.rubric, lang),
         maturity_trend: analysis
             .maturity
@@ -750,6 +443,100 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                     .iter()
                     .map(|item| CriterionView::new(item, lang))
                     .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn experiment_row(judged: &JudgedExperiment, lang: Lang) -> ExperimentRow {
+    let JudgedExperiment {
+        experiment,
+        outcome,
+        systems,
+        ..
+    } = judged;
+    ExperimentRow {
+        experiment_id: experiment.experiment_id.clone(),
+        template_id: experiment.template_id.clone(),
+        template_name: experiment.template_name.clone(),
+        team: experiment.team.clone(),
+        environment: experiment.environment.clone(),
+        trigger: experiment.trigger.clone(),
+        started_at: experiment.started_at.map(format_rfc3339),
+        ended_at: experiment.ended_at.map(format_rfc3339),
+        status: experiment.status,
+        verdict: outcome.verdict.name().to_string(),
+        time_to_impact_s: outcome.time_to_impact_s,
+        time_to_recover_s: outcome.time_to_recover_s,
+        recover_within_s: experiment.recover_within_s,
+        recovered: outcome.recovered,
+        systems: systems.clone(),
+        reasons: outcome
+            .reasons
+            .iter()
+            .map(|reason| reason_text(lang, reason))
+            .collect(),
+        reason_codes: outcome
+            .reasons
+            .iter()
+            .map(|reason| reason.code().to_string())
+            .collect(),
+    }
+}
+
+impl From<&DiscussedWeakness> for WeaknessRow {
+    fn from(discussed: &DiscussedWeakness) -> Self {
+        let weakness = &discussed.weakness;
+        WeaknessRow {
+            template: weakness.template.clone(),
+            template_name: discussed.template_name.clone(),
+            team: discussed.team.clone(),
+            found_by: weakness.found_by.clone(),
+            found_verdict: weakness.found_verdict.name().to_string(),
+            found_at: format_rfc3339(weakness.found_at),
+            fixed_by: weakness.fixed_by.clone(),
+            fixed_at: weakness.fixed_at.map(format_rfc3339),
+        }
+    }
+}
+
+impl From<&QuarterSummary> for QuarterRow {
+    fn from(q: &QuarterSummary) -> Self {
+        QuarterRow {
+            quarter: q.quarter.clone(),
+            experiments: q.experiments,
+            green: q.green,
+            yellow: q.yellow,
+            red: q.red,
+            inconclusive: q.inconclusive,
+            in_progress: q.in_progress,
+            recovered: q.recovered,
+            censored: q.censored,
+            median_time_to_recover_s: q.median_time_to_recover_s,
+            p90_time_to_recover_s: q.p90_time_to_recover_s,
+        }
+    }
+}
+
+fn roi_view(roi: &Roi, currency: &str, lang: Lang) -> RoiView {
+    RoiView {
+        currency: currency.to_string(),
+        hourly_downtime_cost: roi.hourly_downtime_cost,
+        avoided_cost: roi.avoided_cost,
+        avoided_cost_p10: roi.avoided_cost_p10,
+        avoided_cost_p90: roi.avoided_cost_p90,
+        program_cost: roi.program_cost,
+        roi: roi.roi,
+        weaknesses_found: roi.weaknesses_found,
+        weaknesses_fixed: roi.weaknesses_fixed,
+        assumptions: roi
+            .assumptions
+            .iter()
+            .map(|a| AssumptionView {
+                name: a.name.clone(),
+                value: a.value,
+                source: source_text(lang, &a.source),
+                source_code: a.source.code().to_string(),
             })
             .collect(),
     }
@@ -816,34 +603,6 @@ fn maturity_views(analysis: &Analysis, rubric: &Rubric, lang: Lang) -> Vec<Matur
                 .iter()
                 .map(|c| CriterionView::new(c, lang))
                 .collect(),
-        })
-        .collect()
-}
-
-fn weakness_trend(analysis: &Analysis) -> Vec<WeaknessQuarter> {
-    analysis
-        .quarters
-        .iter()
-        .map(|q| {
-            let quarter = crate::vocab::time::parse_period(&q.quarter, 0).expect("quarters parse");
-            let weaknesses = &analysis.weaknesses;
-            WeaknessQuarter {
-                quarter: q.quarter.clone(),
-                found: weaknesses
-                    .iter()
-                    .filter(|w| quarter.contains(w.found_at))
-                    .count(),
-                fixed: weaknesses
-                    .iter()
-                    .filter(|w| w.fixed_at.is_some_and(|ts| quarter.contains(ts)))
-                    .count(),
-                open_at_end: weaknesses
-                    .iter()
-                    .filter(|w| {
-                        w.found_at < quarter.end && w.fixed_at.is_none_or(|ts| ts >= quarter.end)
-                    })
-                    .count(),
-            }
         })
         .collect()
 }

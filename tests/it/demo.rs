@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use checkup::analyze::judge_experiments;
 use checkup::analyze::reason::Reason;
 use checkup::analyze::systems::systems_of;
 use checkup::analyze::weaknesses::track_weaknesses;
+use checkup::analyze::{JudgedExperiment, judge_experiments};
 use checkup::app::demo::{DemoCommand, demo};
 use checkup::app::load::{load_and_judge, load_ledger_data, load_observations};
 use checkup::config::WindowSettings;
@@ -178,7 +178,17 @@ fn the_default_demo_has_the_shape_of_a_real_program() {
         "green share {green_share}"
     );
 
-    let weaknesses = track_weaknesses(experiments, &outcomes);
+    let judged: Vec<JudgedExperiment> = experiments
+        .iter()
+        .zip(outcomes)
+        .map(|(experiment, outcome)| JudgedExperiment {
+            experiment: experiment.clone(),
+            outcome,
+            systems: vec![],
+            in_period: true,
+        })
+        .collect();
+    let weaknesses = track_weaknesses(&judged);
     let fixed = weaknesses.iter().filter(|w| w.fixed_by.is_some()).count();
     assert!(
         weaknesses.len() >= 10 && fixed >= 5,

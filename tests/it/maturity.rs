@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use checkup::analyze::ExperimentOutcome;
 use checkup::analyze::maturity::{MaturityInput, Rubric, ScopeStage, assess_maturity};
 use checkup::analyze::reason::Reason;
 use checkup::analyze::summary::experiment_outcomes_frame;
 use checkup::analyze::weaknesses::track_weaknesses;
+use checkup::analyze::{ExperimentOutcome, JudgedExperiment};
 use checkup::ledger::{Experiment, Incident};
 use checkup::vocab::Verdict;
 use checkup::vocab::time::{Micros, from_datetime, parse_period};
@@ -107,33 +107,26 @@ fn assess(
     runs: &[Run],
     incidents: &[Incident],
 ) -> (Vec<ScopeStage>, checkup::analyze::maturity::Maturity) {
-    let experiments: Vec<Experiment> = runs
+    let experiments: Vec<JudgedExperiment> = runs
         .iter()
         .enumerate()
-        .map(|(i, r)| experiment(i, r))
-        .collect();
-    let outcomes: Vec<ExperimentOutcome> = runs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| outcome(i, r))
-        .collect();
-    let systems: Vec<Vec<String>> = runs
-        .iter()
-        .map(|r| {
-            ["I", "II", "III", "IV"][..r.systems]
+        .map(|(i, r)| JudgedExperiment {
+            experiment: experiment(i, r),
+            outcome: outcome(i, r),
+            systems: ["I", "II", "III", "IV"][..r.systems]
                 .iter()
                 .map(|s| s.to_string())
-                .collect()
+                .collect(),
+            in_period: true,
         })
         .collect();
-    let weaknesses = track_weaknesses(&experiments, &outcomes);
-    let experiment_outcomes = experiment_outcomes_frame(&experiments, &outcomes).unwrap();
+    let weaknesses = track_weaknesses(&experiments);
+    let experiment_outcomes = experiment_outcomes_frame(&experiments).unwrap();
     let maturity = assess_maturity(
         &Rubric::built_in(),
         &MaturityInput {
             experiments: &experiments,
             experiment_outcomes: &experiment_outcomes,
-            systems: &systems,
             weaknesses: &weaknesses,
             incidents,
             post_window_s: 1800.0,
