@@ -271,17 +271,10 @@ impl Config {
 
     /// Parses the text of a configuration file; `path` only names it in errors.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let line_of =
-            |span: Range<usize>| text[..span.start.min(text.len())].matches('\n').count() + 1;
-        let error = |span: Range<usize>, key: &str, message: String| ConfigError {
-            path: path.to_path_buf(),
-            line: line_of(span),
-            key: key.to_string(),
-            message,
-        };
+        let file = ConfigFile { path, text };
         let raw: RawConfig = toml::from_str(text).map_err(|problem| {
             let span = problem.span().unwrap_or(0..0);
-            error(span, "(syntax)", problem.message().to_string())
+            file.error(span, "(syntax)", problem.message().to_string())
         })?;
 
         let mut config = Config::default();
@@ -302,269 +295,12 @@ impl Config {
                 *target = value;
             }
         }
-
-        let cost = &mut config.cost;
-        for (key, target, value) in [
-            (
-                "cost.revenue_per_hour",
-                &mut cost.revenue_per_hour,
-                raw.cost.revenue_per_hour,
-            ),
-            (
-                "cost.engineers_on_incident",
-                &mut cost.engineers_on_incident,
-                raw.cost.engineers_on_incident,
-            ),
-            (
-                "cost.engineer_hourly_rate",
-                &mut cost.engineer_hourly_rate,
-                raw.cost.engineer_hourly_rate,
-            ),
-            (
-                "cost.outage_hours",
-                &mut cost.outage_hours,
-                raw.cost.outage_hours,
-            ),
-            (
-                "cost.degraded_factor",
-                &mut cost.degraded_factor,
-                raw.cost.degraded_factor,
-            ),
-            (
-                "cost.engineer_hours_per_experiment",
-                &mut cost.engineer_hours_per_experiment,
-                raw.cost.engineer_hours_per_experiment,
-            ),
-            (
-                "cost.fixed_costs",
-                &mut cost.fixed_costs,
-                raw.cost.fixed_costs,
-            ),
-        ] {
-            if let Some(value) = value {
-                let number = *value.get_ref();
-                if !number.is_finite() || number < 0.0 {
-                    return Err(error(
-                        value.span(),
-                        key,
-                        format!("{number} must be a non-negative number"),
-                    ));
-                }
-                *target = number;
-                config.cost_keys_set.push(key.trim_start_matches("cost."));
-            }
-        }
-
-        let duration = |value: &Spanned<String>, key: &str| {
-            parse_duration_s(value.get_ref()).map_err(|message| error(value.span(), key, message))
-        };
-        if let Some(pre) = &raw.window.pre {
-            config.window.pre_s = duration(pre, "window.pre")?;
-        }
-        if let Some(post) = &raw.window.post {
-            config.window.post_s = duration(post, "window.post")?;
-        }
-        if let Some(hold) = &raw.window.hold {
-            let value = *hold.get_ref();
-            if !(1..=1000).contains(&value) {
-                return Err(error(
-                    hold.span(),
-                    "window.hold",
-                    format!("{value} must be between 1 and 1000 points"),
-                ));
-            }
-            config.window.hold = value as usize;
-        }
-
+        config.cost_keys_set = file.cost(raw.cost, &mut config.cost)?;
+        file.window(&raw.window, &mut config.window)?;
         for (index, hypothesis) in raw.hypothesis.into_iter().enumerate() {
-            let prefix = format!("hypothesis[{index}]");
-            let matcher = hypothesis.matcher.get_ref();
-            if matcher.template_id.is_none()
-                && matcher.template_name.is_none()
-                && matcher.tags.is_empty()
-            {
-                return Err(error(
-                    hypothesis.matcher.span(),
-                    &format!("{prefix}.match"),
-                    "needs template_id, template_name or tags".to_string(),
-                ));
-            }
-            let recover_within_s = match &hypothesis.recover_within {
-                Some(value) => Some(duration(value, &format!("{prefix}.recover_within"))?),
-                None => None,
-            };
-            let mut series: Vec<SeriesConfig> = Vec::new();
-            let mut expressions = Vec::new();
-            for (series_index, raw_series) in hypothesis.series.into_iter().enumerate() {
-                let key = |field: &str| format!("{prefix}.series[{series_index}].{field}");
-                let kind = match &raw_series.kind {
-                    None => SeriesKind::Level,
-                    Some(kind) => SeriesKind::from_name(kind.get_ref()).ok_or_else(|| {
-                        error(
-                            kind.span(),
-                            &key("kind"),
-                            format!("`{}` must be level, errors or input", kind.get_ref()),
-                        )
-                    })?,
-                };
-                let metric = match (
-                    &raw_series.expression,
-                    &raw_series.namespace,
-                    &raw_series.metric,
-                    &raw_series.stat,
-                ) {
-                    (Some(expression), None, None, None) => {
-                        let parsed =
-                            metric_math::parse(expression.get_ref()).map_err(|message| {
-                                error(expression.span(), &key("expression"), message)
-                            })?;
-                        if kind == SeriesKind::Input {
-                            return Err(error(
-                                expression.span(),
-                                &key("kind"),
-                                "an expression cannot be an input".into(),
-                            ));
-                        }
-                        SeriesSource::Expression(expression.clone(), parsed)
-                    }
-                    (None, Some(namespace), Some(metric), Some(stat)) => {
-                        SeriesSource::Metric(namespace.clone(), metric.clone(), stat.clone())
-                    }
-                    _ => {
-                        return Err(error(
-                            raw_series.id.span(),
-                            &key("expression"),
-                            "a series has either namespace, metric and stat, or an expression"
-                                .into(),
-                        ));
-                    }
-                };
-                let steady = match &raw_series.steady {
-                    Some(steady) => {
-                        Condition::parse(steady.get_ref())
-                            .map_err(|message| error(steady.span(), &key("steady"), message))?;
-                        steady.get_ref().trim().to_string()
-                    }
-                    None if kind == SeriesKind::Errors => ">= 0".to_string(),
-                    None if kind == SeriesKind::Input => String::new(),
-                    None => {
-                        return Err(error(
-                            raw_series.id.span(),
-                            &key("steady"),
-                            "a level series needs a steady condition".into(),
-                        ));
-                    }
-                };
-                let limit = match &raw_series.limit {
-                    Some(limit) => {
-                        let parsed = Condition::parse(limit.get_ref())
-                            .map_err(|message| error(limit.span(), &key("limit"), message))?;
-                        if parsed == Condition::Baseline {
-                            return Err(error(
-                                limit.span(),
-                                &key("limit"),
-                                "a limit must be a number, not baseline".into(),
-                            ));
-                        }
-                        Some(limit.get_ref().trim().to_string())
-                    }
-                    None => None,
-                };
-                let period_s = match &raw_series.period {
-                    Some(period) => {
-                        let seconds = duration(period, &key("period"))?;
-                        if seconds < 1.0 || seconds.fract() != 0.0 {
-                            return Err(error(
-                                period.span(),
-                                &key("period"),
-                                "must be a whole number of seconds, at least 1s".into(),
-                            ));
-                        }
-                        seconds as i64
-                    }
-                    None => 60,
-                };
-                let count = |value: &Option<Spanned<f64>>,
-                             field: &str|
-                 -> Result<Option<f64>, ConfigError> {
-                    match value {
-                        Some(value) if !value.get_ref().is_finite() || *value.get_ref() < 0.0 => {
-                            Err(error(
-                                value.span(),
-                                &key(field),
-                                "must be a non-negative number".into(),
-                            ))
-                        }
-                        Some(value) => Ok(Some(*value.get_ref())),
-                        None => Ok(None),
-                    }
-                };
-                let (namespace, metric_name, stat, expression) = match metric {
-                    SeriesSource::Metric(namespace, metric, stat) => {
-                        (namespace, metric, stat, None)
-                    }
-                    SeriesSource::Expression(text, parsed) => {
-                        let expression = metric_math::MetricExpression {
-                            text: text.get_ref().clone(),
-                            expr: parsed.clone(),
-                        };
-                        expressions.push((series.len(), text, parsed));
-                        (
-                            String::new(),
-                            String::new(),
-                            String::new(),
-                            Some(expression),
-                        )
-                    }
-                };
-                series.push(SeriesConfig {
-                    id: raw_series.id.get_ref().clone(),
-                    namespace,
-                    metric: metric_name,
-                    dimensions: raw_series.dimensions,
-                    stat,
-                    period_s,
-                    expression,
-                    steady,
-                    limit,
-                    kind,
-                    budget: count(&raw_series.budget, "budget")?,
-                    outage: count(&raw_series.outage, "outage")?,
-                });
-            }
-            // An expression reads metric series of its own hypothesis; it takes their longest
-            // period.
-            for (index, text, parsed) in expressions {
-                let mut period_s = 0;
-                for id in parsed.series_ids() {
-                    match series.iter().find(|s| s.id == id && s.expression.is_none()) {
-                        Some(input) => period_s = period_s.max(input.period_s),
-                        None => {
-                            return Err(error(
-                                text.span(),
-                                &format!("{prefix}.series[{index}].expression"),
-                                format!(
-                                    "`{id}` is not a metric series of this hypothesis (series with namespace, metric and stat)"
-                                ),
-                            ));
-                        }
-                    }
-                }
-                if period_s > 0 {
-                    series[index].period_s = period_s;
-                }
-            }
-            let matcher = hypothesis.matcher.into_inner();
-            config.hypotheses.push(Hypothesis {
-                name: hypothesis.name.into_inner(),
-                matcher: HypothesisMatch {
-                    template_id: matcher.template_id,
-                    template_name: matcher.template_name,
-                    tags: matcher.tags,
-                },
-                recover_within_s,
-                series,
-            });
+            config
+                .hypotheses
+                .push(file.hypothesis(&format!("hypothesis[{index}]"), hypothesis)?);
         }
         Ok(config)
     }
@@ -588,6 +324,293 @@ impl Config {
                     .iter()
                     .all(|(key, value)| tags.get(key) == Some(value))
         })
+    }
+}
+
+/// The configuration file being parsed: its path and text name the line of every error.
+struct ConfigFile<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl ConfigFile<'_> {
+    fn error(&self, span: Range<usize>, key: &str, message: String) -> ConfigError {
+        let start = span.start.min(self.text.len());
+        ConfigError {
+            path: self.path.to_path_buf(),
+            line: self.text[..start].matches('\n').count() + 1,
+            key: key.to_string(),
+            message,
+        }
+    }
+
+    fn duration(&self, value: &Spanned<String>, key: &str) -> Result<f64, ConfigError> {
+        parse_duration_s(value.get_ref()).map_err(|message| self.error(value.span(), key, message))
+    }
+
+    /// A count (`budget`, `outage`): a non-negative number.
+    fn count(&self, value: &Option<Spanned<f64>>, key: &str) -> Result<Option<f64>, ConfigError> {
+        match value {
+            Some(value) if !value.get_ref().is_finite() || *value.get_ref() < 0.0 => {
+                Err(self.error(value.span(), key, "must be a non-negative number".into()))
+            }
+            Some(value) => Ok(Some(*value.get_ref())),
+            None => Ok(None),
+        }
+    }
+
+    /// `[cost]` into `cost`; the keys the file set.
+    fn cost(&self, raw: RawCost, cost: &mut CostConfig) -> Result<Vec<&'static str>, ConfigError> {
+        let mut keys_set = Vec::new();
+        for (key, target, value) in [
+            (
+                "revenue_per_hour",
+                &mut cost.revenue_per_hour,
+                raw.revenue_per_hour,
+            ),
+            (
+                "engineers_on_incident",
+                &mut cost.engineers_on_incident,
+                raw.engineers_on_incident,
+            ),
+            (
+                "engineer_hourly_rate",
+                &mut cost.engineer_hourly_rate,
+                raw.engineer_hourly_rate,
+            ),
+            ("outage_hours", &mut cost.outage_hours, raw.outage_hours),
+            (
+                "degraded_factor",
+                &mut cost.degraded_factor,
+                raw.degraded_factor,
+            ),
+            (
+                "engineer_hours_per_experiment",
+                &mut cost.engineer_hours_per_experiment,
+                raw.engineer_hours_per_experiment,
+            ),
+            ("fixed_costs", &mut cost.fixed_costs, raw.fixed_costs),
+        ] {
+            if let Some(value) = value {
+                let number = *value.get_ref();
+                if !number.is_finite() || number < 0.0 {
+                    return Err(self.error(
+                        value.span(),
+                        &format!("cost.{key}"),
+                        format!("{number} must be a non-negative number"),
+                    ));
+                }
+                *target = number;
+                keys_set.push(key);
+            }
+        }
+        Ok(keys_set)
+    }
+
+    /// `[window]` into `window`.
+    fn window(&self, raw: &RawWindow, window: &mut WindowSettings) -> Result<(), ConfigError> {
+        if let Some(pre) = &raw.pre {
+            window.pre_s = self.duration(pre, "window.pre")?;
+        }
+        if let Some(post) = &raw.post {
+            window.post_s = self.duration(post, "window.post")?;
+        }
+        if let Some(hold) = &raw.hold {
+            let value = *hold.get_ref();
+            if !(1..=1000).contains(&value) {
+                return Err(self.error(
+                    hold.span(),
+                    "window.hold",
+                    format!("{value} must be between 1 and 1000 points"),
+                ));
+            }
+            window.hold = value as usize;
+        }
+        Ok(())
+    }
+
+    /// One `[[hypothesis]]`; `prefix` is `hypothesis[i]`.
+    fn hypothesis(&self, prefix: &str, raw: RawHypothesis) -> Result<Hypothesis, ConfigError> {
+        let matcher = raw.matcher.get_ref();
+        if matcher.template_id.is_none()
+            && matcher.template_name.is_none()
+            && matcher.tags.is_empty()
+        {
+            return Err(self.error(
+                raw.matcher.span(),
+                &format!("{prefix}.match"),
+                "needs template_id, template_name or tags".to_string(),
+            ));
+        }
+        let recover_within_s = match &raw.recover_within {
+            Some(value) => Some(self.duration(value, &format!("{prefix}.recover_within"))?),
+            None => None,
+        };
+        let mut series: Vec<SeriesConfig> = Vec::new();
+        let mut expressions = Vec::new();
+        for (index, raw_series) in raw.series.into_iter().enumerate() {
+            let prefix = format!("{prefix}.series[{index}]");
+            let (parsed, expression) = self.series(&prefix, raw_series)?;
+            if let Some((text, expr)) = expression {
+                expressions.push((index, prefix, text, expr));
+            }
+            series.push(parsed);
+        }
+        // An expression reads metric series of its own hypothesis; it takes their longest
+        // period.
+        for (index, prefix, text, parsed) in expressions {
+            let mut period_s = 0;
+            for id in parsed.series_ids() {
+                match series.iter().find(|s| s.id == id && s.expression.is_none()) {
+                    Some(input) => period_s = period_s.max(input.period_s),
+                    None => {
+                        return Err(self.error(
+                            text.span(),
+                            &format!("{prefix}.expression"),
+                            format!(
+                                "`{id}` is not a metric series of this hypothesis (series with namespace, metric and stat)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            if period_s > 0 {
+                series[index].period_s = period_s;
+            }
+        }
+        let matcher = raw.matcher.into_inner();
+        Ok(Hypothesis {
+            name: raw.name.into_inner(),
+            matcher: HypothesisMatch {
+                template_id: matcher.template_id,
+                template_name: matcher.template_name,
+                tags: matcher.tags,
+            },
+            recover_within_s,
+            series,
+        })
+    }
+
+    /// One `[[hypothesis.series]]`; `prefix` is `hypothesis[i].series[j]`. Returns the series and,
+    /// for an expression, its text and parse (whose inputs the hypothesis checks).
+    fn series(
+        &self,
+        prefix: &str,
+        raw: RawSeries,
+    ) -> Result<(SeriesConfig, Option<(Spanned<String>, metric_math::Expr)>), ConfigError> {
+        let key = |field: &str| format!("{prefix}.{field}");
+        let kind = match &raw.kind {
+            None => SeriesKind::Level,
+            Some(kind) => SeriesKind::from_name(kind.get_ref()).ok_or_else(|| {
+                self.error(
+                    kind.span(),
+                    &key("kind"),
+                    format!("`{}` must be level, errors or input", kind.get_ref()),
+                )
+            })?,
+        };
+        let source = match (&raw.expression, &raw.namespace, &raw.metric, &raw.stat) {
+            (Some(expression), None, None, None) => {
+                let parsed = metric_math::parse(expression.get_ref()).map_err(|message| {
+                    self.error(expression.span(), &key("expression"), message)
+                })?;
+                if kind == SeriesKind::Input {
+                    return Err(self.error(
+                        expression.span(),
+                        &key("kind"),
+                        "an expression cannot be an input".into(),
+                    ));
+                }
+                SeriesSource::Expression(expression.clone(), parsed)
+            }
+            (None, Some(namespace), Some(metric), Some(stat)) => {
+                SeriesSource::Metric(namespace.clone(), metric.clone(), stat.clone())
+            }
+            _ => {
+                return Err(self.error(
+                    raw.id.span(),
+                    &key("expression"),
+                    "a series has either namespace, metric and stat, or an expression".into(),
+                ));
+            }
+        };
+        let steady = match &raw.steady {
+            Some(steady) => {
+                Condition::parse(steady.get_ref())
+                    .map_err(|message| self.error(steady.span(), &key("steady"), message))?;
+                steady.get_ref().trim().to_string()
+            }
+            None if kind == SeriesKind::Errors => ">= 0".to_string(),
+            None if kind == SeriesKind::Input => String::new(),
+            None => {
+                return Err(self.error(
+                    raw.id.span(),
+                    &key("steady"),
+                    "a level series needs a steady condition".into(),
+                ));
+            }
+        };
+        let limit = match &raw.limit {
+            Some(limit) => {
+                let parsed = Condition::parse(limit.get_ref())
+                    .map_err(|message| self.error(limit.span(), &key("limit"), message))?;
+                if parsed == Condition::Baseline {
+                    return Err(self.error(
+                        limit.span(),
+                        &key("limit"),
+                        "a limit must be a number, not baseline".into(),
+                    ));
+                }
+                Some(limit.get_ref().trim().to_string())
+            }
+            None => None,
+        };
+        let period_s = match &raw.period {
+            Some(period) => {
+                let seconds = self.duration(period, &key("period"))?;
+                if seconds < 1.0 || seconds.fract() != 0.0 {
+                    return Err(self.error(
+                        period.span(),
+                        &key("period"),
+                        "must be a whole number of seconds, at least 1s".into(),
+                    ));
+                }
+                seconds as i64
+            }
+            None => 60,
+        };
+        let (namespace, metric, stat, expression, parsed) = match source {
+            SeriesSource::Metric(namespace, metric, stat) => (namespace, metric, stat, None, None),
+            SeriesSource::Expression(text, expr) => {
+                let expression = metric_math::MetricExpression {
+                    text: text.get_ref().clone(),
+                    expr: expr.clone(),
+                };
+                let empty = String::new;
+                (
+                    empty(),
+                    empty(),
+                    empty(),
+                    Some(expression),
+                    Some((text, expr)),
+                )
+            }
+        };
+        let series = SeriesConfig {
+            id: raw.id.get_ref().clone(),
+            namespace,
+            metric,
+            dimensions: raw.dimensions,
+            stat,
+            period_s,
+            expression,
+            steady,
+            limit,
+            kind,
+            budget: self.count(&raw.budget, &key("budget"))?,
+            outage: self.count(&raw.outage, &key("outage"))?,
+        };
+        Ok((series, parsed))
     }
 }
 

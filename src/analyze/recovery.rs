@@ -102,7 +102,8 @@ pub struct ExperimentOutcome {
     pub reasons: Vec<Reason>,
 }
 
-/// Judges one experiment.
+/// Judges one experiment: runs that never came to a verdict first, then the series in the
+/// observation window, then the verdict from what they showed (SPEC section 6).
 pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) -> ExperimentOutcome {
     let experiment = input.experiment;
     let mut outcome = ExperimentOutcome {
@@ -120,82 +121,139 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         series: Vec::new(),
         reasons: Vec::new(),
     };
-    let status = experiment.status;
-    if status.is_in_progress() {
-        outcome.verdict = Verdict::InProgress;
-        outcome.reasons.push(Reason::InProgress { status });
+    if let Some((verdict, reason)) = unjudged_run(experiment) {
+        outcome.verdict = verdict;
+        outcome.reasons.push(reason);
         return outcome;
     }
-    if status == Status::Cancelled {
-        outcome.reasons.push(Reason::Cancelled {
-            why: status_reason(experiment),
-        });
-        return outcome;
-    }
-    // Chaos Toolkit runs cut short: what ran proves nothing either way.
-    if matches!(status, Status::Interrupted | Status::Aborted) {
-        outcome.reasons.push(Reason::CutShort {
-            status,
-            why: status_reason(experiment),
-        });
-        return outcome;
-    }
-
     let Some((t0, t1)) = experiment.fault_times(input.actions.iter().copied()) else {
         outcome.reasons.push(Reason::NoStartTime);
         return outcome;
     };
-    let (window_start, window_end) = settings.observation_window(t0, t1);
+    let window = settings.observation_window(t0, t1);
     outcome.t0 = Some(t0);
     outcome.t1 = Some(t1);
-    outcome.window = Some((window_start, window_end));
+    outcome.window = Some(window);
 
-    let mut inconclusive = Vec::new();
-    let mut red = Vec::new();
-    let mut yellow = Vec::new();
-    let mut green = Vec::new();
+    let findings = read_series(input.series, t0, window, settings);
+    outcome.error_total = findings.error_total;
+    outcome.impacted = !findings.impacts.is_empty();
+    outcome.time_to_impact_s = findings
+        .impacts
+        .iter()
+        .min()
+        .map(|v| seconds_from_micros(*v));
+    outcome.time_to_recover_s = if outcome.impacted {
+        findings
+            .recoveries
+            .iter()
+            .max()
+            .map(|value| seconds_from_micros(*value))
+    } else if findings.reasons.inconclusive.is_empty()
+        && input
+            .series
+            .iter()
+            .any(|s| s.series.kind != SeriesKind::Errors)
+    {
+        Some(0.0)
+    } else {
+        None
+    };
+    outcome.recovered = outcome.impacted && !findings.any_censored;
+    outcome.degraded_s = findings.degraded_s.iter().copied().reduce(f64::max);
+    outcome.series = findings.series;
+    let (verdict, reasons) = decide(
+        input,
+        t0,
+        window,
+        outcome.time_to_recover_s,
+        findings.reasons,
+    );
+    outcome.verdict = verdict;
+    outcome.reasons = reasons;
+    outcome
+}
 
-    let mut impacts = Vec::new();
-    let mut recoveries = Vec::new();
-    let mut degraded = Vec::<f64>::new();
-    let mut any_censored = false;
-    let mut error_total = None::<f64>;
+/// The verdict of a run that never reached its fault or its end: in progress, cancelled, or a
+/// Chaos Toolkit run cut short (what ran proves nothing either way).
+fn unjudged_run(experiment: &Experiment) -> Option<(Verdict, Reason)> {
+    let status = experiment.status;
+    let why = || status_reason(experiment);
+    if status.is_in_progress() {
+        return Some((Verdict::InProgress, Reason::InProgress { status }));
+    }
+    match status {
+        Status::Cancelled => Some((Verdict::Inconclusive, Reason::Cancelled { why: why() })),
+        Status::Interrupted | Status::Aborted => Some((
+            Verdict::Inconclusive,
+            Reason::CutShort { status, why: why() },
+        )),
+        _ => None,
+    }
+}
 
-    for observed in input.series {
+/// The reasons found, by the verdict they argue for.
+#[derive(Debug, Default)]
+struct Reasons {
+    inconclusive: Vec<Reason>,
+    red: Vec<Reason>,
+    yellow: Vec<Reason>,
+    green: Vec<Reason>,
+}
+
+/// What the series of one experiment showed in its observation window.
+#[derive(Debug, Default)]
+struct Findings {
+    reasons: Reasons,
+    /// From `t0`, one per level series that left its steady state.
+    impacts: Vec<Micros>,
+    /// From `t0`, the recovery (or the window's end, when censored) of each impacted series.
+    recoveries: Vec<Micros>,
+    degraded_s: Vec<f64>,
+    any_censored: bool,
+    error_total: Option<f64>,
+    series: Vec<(String, SeriesResult)>,
+}
+
+fn read_series(
+    observed_series: &[ObservedSeries],
+    t0: Micros,
+    (window_start, window_end): (Micros, Micros),
+    settings: &WindowSettings,
+) -> Findings {
+    let mut findings = Findings::default();
+    for observed in observed_series {
         let series = observed.series;
         let id = &series.series_id;
         if series.kind == SeriesKind::Errors {
-            let total: f64 = observed
-                .ts
-                .iter()
-                .zip(observed.values)
-                .filter(|(ts, value)| **ts >= t0 && **ts <= window_end && !value.is_nan())
-                .map(|(_, value)| value)
-                .sum();
-            error_total = Some(error_total.unwrap_or(0.0) + total);
+            let total = error_count(observed, t0, window_end);
+            findings.error_total = Some(findings.error_total.unwrap_or(0.0) + total);
+            let reasons = &mut findings.reasons;
             let series_id = id.clone();
             match (series.outage, series.budget) {
-                (Some(outage), _) if total >= outage => red.push(Reason::ErrorsAtOutage {
+                (Some(outage), _) if total >= outage => reasons.red.push(Reason::ErrorsAtOutage {
                     series: series_id,
                     total,
                     outage,
                 }),
-                (_, Some(budget)) if total > budget => yellow.push(Reason::ErrorsOverBudget {
+                (_, Some(budget)) if total > budget => {
+                    reasons.yellow.push(Reason::ErrorsOverBudget {
+                        series: series_id,
+                        total,
+                        budget,
+                    })
+                }
+                (_, Some(budget)) => reasons.green.push(Reason::ErrorsWithinBudget {
                     series: series_id,
                     total,
                     budget,
                 }),
-                (_, Some(budget)) => green.push(Reason::ErrorsWithinBudget {
-                    series: series_id,
-                    total,
-                    budget,
-                }),
-                _ => green.push(Reason::ErrorsCounted {
+                _ => reasons.green.push(Reason::ErrorsCounted {
                     series: series_id,
                     total,
                 }),
             }
-            outcome
+            findings
                 .series
                 .push((id.clone(), SeriesResult::Errors { total }));
             continue;
@@ -204,8 +262,8 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         let result = match analyze_level_series(observed, t0, window_start, window_end, settings) {
             Ok(result) => result,
             Err(problem) => {
-                inconclusive.push(problem.clone());
-                outcome
+                findings.reasons.inconclusive.push(problem.clone());
+                findings
                     .series
                     .push((id.clone(), SeriesResult::NoData(problem)));
                 continue;
@@ -213,15 +271,17 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         };
         let steady = series.steady.trim().to_string();
         match (result.impact_at, result.recovered_at) {
-            (None, _) => green.push(Reason::StayedSteady {
+            (None, _) => findings.reasons.green.push(Reason::StayedSteady {
                 series: id.clone(),
                 steady,
             }),
             (Some(impact_at), Some(recovered_at)) => {
-                impacts.push(impact_at - t0);
-                recoveries.push(recovered_at - t0);
-                degraded.push(seconds_from_micros(recovered_at - impact_at));
-                green.push(Reason::Recovered {
+                findings.impacts.push(impact_at - t0);
+                findings.recoveries.push(recovered_at - t0);
+                findings
+                    .degraded_s
+                    .push(seconds_from_micros(recovered_at - impact_at));
+                findings.reasons.green.push(Reason::Recovered {
                     series: id.clone(),
                     steady,
                     impact_s: seconds_from_micros(impact_at - t0),
@@ -229,11 +289,13 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
                 });
             }
             (Some(impact_at), None) => {
-                impacts.push(impact_at - t0);
-                recoveries.push(window_end - t0);
-                degraded.push(seconds_from_micros(window_end - impact_at));
-                any_censored = true;
-                red.push(Reason::NotRecovered {
+                findings.impacts.push(impact_at - t0);
+                findings.recoveries.push(window_end - t0);
+                findings
+                    .degraded_s
+                    .push(seconds_from_micros(window_end - impact_at));
+                findings.any_censored = true;
+                findings.reasons.red.push(Reason::NotRecovered {
                     series: id.clone(),
                     steady,
                     impact_s: seconds_from_micros(impact_at - t0),
@@ -242,7 +304,7 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
             }
         }
         if result.limit_exceeded {
-            yellow.push(Reason::LimitBroken {
+            findings.reasons.yellow.push(Reason::LimitBroken {
                 series: id.clone(),
                 limit: series
                     .limit
@@ -253,54 +315,48 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
                 peak: result.peak,
             });
         }
-        outcome
+        findings
             .series
             .push((id.clone(), SeriesResult::Level(result)));
     }
+    findings
+}
 
-    outcome.error_total = error_total;
-    outcome.impacted = !impacts.is_empty();
-    outcome.time_to_impact_s = impacts
+/// The errors an errors series counted from the fault's start to the window's end.
+fn error_count(observed: &ObservedSeries, t0: Micros, window_end: Micros) -> f64 {
+    observed
+        .ts
         .iter()
-        .min()
-        .map(|value| seconds_from_micros(*value));
-    outcome.time_to_recover_s = if outcome.impacted {
-        recoveries
-            .iter()
-            .max()
-            .map(|value| seconds_from_micros(*value))
-    } else if inconclusive.is_empty()
-        && input
-            .series
-            .iter()
-            .any(|s| s.series.kind != SeriesKind::Errors)
-    {
-        Some(0.0)
-    } else {
-        None
-    };
-    outcome.recovered = outcome.impacted && !any_censored;
-    outcome.degraded_s = degraded.iter().copied().reduce(f64::max);
+        .zip(observed.values)
+        .filter(|(ts, value)| **ts >= t0 && **ts <= window_end && !value.is_nan())
+        .map(|(_, value)| value)
+        .sum()
+}
 
+/// The verdict and the reasons that explain it, in SPEC section 6's order: a series that could
+/// not be judged, then evidence of harm (the run's end state, a stop-condition alarm, red
+/// findings), then no evidence at all, then yellow, then green.
+fn decide(
+    input: &ExperimentInput,
+    t0: Micros,
+    (window_start, window_end): (Micros, Micros),
+    time_to_recover_s: Option<f64>,
+    reasons: Reasons,
+) -> (Verdict, Vec<Reason>) {
+    let Reasons {
+        inconclusive,
+        mut red,
+        mut yellow,
+        mut green,
+    } = reasons;
+    let experiment = input.experiment;
     if !inconclusive.is_empty() {
-        outcome.verdict = Verdict::Inconclusive;
-        outcome.reasons = inconclusive;
-        return outcome;
+        return (Verdict::Inconclusive, inconclusive);
     }
-
-    match status {
-        Status::Failed => red.insert(
-            0,
-            Reason::Failed {
-                why: status_reason(experiment),
-            },
-        ),
-        Status::Stopped => red.insert(
-            0,
-            Reason::Stopped {
-                why: status_reason(experiment),
-            },
-        ),
+    let why = status_reason(experiment);
+    match experiment.status {
+        Status::Failed => red.insert(0, Reason::Failed { why }),
+        Status::Stopped => red.insert(0, Reason::Stopped { why }),
         _ => {}
     }
     if let Some((first_alarm, alarm)) = input
@@ -317,58 +373,33 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
             },
         );
     }
-    // A Chaos Toolkit journal without hypothesis probes: the toolkit itself judged the run
-    // (completed, not deviated), and that is what the seed's scenario A asks.
-    if input.series.is_empty()
-        && red.is_empty()
-        && experiment.source == Source::ChaosToolkit
-        && status == Status::Completed
-    {
-        outcome.verdict = Verdict::Green;
-        outcome.reasons.push(Reason::CompletedWithoutProbes);
-        return outcome;
-    }
     if input.series.is_empty() && red.is_empty() {
-        outcome.verdict = Verdict::Inconclusive;
-        outcome.reasons.push(Reason::NoSeries);
-        return outcome;
+        // A Chaos Toolkit journal without hypothesis probes: the toolkit itself judged the run
+        // (completed, not deviated), and that is what the seed's scenario A asks.
+        return if experiment.source == Source::ChaosToolkit
+            && experiment.status == Status::Completed
+        {
+            (Verdict::Green, vec![Reason::CompletedWithoutProbes])
+        } else {
+            (Verdict::Inconclusive, vec![Reason::NoSeries])
+        };
     }
     if !red.is_empty() {
-        outcome.verdict = Verdict::Red;
-        outcome.reasons = red;
-        return outcome;
+        return (Verdict::Red, red);
     }
-    if let (Some(recover_within), Some(time_to_recover)) =
-        (experiment.recover_within_s, outcome.time_to_recover_s)
-        && time_to_recover > recover_within
+    let allowed = experiment.recover_within_s.zip(time_to_recover_s);
+    if let Some((allowed_s, took_s)) = allowed
+        && took_s > allowed_s
     {
-        yellow.insert(
-            0,
-            Reason::RecoveryTooSlow {
-                took_s: time_to_recover,
-                allowed_s: recover_within,
-            },
-        );
+        yellow.insert(0, Reason::RecoveryTooSlow { took_s, allowed_s });
     }
     if !yellow.is_empty() {
-        outcome.verdict = Verdict::Yellow;
-        outcome.reasons = yellow;
-        return outcome;
+        return (Verdict::Yellow, yellow);
     }
-    outcome.verdict = Verdict::Green;
-    if let (Some(recover_within), Some(time_to_recover)) =
-        (experiment.recover_within_s, outcome.time_to_recover_s)
-    {
-        green.insert(
-            0,
-            Reason::RecoveredInTime {
-                took_s: time_to_recover,
-                allowed_s: recover_within,
-            },
-        );
+    if let Some((allowed_s, took_s)) = allowed {
+        green.insert(0, Reason::RecoveredInTime { took_s, allowed_s });
     }
-    outcome.reasons = green;
-    outcome
+    (Verdict::Green, green)
 }
 
 /// The status reason FIS or Chaos Toolkit gave, when it says anything.

@@ -516,6 +516,31 @@ fn minutes(value: f64) -> Micros {
     (value * MICROS_PER_MINUTE as f64) as Micros
 }
 
+/// One planned run with what was drawn for it so far: the template, team and profile it runs, its
+/// id, scenario and times. Its steps draw from the generator in a fixed order (experiment,
+/// series and points, alarm events), so a seed always gives the same ledger.
+struct RunDraft<'a> {
+    world: &'a World,
+    run: &'a PlannedRun,
+    team: &'a TeamSpec,
+    template: &'a TemplateSpec,
+    profile: &'a ProfileSpec,
+    experiment_id: String,
+    scenario: Scenario,
+    has_alarm: bool,
+    recover_within_s: f64,
+    /// How long the template's actions run.
+    duration: Micros,
+    started_at: Micros,
+    /// When the fault begins.
+    t0: Micros,
+    /// When the stop-condition alarm fires, for a run stopped by it.
+    alarm_at: Micros,
+    status: Status,
+    status_reason: Option<String>,
+    ended_at: Option<Micros>,
+}
+
 fn build_run(
     world: &World,
     run: &PlannedRun,
@@ -523,8 +548,6 @@ fn build_run(
     random: &mut Random,
     batch: &mut MonthBatch,
 ) {
-    let history = &world.scenarios.history;
-    let team = &world.scenarios.team[run.team];
     let template = &world.scenarios.template[run.template];
     let profile = world
         .scenarios
@@ -542,8 +565,7 @@ fn build_run(
         scenario = Scenario::ErrorOutage;
     }
 
-    let created_at = run.created_at;
-    let started_at = created_at + (1 + random.below(4) as i64) * MICROS_PER_SECOND;
+    let started_at = run.created_at + (1 + random.below(4) as i64) * MICROS_PER_SECOND;
     let t0 = started_at + (2 + random.below(5) as i64) * MICROS_PER_SECOND;
     let alarm_at = t0 + minutes(random.between(1.5, 4.0));
     let (status, status_reason, ended_at): (Status, Option<String>, Option<Micros>) = match scenario
@@ -573,128 +595,181 @@ fn build_run(
             Some(t0 + duration + 20 * MICROS_PER_SECOND),
         ),
     };
-
-    let selection = if run.environment == "prod" {
-        if run.maturity < 2.0 && random.chance(0.3) {
-            "PERCENT(50)"
-        } else if random.chance(0.7) {
-            "COUNT(1)"
-        } else {
-            "PERCENT(25)"
-        }
-    } else {
-        ["COUNT(1)", "COUNT(1)", "PERCENT(25)", "PERCENT(50)", "ALL"][random.below(5)]
-    };
-    let alarm_name = format!("{}-5xx-errors", team.service);
-    let mut tags = BTreeMap::from([
-        ("Name".to_string(), template.name.clone()),
-        ("env".to_string(), run.environment.to_string()),
-        ("team".to_string(), team.name.clone()),
-        ("service".to_string(), team.service.clone()),
-        ("trigger".to_string(), run.trigger.to_string()),
-    ]);
-    if let Some(system) = &template.system {
-        tags.insert(SYSTEM_TAG.to_string(), system.clone());
-    }
-    let experiment = Experiment {
-        experiment_id: experiment_id.clone(),
-        source: Source::Demo,
-        account_id: Some(history.account_id.clone()),
-        region: Some(history.region.clone()),
-        template_id: Some(world.template_id(run.team, run.template)),
-        template_name: Some(template.name.clone()),
-        description: Some(template.description.clone()),
+    let draft = RunDraft {
+        world,
+        run,
+        team: &world.scenarios.team[run.team],
+        template,
+        profile,
+        experiment_id,
+        scenario,
+        has_alarm,
+        recover_within_s,
+        duration,
+        started_at,
+        t0,
+        alarm_at,
         status,
         status_reason,
-        created_at,
-        started_at: (scenario != Scenario::Cancelled).then_some(started_at),
         ended_at,
-        environment: Some(run.environment.to_string()),
-        team: Some(team.name.clone()),
-        service: Some(team.service.clone()),
-        trigger: Some(run.trigger.to_string()),
-        tags,
-        stop_condition_alarms: if has_alarm {
-            vec![alarm_name.clone()]
-        } else {
-            Vec::new()
-        },
-        stop_condition_triggered: scenario == Scenario::StoppedByAlarm,
-        blast_radius: template
-            .actions
-            .iter()
-            .map(|_| selection.to_string())
-            .collect(),
-        hypothesis: Some(format!("{} keeps its steady state", template.name)),
-        recover_within_s: Some(recover_within_s),
-        ingested_at: world.history_end,
     };
+    let experiment = draft.experiment(random);
+    draft.actions(batch);
+    draft.series_and_points(random, batch);
+    draft.alarm_events(random, batch);
+    batch.rows.experiments.push(experiment);
+}
 
-    for (position, action) in template.actions.iter().enumerate() {
-        let action_start = t0 + position as i64 * MICROS_PER_MINUTE;
-        let (action_status, start, end) = match scenario {
-            Scenario::Cancelled => ("cancelled", None, None),
-            Scenario::Running => ("running", Some(action_start), None),
-            Scenario::StoppedByAlarm => ("stopped", Some(action_start), ended_at),
-            Scenario::Failed => ("failed", Some(action_start), ended_at),
-            _ => ("completed", Some(action_start), Some(t0 + duration)),
-        };
-        batch.rows.actions.push(Action {
-            experiment_id: experiment_id.clone(),
-            action_name: action.name.clone(),
-            action_id: action.action_id.clone(),
-            system: world
-                .catalog
-                .system_of(&action.action_id)
-                .map(str::to_string),
-            status: action_status.to_string(),
-            started_at: start,
-            ended_at: end,
-            targets: vec![action.target.clone()],
-        });
+impl RunDraft<'_> {
+    fn alarm_name(&self) -> String {
+        format!("{}-5xx-errors", self.team.service)
     }
 
-    // Recovery gets faster as the program matures: the seed's Phase 2 goal of MTTR −30%.
-    let progress = (run.quarter as f64 / (history.quarters.max(2) - 1) as f64).min(1.0);
-    let recover_within_min = recover_within_s / 60.0;
-    let typical = recover_within_min * (1.0 - 0.65 * progress);
-    let recovery_min = match scenario {
-        Scenario::SlowRecovery => recover_within_min * random.between(1.3, 2.0),
-        Scenario::NoRecovery | Scenario::ErrorOutage => f64::INFINITY,
-        Scenario::StoppedByAlarm => recover_within_min * random.between(1.0, 1.6),
-        _ => (typical * random.between(0.7, 1.2))
-            .min(recover_within_min - 0.6)
-            .max(1.0),
-    };
-    let impact_at = t0 + minutes(random.between(0.3, 0.9));
-    let recovered_at = t0 + minutes(recovery_min.min(1.0e6));
-    let observed_until = match ended_at {
-        Some(end) => end + minutes(30.0),
-        None => t0 + minutes(5.0),
-    };
-    let window_start = t0 - minutes(15.0);
-    let month = month_of(created_at);
-    let missing_series = (scenario == Scenario::MissingData).then(|| random.below(2));
-
-    for (series_index, spec) in profile.series.iter().enumerate() {
-        let origin = if spec.origin == Origin::StopConditionAlarm && !has_alarm {
-            Origin::Hypothesis
+    /// The experiment record; draws the blast radius's target selection.
+    fn experiment(&self, random: &mut Random) -> Experiment {
+        let (run, team, template) = (self.run, self.team, self.template);
+        let history = &self.world.scenarios.history;
+        let selection = if run.environment == "prod" {
+            if run.maturity < 2.0 && random.chance(0.3) {
+                "PERCENT(50)"
+            } else if random.chance(0.7) {
+                "COUNT(1)"
+            } else {
+                "PERCENT(25)"
+            }
         } else {
-            spec.origin
+            ["COUNT(1)", "COUNT(1)", "PERCENT(25)", "PERCENT(50)", "ALL"][random.below(5)]
         };
-        batch.rows.series.push(MetricSeries {
-            experiment_id: experiment_id.clone(),
+        let mut tags = BTreeMap::from([
+            ("Name".to_string(), template.name.clone()),
+            ("env".to_string(), run.environment.to_string()),
+            ("team".to_string(), team.name.clone()),
+            ("service".to_string(), team.service.clone()),
+            ("trigger".to_string(), run.trigger.to_string()),
+        ]);
+        if let Some(system) = &template.system {
+            tags.insert(SYSTEM_TAG.to_string(), system.clone());
+        }
+        Experiment {
+            experiment_id: self.experiment_id.clone(),
+            source: Source::Demo,
+            account_id: Some(history.account_id.clone()),
+            region: Some(history.region.clone()),
+            template_id: Some(self.world.template_id(run.team, run.template)),
+            template_name: Some(template.name.clone()),
+            description: Some(template.description.clone()),
+            status: self.status,
+            status_reason: self.status_reason.clone(),
+            created_at: run.created_at,
+            started_at: (self.scenario != Scenario::Cancelled).then_some(self.started_at),
+            ended_at: self.ended_at,
+            environment: Some(run.environment.to_string()),
+            team: Some(team.name.clone()),
+            service: Some(team.service.clone()),
+            trigger: Some(run.trigger.to_string()),
+            tags,
+            stop_condition_alarms: if self.has_alarm {
+                vec![self.alarm_name()]
+            } else {
+                Vec::new()
+            },
+            stop_condition_triggered: self.scenario == Scenario::StoppedByAlarm,
+            blast_radius: template
+                .actions
+                .iter()
+                .map(|_| selection.to_string())
+                .collect(),
+            hypothesis: Some(format!("{} keeps its steady state", template.name)),
+            recover_within_s: Some(self.recover_within_s),
+            ingested_at: self.world.history_end,
+        }
+    }
+
+    /// The template's actions, one a minute from `t0`.
+    fn actions(&self, batch: &mut MonthBatch) {
+        let t0 = self.t0;
+        for (position, action) in self.template.actions.iter().enumerate() {
+            let action_start = t0 + position as i64 * MICROS_PER_MINUTE;
+            let (action_status, start, end) = match self.scenario {
+                Scenario::Cancelled => ("cancelled", None, None),
+                Scenario::Running => ("running", Some(action_start), None),
+                Scenario::StoppedByAlarm => ("stopped", Some(action_start), self.ended_at),
+                Scenario::Failed => ("failed", Some(action_start), self.ended_at),
+                _ => ("completed", Some(action_start), Some(t0 + self.duration)),
+            };
+            batch.rows.actions.push(Action {
+                experiment_id: self.experiment_id.clone(),
+                action_name: action.name.clone(),
+                action_id: action.action_id.clone(),
+                system: self
+                    .world
+                    .catalog
+                    .system_of(&action.action_id)
+                    .map(str::to_string),
+                status: action_status.to_string(),
+                started_at: start,
+                ended_at: end,
+                targets: vec![action.target.clone()],
+            });
+        }
+    }
+
+    /// The profile's series and their points, from 15 minutes before `t0` to 30 minutes after the
+    /// end (5 minutes after `t0` for a run still going).
+    fn series_and_points(&self, random: &mut Random, batch: &mut MonthBatch) {
+        let scenario = self.scenario;
+        let t0 = self.t0;
+        // Recovery gets faster as the program matures: the seed's Phase 2 goal of MTTR −30%.
+        let quarters = self.world.scenarios.history.quarters;
+        let progress = (self.run.quarter as f64 / (quarters.max(2) - 1) as f64).min(1.0);
+        let recover_within_min = self.recover_within_s / 60.0;
+        let typical = recover_within_min * (1.0 - 0.65 * progress);
+        let recovery_min = match scenario {
+            Scenario::SlowRecovery => recover_within_min * random.between(1.3, 2.0),
+            Scenario::NoRecovery | Scenario::ErrorOutage => f64::INFINITY,
+            Scenario::StoppedByAlarm => recover_within_min * random.between(1.0, 1.6),
+            _ => (typical * random.between(0.7, 1.2))
+                .min(recover_within_min - 0.6)
+                .max(1.0),
+        };
+        let fault = FaultShape {
+            impact_at: t0 + minutes(random.between(0.3, 0.9)),
+            recovered_at: t0 + minutes(recovery_min.min(1.0e6)),
+            window_start: t0 - minutes(15.0),
+            observed_until: match self.ended_at {
+                Some(end) => end + minutes(30.0),
+                None => t0 + minutes(5.0),
+            },
+        };
+        let missing_series = (scenario == Scenario::MissingData).then(|| random.below(2));
+        for (series_index, spec) in self.profile.series.iter().enumerate() {
+            batch.rows.series.push(self.series_record(spec));
+            if scenario == Scenario::Cancelled || missing_series == Some(series_index) {
+                continue;
+            }
+            self.points(spec, &fault, random, batch);
+        }
+    }
+
+    fn series_record(&self, spec: &SeriesSpec) -> MetricSeries {
+        let service = &self.team.service;
+        MetricSeries {
+            experiment_id: self.experiment_id.clone(),
             series_id: spec.id.clone(),
             namespace: spec.namespace.clone(),
             metric: spec.metric.clone(),
             stat: spec.stat.clone(),
             dimensions: BTreeMap::from([(
                 "LoadBalancer".to_string(),
-                format!("app/{}/{:016x}", team.service, stable_hash(&team.service)),
+                format!("app/{service}/{:016x}", stable_hash(service)),
             )]),
             period_s: 60,
             unit: Some(spec.unit.clone()),
-            origin,
+            origin: if spec.origin == Origin::StopConditionAlarm && !self.has_alarm {
+                Origin::Hypothesis
+            } else {
+                spec.origin
+            },
             steady: spec
                 .steady
                 .clone()
@@ -703,23 +778,26 @@ fn build_run(
             kind: spec.kind,
             budget: spec.budget,
             outage: spec.outage,
-        });
-        if scenario == Scenario::Cancelled || missing_series == Some(series_index) {
-            continue;
         }
-        let band_edge = spec
-            .steady
-            .as_deref()
-            .and_then(|s| Condition::parse(s).ok())
-            .and_then(|c| c.band());
-        let limit_edge = spec
-            .limit
-            .as_deref()
-            .and_then(|s| Condition::parse(s).ok())
-            .and_then(|c| c.band());
+    }
+
+    /// One series' points, a minute apart, shaped by the fault.
+    fn points(
+        &self,
+        spec: &SeriesSpec,
+        fault: &FaultShape,
+        random: &mut Random,
+        batch: &mut MonthBatch,
+    ) {
+        let scenario = self.scenario;
+        let edge = |condition: Option<&str>| {
+            condition
+                .and_then(|s| Condition::parse(s).ok())
+                .and_then(|c| c.band())
+        };
         let affected =
             spec.affected && scenario != Scenario::Unaffected && scenario != Scenario::Running;
-        let latency_peak = match (band_edge, limit_edge) {
+        let latency_peak = match (edge(spec.steady.as_deref()), edge(spec.limit.as_deref())) {
             (Some(_), Some(limit)) if scenario == Scenario::LimitBreach => {
                 limit.high * random.between(1.5, 3.0)
             }
@@ -729,18 +807,17 @@ fn build_run(
             (Some(band), None) => band.high * 1.8,
             _ => spec.normal * 3.0,
         };
-        let error_total = match scenario {
+        let mut errors_left = match scenario {
             Scenario::ErrorBudget => 1 + random.below(4),
             Scenario::ErrorOutage | Scenario::StoppedByAlarm => 8 + random.below(50),
             Scenario::NoRecovery => random.below(3),
             _ => 0,
         };
-        let mut errors_left = error_total;
-
+        let month = month_of(self.run.created_at);
         // CloudWatch reports each period at its start: points on whole minutes.
-        let mut ts = window_start - window_start.rem_euclid(MICROS_PER_MINUTE);
-        while ts <= observed_until {
-            let in_fault = affected && ts >= impact_at && ts < recovered_at;
+        let mut ts = fault.window_start - fault.window_start.rem_euclid(MICROS_PER_MINUTE);
+        while ts <= fault.observed_until {
+            let in_fault = affected && ts >= fault.impact_at && ts < fault.recovered_at;
             let noise = random.between(-1.0, 1.0);
             let value = match spec.shape {
                 Shape::Capacity => Some(if in_fault {
@@ -761,7 +838,7 @@ fn build_run(
                 Shape::Traffic => Some((spec.normal * (1.0 + 0.01 * noise)).round()),
                 Shape::Errors => {
                     // Missing points mean zero: CloudWatch publishes no datapoint for a zero count.
-                    if errors_left > 0 && ts >= impact_at && affected {
+                    if errors_left > 0 && ts >= fault.impact_at && affected {
                         let count = if errors_left <= 2 {
                             errors_left
                         } else {
@@ -778,16 +855,20 @@ fn build_run(
                 batch
                     .rows
                     .points
-                    .push(&experiment_id, &month, &spec.id, ts, value);
+                    .push(&self.experiment_id, &month, &spec.id, ts, value);
             }
             ts += MICROS_PER_MINUTE;
         }
     }
 
-    if scenario == Scenario::StoppedByAlarm {
+    /// The stop-condition alarm's ALARM and its return to OK, for a run it stopped.
+    fn alarm_events(&self, random: &mut Random, batch: &mut MonthBatch) {
+        if self.scenario != Scenario::StoppedByAlarm {
+            return;
+        }
         batch.rows.alarm_events.push(AlarmEvent {
-            alarm_name: alarm_name.clone(),
-            ts: alarm_at,
+            alarm_name: self.alarm_name(),
+            ts: self.alarm_at,
             from_state: "OK".to_string(),
             to_state: "ALARM".to_string(),
             reason: Some(
@@ -795,8 +876,8 @@ fn build_run(
             ),
         });
         batch.rows.alarm_events.push(AlarmEvent {
-            alarm_name,
-            ts: alarm_at + minutes(random.between(4.0, 9.0)),
+            alarm_name: self.alarm_name(),
+            ts: self.alarm_at + minutes(random.between(4.0, 9.0)),
             from_state: "ALARM".to_string(),
             to_state: "OK".to_string(),
             reason: Some(
@@ -805,7 +886,14 @@ fn build_run(
             ),
         });
     }
-    batch.rows.experiments.push(experiment);
+}
+
+/// When a run's series leave and regain their steady state, and the span their points cover.
+struct FaultShape {
+    impact_at: Micros,
+    recovered_at: Micros,
+    window_start: Micros,
+    observed_until: Micros,
 }
 
 fn generate_incidents(world: &World, random: &mut Random) -> Vec<Incident> {
