@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde::Deserialize;
 
 use crate::config::{Config, TagKeys};
 use crate::ledger::{Action, Batch, Experiment, MetricSeries};
@@ -101,56 +101,146 @@ pub fn read_journal(
     parse_journal(path, &bytes, config, ingested_at)
 }
 
-struct Fields<'a> {
-    path: &'a Path,
+// The journal as written: only the fields checkup reads (a journal carries much more, such as
+// each activity's output), each optional as chaoslib versions differ.
+
+#[derive(Debug, Deserialize)]
+struct RawJournal {
+    experiment: Option<RawExperiment>,
+    status: Option<String>,
+    start: Option<JournalTime>,
+    end: Option<JournalTime>,
+    deviated: Option<bool>,
+    run: Option<Vec<RawRun>>,
+    steady_states: Option<RawSteadyStates>,
 }
 
-impl Fields<'_> {
-    fn error(&self, json_path: &str, message: impl Into<String>) -> JournalError {
-        JournalError::Field {
-            path: self.path.to_path_buf(),
-            json_path: json_path.to_string(),
-            message: message.into(),
-        }
-    }
-
-    fn text<'v>(&self, value: &'v Value, json_path: &str) -> Result<Option<&'v str>, JournalError> {
-        match value.pointer(&pointer_of(json_path)) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text)),
-            Some(other) => Err(self.error(json_path, format!("expected text, found {other}"))),
-        }
-    }
-
-    fn time(&self, value: &Value, json_path: &str) -> Result<Option<Micros>, JournalError> {
-        match self.text(value, json_path)? {
-            None => Ok(None),
-            Some(text) => journal_time(text).map(Some).ok_or_else(|| {
-                self.error(
-                    json_path,
-                    format!(
-                        "{q} is not a time (RFC 3339)",
-                        q = crate::vocab::format::quoted(text)
-                    ),
-                )
-            }),
-        }
-    }
+#[derive(Debug, Deserialize)]
+struct RawExperiment {
+    title: Option<String>,
+    description: Option<String>,
+    tags: Option<Vec<String>>,
+    #[serde(rename = "steady-state-hypothesis")]
+    hypothesis: Option<RawHypothesis>,
 }
 
-/// `$.run[0].start` → `/run/0/start`.
-fn pointer_of(json_path: &str) -> String {
-    json_path
-        .trim_start_matches('$')
-        .replace('[', ".")
-        .replace(']', "")
-        .split('.')
-        .filter(|part| !part.is_empty())
-        .fold(String::new(), |mut pointer, part| {
-            pointer.push('/');
-            pointer.push_str(part);
-            pointer
+#[derive(Debug, Deserialize)]
+struct RawHypothesis {
+    title: Option<String>,
+}
+
+/// One activity of the method as it ran.
+#[derive(Debug, Deserialize)]
+struct RawRun {
+    activity: Option<RawActivity>,
+    status: Option<String>,
+    start: Option<JournalTime>,
+    end: Option<JournalTime>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawActivity {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    activity_type: Option<String>,
+    provider: Option<RawProvider>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RawProvider {
+    #[serde(rename = "type")]
+    provider_type: Option<String>,
+    module: Option<String>,
+    func: Option<String>,
+    path: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawSteadyStates {
+    before: Option<RawSteadyState>,
+    during: Option<Vec<Option<RawSteadyState>>>,
+    after: Option<RawSteadyState>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawSteadyState {
+    steady_state_met: Option<bool>,
+    probes: Option<Vec<RawProbe>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawProbe {
+    start: Option<JournalTime>,
+}
+
+/// A journal time (see [`journal_time`]).
+#[derive(Debug, Clone, Copy)]
+struct JournalTime(Micros);
+
+impl<'de> Deserialize<'de> for JournalTime {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        journal_time(&text).map(JournalTime).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "{} is not a time (RFC 3339)",
+                crate::vocab::format::quoted(&text)
+            ))
         })
+    }
+}
+
+/// The JSON of a journal, or an error naming the file and the JSON path (`$.run[0].start`).
+fn deserialize_journal(path: &Path, bytes: &[u8]) -> Result<RawJournal, JournalError> {
+    let not_json = |inner: serde_json::Error| JournalError::Json {
+        path: path.to_path_buf(),
+        line: inner.line(),
+        column: inner.column(),
+        message: inner.to_string(),
+    };
+    // serde reads a struct from a list too; a journal is an object.
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(not_json)?;
+        return Err(field_error(path, "$", "a journal is a JSON object"));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let journal = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let json_path = match error.path().to_string().as_str() {
+            "." => "$".to_string(),
+            inner => format!("$.{inner}"),
+        };
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return not_json(inner);
+        }
+        // serde_json ends its message with the position; the JSON path says where instead.
+        let text = inner.to_string();
+        let message = text
+            .rsplit_once(" at line ")
+            .map_or(text.as_str(), |(m, _)| m);
+        field_error(path, &json_path, &cut(message))
+    })?;
+    deserializer.end().map_err(not_json)?;
+    Ok(journal)
+}
+
+/// A message cut to a readable length (serde quotes a value of the wrong type in full).
+fn cut(message: &str) -> String {
+    const KEEP: usize = 200;
+    if message.chars().count() <= KEEP {
+        message.to_string()
+    } else {
+        let head: String = message.chars().take(KEEP).collect();
+        format!("{head}…")
+    }
+}
+
+fn field_error(path: &Path, json_path: &str, message: &str) -> JournalError {
+    JournalError::Field {
+        path: path.to_path_buf(),
+        json_path: json_path.to_string(),
+        message: message.to_string(),
+    }
 }
 
 /// Maps the bytes of one journal; errors name the file and the JSON path.
@@ -160,203 +250,58 @@ pub fn parse_journal(
     config: &Config,
     ingested_at: Micros,
 ) -> Result<Journal, JournalError> {
-    let journal: Value = serde_json::from_slice(bytes).map_err(|e| JournalError::Json {
-        path: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })?;
-    let fields = Fields { path };
-    if !journal.is_object() {
-        return Err(fields.error("$", "a journal is a JSON object"));
-    }
+    let journal = deserialize_journal(path, bytes)?;
     let id = content_id(bytes);
-    let title = fields
-        .text(&journal, "$.experiment.title")?
-        .ok_or_else(|| {
-            fields.error(
-                "$.experiment.title",
-                "missing: a journal names its experiment",
-            )
-        })?
-        .to_string();
-    let status = fields
-        .text(&journal, "$.status")?
-        .ok_or_else(|| fields.error("$.status", "missing"))?
-        .to_string();
-    let start = fields
-        .time(&journal, "$.start")?
-        .ok_or_else(|| fields.error("$.start", "missing"))?;
-    let end = fields.time(&journal, "$.end")?;
-    let deviated = match journal.get("deviated") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(deviated)) => Some(*deviated),
-        Some(other) => {
-            return Err(fields.error(
-                "$.deviated",
-                format!("expected true or false, found {other}"),
-            ));
-        }
-    };
+    let experiment = journal.experiment.as_ref();
+    let title = experiment.and_then(|e| e.title.clone()).ok_or_else(|| {
+        field_error(
+            path,
+            "$.experiment.title",
+            "missing: a journal names its experiment",
+        )
+    })?;
+    let status = journal
+        .status
+        .as_deref()
+        .ok_or_else(|| field_error(path, "$.status", "missing"))?;
+    let start = journal
+        .start
+        .ok_or_else(|| field_error(path, "$.start", "missing"))?
+        .0;
+    let end = journal.end.map(|t| t.0);
 
     // Tags: `key:value` strings; a bare word is a tag with an empty value.
-    let mut tags = BTreeMap::new();
-    match journal.pointer("/experiment/tags") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(items)) => {
-            for (index, item) in items.iter().enumerate() {
-                let Some(tag) = item.as_str() else {
-                    return Err(fields.error(
-                        &format!("$.experiment.tags[{index}]"),
-                        format!("expected text, found {item}"),
-                    ));
-                };
-                let (key, value) = tag.split_once(':').unwrap_or((tag, ""));
-                tags.insert(key.trim().to_string(), value.trim().to_string());
-            }
-        }
-        Some(other) => {
-            return Err(fields.error(
-                "$.experiment.tags",
-                format!("expected a list, found {other}"),
-            ));
-        }
-    }
+    let tags: BTreeMap<String, String> = experiment
+        .and_then(|e| e.tags.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|tag| {
+            let (key, value) = tag.split_once(':').unwrap_or((tag, ""));
+            (key.trim().to_string(), value.trim().to_string())
+        })
+        .collect();
+    let run = journal.run.as_deref().unwrap_or_default();
+    let actions = actions_of(&id, run);
+    let (before_met, points) = steady_state_samples(journal.steady_states.as_ref(), start, end);
+    let (ledger_status, reason) = ledger_status(
+        status,
+        journal.deviated,
+        before_met,
+        journal.steady_states.is_some(),
+        !run.is_empty(),
+    )
+    .ok_or_else(|| {
+        field_error(
+            path,
+            "$.status",
+            "is not completed, failed, interrupted or aborted",
+        )
+    })?;
 
-    // The method's activities, with their own status and times.
-    let mut actions = Vec::new();
-    let run = match journal.get("run") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(run)) => run.clone(),
-        Some(other) => return Err(fields.error("$.run", format!("expected a list, found {other}"))),
-    };
-    let mut names: BTreeMap<String, usize> = BTreeMap::new();
-    for index in 0..run.len() {
-        let at = |field: &str| format!("$.run[{index}].{field}");
-        let name = fields
-            .text(&journal, &at("activity.name"))?
-            .unwrap_or("activity")
-            .to_string();
-        let seen = names.entry(name.clone()).or_default();
-        *seen += 1;
-        let action_name = if *seen == 1 {
-            name
-        } else {
-            format!("{name} #{seen}")
-        };
-        let activity_type = fields
-            .text(&journal, &at("activity.type"))?
-            .unwrap_or("action");
-        let provider = fields
-            .text(&journal, &at("activity.provider.type"))?
-            .unwrap_or("unknown");
-        let target = match provider {
-            "python" => {
-                let module = fields.text(&journal, &at("activity.provider.module"))?;
-                let func = fields.text(&journal, &at("activity.provider.func"))?;
-                match (module, func) {
-                    (Some(module), Some(func)) => format!(":{module}.{func}"),
-                    _ => String::new(),
-                }
-            }
-            "process" => fields
-                .text(&journal, &at("activity.provider.path"))?
-                .map(|p| format!(":{p}"))
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
-        actions.push(Action {
-            experiment_id: id.clone(),
-            action_name,
-            action_id: format!("chaostoolkit:{activity_type}:{provider}{target}"),
-            system: None,
-            // An activity cut short by an interruption has no status.
-            status: fields
-                .text(&journal, &at("status"))?
-                .unwrap_or("interrupted")
-                .to_string(),
-            started_at: fields.time(&journal, &at("start"))?,
-            ended_at: fields.time(&journal, &at("end"))?,
-            targets: Vec::new(),
-        });
-    }
-
-    // The hypothesis as samples: before, during (continuous strategy), after.
-    let steady_states = journal.get("steady_states").filter(|s| !s.is_null());
-    let sample = |json_path: &str,
-                  fallback: Option<Micros>|
-     -> Result<Option<(Micros, f64)>, JournalError> {
-        let Some(state) = journal
-            .pointer(&pointer_of(json_path))
-            .filter(|s| !s.is_null())
-        else {
-            return Ok(None);
-        };
-        let met = match state.get("steady_state_met") {
-            Some(Value::Bool(met)) => *met,
-            None | Some(Value::Null) => return Ok(None),
-            Some(other) => {
-                return Err(fields.error(
-                    &format!("{json_path}.steady_state_met"),
-                    format!("expected true or false, found {other}"),
-                ));
-            }
-        };
-        let at = fields
-            .time(&journal, &format!("{json_path}.probes[0].start"))?
-            .or(fallback);
-        Ok(at.map(|ts| (ts, if met { 1.0 } else { 0.0 })))
-    };
-    let mut points = Vec::new();
-    let before_met = match steady_states {
-        Some(_) => sample("$.steady_states.before", Some(start))?,
-        None => None,
-    };
-    points.extend(before_met);
-    if let Some(Value::Array(during)) = steady_states.and_then(|s| s.get("during")) {
-        for index in 0..during.len() {
-            points.extend(sample(&format!("$.steady_states.during[{index}]"), None)?);
-        }
-    }
-    if steady_states.is_some() {
-        points.extend(sample("$.steady_states.after", end)?);
-    }
-    points.sort_by_key(|p| p.0);
-    points.dedup_by_key(|p| p.0);
-
-    let (ledger_status, reason) = match (status.as_str(), deviated) {
-        (_, Some(true)) => (
-            Status::Failed,
-            Some("the steady state did not hold after the method (Chaos Toolkit: deviated)".to_string()),
-        ),
-        ("failed", _) if before_met.is_some_and(|(_, met)| met == 0.0) || (steady_states.is_some() && run.is_empty()) => (
-            Status::Cancelled,
-            Some("the steady state did not hold before the method, so nothing was injected".to_string()),
-        ),
-        ("failed", None) if !run.is_empty() => (
-            Status::Failed,
-            Some("the run failed after its method ran (a chaoslib 0.12 journal: its steady state did not hold after the method)".to_string()),
-        ),
-        ("failed", _) => (Status::Failed, Some("Chaos Toolkit reported the run failed".to_string())),
-        // Analysis says "The run was interrupted before it finished."; nothing to add.
-        ("interrupted", _) => (Status::Interrupted, None),
-        ("aborted", _) => (Status::Aborted, None),
-        (other, _) => match Status::from_name(other) {
-            Some(status) => (status, None),
-            None => {
-                return Err(fields.error(
-                    "$.status",
-                    "is not completed, failed, interrupted or aborted",
-                ));
-            }
-        },
-    };
-
-    let hypothesis_title = fields
-        .text(&journal, "$.experiment.steady-state-hypothesis.title")?
-        .unwrap_or("steady state")
-        .to_string();
-    let period_s = sample_period(&points);
+    let hypothesis_title = experiment
+        .and_then(|e| e.hypothesis.as_ref())
+        .and_then(|h| h.title.clone())
+        .unwrap_or_else(|| "steady state".to_string());
     let series = (!points.is_empty()).then(|| MetricSeries {
         experiment_id: id.clone(),
         series_id: STEADY_STATE_MET.to_string(),
@@ -364,7 +309,7 @@ pub fn parse_journal(
         metric: hypothesis_title,
         stat: "met".to_string(),
         dimensions: BTreeMap::new(),
-        period_s,
+        period_s: sample_period(&points),
         unit: None,
         origin: Origin::Hypothesis,
         steady: "== 1".to_string(),
@@ -384,9 +329,7 @@ pub fn parse_journal(
         region: None,
         template_id: Some(title.clone()),
         template_name: Some(title),
-        description: fields
-            .text(&journal, "$.experiment.description")?
-            .map(str::to_string),
+        description: experiment.and_then(|e| e.description.clone()),
         status: ledger_status,
         status_reason: reason,
         created_at: start,
@@ -409,6 +352,120 @@ pub fn parse_journal(
         actions,
         series,
         points,
+    })
+}
+
+/// The method's activities, with their own status and times; a name used twice gets `#2`.
+fn actions_of(experiment_id: &str, run: &[RawRun]) -> Vec<Action> {
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    let no_activity = RawActivity::default();
+    let no_provider = RawProvider::default();
+    run.iter()
+        .map(|item| {
+            let activity = item.activity.as_ref().unwrap_or(&no_activity);
+            let name = activity.name.as_deref().unwrap_or("activity").to_string();
+            let seen = names.entry(name.clone()).or_default();
+            *seen += 1;
+            let action_name = if *seen == 1 {
+                name
+            } else {
+                format!("{name} #{seen}")
+            };
+            let activity_type = activity.activity_type.as_deref().unwrap_or("action");
+            let provider = activity.provider.as_ref().unwrap_or(&no_provider);
+            let provider_type = provider.provider_type.as_deref().unwrap_or("unknown");
+            let target = match (provider_type, &provider.module, &provider.func) {
+                ("python", Some(module), Some(func)) => format!(":{module}.{func}"),
+                ("process", _, _) => provider
+                    .path
+                    .as_deref()
+                    .map(|p| format!(":{p}"))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            Action {
+                experiment_id: experiment_id.to_string(),
+                action_name,
+                action_id: format!("chaostoolkit:{activity_type}:{provider_type}{target}"),
+                system: None,
+                // An activity cut short by an interruption has no status.
+                status: item.status.as_deref().unwrap_or("interrupted").to_string(),
+                started_at: item.start.map(|t| t.0),
+                ended_at: item.end.map(|t| t.0),
+                targets: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+/// The hypothesis as samples (1.0 when met) before the method, during it (the continuous
+/// strategy) and after it, in time order; and the sample before the method on its own.
+fn steady_state_samples(
+    steady_states: Option<&RawSteadyStates>,
+    start: Micros,
+    end: Option<Micros>,
+) -> (Option<(Micros, f64)>, Vec<(Micros, f64)>) {
+    let Some(states) = steady_states else {
+        return (None, Vec::new());
+    };
+    let sample = |state: &RawSteadyState, fallback: Option<Micros>| {
+        let met = state.steady_state_met?;
+        let first_probe = state.probes.as_ref().and_then(|p| p.first());
+        let at = first_probe
+            .and_then(|p| p.start)
+            .map(|t| t.0)
+            .or(fallback)?;
+        Some((at, if met { 1.0 } else { 0.0 }))
+    };
+    let before_met = states.before.as_ref().and_then(|s| sample(s, Some(start)));
+    let mut points: Vec<(Micros, f64)> = before_met.into_iter().collect();
+    for during in states.during.iter().flatten().flatten() {
+        points.extend(sample(during, None));
+    }
+    points.extend(states.after.as_ref().and_then(|s| sample(s, end)));
+    points.sort_by_key(|p| p.0);
+    points.dedup_by_key(|p| p.0);
+    (before_met, points)
+}
+
+/// The ledger status of a journal and why, as the seed's scenarios judge it; `None` for a status
+/// Chaos Toolkit does not write.
+fn ledger_status(
+    status: &str,
+    deviated: Option<bool>,
+    before_met: Option<(Micros, f64)>,
+    has_steady_states: bool,
+    method_ran: bool,
+) -> Option<(Status, Option<String>)> {
+    let reason = |text: &str| Some(text.to_string());
+    Some(match (status, deviated) {
+        (_, Some(true)) => (
+            Status::Failed,
+            reason("the steady state did not hold after the method (Chaos Toolkit: deviated)"),
+        ),
+        ("failed", _)
+            if before_met.is_some_and(|(_, met)| met == 0.0)
+                || (has_steady_states && !method_ran) =>
+        {
+            (
+                Status::Cancelled,
+                reason("the steady state did not hold before the method, so nothing was injected"),
+            )
+        }
+        ("failed", None) if method_ran => (
+            Status::Failed,
+            reason(
+                "the run failed after its method ran (a chaoslib 0.12 journal: its steady state did not hold after the method)",
+            ),
+        ),
+        ("failed", _) => (
+            Status::Failed,
+            reason("Chaos Toolkit reported the run failed"),
+        ),
+        // Analysis says "The run was interrupted before it finished."; nothing to add.
+        ("interrupted", _) => (Status::Interrupted, None),
+        ("aborted", _) => (Status::Aborted, None),
+        (other, _) => (Status::from_name(other)?, None),
     })
 }
 
@@ -458,12 +515,12 @@ mod tests {
             parse(r#"{"experiment": {"title": "t"}, "status": "completed", "start": "2026-01-01T00:00:00Z",
                 "run": [{"activity": {"name": "a"}, "start": 5}]}"#)
             .unwrap_err(),
-            "journal.json: $.run[0].start: expected text, found 5"
+            "journal.json: $.run[0].start: invalid type: integer `5`, expected a string"
         );
         assert_eq!(
             parse(r#"{"experiment": {"title": "t", "tags": ["team:pay", 3]}, "status": "completed", "start": "2026-01-01T00:00:00Z"}"#)
                 .unwrap_err(),
-            "journal.json: $.experiment.tags[1]: expected text, found 3"
+            "journal.json: $.experiment.tags[1]: invalid type: integer `3`, expected a string"
         );
     }
 
