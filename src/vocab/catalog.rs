@@ -4,21 +4,50 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+
 pub const BUILT_IN_CATALOG: &str = include_str!("../../data/action_catalog.csv");
 
 /// The tag on a template or experiment that overrides the catalog's system.
 pub const SYSTEM_TAG: &str = "checkup:system";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct CatalogEntry {
     pub action_id: String,
     /// I, II, III or IV; `None` for actions that inject no fault (`aws:fis:wait`).
+    #[serde(deserialize_with = "system")]
     pub system: Option<String>,
     pub fault_class: String,
+    #[serde(deserialize_with = "rate")]
     pub annual_rate: f64,
+    #[serde(deserialize_with = "rate")]
     pub annual_rate_low: f64,
+    #[serde(deserialize_with = "rate")]
     pub annual_rate_high: f64,
     pub description: String,
+}
+
+/// An empty system (no fault injected), or one of the seed's four.
+fn system<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    match text.as_str() {
+        "" => Ok(None),
+        "I" | "II" | "III" | "IV" => Ok(Some(text)),
+        other => Err(serde::de::Error::custom(format!(
+            "system `{other}` is not I, II, III or IV"
+        ))),
+    }
+}
+
+fn rate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    let rate = f64::deserialize(deserializer)?;
+    if rate.is_finite() && rate >= 0.0 {
+        Ok(rate)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "{rate} is not a non-negative number"
+        )))
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -31,51 +60,17 @@ impl ActionCatalog {
         ActionCatalog::parse(BUILT_IN_CATALOG).expect("the built-in action catalog parses")
     }
 
-    /// Parses the catalog's CSV. The description is the last column and may hold commas.
+    /// Parses the catalog's CSV (a header row, then one action per row; the csv crate's quoting).
     pub fn parse(text: &str) -> Result<ActionCatalog, String> {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
         let mut entries = BTreeMap::new();
-        for (index, line) in text.lines().enumerate().skip(1) {
-            let line_number = index + 1;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let fields: Vec<&str> = line.splitn(7, ',').map(str::trim).collect();
-            if fields.len() != 7 {
-                return Err(format!(
-                    "line {line_number}: expected 7 fields, found {}",
-                    fields.len()
-                ));
-            }
-            let rate = |field: usize, name: &str| -> Result<f64, String> {
-                fields[field]
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|rate| rate.is_finite() && *rate >= 0.0)
-                    .ok_or_else(|| {
-                        format!(
-                            "line {line_number}: {name} `{}` is not a non-negative number",
-                            fields[field]
-                        )
-                    })
-            };
-            let system = match fields[1] {
-                "" => None,
-                "I" | "II" | "III" | "IV" => Some(fields[1].to_string()),
-                other => {
-                    return Err(format!(
-                        "line {line_number}: system `{other}` is not I, II, III or IV"
-                    ));
-                }
-            };
-            let entry = CatalogEntry {
-                action_id: fields[0].to_string(),
-                system,
-                fault_class: fields[2].to_string(),
-                annual_rate: rate(3, "annual_rate")?,
-                annual_rate_low: rate(4, "annual_rate_low")?,
-                annual_rate_high: rate(5, "annual_rate_high")?,
-                description: fields[6].to_string(),
-            };
+        for row in reader.deserialize() {
+            let entry: CatalogEntry = row.map_err(|error| match error.position() {
+                Some(position) => format!("line {}: {error}", position.line()),
+                None => error.to_string(),
+            })?;
             entries.insert(entry.action_id.clone(), entry);
         }
         Ok(ActionCatalog { entries })
@@ -120,5 +115,34 @@ mod tests {
         assert_eq!(catalog.system_of("aws:dsql:some-new-fault"), Some("II"));
         assert_eq!(catalog.system_of("aws:unknown:thing"), None);
         assert!(catalog.entries.len() > 40);
+        // A quoted description keeps its commas.
+        assert!(
+            catalog.entries["aws:ssm:send-command"]
+                .description
+                .contains("stress, kill")
+        );
+    }
+
+    #[test]
+    fn a_bad_row_is_refused_naming_its_line() {
+        let header = "action_id,system,fault_class,annual_rate,annual_rate_low,annual_rate_high,description\n";
+        let bad_system = format!("{header}aws:x:y,V,c,1,0.5,2,d\n");
+        let error = ActionCatalog::parse(&bad_system).unwrap_err();
+        assert!(
+            error.starts_with("line 2:") && error.contains("system `V`"),
+            "{error}"
+        );
+        let negative = format!("{header}aws:x:y,I,c,1,-0.5,2,d\n");
+        let error = ActionCatalog::parse(&negative).unwrap_err();
+        assert!(
+            error.contains("-0.5 is not a non-negative number"),
+            "{error}"
+        );
+        let short = format!("{header}aws:x:y,I,c\n");
+        assert!(
+            ActionCatalog::parse(&short)
+                .unwrap_err()
+                .starts_with("line 2:")
+        );
     }
 }
