@@ -581,32 +581,39 @@ impl Practice<'_> {
         cell: &Cell,
         first_quarter: Option<&str>,
     ) -> PolarsResult<CellPlans> {
-        let scope = cell.scope.as_str();
-        let period = cell.bounds;
-        let in_scope = |team: Option<&str>| scope == ORGANIZATION || team == Some(scope);
+        let at = CellContext {
+            scope: cell.scope.as_str(),
+            label: cell.period.as_str(),
+            period: cell.bounds,
+            first_quarter,
+            first_quarter_period: first_quarter.and_then(|q| parse_period(q, 0).ok()),
+        };
+        Ok(CellPlans {
+            experiments_to_date: self.experiments_to_date(&at),
+            weaknesses: self.weaknesses(&at, input.weaknesses)?,
+            incidents: incidents_plan(&at, input.incidents)?,
+            periods: periods_plan(&at)?,
+        })
+    }
+
+    /// Every experiment of the scope started before the cell's end, with `in_period`,
+    /// `first_quarter` and the `week` of the period it started in.
+    fn experiments_to_date(&self, at: &CellContext) -> LazyFrame {
+        let (scope, period, first_quarter) = (at.scope, at.period, at.first_quarter);
+        let weeks = at.weeks();
         let as_datetime = |ts: Micros| {
             lit(ts).cast(DataType::Datetime(
                 TimeUnit::Microseconds,
                 Some(TimeZone::UTC),
             ))
         };
-        let keys = || {
-            [
-                lit(scope).alias("scope"),
-                lit(cell.period.as_str()).alias("period"),
-            ]
-        };
-        let first_quarter_period = first_quarter.and_then(|q| parse_period(q, 0).ok());
-
-        let days = (period.end - period.start) as f64 / DAY as f64;
-        let weeks = (days / 7.0).round().max(1.0);
         let mut history = self.frame.clone().lazy();
         if scope != ORGANIZATION {
             history = history.filter(col("team").eq(lit(scope)));
         }
-        let experiments_to_date = history
+        history
             .filter(col("started_at").lt(as_datetime(period.end)))
-            .with_columns(keys())
+            .with_columns(at.keys())
             .with_columns([
                 col("started_at")
                     .gt_eq(as_datetime(period.start))
@@ -623,16 +630,19 @@ impl Practice<'_> {
                 .clip(lit(0.0), lit(weeks - 1.0))
                 .cast(DataType::Int64)
                 .alias("week"),
-            ]);
+            ])
+    }
 
-        let found: Vec<&Weakness> = input
-            .weaknesses
+    /// The weaknesses found by the scope's experiments before the cell's end.
+    fn weaknesses(&self, at: &CellContext, weaknesses: &[Weakness]) -> PolarsResult<LazyFrame> {
+        let period = at.period;
+        let found: Vec<&Weakness> = weaknesses
             .iter()
             .filter(|w| w.found_at < period.end)
-            .filter(|w| in_scope(self.team_of(&w.found_by)))
+            .filter(|w| at.in_scope(self.team_of(&w.found_by)))
             .collect();
         let fixed_by_end = |w: &Weakness| w.fixed_at.filter(|ts| *ts < period.end);
-        let weaknesses = DataFrame::new_infer_height(vec![
+        Ok(DataFrame::new_infer_height(vec![
             Column::new(
                 "template".into(),
                 found
@@ -677,91 +687,126 @@ impl Practice<'_> {
             ),
         ])?
         .lazy()
-        .with_columns(keys());
-
-        let started: Vec<&Incident> = input
-            .incidents
-            .iter()
-            .filter(|i| i.started_at < period.end && in_scope(i.team.as_deref()))
-            .collect();
-        let incidents = DataFrame::new_infer_height(vec![
-            Column::new(
-                "incident_id".into(),
-                started
-                    .iter()
-                    .map(|i| i.incident_id.as_str())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "service".into(),
-                started
-                    .iter()
-                    .map(|i| i.service.as_deref())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "team".into(),
-                started
-                    .iter()
-                    .map(|i| i.team.as_deref())
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "started_at".into(),
-                started.iter().map(|i| i.started_at).collect::<Vec<_>>(),
-            )
-            .cast(&DataType::Datetime(
-                TimeUnit::Microseconds,
-                Some(TimeZone::UTC),
-            ))?,
-            Column::new(
-                "duration_s".into(),
-                started
-                    .iter()
-                    .map(|i| seconds_from_micros(i.resolved_at - i.started_at))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "in_period".into(),
-                started
-                    .iter()
-                    .map(|i| period.contains(i.started_at))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "first_quarter".into(),
-                started
-                    .iter()
-                    .map(|i| first_quarter_period.is_some_and(|q| q.contains(i.started_at)))
-                    .collect::<Vec<_>>(),
-            ),
-        ])?
-        .lazy()
-        .with_columns(keys());
-
-        let periods = DataFrame::new_infer_height(vec![
-            Column::new("scope".into(), [scope]),
-            Column::new("period".into(), [cell.period.as_str()]),
-            Column::new("days".into(), [days]),
-            Column::new("weeks".into(), [weeks]),
-            Column::new("months".into(), [calendar_months(period) as f64]),
-            Column::new(
-                "seconds".into(),
-                [seconds_from_micros(period.end - period.start)],
-            ),
-            Column::new(
-                "first_quarter_seconds".into(),
-                [first_quarter_period.map(|q| seconds_from_micros(q.end - q.start))],
-            ),
-        ])?
-        .lazy();
-        Ok(CellPlans {
-            experiments_to_date,
-            weaknesses,
-            incidents,
-            periods,
-        })
+        .with_columns(at.keys()))
     }
+}
+
+/// One cell's scope and period, and the scope's first quarter with an experiment.
+struct CellContext<'a> {
+    scope: &'a str,
+    /// `2026Q3` for a trend quarter, `report` for the report period.
+    label: &'a str,
+    period: Period,
+    first_quarter: Option<&'a str>,
+    first_quarter_period: Option<Period>,
+}
+
+impl CellContext<'_> {
+    fn in_scope(&self, team: Option<&str>) -> bool {
+        self.scope == ORGANIZATION || team == Some(self.scope)
+    }
+
+    /// The `scope` and `period` columns every row of the cell carries.
+    fn keys(&self) -> [Expr; 2] {
+        [
+            lit(self.scope).alias("scope"),
+            lit(self.label).alias("period"),
+        ]
+    }
+
+    fn days(&self) -> f64 {
+        (self.period.end - self.period.start) as f64 / DAY as f64
+    }
+
+    fn weeks(&self) -> f64 {
+        (self.days() / 7.0).round().max(1.0)
+    }
+}
+
+/// The incidents of the scope started before the cell's end.
+fn incidents_plan(at: &CellContext, incidents: &[Incident]) -> PolarsResult<LazyFrame> {
+    let (period, first_quarter_period) = (at.period, at.first_quarter_period);
+    let started: Vec<&Incident> = incidents
+        .iter()
+        .filter(|i| i.started_at < period.end && at.in_scope(i.team.as_deref()))
+        .collect();
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(
+            "incident_id".into(),
+            started
+                .iter()
+                .map(|i| i.incident_id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "service".into(),
+            started
+                .iter()
+                .map(|i| i.service.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "team".into(),
+            started
+                .iter()
+                .map(|i| i.team.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "started_at".into(),
+            started.iter().map(|i| i.started_at).collect::<Vec<_>>(),
+        )
+        .cast(&DataType::Datetime(
+            TimeUnit::Microseconds,
+            Some(TimeZone::UTC),
+        ))?,
+        Column::new(
+            "duration_s".into(),
+            started
+                .iter()
+                .map(|i| seconds_from_micros(i.resolved_at - i.started_at))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "in_period".into(),
+            started
+                .iter()
+                .map(|i| period.contains(i.started_at))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "first_quarter".into(),
+            started
+                .iter()
+                .map(|i| first_quarter_period.is_some_and(|q| q.contains(i.started_at)))
+                .collect::<Vec<_>>(),
+        ),
+    ])?
+    .lazy()
+    .with_columns(at.keys()))
+}
+
+/// The cell's one row of lengths: days, weeks, months and seconds of the period and of the
+/// scope's first quarter.
+fn periods_plan(at: &CellContext) -> PolarsResult<LazyFrame> {
+    let period = at.period;
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("scope".into(), [at.scope]),
+        Column::new("period".into(), [at.label]),
+        Column::new("days".into(), [at.days()]),
+        Column::new("weeks".into(), [at.weeks()]),
+        Column::new("months".into(), [calendar_months(period) as f64]),
+        Column::new(
+            "seconds".into(),
+            [seconds_from_micros(period.end - period.start)],
+        ),
+        Column::new(
+            "first_quarter_seconds".into(),
+            [at.first_quarter_period
+                .map(|q| seconds_from_micros(q.end - q.start))],
+        ),
+    ])?
+    .lazy())
 }
 
 /// The calendar months a period touches (a quarter: 3; 2026-07-15..2026-08-14: 2).

@@ -78,54 +78,94 @@ pub async fn observe(
     on_plan: impl FnOnce(usize),
     on_request: impl FnMut(),
 ) -> Result<Observations, AwsError> {
-    let actions_by_experiment: HashMap<&str, Vec<&crate::ledger::Action>> =
-        history.actions.iter().fold(HashMap::new(), |mut map, a| {
-            map.entry(a.experiment_id.as_str()).or_default().push(a);
-            map
-        });
+    let plan = ObservationPlan::of(history, config, now);
+    let alarms = describe_alarms(client, &plan, warnings).await?;
+    let dashboards = read_dashboards(client, &plan, warnings).await?;
+    let chosen = choose_series(history, config, &plan, &alarms, &dashboards, warnings);
 
-    // Which experiments are observed, over which window, with which alarms and dashboards.
-    let mut windows_of: BTreeMap<String, (Micros, Micros)> = BTreeMap::new();
-    let mut alarm_users: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut dashboard_users: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for experiment in &mut history.experiments {
-        let hypothesis = config.hypothesis_for(
-            experiment.template_id.as_deref(),
-            experiment.template_name.as_deref(),
-            &experiment.tags,
-        );
-        experiment.hypothesis = hypothesis.map(|h| h.name.clone());
-        experiment.recover_within_s = hypothesis.and_then(|h| h.recover_within_s);
-        if !experiment.status.is_finished() {
-            continue;
+    let requests = plan_requests(&chosen.windows);
+    on_plan(requests.len());
+    let fetched = cloudwatch::fetch_points(client, &requests, warnings, on_request).await?;
+    let points = chosen.points(history, &plan, &fetched, warnings);
+    let alarm_events = alarm_events(client, &plan, &alarms).await?;
+    Ok(Observations {
+        planned_requests: requests.len(),
+        lower_bound: cloudwatch::lower_bound(&chosen.windows),
+        series: chosen.series,
+        points,
+        alarm_events,
+    })
+}
+
+/// Which experiments are observed, over which window, with which alarms and dashboards.
+struct ObservationPlan {
+    /// The observation window of each finished experiment with a fault time, capped at `now`.
+    windows_of: BTreeMap<String, (Micros, Micros)>,
+    /// The experiments using each stop-condition alarm.
+    alarm_users: BTreeMap<String, Vec<String>>,
+    /// The experiments using each report dashboard.
+    dashboard_users: BTreeMap<String, Vec<String>>,
+}
+
+impl ObservationPlan {
+    /// Sets each experiment's hypothesis and plans the finished ones.
+    fn of(history: &mut FisHistory, config: &Config, now: Micros) -> ObservationPlan {
+        let mut actions_by_experiment: HashMap<&str, Vec<&crate::ledger::Action>> = HashMap::new();
+        for action in &history.actions {
+            actions_by_experiment
+                .entry(action.experiment_id.as_str())
+                .or_default()
+                .push(action);
         }
-        let actions = actions_by_experiment
-            .get(experiment.experiment_id.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let Some((t0, t1)) = experiment.fault_times(actions.iter().copied()) else {
-            continue;
+        let mut plan = ObservationPlan {
+            windows_of: BTreeMap::new(),
+            alarm_users: BTreeMap::new(),
+            dashboard_users: BTreeMap::new(),
         };
-        let id = experiment.experiment_id.clone();
-        let (window_start, window_end) = config.window.observation_window(t0, t1);
-        windows_of.insert(id.clone(), (window_start, window_end.min(now)));
-        for alarm in &experiment.stop_condition_alarms {
-            alarm_users
-                .entry(alarm.clone())
-                .or_default()
-                .push(id.clone());
+        for experiment in &mut history.experiments {
+            let hypothesis = config.hypothesis_for(
+                experiment.template_id.as_deref(),
+                experiment.template_name.as_deref(),
+                &experiment.tags,
+            );
+            experiment.hypothesis = hypothesis.map(|h| h.name.clone());
+            experiment.recover_within_s = hypothesis.and_then(|h| h.recover_within_s);
+            if !experiment.status.is_finished() {
+                continue;
+            }
+            let actions = actions_by_experiment
+                .get(experiment.experiment_id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let Some((t0, t1)) = experiment.fault_times(actions.iter().copied()) else {
+                continue;
+            };
+            let id = experiment.experiment_id.clone();
+            let (window_start, window_end) = config.window.observation_window(t0, t1);
+            plan.windows_of
+                .insert(id.clone(), (window_start, window_end.min(now)));
+            for alarm in &experiment.stop_condition_alarms {
+                let users = plan.alarm_users.entry(alarm.clone()).or_default();
+                users.push(id.clone());
+            }
+            for dashboard in history.dashboards.get(&id).into_iter().flatten() {
+                let users = plan.dashboard_users.entry(dashboard.clone()).or_default();
+                users.push(id.clone());
+            }
         }
-        for dashboard in history.dashboards.get(&id).into_iter().flatten() {
-            dashboard_users
-                .entry(dashboard.clone())
-                .or_default()
-                .push(id.clone());
-        }
+        plan
     }
+}
 
-    let alarm_names: Vec<String> = alarm_users.keys().cloned().collect();
+/// The stop-condition alarms the plan uses, by name; a warning for each CloudWatch does not know.
+async fn describe_alarms(
+    client: &aws_sdk_cloudwatch::Client,
+    plan: &ObservationPlan,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeMap<String, AlarmDefinition>, AwsError> {
+    let alarm_names: Vec<String> = plan.alarm_users.keys().cloned().collect();
     let alarms = cloudwatch::describe_alarms(client, &alarm_names, warnings).await?;
-    for (name, users) in &alarm_users {
+    for (name, users) in &plan.alarm_users {
         if !alarms.contains_key(name) {
             warnings.push(format!(
                 "stop-condition alarm {name} (experiments {}) is not in CloudWatch: DescribeAlarms does not know it, so its series and state changes are left out",
@@ -133,8 +173,17 @@ pub async fn observe(
             ));
         }
     }
-    let mut dashboards: BTreeMap<String, Vec<MetricKey>> = BTreeMap::new();
-    for (name, users) in &dashboard_users {
+    Ok(alarms)
+}
+
+/// The metrics of each report dashboard the plan uses; a warning for each missing or unreadable.
+async fn read_dashboards(
+    client: &aws_sdk_cloudwatch::Client,
+    plan: &ObservationPlan,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeMap<String, Vec<MetricKey>>, AwsError> {
+    let mut dashboards = BTreeMap::new();
+    for (name, users) in &plan.dashboard_users {
         match cloudwatch::dashboard_body(client, name).await? {
             None => warnings.push(format!(
                 "dashboard {name} of the report configuration (experiments {}) does not exist in CloudWatch (GetDashboard: ResourceNotFound); its metrics are left out",
@@ -150,15 +199,36 @@ pub async fn observe(
             },
         }
     }
+    Ok(dashboards)
+}
 
-    // The series of each experiment, most specific origin first; a metric already observed by a
-    // more specific origin is not added again. Inputs of metric math are read, not stored;
-    // expressions are computed from them.
-    let mut observations = Observations::default();
-    let mut windows = Vec::new();
-    let mut expressions: Vec<(String, String, &MetricExpression)> = Vec::new();
+/// The series chosen for the observed experiments, and what must be read for them.
+struct ChosenSeries<'c> {
+    /// Stored series (inputs of metric math are read, not stored).
+    series: Vec<MetricSeries>,
+    /// Every metric read, with its window.
+    windows: Vec<SeriesWindow>,
+    /// (experiment, series, expression): computed from the inputs once they are read.
+    expressions: Vec<(String, String, &'c MetricExpression)>,
+}
+
+/// The series of each experiment, most specific origin first (hypothesis, stop-condition alarm,
+/// dashboard); a metric already observed by a more specific origin is not added again.
+fn choose_series<'c>(
+    history: &FisHistory,
+    config: &'c Config,
+    plan: &ObservationPlan,
+    alarms: &BTreeMap<String, AlarmDefinition>,
+    dashboards: &BTreeMap<String, Vec<MetricKey>>,
+    warnings: &mut Vec<String>,
+) -> ChosenSeries<'c> {
+    let mut chosen = ChosenSeries {
+        series: Vec::new(),
+        windows: Vec::new(),
+        expressions: Vec::new(),
+    };
     for experiment in &history.experiments {
-        let Some(&(start, end)) = windows_of.get(&experiment.experiment_id) else {
+        let Some(&(start, end)) = plan.windows_of.get(&experiment.experiment_id) else {
             continue;
         };
         let id = experiment.experiment_id.as_str();
@@ -171,7 +241,9 @@ pub async fn observe(
             .unwrap_or_default();
         for s in hypothesis.into_iter().flat_map(|h| &h.series) {
             if let Some(expression) = &s.expression {
-                expressions.push((id.to_string(), s.id.clone(), expression));
+                chosen
+                    .expressions
+                    .push((id.to_string(), s.id.clone(), expression));
             }
         }
         let alarm_series = experiment
@@ -205,7 +277,7 @@ pub async fn observe(
             ));
         }
         for s in series.iter().filter(|s| s.namespace != METRIC_MATH) {
-            windows.push(SeriesWindow {
+            chosen.windows.push(SeriesWindow {
                 experiment_id: id.to_string(),
                 series_id: s.series_id.clone(),
                 key: MetricKey::of(s),
@@ -213,99 +285,103 @@ pub async fn observe(
                 end,
             });
         }
-        observations
+        chosen
             .series
             .extend(series.into_iter().filter(|s| s.kind != SeriesKind::Input));
     }
+    chosen
+}
 
-    let requests = plan_requests(&windows);
-    observations.planned_requests = requests.len();
-    observations.lower_bound = cloudwatch::lower_bound(&windows);
-    on_plan(requests.len());
-    let fetched = cloudwatch::fetch_points(client, &requests, warnings, on_request).await?;
-
-    let month_of: HashMap<&str, String> = history
-        .experiments
-        .iter()
-        .map(|e| (e.experiment_id.as_str(), e.month()))
-        .collect();
-    let kind_of: HashMap<(&str, &str), SeriesKind> = observations
-        .series
-        .iter()
-        .map(|s| ((s.experiment_id.as_str(), s.series_id.as_str()), s.kind))
-        .collect();
-    let read: HashMap<(&str, &str), (&SeriesWindow, &[(Micros, f64)])> = windows
-        .iter()
-        .map(|w| {
-            (
-                (w.experiment_id.as_str(), w.series_id.as_str()),
-                (w, cloudwatch::points_of(w, &fetched)),
-            )
-        })
-        .collect();
-    let mut points = PointColumns::default();
-    let mut store = |experiment_id: &str,
-                     series_id: &str,
-                     found: &[(Micros, f64)],
-                     what: String| {
-        let kind = kind_of.get(&(experiment_id, series_id)).copied();
-        // CloudWatch publishes no datapoint for a zero count, so only a level series without
-        // points is news; inputs are not stored.
-        if found.is_empty() && kind == Some(SeriesKind::Level) {
-            let (start, end) = windows_of[experiment_id];
-            warnings.push(format!(
-                "experiment {experiment_id}: series {series_id} ({what}) has no data points between {} and {}, so the experiment will be inconclusive",
-                format_rfc3339(start),
-                format_rfc3339(end)
-            ));
-        }
-        if kind.is_none() || kind == Some(SeriesKind::Input) {
-            return;
-        }
-        let month = month_of.get(experiment_id).cloned().unwrap_or_default();
-        for &(ts, value) in found {
-            points.push(experiment_id, &month, series_id, ts, value);
-        }
-    };
-    for window in &windows {
-        let (_, found) = read[&(window.experiment_id.as_str(), window.series_id.as_str())];
-        let what = format!(
-            "{} {} {}",
-            window.key.namespace, window.key.metric, window.key.stat
-        );
-        store(&window.experiment_id, &window.series_id, found, what);
-    }
-    for (experiment_id, series_id, expression) in &expressions {
-        let inputs: BTreeMap<&str, &[(Micros, f64)]> = expression
-            .expr
-            .series_ids()
-            .into_iter()
-            .map(|input| {
-                let found = read
-                    .get(&(experiment_id.as_str(), input))
-                    .map(|(_, found)| *found)
-                    .unwrap_or_default();
-                (input, found)
+impl ChosenSeries<'_> {
+    /// The points of the stored series: read ones as CloudWatch gave them, metric math computed
+    /// from its inputs; a warning for each level series without points.
+    fn points(
+        &self,
+        history: &FisHistory,
+        plan: &ObservationPlan,
+        fetched: &cloudwatch::FetchedPoints,
+        warnings: &mut Vec<String>,
+    ) -> PointColumns {
+        let month_of: HashMap<&str, String> = history
+            .experiments
+            .iter()
+            .map(|e| (e.experiment_id.as_str(), e.month()))
+            .collect();
+        let kind_of: HashMap<(&str, &str), SeriesKind> = self
+            .series
+            .iter()
+            .map(|s| ((s.experiment_id.as_str(), s.series_id.as_str()), s.kind))
+            .collect();
+        let read: HashMap<(&str, &str), &[(Micros, f64)]> = self
+            .windows
+            .iter()
+            .map(|w| {
+                let key = (w.experiment_id.as_str(), w.series_id.as_str());
+                (key, cloudwatch::points_of(w, fetched))
             })
             .collect();
-        let computed = metric_math::evaluate(&expression.expr, &inputs);
-        store(
-            experiment_id,
-            series_id,
-            &computed,
-            format!("metric math {}", expression.text),
-        );
+        let mut points = PointColumns::default();
+        let mut store = |experiment_id: &str,
+                         series_id: &str,
+                         found: &[(Micros, f64)],
+                         what: String| {
+            let kind = kind_of.get(&(experiment_id, series_id)).copied();
+            // CloudWatch publishes no datapoint for a zero count, so only a level series without
+            // points is news; inputs are not stored.
+            if found.is_empty() && kind == Some(SeriesKind::Level) {
+                let (start, end) = plan.windows_of[experiment_id];
+                warnings.push(format!(
+                    "experiment {experiment_id}: series {series_id} ({what}) has no data points between {} and {}, so the experiment will be inconclusive",
+                    format_rfc3339(start),
+                    format_rfc3339(end)
+                ));
+            }
+            if kind.is_none() || kind == Some(SeriesKind::Input) {
+                return;
+            }
+            let month = month_of.get(experiment_id).cloned().unwrap_or_default();
+            for &(ts, value) in found {
+                points.push(experiment_id, &month, series_id, ts, value);
+            }
+        };
+        for window in &self.windows {
+            let found = read[&(window.experiment_id.as_str(), window.series_id.as_str())];
+            let key = &window.key;
+            let what = format!("{} {} {}", key.namespace, key.metric, key.stat);
+            store(&window.experiment_id, &window.series_id, found, what);
+        }
+        for (experiment_id, series_id, expression) in &self.expressions {
+            let inputs: BTreeMap<&str, &[(Micros, f64)]> = expression
+                .expr
+                .series_ids()
+                .into_iter()
+                .map(|input| {
+                    let found = read.get(&(experiment_id.as_str(), input)).copied();
+                    (input, found.unwrap_or_default())
+                })
+                .collect();
+            let computed = metric_math::evaluate(&expression.expr, &inputs);
+            let what = format!("metric math {}", expression.text);
+            store(experiment_id, series_id, &computed, what);
+        }
+        points
     }
-    observations.points = points;
+}
 
-    // State changes of the stop-condition alarms over the windows of the experiments using them.
-    for (name, users) in &alarm_users {
+/// State changes of the stop-condition alarms over the windows of the experiments using them.
+async fn alarm_events(
+    client: &aws_sdk_cloudwatch::Client,
+    plan: &ObservationPlan,
+    alarms: &BTreeMap<String, AlarmDefinition>,
+) -> Result<Vec<AlarmEvent>, AwsError> {
+    let mut events = Vec::new();
+    for (name, users) in &plan.alarm_users {
         if !alarms.contains_key(name) {
             continue;
         }
         let spans: Vec<(Micros, Micros)> = users
             .iter()
-            .filter_map(|id| windows_of.get(id).copied())
+            .filter_map(|id| plan.windows_of.get(id).copied())
             .collect();
         let (Some(start), Some(end)) = (
             spans.iter().map(|s| s.0).min(),
@@ -313,9 +389,7 @@ pub async fn observe(
         ) else {
             continue;
         };
-        observations
-            .alarm_events
-            .extend(cloudwatch::alarm_history(client, name, start, end).await?);
+        events.extend(cloudwatch::alarm_history(client, name, start, end).await?);
     }
-    Ok(observations)
+    Ok(events)
 }
