@@ -110,99 +110,15 @@ pub fn recovery_curve_chart(curve: &RecoveryCurve, tx: &Messages) -> Option<Char
     if curve.series.is_empty() {
         return None;
     }
-    let minutes = |ts: Micros| (ts - curve.t0) as f64 / 60e6;
-    let (x_start, x_end) = (minutes(curve.window.0), minutes(curve.window.1));
     let height = PANEL_HEIGHT * curve.series.len() as u32 + 10;
     let svg = svg(WIDTH, height, |area| {
         let panels = area.split_evenly((curve.series.len(), 1));
         for (panel, series) in panels.iter().zip(&curve.series) {
-            let finite = |v: f64| v.is_finite().then_some(v);
-            let values: Vec<f64> = series
-                .points
-                .iter()
-                .map(|(_, v)| *v)
-                .chain(finite(series.band.low))
-                .chain(finite(series.band.high))
-                .filter(|v| v.is_finite())
-                .collect();
-            let low = values.iter().copied().fold(f64::INFINITY, f64::min);
-            let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let (low, high) = if low.is_finite() && high > low {
-                let pad = (high - low) * 0.1;
-                (low - pad, high + pad)
-            } else if low.is_finite() {
-                (low - 1.0, low + 1.0)
-            } else {
-                (0.0, 1.0)
-            };
-            let mut chart = ChartBuilder::on(panel)
-                .margin(8)
-                .caption(
-                    format!(
-                        "{} ({} {}), {}",
-                        series.series_id,
-                        word(tx, "steady_state"),
-                        series.steady,
-                        word(tx, "minutes_from_t0")
-                    ),
-                    ("sans-serif", 13),
-                )
-                .x_label_area_size(22)
-                .y_label_area_size(52)
-                .build_cartesian_2d(x_start..x_end, low..high)
-                .map_err(text_error)?;
-            chart
-                .configure_mesh()
-                .light_line_style(TRANSPARENT)
-                .draw()
-                .map_err(text_error)?;
-            let band_low = series.band.low.max(low);
-            let band_high = series.band.high.min(high);
-            if band_high > band_low {
-                chart
-                    .draw_series([Rectangle::new(
-                        [(x_start, band_low), (x_end, band_high)],
-                        GREEN.mix(0.12).filled(),
-                    )])
-                    .map_err(text_error)?;
-            }
-            let vertical = |x: f64, color: RGBColor, width: u32| {
-                PathElement::new(
-                    vec![(x, low), (x, high)],
-                    ShapeStyle::from(&color).stroke_width(width),
-                )
-            };
-            let mut marks = vec![
-                vertical(0.0, BLACK, 1),
-                vertical(minutes(curve.t1), GREY, 1),
-            ];
-            if let Some(rw) = curve.recover_within_s {
-                marks.push(vertical(rw / 60.0, ORANGE, 1));
-            }
-            if let Some(impact) = series.impact_at {
-                marks.push(vertical(minutes(impact), RED, 2));
-            }
-            if let Some(recovered) = series.recovered_at {
-                marks.push(vertical(minutes(recovered), GREEN, 2));
-            }
-            chart.draw_series(marks).map_err(text_error)?;
-            chart
-                .draw_series(LineSeries::new(
-                    series.points.iter().map(|(ts, v)| (minutes(*ts), *v)),
-                    ShapeStyle::from(&BLUE).stroke_width(2),
-                ))
-                .map_err(text_error)?;
-            chart
-                .draw_series(
-                    series
-                        .points
-                        .iter()
-                        .map(|(ts, v)| Circle::new((minutes(*ts), *v), 2, BLUE.filled())),
-                )
-                .map_err(text_error)?;
+            curve_panel(panel, curve, series, tx)?;
         }
         Ok(())
     })?;
+    let minutes = |ts: Micros| (ts - curve.t0) as f64 / 60e6;
     let describe = |series: &CurveSeries| {
         let at = |ts: Option<Micros>| {
             ts.map(|ts| format!("{:.0}", minutes(ts)))
@@ -244,6 +160,108 @@ pub fn recovery_curve_chart(curve: &RecoveryCurve, tx: &Messages) -> Option<Char
             lines.join("; ")
         ),
     })
+}
+
+/// The values axis of one series' panel: its points and band, padded by a tenth.
+fn value_range(series: &CurveSeries) -> (f64, f64) {
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let values: Vec<f64> = series
+        .points
+        .iter()
+        .map(|(_, v)| *v)
+        .chain(finite(series.band.low))
+        .chain(finite(series.band.high))
+        .filter(|v| v.is_finite())
+        .collect();
+    let low = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if low.is_finite() && high > low {
+        let pad = (high - low) * 0.1;
+        (low - pad, high + pad)
+    } else if low.is_finite() {
+        (low - 1.0, low + 1.0)
+    } else {
+        (0.0, 1.0)
+    }
+}
+
+/// One series of a recovery curve: its points over the window, the steady band, and marks at
+/// t0, t1, the allowed recovery, the impact and the recovery.
+fn curve_panel(
+    panel: &DrawingArea<SVGBackend, plotters::coord::Shift>,
+    curve: &RecoveryCurve,
+    series: &CurveSeries,
+    tx: &Messages,
+) -> Result<(), String> {
+    let minutes = |ts: Micros| (ts - curve.t0) as f64 / 60e6;
+    let (x_start, x_end) = (minutes(curve.window.0), minutes(curve.window.1));
+    let (low, high) = value_range(series);
+    let mut chart = ChartBuilder::on(panel)
+        .margin(8)
+        .caption(
+            format!(
+                "{} ({} {}), {}",
+                series.series_id,
+                word(tx, "steady_state"),
+                series.steady,
+                word(tx, "minutes_from_t0")
+            ),
+            ("sans-serif", 13),
+        )
+        .x_label_area_size(22)
+        .y_label_area_size(52)
+        .build_cartesian_2d(x_start..x_end, low..high)
+        .map_err(text_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(text_error)?;
+    let band_low = series.band.low.max(low);
+    let band_high = series.band.high.min(high);
+    if band_high > band_low {
+        chart
+            .draw_series([Rectangle::new(
+                [(x_start, band_low), (x_end, band_high)],
+                GREEN.mix(0.12).filled(),
+            )])
+            .map_err(text_error)?;
+    }
+    let vertical = |x: f64, color: RGBColor, width: u32| {
+        PathElement::new(
+            vec![(x, low), (x, high)],
+            ShapeStyle::from(&color).stroke_width(width),
+        )
+    };
+    let mut marks = vec![
+        vertical(0.0, BLACK, 1),
+        vertical(minutes(curve.t1), GREY, 1),
+    ];
+    if let Some(rw) = curve.recover_within_s {
+        marks.push(vertical(rw / 60.0, ORANGE, 1));
+    }
+    if let Some(impact) = series.impact_at {
+        marks.push(vertical(minutes(impact), RED, 2));
+    }
+    if let Some(recovered) = series.recovered_at {
+        marks.push(vertical(minutes(recovered), GREEN, 2));
+    }
+    chart.draw_series(marks).map_err(text_error)?;
+    chart
+        .draw_series(LineSeries::new(
+            series.points.iter().map(|(ts, v)| (minutes(*ts), *v)),
+            ShapeStyle::from(&BLUE).stroke_width(2),
+        ))
+        .map_err(text_error)?;
+    chart
+        .draw_series(
+            series
+                .points
+                .iter()
+                .map(|(ts, v)| Circle::new((minutes(*ts), *v), 2, BLUE.filled())),
+        )
+        .map_err(text_error)?;
+    Ok(())
 }
 
 /// Draws into an SVG string; a drawing error (which plotters reports only for impossible

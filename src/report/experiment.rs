@@ -109,7 +109,6 @@ pub fn experiment_detail(
     } = judged;
     let t0 = outcome.t0;
     let offset = |ts: Option<Micros>| -> Option<f64> { Some((ts? - t0?) as f64 / 1e6) };
-    let finite = |v: f64| v.is_finite().then_some(v);
     let mut steps: Vec<ActionStep> = actions
         .iter()
         .map(|action| ActionStep {
@@ -130,44 +129,7 @@ pub fn experiment_detail(
     let findings = outcome
         .series
         .iter()
-        .map(|(series_id, result)| {
-            let info = series.iter().find(|s| &s.series_id == series_id);
-            let mut finding = SeriesFinding {
-                series_id: series_id.clone(),
-                metric: info
-                    .map(|s| format!("{} {} ({})", s.namespace, s.metric, s.stat))
-                    .unwrap_or_default(),
-                origin: info
-                    .map(|s| s.origin.name().to_string())
-                    .unwrap_or_default(),
-                kind: info.map(|s| s.kind.name().to_string()).unwrap_or_default(),
-                steady: info.map(|s| s.steady.clone()).unwrap_or_default(),
-                limit: info.and_then(|s| s.limit.clone()),
-                budget: info.and_then(|s| s.budget),
-                outage: info.and_then(|s| s.outage),
-                band_low: None,
-                band_high: None,
-                impact_s: None,
-                recovered_s: None,
-                peak: None,
-                limit_exceeded: false,
-                error_total: None,
-                problem: None,
-            };
-            match result {
-                SeriesResult::Level(level) => {
-                    finding.band_low = finite(level.band.low);
-                    finding.band_high = finite(level.band.high);
-                    finding.impact_s = offset(level.impact_at);
-                    finding.recovered_s = offset(level.recovered_at);
-                    finding.peak = level.peak;
-                    finding.limit_exceeded = level.limit_exceeded;
-                }
-                SeriesResult::Errors { total } => finding.error_total = Some(*total),
-                SeriesResult::NoData(problem) => finding.problem = Some(reason_text(lang, problem)),
-            }
-            finding
-        })
+        .map(|(series_id, result)| series_finding(series_id, result, series, &offset, lang))
         .collect();
     let alarms = match (outcome.window, t0) {
         (Some((start, end)), Some(t0)) => alarm_events
@@ -226,4 +188,51 @@ pub fn experiment_detail(
         series: findings,
         alarms,
     }
+}
+
+/// What one series of the experiment showed, with times from `t0`.
+fn series_finding(
+    series_id: &str,
+    result: &SeriesResult,
+    series: &[&MetricSeries],
+    offset: &dyn Fn(Option<Micros>) -> Option<f64>,
+    lang: Lang,
+) -> SeriesFinding {
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let info = series.iter().find(|s| &s.series_id == series_id);
+    let mut finding = SeriesFinding {
+        series_id: series_id.to_string(),
+        metric: info
+            .map(|s| format!("{} {} ({})", s.namespace, s.metric, s.stat))
+            .unwrap_or_default(),
+        origin: info
+            .map(|s| s.origin.name().to_string())
+            .unwrap_or_default(),
+        kind: info.map(|s| s.kind.name().to_string()).unwrap_or_default(),
+        steady: info.map(|s| s.steady.clone()).unwrap_or_default(),
+        limit: info.and_then(|s| s.limit.clone()),
+        budget: info.and_then(|s| s.budget),
+        outage: info.and_then(|s| s.outage),
+        band_low: None,
+        band_high: None,
+        impact_s: None,
+        recovered_s: None,
+        peak: None,
+        limit_exceeded: false,
+        error_total: None,
+        problem: None,
+    };
+    match result {
+        SeriesResult::Level(level) => {
+            finding.band_low = finite(level.band.low);
+            finding.band_high = finite(level.band.high);
+            finding.impact_s = offset(level.impact_at);
+            finding.recovered_s = offset(level.recovered_at);
+            finding.peak = level.peak;
+            finding.limit_exceeded = level.limit_exceeded;
+        }
+        SeriesResult::Errors { total } => finding.error_total = Some(*total),
+        SeriesResult::NoData(problem) => finding.problem = Some(reason_text(lang, problem)),
+    }
+    finding
 }
