@@ -1,10 +1,9 @@
 //! The CI/CD gate (SPEC section 2, `checkup gate`): rules over one period's analysis, each
 //! passed or failed with the numbers behind it. A pipeline fails when resilience regresses.
 
-use crate::analyze::maturity::ORGANIZATION;
 use crate::analyze::program::Analysis;
-use crate::vocab::Verdict;
 use crate::vocab::time::quarter_of;
+use crate::vocab::{Scope, Verdict};
 
 /// The rules asked for; a rule left `None` is not checked.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -30,7 +29,10 @@ pub struct RuleResult {
 
 /// Checks every rule asked for against the analysis of the gate's period.
 pub fn check_gate(analysis: &Analysis, rules: &GateRules) -> Vec<RuleResult> {
-    let scope = rules.team.as_deref().unwrap_or(ORGANIZATION);
+    let scope = match &rules.team {
+        Some(team) => Scope::Team(team.clone()),
+        None => Scope::Organization,
+    };
     let scope_words = match &rules.team {
         Some(team) => format!("team {team}"),
         None => "the organisation".to_string(),

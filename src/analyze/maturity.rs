@@ -16,15 +16,14 @@ use super::JudgedExperiment;
 use super::summary::{QueryError, run_queries};
 use super::weaknesses::Weakness;
 use crate::ledger::{Experiment, Incident};
+use crate::vocab::Scope;
+use crate::vocab::practice::{EnvironmentClass, TriggerClass};
 use crate::vocab::time::{
     MICROS_PER_SECOND, Micros, Period, micros_from_seconds, month_of, parse_period, quarter_of,
     seconds_from_micros,
 };
 
 pub const BUILT_IN_RUBRIC: &str = include_str!("../../data/maturity_rubric.toml");
-
-/// The scope name of the whole organisation (teams are named by their tag value).
-pub const ORGANIZATION: &str = "organization";
 
 const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 /// How many evidence items the one-line evidence names before "and N more".
@@ -175,7 +174,7 @@ impl CriterionResult {
 /// The stage of one scope in one period, with every criterion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScopeStage {
-    pub scope: String,
+    pub scope: Scope,
     /// 0 when not even stage 1 holds (no experiment in the period).
     pub stage: u8,
     pub criteria: Vec<CriterionResult>,
@@ -184,7 +183,7 @@ pub struct ScopeStage {
 /// The stage of one scope in one quarter, for the trend.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StagePoint {
-    pub scope: String,
+    pub scope: Scope,
     pub quarter: String,
     pub stage: u8,
 }
@@ -225,7 +224,7 @@ pub struct MaturityInput<'a> {
 /// One scope (the organisation or a team) in one period: the unit every criterion is judged for.
 #[derive(Debug, Clone, PartialEq)]
 struct Cell {
-    scope: String,
+    scope: Scope,
     /// `2026Q3` for a trend quarter, `report` for the report period.
     period: String,
     bounds: Period,
@@ -260,8 +259,8 @@ pub fn assess_maturity(
         .filter(|e| before_end(e.start()))
         .filter_map(|e| e.experiment.team.as_deref())
         .collect();
-    let scopes: Vec<&str> = std::iter::once(ORGANIZATION)
-        .chain(teams.iter().copied())
+    let scopes: Vec<Scope> = std::iter::once(Scope::Organization)
+        .chain(teams.iter().map(|team| Scope::Team(team.to_string())))
         .collect();
 
     let mut quarters: Vec<Period> = Vec::new();
@@ -281,13 +280,13 @@ pub fn assess_maturity(
     let mut cells: Vec<Cell> = Vec::new();
     for scope in &scopes {
         cells.push(Cell {
-            scope: scope.to_string(),
+            scope: scope.clone(),
             period: REPORT_PERIOD.to_string(),
             bounds: period,
         });
         for quarter in &quarters {
             cells.push(Cell {
-                scope: scope.to_string(),
+                scope: scope.clone(),
                 period: quarter_of(quarter.start),
                 bounds: *quarter,
             });
@@ -316,14 +315,16 @@ pub fn assess_maturity(
     }
     // The trend reads quarter by quarter, each with every scope.
     trend.sort_by(|a, b| {
-        let rank = |scope: &str| scopes.iter().position(|s| *s == scope);
+        let rank = |scope: &Scope| scopes.iter().position(|s| s == scope);
         (a.quarter.as_str(), rank(&a.scope)).cmp(&(b.quarter.as_str(), rank(&b.scope)))
     });
 
     // The scorecards are the organisation's in the report period: tables of that one cell (the
     // first), not of every cell (on 10,000 experiments, 35 ms less).
     let organization = &cells[..1];
-    debug_assert!(organization[0].scope == ORGANIZATION && organization[0].period == REPORT_PERIOD);
+    debug_assert!(
+        organization[0].scope.is_organization() && organization[0].period == REPORT_PERIOD
+    );
     let scorecard_tables = CellTables::build(&practice, input, organization)?;
     let items = judge(&rubric.scorecards, &scorecard_tables, organization, |c| {
         c.phase.unwrap_or(0)
@@ -391,30 +392,6 @@ pub fn small_blast_radius(selection_modes: &[String]) -> bool {
         })
 }
 
-/// How the practice criteria (and the maturity report's practice table) read an experiment.
-pub fn in_production(experiment: &Experiment) -> bool {
-    let environment = experiment.environment.as_deref().unwrap_or_default();
-    matches!(
-        environment.to_ascii_lowercase().as_str(),
-        "prod" | "production" | "prd"
-    )
-}
-
-/// Staging or production.
-pub fn outside_dev(experiment: &Experiment) -> bool {
-    let environment = experiment.environment.as_deref().unwrap_or_default();
-    in_production(experiment)
-        || matches!(
-            environment.to_ascii_lowercase().as_str(),
-            "staging" | "stage" | "stg" | "preprod" | "pre-production"
-        )
-}
-
-/// Triggered by CI/CD or a schedule.
-pub fn automated(experiment: &Experiment) -> bool {
-    matches!(experiment.trigger.as_deref(), Some("ci" | "scheduled"))
-}
-
 /// One row per experiment with the practice columns every criterion reads: the
 /// `experiment_outcomes` columns (identity, team, verdict, recovery) and how it was run.
 fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
@@ -448,12 +425,21 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
         ),
         datetime("started_at", starts.clone())?,
         datetime("window_end", window_ends)?,
-        Column::new("production".into(), flags(&in_production)),
-        Column::new("outside_dev".into(), flags(&outside_dev)),
-        Column::new("automated".into(), flags(&automated)),
+        Column::new(
+            "production".into(),
+            flags(&|e| e.environment_class() == EnvironmentClass::Production),
+        ),
+        Column::new(
+            "outside_dev".into(),
+            flags(&|e| e.environment_class().is_outside_dev()),
+        ),
+        Column::new(
+            "automated".into(),
+            flags(&|e| e.trigger_class() == TriggerClass::Automated),
+        ),
         Column::new(
             "gameday".into(),
-            flags(&|e| e.trigger.as_deref() == Some("gameday")),
+            flags(&|e| e.trigger_class() == TriggerClass::GameDay),
         ),
         Column::new(
             "alarm_stop_condition".into(),
@@ -514,9 +500,9 @@ impl CellTables {
         let mut weaknesses = Vec::new();
         let mut incidents = Vec::new();
         let mut periods = Vec::new();
-        let mut first_quarters: HashMap<&str, Option<String>> = HashMap::new();
+        let mut first_quarters: HashMap<&Scope, Option<String>> = HashMap::new();
         for cell in cells {
-            let scope = cell.scope.as_str();
+            let scope = &cell.scope;
             let first_quarter = first_quarters
                 .entry(scope)
                 .or_insert_with(|| practice.first_quarter(scope))
@@ -562,13 +548,13 @@ struct CellPlans {
 
 impl Practice<'_> {
     /// The scope's first quarter with an experiment.
-    fn first_quarter(&self, scope: &str) -> Option<String> {
+    fn first_quarter(&self, scope: &Scope) -> Option<String> {
         let quarters = self.frame.column("quarter").ok()?.str().ok()?.clone();
         let teams = self.frame.column("team").ok()?.str().ok()?.clone();
         quarters
             .iter()
             .zip(teams.iter())
-            .filter(|(_, team)| scope == ORGANIZATION || *team == Some(scope))
+            .filter(|(_, team)| scope.holds(*team))
             .filter_map(|(quarter, _)| quarter)
             .min()
             .map(str::to_string)
@@ -582,7 +568,7 @@ impl Practice<'_> {
         first_quarter: Option<&str>,
     ) -> PolarsResult<CellPlans> {
         let at = CellContext {
-            scope: cell.scope.as_str(),
+            scope: &cell.scope,
             label: cell.period.as_str(),
             period: cell.bounds,
             first_quarter,
@@ -608,8 +594,8 @@ impl Practice<'_> {
             ))
         };
         let mut history = self.frame.clone().lazy();
-        if scope != ORGANIZATION {
-            history = history.filter(col("team").eq(lit(scope)));
+        if let Scope::Team(team) = scope {
+            history = history.filter(col("team").eq(lit(team.as_str())));
         }
         history
             .filter(col("started_at").lt(as_datetime(period.end)))
@@ -693,7 +679,7 @@ impl Practice<'_> {
 
 /// One cell's scope and period, and the scope's first quarter with an experiment.
 struct CellContext<'a> {
-    scope: &'a str,
+    scope: &'a Scope,
     /// `2026Q3` for a trend quarter, `report` for the report period.
     label: &'a str,
     period: Period,
@@ -703,13 +689,13 @@ struct CellContext<'a> {
 
 impl CellContext<'_> {
     fn in_scope(&self, team: Option<&str>) -> bool {
-        self.scope == ORGANIZATION || team == Some(self.scope)
+        self.scope.holds(team)
     }
 
     /// The `scope` and `period` columns every row of the cell carries.
     fn keys(&self) -> [Expr; 2] {
         [
-            lit(self.scope).alias("scope"),
+            lit(self.scope.key()).alias("scope"),
             lit(self.label).alias("period"),
         ]
     }
@@ -791,7 +777,7 @@ fn incidents_plan(at: &CellContext, incidents: &[Incident]) -> PolarsResult<Lazy
 fn periods_plan(at: &CellContext) -> PolarsResult<LazyFrame> {
     let period = at.period;
     Ok(DataFrame::new_infer_height(vec![
-        Column::new("scope".into(), [at.scope]),
+        Column::new("scope".into(), [at.scope.key()]),
         Column::new("period".into(), [at.label]),
         Column::new("days".into(), [at.days()]),
         Column::new("weeks".into(), [at.weeks()]),
@@ -838,7 +824,7 @@ fn judge(
     let index: HashMap<(&str, &str), usize> = cells
         .iter()
         .enumerate()
-        .map(|(i, cell)| ((cell.scope.as_str(), cell.period.as_str()), i))
+        .map(|(i, cell)| ((cell.scope.key(), cell.period.as_str()), i))
         .collect();
     let mut results: Vec<Vec<CriterionResult>> = vec![Vec::new(); cells.len()];
     let queries: Vec<(String, &str)> = criteria

@@ -26,6 +26,7 @@ pub use recovery::ExperimentOutcome;
 
 use crate::config::WindowSettings;
 use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, Outcome};
+use crate::vocab::AlarmState;
 use crate::vocab::time::Micros;
 use recovery::{ExperimentInput, ObservedSeries, analyze_experiment};
 
@@ -176,7 +177,7 @@ pub fn judge_experiments(
     let series_by_experiment = by_experiment(data.series, |s| &s.experiment_id);
     let mut alarm_times: PlHashMap<&str, Vec<(Micros, &str)>> = PlHashMap::new();
     for event in data.alarm_events {
-        if event.to_state == "ALARM" {
+        if event.to_state == AlarmState::Alarm {
             alarm_times
                 .entry(event.alarm_name.as_str())
                 .or_default()

@@ -3,18 +3,18 @@
 //! incidents by quarter, coverage of the four systems, and the green runs grouped per template.
 //! The report model only maps these to view structs and formats them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
 use super::JudgedExperiment;
-use super::maturity::{self, ORGANIZATION};
 use super::summary::QuarterSummary;
 use super::weaknesses::{Weakness, template_key};
 use crate::ledger::{Experiment, Incident};
-use crate::vocab::Verdict;
+use crate::vocab::practice::{EnvironmentClass, TriggerClass};
 use crate::vocab::stats::median;
 use crate::vocab::time::{Period, month_of, parse_period, quarter_of};
+use crate::vocab::{Scope, Verdict};
 
 /// How many experiments ended with each verdict.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -103,8 +103,7 @@ pub struct IncidentQuarter {
 /// How many of the period's experiments exercised a system, for the organisation or a team.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coverage {
-    /// `organization` or a team's name.
-    pub scope: String,
+    pub scope: Scope,
     pub system: String,
     pub experiments: usize,
 }
@@ -141,7 +140,7 @@ pub struct PeriodReview {
     pub weaknesses: Vec<DiscussedWeakness>,
     pub team_quarters: Vec<TeamQuarter>,
     pub incidents_by_quarter: Vec<IncidentQuarter>,
-    /// By scope (the organisation first as `organization` sorts, then teams) and system.
+    /// By scope (in `Scope::report_order`: by name) and system.
     pub coverage: Vec<Coverage>,
     pub weakness_trend: Vec<WeaknessQuarter>,
     /// In the order of each group's newest run.
@@ -278,10 +277,11 @@ fn team_quarters(
                 systems: Vec::new(),
             });
         row.experiments += 1;
-        row.outside_dev += usize::from(maturity::outside_dev(experiment));
-        row.production += usize::from(maturity::in_production(experiment));
-        row.automated += usize::from(maturity::automated(experiment));
-        row.gameday += usize::from(experiment.trigger.as_deref() == Some("gameday"));
+        let (environment, trigger) = (experiment.environment_class(), experiment.trigger_class());
+        row.outside_dev += usize::from(environment.is_outside_dev());
+        row.production += usize::from(environment == EnvironmentClass::Production);
+        row.automated += usize::from(trigger == TriggerClass::Automated);
+        row.gameday += usize::from(trigger == TriggerClass::GameDay);
         row.with_alarm_stop_condition += usize::from(!experiment.stop_condition_alarms.is_empty());
         for system in &judged.systems {
             if !row.systems.contains(system) {
@@ -331,25 +331,29 @@ fn incidents_by_quarter(incidents: &[Incident]) -> Vec<IncidentQuarter> {
 }
 
 fn coverage(in_period: &[&JudgedExperiment]) -> Vec<Coverage> {
-    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut counts: HashMap<(Scope, &str), usize> = HashMap::new();
     for judged in in_period {
         for system in &judged.systems {
-            *counts
-                .entry((ORGANIZATION.to_string(), system.clone()))
-                .or_default() += 1;
+            *counts.entry((Scope::Organization, system)).or_default() += 1;
             if let Some(team) = &judged.experiment.team {
-                *counts.entry((team.clone(), system.clone())).or_default() += 1;
+                *counts
+                    .entry((Scope::Team(team.clone()), system))
+                    .or_default() += 1;
             }
         }
     }
-    counts
+    let mut rows: Vec<Coverage> = counts
         .into_iter()
         .map(|((scope, system), experiments)| Coverage {
             scope,
-            system,
+            system: system.to_string(),
             experiments,
         })
-        .collect()
+        .collect();
+    rows.sort_by(|a, b| {
+        (a.scope.report_order(), &a.system).cmp(&(b.scope.report_order(), &b.system))
+    });
+    rows
 }
 
 fn weakness_trend(quarters: &[QuarterSummary], weaknesses: &[Weakness]) -> Vec<WeaknessQuarter> {
@@ -531,9 +535,9 @@ mod tests {
         let coverage: Vec<(&str, usize)> = review
             .coverage
             .iter()
-            .map(|c| (c.scope.as_str(), c.experiments))
+            .map(|c| (c.scope.name(), c.experiments))
             .collect();
-        assert_eq!(coverage, [("a", 4), ("b", 2), (ORGANIZATION, 6)]);
+        assert_eq!(coverage, [("a", 4), ("b", 2), ("organization", 6)]);
         assert_eq!((review.counts.teams, review.counts.templates), (2, 2));
     }
 }

@@ -17,7 +17,7 @@ use crate::aws::{AwsError, aws_error, date_time_of, error_code, micros_of};
 use crate::config::Hypothesis;
 use crate::ledger::{AlarmEvent, MetricSeries};
 use crate::vocab::time::{MICROS_PER_SECOND, Micros};
-use crate::vocab::{Origin, SeriesKind};
+use crate::vocab::{AlarmState, Origin, SeriesKind};
 
 /// GetMetricData's limits: queries and data points in one request.
 pub const MAX_QUERIES: usize = 500;
@@ -472,7 +472,7 @@ pub async fn alarm_history(
 pub fn state_change(
     history_data: Option<&str>,
     summary: Option<&str>,
-) -> Option<(String, String, Option<String>)> {
+) -> Option<(AlarmState, AlarmState, Option<String>)> {
     if let Some(data) = history_data.and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
         && let (Some(from), Some(to)) = (
             data.pointer("/oldState/stateValue")
@@ -485,11 +485,16 @@ pub fn state_change(
             .pointer("/newState/stateReason")
             .and_then(|v| v.as_str())
             .map(str::to_string);
-        return Some((from.to_string(), to.to_string(), reason));
+        return Some((
+            AlarmState::from_name(from)?,
+            AlarmState::from_name(to)?,
+            reason,
+        ));
     }
     let rest = summary?.strip_prefix("Alarm updated from ")?;
     let (from, to) = rest.split_once(" to ")?;
-    Some((from.trim().to_string(), to.trim().to_string(), None))
+    let state = |text: &str| AlarmState::from_name(text.trim());
+    Some((state(from)?, state(to)?, None))
 }
 
 /// Reads a dashboard's body; `Ok(None)` when CloudWatch has no dashboard of that name.
@@ -779,16 +784,25 @@ mod tests {
         assert_eq!(
             state_change(Some(data), None),
             Some((
-                "OK".to_string(),
-                "ALARM".to_string(),
+                AlarmState::Ok,
+                AlarmState::Alarm,
                 Some("Threshold Crossed".to_string())
             ))
         );
         assert_eq!(
             state_change(None, Some("Alarm updated from ALARM to OK")),
-            Some(("ALARM".to_string(), "OK".to_string(), None))
+            Some((AlarmState::Alarm, AlarmState::Ok, None))
+        );
+        assert_eq!(
+            state_change(None, Some("Alarm updated from INSUFFICIENT_DATA to ALARM")),
+            Some((AlarmState::InsufficientData, AlarmState::Alarm, None))
         );
         assert_eq!(state_change(None, Some("Alarm created")), None);
+        // A state CloudWatch does not document is not a state change checkup can judge by.
+        assert_eq!(
+            state_change(None, Some("Alarm updated from OK to MAYBE")),
+            None
+        );
     }
 
     #[test]

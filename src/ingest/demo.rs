@@ -19,7 +19,7 @@ use crate::vocab::catalog::{ActionCatalog, SYSTEM_TAG};
 use crate::vocab::time::{
     MICROS_PER_MINUTE, MICROS_PER_SECOND, Micros, from_datetime, month_of, parse_duration_s,
 };
-use crate::vocab::{Condition, Origin, SeriesKind, Source, Status};
+use crate::vocab::{AlarmState, Condition, Origin, SeriesKind, Source, Status};
 
 pub const BUILT_IN_SCENARIOS: &str = include_str!("../../data/demo_scenarios.toml");
 pub const DEFAULT_SEED: u64 = 20260701;
@@ -869,8 +869,8 @@ impl RunDraft<'_> {
         batch.rows.alarm_events.push(AlarmEvent {
             alarm_name: self.alarm_name(),
             ts: self.alarm_at,
-            from_state: "OK".to_string(),
-            to_state: "ALARM".to_string(),
+            from_state: AlarmState::Ok,
+            to_state: AlarmState::Alarm,
             reason: Some(
                 "Threshold Crossed: 1 datapoint was greater than the threshold (5.0).".to_string(),
             ),
@@ -878,8 +878,8 @@ impl RunDraft<'_> {
         batch.rows.alarm_events.push(AlarmEvent {
             alarm_name: self.alarm_name(),
             ts: self.alarm_at + minutes(random.between(4.0, 9.0)),
-            from_state: "ALARM".to_string(),
-            to_state: "OK".to_string(),
+            from_state: AlarmState::Alarm,
+            to_state: AlarmState::Ok,
             reason: Some(
                 "Threshold Crossed: 1 datapoint was not greater than the threshold (5.0)."
                     .to_string(),

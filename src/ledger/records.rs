@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::MONTH_COLUMN;
+use crate::vocab::practice::{EnvironmentClass, TriggerClass};
 use crate::vocab::time::{Micros, month_of};
-use crate::vocab::{Origin, SeriesKind, Source, Status};
+use crate::vocab::{AlarmState, Origin, SeriesKind, Source, Status};
 
 /// One chaos experiment run (a FIS experiment, a Chaos Toolkit journal, a demo run).
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +53,16 @@ impl Experiment {
     /// place an experiment in a period, month or quarter by this time.
     pub fn start(&self) -> Micros {
         self.started_at.unwrap_or(self.created_at)
+    }
+
+    /// Production, staging or development, from the environment tag.
+    pub fn environment_class(&self) -> EnvironmentClass {
+        EnvironmentClass::of(self.environment.as_deref())
+    }
+
+    /// Automated, game day or manual, from the trigger tag.
+    pub fn trigger_class(&self) -> TriggerClass {
+        TriggerClass::of(self.trigger.as_deref())
     }
 
     /// SPEC section 6: `t0` is the earliest action start (the experiment start when actions have
@@ -109,8 +120,8 @@ pub struct MetricSeries {
 pub struct AlarmEvent {
     pub alarm_name: String,
     pub ts: Micros,
-    pub from_state: String,
-    pub to_state: String,
+    pub from_state: AlarmState,
+    pub to_state: AlarmState,
     pub reason: Option<String>,
 }
 
@@ -345,8 +356,8 @@ pub fn alarm_events_frame(events: &[AlarmEvent]) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(vec![
         text("alarm_name", a.iter().map(|x| x.alarm_name.as_str())),
         timestamps("ts", a.iter().map(|x| Some(x.ts))),
-        text("from_state", a.iter().map(|x| x.from_state.as_str())),
-        text("to_state", a.iter().map(|x| x.to_state.as_str())),
+        text("from_state", a.iter().map(|x| x.from_state.name())),
+        text("to_state", a.iter().map(|x| x.to_state.name())),
         optional_text("reason", a.iter().map(|x| x.reason.as_deref())),
         text(MONTH_COLUMN, months.iter().map(String::as_str)),
     ])
@@ -606,15 +617,15 @@ pub fn alarm_events_from_frame(frame: &DataFrame) -> PolarsResult<Vec<AlarmEvent
     let c = Columns::new(frame);
     let mut alarm_name = c.text("alarm_name")?.into_iter();
     let mut ts = c.timestamps("ts")?.into_iter();
-    let mut from_state = c.text("from_state")?.into_iter();
-    let mut to_state = c.text("to_state")?.into_iter();
+    let mut from_state = c.words("from_state", AlarmState::from_name)?.into_iter();
+    let mut to_state = c.words("to_state", AlarmState::from_name)?.into_iter();
     let mut reason = c.text("reason")?.into_iter();
     let mut next = || -> Option<AlarmEvent> {
         Some(AlarmEvent {
             alarm_name: alarm_name.next()?.unwrap_or_default(),
             ts: ts.next()?.unwrap_or_default(),
-            from_state: from_state.next()?.unwrap_or_default(),
-            to_state: to_state.next()?.unwrap_or_default(),
+            from_state: from_state.next()?,
+            to_state: to_state.next()?,
             reason: reason.next()?,
         })
     };

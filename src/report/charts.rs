@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::i18n::Messages;
 use super::model::ReportModel;
 use crate::analyze::curves::{CurveSeries, RecoveryCurve};
-use crate::analyze::maturity::ORGANIZATION;
+use crate::vocab::Scope;
 use crate::vocab::time::Micros;
 
 /// One chart: its title, the SVG, and a sentence for readers who cannot see it.
@@ -75,6 +75,11 @@ fn label_at(labels: &[String], x: f64) -> String {
     } else {
         String::new()
     }
+}
+
+/// Whether a scope key (`Scope::key`) is the organisation's.
+fn is_organization(key: &str) -> bool {
+    Scope::from_key(key).is_organization()
 }
 
 /// One line per scope for a text alternative: `scope: label value, label value`.
@@ -467,7 +472,11 @@ fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
 /// Maturity stage per scope over the quarters.
 fn stage_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
     let quarters: Vec<String> = model.quarters.iter().map(|q| q.quarter.clone()).collect();
-    let scopes: Vec<&str> = model.maturity.iter().map(|m| m.scope.as_str()).collect();
+    let scopes: Vec<&str> = model
+        .maturity
+        .iter()
+        .map(|m| m.scope_key.as_str())
+        .collect();
     if quarters.is_empty() || scopes.is_empty() {
         return None;
     }
@@ -475,7 +484,7 @@ fn stage_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
         model
             .maturity_trend
             .iter()
-            .find(|p| p.scope == scope && p.quarter == quarter)
+            .find(|p| p.scope_key == scope && p.quarter == quarter)
             .map(|p| p.stage)
             .unwrap_or(0)
     };
@@ -514,7 +523,7 @@ fn stage_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
                 .enumerate()
                 .map(|(i, q)| (i as f64, stage_at(scope, q) as f64 + offset))
                 .collect();
-            let width = if *scope == ORGANIZATION { 3 } else { 1 };
+            let width = if is_organization(scope) { 3 } else { 1 };
             chart
                 .draw_series(LineSeries::new(
                     points.clone(),
@@ -550,12 +559,13 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
     let systems = ["I", "II", "III", "IV"];
     // The organisation first, then the teams.
     let mut scopes: Vec<&str> = Vec::new();
-    if model.coverage.iter().any(|c| c.scope == ORGANIZATION) {
-        scopes.push(ORGANIZATION);
+    let organization = Scope::Organization.key();
+    if model.coverage.iter().any(|c| c.scope_key == organization) {
+        scopes.push(organization);
     }
     for row in &model.coverage {
-        if !scopes.contains(&row.scope.as_str()) {
-            scopes.push(row.scope.as_str());
+        if !scopes.contains(&row.scope_key.as_str()) {
+            scopes.push(row.scope_key.as_str());
         }
     }
     if scopes.is_empty() {
@@ -565,14 +575,14 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
         model
             .coverage
             .iter()
-            .find(|c| c.scope == scope && c.system == system)
+            .find(|c| c.scope_key == scope && c.system == system)
             .map(|c| c.experiments)
             .unwrap_or(0)
     };
     let most = model
         .coverage
         .iter()
-        .filter(|c| c.scope != ORGANIZATION)
+        .filter(|c| !is_organization(&c.scope_key))
         .map(|c| c.experiments)
         .max()
         .unwrap_or(1)
@@ -606,7 +616,7 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
                 let x = left + cell_width * column as i32;
                 let n = count(scope, system);
                 // Teams shade against the busiest team cell; the organisation row is solid blue.
-                let share = if *scope == ORGANIZATION {
+                let share = if is_organization(scope) {
                     if n > 0 { 1.0 } else { 0.0 }
                 } else {
                     n as f64 / most as f64
@@ -642,7 +652,7 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             systems
                 .iter()
                 .filter(|s| count(scope, s) == 0)
-                .map(move |s| format!("{scope} {s}"))
+                .map(move |s| format!("{} {s}", Scope::from_key(scope).name()))
         })
         .collect();
     Some(Chart {

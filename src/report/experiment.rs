@@ -139,7 +139,7 @@ pub fn experiment_detail(
             .map(|e| AlarmStep {
                 alarm_name: e.alarm_name.clone(),
                 at_s: (e.ts - t0) as f64 / 1e6,
-                to_state: e.to_state.clone(),
+                to_state: e.to_state.name().to_string(),
                 reason: e.reason.clone(),
             })
             .collect(),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::i18n::{Lang, reason_text, source_text};
 use crate::analyze::JudgedExperiment;
-use crate::analyze::maturity::{CriterionResult, ORGANIZATION, Rubric};
+use crate::analyze::maturity::{CriterionResult, Rubric};
 use crate::analyze::mttr::MttrRow;
 use crate::analyze::program::Analysis;
 pub use crate::analyze::review::{
@@ -15,6 +15,7 @@ pub use crate::analyze::review::{
 use crate::analyze::roi::Roi;
 use crate::analyze::summary::QuarterSummary;
 use crate::config::CostConfig;
+use crate::vocab::Scope;
 use crate::vocab::Status;
 use crate::vocab::time::{Micros, Period, format_rfc3339, month_of, quarter_of};
 
@@ -54,7 +55,12 @@ pub struct ReportModel {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MaturityView {
+    /// `organization` or the team's name (a team may be called `organization` too).
     pub scope: String,
+    /// The scope's key (`Scope::key`), which tells the organisation from any team; not in
+    /// `report.json`.
+    #[serde(skip)]
+    pub scope_key: String,
     /// The scope as readers see it (the organisation in the report's language).
     pub scope_label: String,
     pub stage: u8,
@@ -125,7 +131,12 @@ impl CriterionView {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StagePointView {
+    /// `organization` or the team's name (a team may be called `organization` too).
     pub scope: String,
+    /// The scope's key (`Scope::key`), which tells the organisation from any team; not in
+    /// `report.json`.
+    #[serde(skip)]
+    pub scope_key: String,
     pub quarter: String,
     pub stage: u8,
 }
@@ -242,7 +253,12 @@ pub struct RoiView {
 /// Experiments per scope (organization or team) and system (SPEC section 11 `coverage[]`).
 #[derive(Debug, Clone, Serialize)]
 pub struct CoverageRow {
+    /// `organization` or the team's name (a team may be called `organization` too).
     pub scope: String,
+    /// The scope's key (`Scope::key`), which tells the organisation from any team; not in
+    /// `report.json`.
+    #[serde(skip)]
+    pub scope_key: String,
     /// The scope as readers see it (the organisation in the report's language).
     pub scope_label: String,
     pub system: String,
@@ -401,7 +417,8 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             .iter()
             .map(|row| CoverageRow {
                 scope_label: scope_label(&row.scope, lang),
-                scope: row.scope.clone(),
+                scope: row.scope.name().to_string(),
+                scope_key: row.scope.key().to_string(),
                 system: row.system.clone(),
                 experiments: row.experiments,
             })
@@ -414,7 +431,8 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             .trend
             .iter()
             .map(|point| StagePointView {
-                scope: point.scope.clone(),
+                scope: point.scope.name().to_string(),
+                scope_key: point.scope.key().to_string(),
                 quarter: point.quarter.clone(),
                 stage: point.stage,
             })
@@ -543,31 +561,31 @@ fn roi_view(roi: &Roi, currency: &str, lang: Lang) -> RoiView {
 }
 
 /// A scope as readers see it: the organisation in the report's language, a team by its name.
-fn scope_label(scope: &str, lang: Lang) -> String {
-    if scope == ORGANIZATION {
-        lang.messages()
+fn scope_label(scope: &Scope, lang: Lang) -> String {
+    match scope {
+        Scope::Organization => lang
+            .messages()
             .get("organization_scope")
             .cloned()
-            .unwrap_or_else(|| scope.to_string())
-    } else {
-        scope.to_string()
+            .unwrap_or_else(|| scope.name().to_string()),
+        Scope::Team(team) => team.clone(),
     }
 }
 
 impl ReportModel {
-    /// The label of a scope that the maturity or coverage rows name (else the scope itself).
-    pub fn scope_label(&self, scope: &str) -> String {
+    /// The label of a scope (by its key) that the maturity or coverage rows name (else its name).
+    pub fn scope_label(&self, scope_key: &str) -> String {
         self.maturity
             .iter()
-            .find(|m| m.scope == scope)
+            .find(|m| m.scope_key == scope_key)
             .map(|m| m.scope_label.clone())
             .or_else(|| {
                 self.coverage
                     .iter()
-                    .find(|c| c.scope == scope)
+                    .find(|c| c.scope_key == scope_key)
                     .map(|c| c.scope_label.clone())
             })
-            .unwrap_or_else(|| scope.to_string())
+            .unwrap_or_else(|| Scope::from_key(scope_key).name().to_string())
     }
 }
 
@@ -588,7 +606,8 @@ fn maturity_views(analysis: &Analysis, rubric: &Rubric, lang: Lang) -> Vec<Matur
         .scopes
         .iter()
         .map(|scope| MaturityView {
-            scope: scope.scope.clone(),
+            scope: scope.scope.name().to_string(),
+            scope_key: scope.scope.key().to_string(),
             scope_label: scope_label(&scope.scope, lang),
             stage: scope.stage,
             stage_name: stage_name(scope.stage),

@@ -8,11 +8,13 @@ pub mod catalog;
 pub mod condition;
 pub mod format;
 pub mod metric_math;
-
+pub mod practice;
+pub mod scope;
 pub mod stats;
 pub mod time;
 
 pub use condition::{Band, Condition};
+pub use scope::Scope;
 
 /// An enum whose values are written as fixed words in the ledger, `report.json` and messages.
 macro_rules! named_enum {
@@ -132,6 +134,15 @@ named_enum! {
         Errors => "errors",
         /// An input of a metric-math series of the same hypothesis: read, never judged or stored.
         Input => "input",
+    }
+}
+
+named_enum! {
+    /// A CloudWatch alarm's state, as DescribeAlarmHistory writes it.
+    pub enum AlarmState {
+        Ok => "OK",
+        Alarm => "ALARM",
+        InsufficientData => "INSUFFICIENT_DATA",
     }
 }
 

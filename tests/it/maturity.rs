@@ -9,8 +9,8 @@ use checkup::analyze::summary::experiment_outcomes_frame;
 use checkup::analyze::weaknesses::track_weaknesses;
 use checkup::analyze::{ExperimentOutcome, JudgedExperiment};
 use checkup::ledger::{Experiment, Incident};
-use checkup::vocab::Verdict;
 use checkup::vocab::time::{Micros, from_datetime, parse_period};
+use checkup::vocab::{Scope, Verdict};
 use chrono::{TimeZone, Utc};
 
 /// One experiment run as the rubric sees it.
@@ -177,7 +177,7 @@ fn a_first_experiment_in_dev_is_stage_one() {
             ("gameday", 0.0, false),
         ],
     );
-    assert_eq!(scopes[1].scope, "web");
+    assert_eq!(scopes[1].scope, Scope::Team("web".into()));
     // A run before the period does not make the period's stage.
     let earlier = [Run {
         day: (6, 30),
@@ -189,6 +189,41 @@ fn a_first_experiment_in_dev_is_stage_one() {
         &scopes[0],
         0,
         &[("first-experiment", 0.0, false)],
+    );
+}
+
+/// A team may be called `organization`: it is a scope of its own, holding its own runs only.
+#[test]
+fn a_team_called_organization_is_judged_apart_from_the_organisation() {
+    let runs = [
+        run("organization", (7, 10)),
+        Run {
+            environment: "prod",
+            ..run("web", (7, 11))
+        },
+    ];
+    let (scopes, _) = assess(&runs, &[]);
+    let names: Vec<&Scope> = scopes.iter().map(|s| &s.scope).collect();
+    assert_eq!(
+        names,
+        [
+            &Scope::Organization,
+            &Scope::Team("organization".into()),
+            &Scope::Team("web".into())
+        ]
+    );
+    let experiments = |scope: &ScopeStage| {
+        let first = scope
+            .criteria
+            .iter()
+            .find(|c| c.id == "first-experiment")
+            .unwrap();
+        first.value
+    };
+    // The organisation holds both runs, the team called organization only its own.
+    assert_eq!(
+        (experiments(&scopes[0]), experiments(&scopes[1])),
+        (Some(2.0), Some(1.0))
     );
 }
 
@@ -398,7 +433,7 @@ fn mature_needs_weekly_automation_two_systems_faster_recovery_and_fifty_automate
     let trend: Vec<(String, u8)> = maturity
         .trend
         .iter()
-        .filter(|p| p.scope == "web")
+        .filter(|p| p.scope == Scope::Team("web".into()))
         .map(|p| (p.quarter.clone(), p.stage))
         .collect();
     assert_eq!(

@@ -1,0 +1,78 @@
+//! How an experiment was run, read from its free-text tags: the class of its environment and of
+//! its trigger. The ledger keeps the tag values as written; maturity, the practice table and
+//! (SPEC revision 2) ROI read these classes.
+
+/// The kind of environment an experiment ran in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EnvironmentClass {
+    /// `prod`, `production`, `prd` (any case).
+    Production,
+    /// `staging`, `stage`, `stg`, `preprod`, `pre-production` (any case).
+    Staging,
+    /// Anything else, or no environment tag.
+    Development,
+}
+
+impl EnvironmentClass {
+    pub fn of(environment: Option<&str>) -> EnvironmentClass {
+        let environment = environment.unwrap_or_default().to_ascii_lowercase();
+        match environment.as_str() {
+            "prod" | "production" | "prd" => EnvironmentClass::Production,
+            "staging" | "stage" | "stg" | "preprod" | "pre-production" => EnvironmentClass::Staging,
+            _ => EnvironmentClass::Development,
+        }
+    }
+
+    /// Staging or production.
+    pub fn is_outside_dev(self) -> bool {
+        self != EnvironmentClass::Development
+    }
+}
+
+/// How an experiment was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TriggerClass {
+    /// `ci` or `scheduled`: by CI/CD or a schedule.
+    Automated,
+    /// `gameday`: a team exercise.
+    GameDay,
+    /// Anything else, or no trigger tag.
+    Manual,
+}
+
+impl TriggerClass {
+    pub fn of(trigger: Option<&str>) -> TriggerClass {
+        match trigger {
+            Some("ci" | "scheduled") => TriggerClass::Automated,
+            Some("gameday") => TriggerClass::GameDay,
+            _ => TriggerClass::Manual,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_values_fall_into_classes() {
+        assert_eq!(
+            EnvironmentClass::of(Some("PROD")),
+            EnvironmentClass::Production
+        );
+        assert_eq!(
+            EnvironmentClass::of(Some("pre-production")),
+            EnvironmentClass::Staging
+        );
+        assert_eq!(
+            EnvironmentClass::of(Some("qa")),
+            EnvironmentClass::Development
+        );
+        assert_eq!(EnvironmentClass::of(None), EnvironmentClass::Development);
+        assert!(EnvironmentClass::Staging.is_outside_dev());
+        assert_eq!(TriggerClass::of(Some("scheduled")), TriggerClass::Automated);
+        assert_eq!(TriggerClass::of(Some("gameday")), TriggerClass::GameDay);
+        assert_eq!(TriggerClass::of(Some("GameDay")), TriggerClass::Manual);
+        assert_eq!(TriggerClass::of(None), TriggerClass::Manual);
+    }
+}
