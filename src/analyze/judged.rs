@@ -4,6 +4,7 @@
 
 use super::recovery::ExperimentOutcome;
 use crate::ledger::Experiment;
+use crate::vocab::System;
 use crate::vocab::time::Micros;
 
 #[derive(Debug, Clone)]
@@ -11,7 +12,7 @@ pub struct JudgedExperiment {
     pub experiment: Experiment,
     pub outcome: ExperimentOutcome,
     /// The systems (I–IV) the experiment exercises (`analyze::systems::systems_of`).
-    pub systems: Vec<String>,
+    pub systems: Vec<System>,
     /// Whether the experiment started inside the reporting period (the others are history).
     pub in_period: bool,
 }

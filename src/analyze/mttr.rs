@@ -83,7 +83,7 @@ pub fn experiment_mttr_of(
             judged
                 .systems
                 .iter()
-                .map(|system| (judged.id(), system.as_str()))
+                .map(|system| (judged.id(), system.name()))
         })
         .unzip();
     let experiment_systems = DataFrame::new_infer_height(vec![
@@ -238,8 +238,8 @@ mod tests {
     use super::*;
     use crate::analyze::ExperimentOutcome;
     use crate::ledger::Experiment;
-    use crate::vocab::Verdict;
     use crate::vocab::time::{MICROS_PER_SECOND, from_datetime};
+    use crate::vocab::{System, Verdict};
     use chrono::{TimeZone, Utc};
 
     /// (month of 2026, team, verdict, impacted, recovered, time_to_recover_s)
@@ -297,7 +297,7 @@ mod tests {
                     JudgedExperiment {
                         experiment,
                         outcome,
-                        systems: vec!["I".to_string()],
+                        systems: vec![System::I],
                         in_period: true,
                     }
                 },
@@ -325,7 +325,7 @@ mod tests {
             (5, "a", Green, true, true, 90.0),
         ];
         let mut experiments = judged(cases);
-        experiments[0].systems.push("II".to_string());
+        experiments[0].systems.push(System::II);
         let rows = experiment_mttr(&experiments, PeriodUnit::Quarter).unwrap();
 
         let q1 = row(&rows, "2026Q1", "all", "all");

@@ -14,7 +14,7 @@ use crate::ledger::{Experiment, Incident};
 use crate::vocab::practice::{EnvironmentClass, TriggerClass};
 use crate::vocab::stats::median;
 use crate::vocab::time::{Period, month_of, parse_period, quarter_of};
-use crate::vocab::{Scope, Verdict};
+use crate::vocab::{Scope, System, Verdict};
 
 /// How many experiments ended with each verdict.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -89,7 +89,7 @@ pub struct TeamQuarter {
     pub weaknesses_found: usize,
     pub weaknesses_fixed: usize,
     /// In the order I, II, III, IV.
-    pub systems: Vec<String>,
+    pub systems: Vec<System>,
 }
 
 /// Real incidents that started in one quarter.
@@ -104,7 +104,7 @@ pub struct IncidentQuarter {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Coverage {
     pub scope: Scope,
-    pub system: String,
+    pub system: System,
     pub experiments: usize,
 }
 
@@ -285,7 +285,7 @@ fn team_quarters(
         row.with_alarm_stop_condition += usize::from(!experiment.stop_condition_alarms.is_empty());
         for system in &judged.systems {
             if !row.systems.contains(system) {
-                row.systems.push(system.clone());
+                row.systems.push(*system);
             }
         }
     }
@@ -303,11 +303,7 @@ fn team_quarters(
         }
     }
     for row in rows.values_mut() {
-        row.systems.sort_by_key(|system| {
-            ["I", "II", "III", "IV"]
-                .iter()
-                .position(|known| known == system)
-        });
+        row.systems.sort();
     }
     rows.into_values().collect()
 }
@@ -331,13 +327,13 @@ fn incidents_by_quarter(incidents: &[Incident]) -> Vec<IncidentQuarter> {
 }
 
 fn coverage(in_period: &[&JudgedExperiment]) -> Vec<Coverage> {
-    let mut counts: HashMap<(Scope, &str), usize> = HashMap::new();
+    let mut counts: HashMap<(Scope, System), usize> = HashMap::new();
     for judged in in_period {
         for system in &judged.systems {
-            *counts.entry((Scope::Organization, system)).or_default() += 1;
+            *counts.entry((Scope::Organization, *system)).or_default() += 1;
             if let Some(team) = &judged.experiment.team {
                 *counts
-                    .entry((Scope::Team(team.clone()), system))
+                    .entry((Scope::Team(team.clone()), *system))
                     .or_default() += 1;
             }
         }
@@ -346,7 +342,7 @@ fn coverage(in_period: &[&JudgedExperiment]) -> Vec<Coverage> {
         .into_iter()
         .map(|((scope, system), experiments)| Coverage {
             scope,
-            system: system.to_string(),
+            system,
             experiments,
         })
         .collect();
@@ -483,7 +479,7 @@ mod tests {
                 series: vec![],
                 reasons: vec![],
             },
-            systems: vec!["I".into()],
+            systems: vec![System::I],
             in_period: period.contains(start),
         }
     }

@@ -3,29 +3,101 @@
 use std::collections::BTreeSet;
 
 use crate::ledger::{Action, Experiment};
+use crate::vocab::System;
 use crate::vocab::catalog::{ActionCatalog, SYSTEM_TAG};
 
-/// The systems an experiment exercises: the template's `checkup:system` tag when present, else
-/// the catalog's system of each of its actions.
+/// The systems an experiment exercises, in order: the template's `checkup:system` tag when it
+/// names one (`I` to `IV`), else the catalog's system of each of its actions.
 pub fn systems_of(
     experiment: &Experiment,
     actions: &[&Action],
     catalog: &ActionCatalog,
-) -> Vec<String> {
-    if let Some(system) = experiment.tags.get(SYSTEM_TAG) {
-        return vec![system.clone()];
+) -> Vec<System> {
+    if let Some(system) = experiment
+        .tags
+        .get(SYSTEM_TAG)
+        .and_then(|tag| System::from_name(tag.trim()))
+    {
+        return vec![system];
     }
-    let systems: BTreeSet<String> = actions
+    let systems: BTreeSet<System> = actions
         .iter()
         .filter_map(|action| {
             action
                 .system
-                .clone()
-                .or_else(|| catalog.system_of(&action.action_id).map(str::to_string))
+                .or_else(|| catalog.system_of(&action.action_id))
         })
         .collect();
-    let order = ["I", "II", "III", "IV"];
-    let mut systems: Vec<String> = systems.into_iter().collect();
-    systems.sort_by_key(|system| order.iter().position(|known| known == system));
-    systems
+    systems.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocab::{Source, Status};
+
+    fn experiment(system_tag: Option<&str>) -> Experiment {
+        Experiment {
+            experiment_id: "EXP1".into(),
+            source: Source::Fis,
+            account_id: None,
+            region: None,
+            template_id: None,
+            template_name: None,
+            description: None,
+            status: Status::Completed,
+            status_reason: None,
+            created_at: 0,
+            started_at: Some(0),
+            ended_at: None,
+            environment: None,
+            team: None,
+            service: None,
+            trigger: None,
+            tags: system_tag
+                .map(|tag| [(SYSTEM_TAG.to_string(), tag.to_string())].into())
+                .unwrap_or_default(),
+            stop_condition_alarms: vec![],
+            stop_condition_triggered: false,
+            blast_radius: vec![],
+            hypothesis: None,
+            recover_within_s: None,
+            ingested_at: 0,
+        }
+    }
+
+    fn action(action_id: &str) -> Action {
+        Action {
+            experiment_id: "EXP1".into(),
+            action_name: action_id.into(),
+            action_id: action_id.into(),
+            system: None,
+            status: "completed".into(),
+            started_at: None,
+            ended_at: None,
+            targets: vec![],
+        }
+    }
+
+    #[test]
+    fn the_tag_names_the_system_else_the_catalog_does_in_order() {
+        let catalog = ActionCatalog::built_in();
+        let network = action("aws:network:disrupt-connectivity");
+        let terminate = action("aws:ec2:terminate-instances");
+        let wait = action("aws:fis:wait");
+        let actions = [&network, &terminate, &wait];
+        assert_eq!(
+            systems_of(&experiment(None), &actions, &catalog),
+            [System::I, System::III]
+        );
+        assert_eq!(
+            systems_of(&experiment(Some("IV")), &actions, &catalog),
+            [System::IV]
+        );
+        // A tag that names no system is not one: the catalog decides.
+        assert_eq!(
+            systems_of(&experiment(Some("V")), &actions, &catalog),
+            [System::I, System::III]
+        );
+    }
 }

@@ -19,7 +19,7 @@ use crate::vocab::catalog::{ActionCatalog, SYSTEM_TAG};
 use crate::vocab::time::{
     MICROS_PER_MINUTE, MICROS_PER_SECOND, Micros, from_datetime, month_of, parse_duration_s,
 };
-use crate::vocab::{AlarmState, Condition, Origin, SeriesKind, Source, Status};
+use crate::vocab::{AlarmState, Condition, Origin, SeriesKind, Source, Status, System};
 
 pub const BUILT_IN_SCENARIOS: &str = include_str!("../../data/demo_scenarios.toml");
 pub const DEFAULT_SEED: u64 = 20260701;
@@ -93,7 +93,7 @@ struct TemplateSpec {
     name: String,
     description: String,
     profile: String,
-    system: Option<String>,
+    system: Option<System>,
     recover_within: String,
     duration: String,
     fragility: f64,
@@ -648,7 +648,7 @@ impl RunDraft<'_> {
             ("trigger".to_string(), run.trigger.to_string()),
         ]);
         if let Some(system) = &template.system {
-            tags.insert(SYSTEM_TAG.to_string(), system.clone());
+            tags.insert(SYSTEM_TAG.to_string(), system.name().to_string());
         }
         Experiment {
             experiment_id: self.experiment_id.clone(),
@@ -701,11 +701,7 @@ impl RunDraft<'_> {
                 experiment_id: self.experiment_id.clone(),
                 action_name: action.name.clone(),
                 action_id: action.action_id.clone(),
-                system: self
-                    .world
-                    .catalog
-                    .system_of(&action.action_id)
-                    .map(str::to_string),
+                system: self.world.catalog.system_of(&action.action_id),
                 status: action_status.to_string(),
                 started_at: start,
                 ended_at: end,

@@ -8,7 +8,7 @@ use polars::prelude::*;
 use super::MONTH_COLUMN;
 use crate::vocab::practice::{EnvironmentClass, TriggerClass};
 use crate::vocab::time::{Micros, month_of};
-use crate::vocab::{AlarmState, Origin, SeriesKind, Source, Status};
+use crate::vocab::{AlarmState, Origin, SeriesKind, Source, Status, System};
 
 /// One chaos experiment run (a FIS experiment, a Chaos Toolkit journal, a demo run).
 #[derive(Debug, Clone, PartialEq)]
@@ -88,8 +88,8 @@ pub struct Action {
     pub action_name: String,
     /// The FIS action id, e.g. `aws:ec2:terminate-instances`.
     pub action_id: String,
-    /// The seed's system: I, II, III or IV.
-    pub system: Option<String>,
+    /// The seed's system the action exercises, when the catalog knows it.
+    pub system: Option<System>,
     pub status: String,
     pub started_at: Option<Micros>,
     pub ended_at: Option<Micros>,
@@ -309,7 +309,7 @@ pub fn actions_frame(
         text("experiment_id", a.iter().map(|x| x.experiment_id.as_str())),
         text("action_name", a.iter().map(|x| x.action_name.as_str())),
         text("action_id", a.iter().map(|x| x.action_id.as_str())),
-        optional_text("system", a.iter().map(|x| x.system.as_deref())),
+        optional_text("system", a.iter().map(|x| x.system.map(System::name))),
         text("status", a.iter().map(|x| x.status.as_str())),
         timestamps("started_at", a.iter().map(|x| x.started_at)),
         timestamps("ended_at", a.iter().map(|x| x.ended_at)),
@@ -467,6 +467,24 @@ impl<'a> Columns<'a> {
             .collect()
     }
 
+    /// [`Columns::words`] for a column that may be null.
+    pub fn optional_words<T>(
+        &self,
+        name: &str,
+        from_name: impl Fn(&str) -> Option<T>,
+    ) -> PolarsResult<Vec<Option<T>>> {
+        self.column(name)?
+            .str()?
+            .iter()
+            .map(|value| match value {
+                None => Ok(None),
+                Some(value) => from_name(value).map(Some).ok_or_else(|| {
+                    polars_err!(ComputeError: "column {name} holds `{value}`, which is not one of its values")
+                }),
+            })
+            .collect()
+    }
+
     pub fn booleans(&self, name: &str) -> PolarsResult<Vec<Option<bool>>> {
         Ok(self.column(name)?.bool()?.iter().collect())
     }
@@ -556,7 +574,7 @@ pub fn actions_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Action>> {
     let mut experiment_id = c.text("experiment_id")?.into_iter();
     let mut action_name = c.text("action_name")?.into_iter();
     let mut action_id = c.text("action_id")?.into_iter();
-    let mut system = c.text("system")?.into_iter();
+    let mut system = c.optional_words("system", System::from_name)?.into_iter();
     let mut status = c.text("status")?.into_iter();
     let mut started_at = c.timestamps("started_at")?.into_iter();
     let mut ended_at = c.timestamps("ended_at")?.into_iter();

@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::i18n::Messages;
 use super::model::ReportModel;
 use crate::analyze::curves::{CurveSeries, RecoveryCurve};
-use crate::vocab::Scope;
 use crate::vocab::time::Micros;
+use crate::vocab::{Scope, System};
 
 /// One chart: its title, the SVG, and a sentence for readers who cannot see it.
 #[derive(Debug, Clone, Serialize)]
@@ -556,7 +556,7 @@ fn stage_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
 
 /// Experiments per team and system in the period, as a heatmap.
 fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
-    let systems = ["I", "II", "III", "IV"];
+    let systems: Vec<&str> = System::ALL.iter().map(|s| s.name()).collect();
     // The organisation first, then the teams.
     let mut scopes: Vec<&str> = Vec::new();
     let organization = Scope::Organization.key();

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::i18n::{Lang, reason_text};
+use super::model::system_names;
 use crate::analyze::JudgedExperiment;
 use crate::analyze::recovery::SeriesResult;
 use crate::analyze::weaknesses::template_key;
@@ -114,7 +115,7 @@ pub fn experiment_detail(
         .map(|action| ActionStep {
             name: action.action_name.clone(),
             action_id: action.action_id.clone(),
-            system: action.system.clone(),
+            system: action.system.map(|s| s.name().to_string()),
             status: action.status.clone(),
             start_s: offset(action.started_at),
             end_s: offset(action.ended_at),
@@ -168,7 +169,7 @@ pub fn experiment_detail(
         blast_radius: experiment.blast_radius.clone(),
         stop_condition_alarms: experiment.stop_condition_alarms.clone(),
         stop_condition_triggered: experiment.stop_condition_triggered,
-        systems: systems.clone(),
+        systems: system_names(systems),
         verdict: outcome.verdict.name().to_string(),
         time_to_impact_s: outcome.time_to_impact_s,
         time_to_recover_s: outcome.time_to_recover_s,

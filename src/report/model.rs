@@ -15,9 +15,9 @@ pub use crate::analyze::review::{
 use crate::analyze::roi::Roi;
 use crate::analyze::summary::QuarterSummary;
 use crate::config::CostConfig;
-use crate::vocab::Scope;
 use crate::vocab::Status;
 use crate::vocab::time::{Micros, Period, format_rfc3339, month_of, quarter_of};
+use crate::vocab::{Scope, System};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {
@@ -419,7 +419,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                 scope_label: scope_label(&row.scope, lang),
                 scope: row.scope.name().to_string(),
                 scope_key: row.scope.key().to_string(),
-                system: row.system.clone(),
+                system: row.system.name().to_string(),
                 experiments: row.experiments,
             })
             .collect(),
@@ -488,7 +488,7 @@ fn experiment_row(judged: &JudgedExperiment, lang: Lang) -> ExperimentRow {
         time_to_recover_s: outcome.time_to_recover_s,
         recover_within_s: experiment.recover_within_s,
         recovered: outcome.recovered,
-        systems: systems.clone(),
+        systems: system_names(systems),
         reasons: outcome
             .reasons
             .iter()
@@ -624,4 +624,9 @@ fn maturity_views(analysis: &Analysis, rubric: &Rubric, lang: Lang) -> Vec<Matur
                 .collect(),
         })
         .collect()
+}
+
+/// The systems' names (`I` … `IV`), as the report prints them.
+pub fn system_names(systems: &[System]) -> Vec<String> {
+    systems.iter().map(|s| s.name().to_string()).collect()
 }

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::System;
+
 pub const BUILT_IN_CATALOG: &str = include_str!("../../data/action_catalog.csv");
 
 /// The tag on a template or experiment that overrides the catalog's system.
@@ -16,7 +18,7 @@ pub struct CatalogEntry {
     pub action_id: String,
     /// I, II, III or IV; `None` for actions that inject no fault (`aws:fis:wait`).
     #[serde(deserialize_with = "system")]
-    pub system: Option<String>,
+    pub system: Option<System>,
     pub fault_class: String,
     #[serde(deserialize_with = "rate")]
     pub annual_rate: f64,
@@ -28,14 +30,13 @@ pub struct CatalogEntry {
 }
 
 /// An empty system (no fault injected), or one of the seed's four.
-fn system<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+fn system<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<System>, D::Error> {
     let text = String::deserialize(deserializer)?;
     match text.as_str() {
         "" => Ok(None),
-        "I" | "II" | "III" | "IV" => Ok(Some(text)),
-        other => Err(serde::de::Error::custom(format!(
-            "system `{other}` is not I, II, III or IV"
-        ))),
+        other => System::from_name(other).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!("system `{other}` is not I, II, III or IV"))
+        }),
     }
 }
 
@@ -85,9 +86,8 @@ impl ActionCatalog {
         })
     }
 
-    pub fn system_of(&self, action_id: &str) -> Option<&str> {
-        self.lookup(action_id)
-            .and_then(|entry| entry.system.as_deref())
+    pub fn system_of(&self, action_id: &str) -> Option<System> {
+        self.lookup(action_id).and_then(|entry| entry.system)
     }
 }
 
@@ -98,11 +98,17 @@ mod tests {
     #[test]
     fn built_in_catalog_maps_the_seed_examples() {
         let catalog = ActionCatalog::built_in();
-        assert_eq!(catalog.system_of("aws:ec2:terminate-instances"), Some("I"));
-        assert_eq!(catalog.system_of("aws:rds:failover-db-cluster"), Some("II"));
+        assert_eq!(
+            catalog.system_of("aws:ec2:terminate-instances"),
+            Some(System::I)
+        );
+        assert_eq!(
+            catalog.system_of("aws:rds:failover-db-cluster"),
+            Some(System::II)
+        );
         assert_eq!(
             catalog.system_of("aws:network:disrupt-connectivity"),
-            Some("III")
+            Some(System::III)
         );
         assert_eq!(catalog.system_of("aws:fis:wait"), None);
         // An action newer than the catalog falls back to its service's entry.
@@ -112,7 +118,10 @@ mod tests {
                 .map(|e| e.fault_class.as_str()),
             Some("stream-api-error")
         );
-        assert_eq!(catalog.system_of("aws:dsql:some-new-fault"), Some("II"));
+        assert_eq!(
+            catalog.system_of("aws:dsql:some-new-fault"),
+            Some(System::II)
+        );
         assert_eq!(catalog.system_of("aws:unknown:thing"), None);
         assert!(catalog.entries.len() > 40);
         // A quoted description keeps its commas.

@@ -138,6 +138,17 @@ named_enum! {
 }
 
 named_enum! {
+    /// The seed's four systems of the body a fault exercises, in their order: I musculoskeletal
+    /// (compute), II circulatory (data), III nervous (network), IV immune (detection).
+    pub enum System {
+        I => "I",
+        II => "II",
+        III => "III",
+        IV => "IV",
+    }
+}
+
+named_enum! {
     /// A CloudWatch alarm's state, as DescribeAlarmHistory writes it.
     pub enum AlarmState {
         Ok => "OK",

@@ -11,9 +11,9 @@ use checkup::app::load::{load_and_judge, load_ledger_data, load_observations};
 use checkup::config::WindowSettings;
 use checkup::ingest::demo::{self, DemoSettings, MonthBatch};
 use checkup::ledger::{self, Ledger, Table};
-use checkup::vocab::Verdict;
 use checkup::vocab::catalog::ActionCatalog;
 use checkup::vocab::time::quarter_of;
+use checkup::vocab::{System, Verdict};
 
 use crate::support::default_demo;
 
@@ -137,7 +137,7 @@ fn the_default_demo_has_the_shape_of_a_real_program() {
     );
 
     let catalog = ActionCatalog::built_in();
-    let systems: BTreeSet<String> = experiments
+    let systems: BTreeSet<System> = experiments
         .iter()
         .flat_map(|e| {
             let actions: Vec<&ledger::Action> = data
@@ -150,7 +150,7 @@ fn the_default_demo_has_the_shape_of_a_real_program() {
         .collect();
     assert_eq!(
         systems,
-        BTreeSet::from(["I", "II", "III", "IV"].map(String::from)),
+        BTreeSet::from_iter(System::ALL.iter().copied()),
         "all four systems of the seed"
     );
 

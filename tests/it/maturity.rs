@@ -10,7 +10,7 @@ use checkup::analyze::weaknesses::track_weaknesses;
 use checkup::analyze::{ExperimentOutcome, JudgedExperiment};
 use checkup::ledger::{Experiment, Incident};
 use checkup::vocab::time::{Micros, from_datetime, parse_period};
-use checkup::vocab::{Scope, Verdict};
+use checkup::vocab::{Scope, System, Verdict};
 use chrono::{TimeZone, Utc};
 
 /// One experiment run as the rubric sees it.
@@ -113,10 +113,7 @@ fn assess(
         .map(|(i, r)| JudgedExperiment {
             experiment: experiment(i, r),
             outcome: outcome(i, r),
-            systems: ["I", "II", "III", "IV"][..r.systems]
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            systems: System::ALL[..r.systems].to_vec(),
             in_period: true,
         })
         .collect();
