@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::program::Analysis;
 use super::recovery::SeriesResult;
-use super::{AnalyzeError, JudgedExperiment, LedgerData};
+use super::{AnalyzeError, JudgedExperiment, LedgerRecords};
 use crate::vocab::Band;
 use crate::vocab::Verdict;
 use crate::vocab::time::Micros;
@@ -94,7 +94,7 @@ pub fn charted_experiments(analysis: &Analysis, limit: usize) -> Charted {
 /// The curves of the experiments at the given indexes of `analysis.experiments` (those with an
 /// observation window), newest first.
 pub fn curves_of(
-    data: &LedgerData,
+    data: &LedgerRecords,
     analysis: &Analysis,
     chosen: &[usize],
 ) -> Result<Vec<RecoveryCurve>, AnalyzeError> {

@@ -40,7 +40,7 @@ pub enum AnalyzeError {
 
 /// The ledger's tables as analysis takes them.
 #[derive(Debug, Clone)]
-pub struct LedgerData {
+pub struct LedgerRecords {
     pub experiments: Vec<Experiment>,
     pub actions: Vec<Action>,
     pub series: Vec<MetricSeries>,
@@ -155,7 +155,7 @@ pub struct JudgeInput<'a> {
     pub alarm_events: &'a [AlarmEvent],
 }
 
-impl LedgerData {
+impl LedgerRecords {
     /// The whole ledger as judging reads it.
     pub fn judge_input(&self) -> JudgeInput<'_> {
         JudgeInput {

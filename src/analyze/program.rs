@@ -14,7 +14,8 @@ use super::summary::{QuarterSummary, QueryError, experiment_outcomes_frame, quar
 use super::systems::systems_of;
 use super::weaknesses::{Weakness, track_weaknesses};
 use super::{
-    AnalyzeError, ExperimentOutcome, JudgedExperiment, LedgerData, by_experiment, judge_experiments,
+    AnalyzeError, ExperimentOutcome, JudgedExperiment, LedgerRecords, by_experiment,
+    judge_experiments,
 };
 use crate::config::Config;
 use crate::ledger::{Action, Experiment, Incident};
@@ -58,7 +59,7 @@ pub fn default_period(experiments: &[Experiment]) -> Option<Period> {
 /// and analyzes the program as of `period.end`. Returns the analysis and the outcomes of the
 /// experiments started after the period, which the analysis leaves out.
 pub fn analyze_program(
-    data: &LedgerData,
+    data: &LedgerRecords,
     config: &Config,
     reference: &ReferenceData,
     period: Period,
@@ -70,7 +71,7 @@ pub fn analyze_program(
 /// [`analyze_program`] for experiments already judged: `all_outcomes[i]` is the outcome of
 /// `data.experiments[i]`. Reads no series and no points.
 pub fn analyze_judged(
-    data: &LedgerData,
+    data: &LedgerRecords,
     all_outcomes: Vec<ExperimentOutcome>,
     config: &Config,
     reference: &ReferenceData,

@@ -2,7 +2,7 @@
 //! violated.
 
 use super::Result;
-use super::load::{Analyzed, analyze_ledger};
+use super::load::{AnalyzedLedger, analyze_ledger};
 use crate::analyze::gate::{GateRules, check_gate};
 use crate::config::Config;
 use crate::ledger::Ledger;
@@ -36,7 +36,7 @@ pub struct GateVerdict {
 /// Checks the rules against the analysis of the period: every rule's line says what was measured
 /// against what was allowed.
 pub fn gate(ledger: &Ledger, command: &GateCommand) -> Result<GateVerdict> {
-    let Analyzed { analysis, .. } = analyze_ledger(ledger, &command.config, command.period)?;
+    let AnalyzedLedger { analysis, .. } = analyze_ledger(ledger, &command.config, command.period)?;
     let results = check_gate(&analysis, &command.rules);
     let output = match command.format {
         GateFormat::Text => gate_text(&results),

@@ -10,7 +10,7 @@ use super::Result;
 use crate::analyze::maturity::Rubric;
 use crate::analyze::program::{Analysis, ReferenceData, analyze_judged, default_period};
 use crate::analyze::{
-    ExperimentOutcome, JudgeInput, LedgerData, judge_experiments, outcome_records,
+    ExperimentOutcome, JudgeInput, LedgerRecords, judge_experiments, outcome_records,
 };
 use crate::config::{Config, WindowSettings};
 use crate::ledger::{self, Experiment, Ledger, MetricSeries, Table, rows_of};
@@ -31,9 +31,9 @@ fn records<T>(
 }
 
 /// Reads every table that analysis needs, whole.
-pub fn load_ledger_data(ledger: &Ledger) -> Result<LedgerData> {
+pub fn load_ledger_data(ledger: &Ledger) -> Result<LedgerRecords> {
     let read = |table| -> Result<DataFrame> { Ok(ledger.read(table)?) };
-    Ok(LedgerData {
+    Ok(LedgerRecords {
         experiments: records(&read, Table::Experiments, ledger::experiments_from_frame)?,
         actions: records(&read, Table::Actions, ledger::actions_from_frame)?,
         series: records(&read, Table::Series, ledger::series_from_frame)?,
@@ -46,7 +46,7 @@ pub fn load_ledger_data(ledger: &Ledger) -> Result<LedgerData> {
 /// The ledger with every experiment judged.
 pub struct JudgedLedger {
     /// Every table but series and points (see [`load_and_judge`]).
-    pub data: LedgerData,
+    pub data: LedgerRecords,
     /// The outcome of `data.experiments[i]` is `outcomes[i]`.
     pub outcomes: Vec<ExperimentOutcome>,
 }
@@ -58,7 +58,7 @@ pub struct JudgedLedger {
 /// [`load_observations`] reads those of the experiments a report shows.
 pub fn load_and_judge(ledger: &Ledger, settings: &WindowSettings) -> Result<JudgedLedger> {
     let read = |table| -> Result<DataFrame> { Ok(ledger.read(table)?) };
-    let mut data = LedgerData {
+    let mut data = LedgerRecords {
         experiments: Vec::new(),
         actions: Vec::new(),
         series: Vec::new(),
@@ -118,8 +118,8 @@ pub fn load_observations(
 }
 
 /// A ledger analyzed as of one period.
-pub struct Analyzed {
-    pub data: LedgerData,
+pub struct AnalyzedLedger {
+    pub data: LedgerRecords,
     pub analysis: Analysis,
     pub rubric: Rubric,
     /// The newest ingest time: "now" for the ledger, so reports of the same ledger are identical.
@@ -132,7 +132,7 @@ pub fn analyze_ledger(
     ledger: &Ledger,
     config: &Config,
     period: Option<Period>,
-) -> Result<Analyzed> {
+) -> Result<AnalyzedLedger> {
     let JudgedLedger { data, outcomes } = load_and_judge(ledger, &config.window)?;
     let generated_at: Micros = data
         .experiments
@@ -165,7 +165,7 @@ pub fn analyze_ledger(
         );
         ledger.store_outcomes(&records, &data.experiments)?;
     }
-    Ok(Analyzed {
+    Ok(AnalyzedLedger {
         data,
         analysis,
         rubric,

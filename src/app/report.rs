@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::load::{Analyzed, analyze_ledger, load_observations};
+use super::load::{AnalyzedLedger, analyze_ledger, load_observations};
 use super::output::{ReportFormat, create_dir, experiment_file, kind_file, write_file};
 use super::{AppError, Result};
 use crate::analyze::by_experiment;
@@ -78,7 +78,7 @@ pub struct ReportCommand {
 /// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
 /// report kind and format. Returns the paths written.
 pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> {
-    let Analyzed {
+    let AnalyzedLedger {
         mut data,
         analysis,
         rubric,
