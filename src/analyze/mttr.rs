@@ -255,29 +255,9 @@ mod tests {
                     let start =
                         from_datetime(Utc.with_ymd_and_hms(2026, *month, 10, 12, 0, 0).unwrap());
                     let experiment = Experiment {
-                        experiment_id: format!("EXP{index}"),
-                        source: crate::vocab::Source::from_name("demo").unwrap(),
-                        account_id: None,
-                        region: None,
                         template_id: Some(format!("EXT-{team}")),
-                        template_name: None,
-                        description: None,
-                        status: crate::vocab::Status::from_name("completed").unwrap(),
-                        status_reason: None,
-                        created_at: start,
-                        started_at: Some(start),
-                        ended_at: Some(start + 600 * MICROS_PER_SECOND),
-                        environment: None,
                         team: Some(team.to_string()),
-                        service: None,
-                        trigger: None,
-                        tags: Default::default(),
-                        stop_condition_alarms: vec![],
-                        stop_condition_triggered: false,
-                        blast_radius: vec![],
-                        hypothesis: None,
-                        recover_within_s: None,
-                        ingested_at: start,
+                        ..Experiment::example(&format!("EXP{index}"), start)
                     };
                     let outcome = ExperimentOutcome {
                         experiment_id: format!("EXP{index}"),

@@ -523,29 +523,10 @@ mod tests {
 
     fn experiment(status: &str, recover_within_s: Option<f64>) -> Experiment {
         Experiment {
-            experiment_id: "EXP1".into(),
-            source: crate::vocab::Source::from_name("demo").unwrap(),
-            account_id: None,
-            region: None,
             template_id: Some("EXT1".into()),
-            template_name: None,
-            description: None,
             status: Status::from_name(status).unwrap(),
-            status_reason: None,
-            created_at: 0,
-            started_at: Some(0),
-            ended_at: Some(10 * MINUTE),
-            environment: None,
-            team: None,
-            service: None,
-            trigger: None,
-            tags: BTreeMap::new(),
-            stop_condition_alarms: vec![],
-            stop_condition_triggered: false,
-            blast_radius: vec![],
-            hypothesis: None,
             recover_within_s,
-            ingested_at: 0,
+            ..Experiment::example("EXP1", 0)
         }
     }
 

@@ -423,8 +423,7 @@ fn green_groups(in_period: &[&JudgedExperiment]) -> Vec<GreenGroup> {
 mod tests {
     use super::*;
     use crate::analyze::ExperimentOutcome;
-    use crate::vocab::time::{MICROS_PER_SECOND, from_datetime};
-    use crate::vocab::{Source, Status};
+    use crate::vocab::time::from_datetime;
     use chrono::{TimeZone, Utc};
 
     /// A run of `template` by `team` on day `day` of July or August 2026.
@@ -440,29 +439,10 @@ mod tests {
         let period = parse_period("2026Q3", 0).unwrap();
         JudgedExperiment {
             experiment: Experiment {
-                experiment_id: id.into(),
-                source: Source::Demo,
-                account_id: None,
-                region: None,
                 template_id: Some(format!("EXT-{template}")),
                 template_name: Some(template.into()),
-                description: None,
-                status: Status::Completed,
-                status_reason: None,
-                created_at: start,
-                started_at: Some(start),
-                ended_at: Some(start + 600 * MICROS_PER_SECOND),
-                environment: None,
                 team: Some(team.into()),
-                service: None,
-                trigger: None,
-                tags: Default::default(),
-                stop_condition_alarms: vec![],
-                stop_condition_triggered: false,
-                blast_radius: vec![],
-                hypothesis: None,
-                recover_within_s: None,
-                ingested_at: start,
+                ..Experiment::example(id, start)
             },
             outcome: ExperimentOutcome {
                 experiment_id: id.into(),

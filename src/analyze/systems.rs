@@ -34,35 +34,13 @@ pub fn systems_of(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vocab::{Source, Status};
 
     fn experiment(system_tag: Option<&str>) -> Experiment {
         Experiment {
-            experiment_id: "EXP1".into(),
-            source: Source::Fis,
-            account_id: None,
-            region: None,
-            template_id: None,
-            template_name: None,
-            description: None,
-            status: Status::Completed,
-            status_reason: None,
-            created_at: 0,
-            started_at: Some(0),
-            ended_at: None,
-            environment: None,
-            team: None,
-            service: None,
-            trigger: None,
             tags: system_tag
                 .map(|tag| [(SYSTEM_TAG.to_string(), tag.to_string())].into())
                 .unwrap_or_default(),
-            stop_condition_alarms: vec![],
-            stop_condition_triggered: false,
-            blast_radius: vec![],
-            hypothesis: None,
-            recover_within_s: None,
-            ingested_at: 0,
+            ..Experiment::example("EXP1", 0)
         }
     }
 

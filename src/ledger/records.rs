@@ -55,6 +55,37 @@ impl Experiment {
         self.started_at.unwrap_or(self.created_at)
     }
 
+    /// A completed run of its own template started at `start` and ended ten minutes later, with
+    /// nothing else set: for tests to adjust.
+    #[cfg(test)]
+    pub(crate) fn example(experiment_id: &str, start: Micros) -> Experiment {
+        Experiment {
+            experiment_id: experiment_id.to_string(),
+            source: Source::Demo,
+            account_id: None,
+            region: None,
+            template_id: Some(format!("EXT-{experiment_id}")),
+            template_name: None,
+            description: None,
+            status: Status::Completed,
+            status_reason: None,
+            created_at: start,
+            started_at: Some(start),
+            ended_at: Some(start + 600 * 1_000_000),
+            environment: None,
+            team: None,
+            service: None,
+            trigger: None,
+            tags: BTreeMap::new(),
+            stop_condition_alarms: vec![],
+            stop_condition_triggered: false,
+            blast_radius: vec![],
+            hypothesis: None,
+            recover_within_s: None,
+            ingested_at: start,
+        }
+    }
+
     /// Production, staging or development, from the environment tag.
     pub fn environment_class(&self) -> EnvironmentClass {
         EnvironmentClass::of(self.environment.as_deref())

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::i18n::{Lang, reason_text};
+use super::i18n::{Lang, reason_text, reason_texts};
 use super::model::system_names;
 use crate::analyze::JudgedExperiment;
 use crate::analyze::recovery::SeriesResult;
@@ -175,15 +175,11 @@ pub fn experiment_detail(
         time_to_recover_s: outcome.time_to_recover_s,
         recovered: outcome.recovered,
         error_total: outcome.error_total,
-        reasons: outcome
-            .reasons
-            .iter()
-            .map(|reason| reason_text(lang, reason))
-            .collect(),
+        reasons: reason_texts(lang, &outcome.reasons),
         reason_codes: outcome
             .reasons
             .iter()
-            .map(|reason| reason.code().to_string())
+            .map(|r| r.code().to_string())
             .collect(),
         actions: steps,
         series: findings,

@@ -84,6 +84,14 @@ pub fn reason_text(lang: Lang, reason: &Reason) -> String {
     sentence(lang, &reason.template_key(), &reason.values())
 }
 
+/// The reasons of a verdict in the language, in their order.
+pub fn reason_texts(lang: Lang, reasons: &[Reason]) -> Vec<String> {
+    reasons
+        .iter()
+        .map(|reason| reason_text(lang, reason))
+        .collect()
+}
+
 /// Where an ROI assumption comes from, in the language.
 pub fn source_text(lang: Lang, source: &AssumptionSource) -> String {
     sentence(lang, &source.template_key(), &source.values())

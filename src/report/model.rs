@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::i18n::{Lang, reason_text, source_text};
+use super::i18n::{Lang, reason_texts, source_text};
 use crate::analyze::JudgedExperiment;
 use crate::analyze::maturity::{CriterionResult, Rubric};
 use crate::analyze::mttr::MttrRow;
@@ -489,15 +489,11 @@ fn experiment_row(judged: &JudgedExperiment, lang: Lang) -> ExperimentRow {
         recover_within_s: experiment.recover_within_s,
         recovered: outcome.recovered,
         systems: system_names(systems),
-        reasons: outcome
-            .reasons
-            .iter()
-            .map(|reason| reason_text(lang, reason))
-            .collect(),
+        reasons: reason_texts(lang, &outcome.reasons),
         reason_codes: outcome
             .reasons
             .iter()
-            .map(|reason| reason.code().to_string())
+            .map(|r| r.code().to_string())
             .collect(),
     }
 }
