@@ -27,6 +27,7 @@ pub use recovery::ExperimentOutcome;
 use crate::config::WindowSettings;
 use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, Outcome};
 use crate::vocab::AlarmState;
+use crate::vocab::catalog::ActionCatalog;
 use crate::vocab::time::Micros;
 use recovery::{ExperimentInput, ObservedSeries, analyze_experiment};
 
@@ -153,17 +154,20 @@ pub struct JudgeInput<'a> {
     /// experiment_id, series_id, ts, value.
     pub points: &'a DataFrame,
     pub alarm_events: &'a [AlarmEvent],
+    /// Which actions inject a fault (SPEC section 6).
+    pub catalog: &'a ActionCatalog,
 }
 
 impl LedgerRecords {
     /// The whole ledger as judging reads it.
-    pub fn judge_input(&self) -> JudgeInput<'_> {
+    pub fn judge_input<'a>(&'a self, catalog: &'a ActionCatalog) -> JudgeInput<'a> {
         JudgeInput {
             experiments: &self.experiments,
             actions: &self.actions,
             series: &self.series,
             points: &self.points,
             alarm_events: &self.alarm_events,
+            catalog,
         }
     }
 }
@@ -175,16 +179,15 @@ pub fn judge_experiments(
 ) -> Result<Vec<ExperimentOutcome>, AnalyzeError> {
     let actions_by_experiment = by_experiment(data.actions, |a| &a.experiment_id);
     let series_by_experiment = by_experiment(data.series, |s| &s.experiment_id);
-    let mut alarm_times: PlHashMap<&str, Vec<(Micros, &str)>> = PlHashMap::new();
+    // Each alarm's state changes in time order.
+    let mut alarm_changes: PlHashMap<&str, Vec<(Micros, &str, AlarmState)>> = PlHashMap::new();
     for event in data.alarm_events {
-        if event.to_state == AlarmState::Alarm {
-            alarm_times
-                .entry(event.alarm_name.as_str())
-                .or_default()
-                .push((event.ts, event.alarm_name.as_str()));
-        }
+        alarm_changes
+            .entry(event.alarm_name.as_str())
+            .or_default()
+            .push((event.ts, event.alarm_name.as_str(), event.to_state));
     }
-    for times in alarm_times.values_mut() {
+    for times in alarm_changes.values_mut() {
         times.sort_unstable();
     }
 
@@ -220,24 +223,27 @@ pub fn judge_experiments(
                         }
                     })
                     .collect();
-                // Only the alarm times inside the experiment's window: an alarm shared by many
-                // experiments has thousands of times over a long history, and handing each
+                // Only the alarm changes inside the experiment's window: an alarm shared by many
+                // experiments has thousands of changes over a long history, and handing each
                 // experiment all of them made judging a million experiments quadratic.
                 let window = experiment
-                    .fault_times(actions.iter().copied())
+                    .fault_times(actions.iter().copied(), data.catalog)
                     .map(|(t0, t1)| settings.observation_window(t0, t1));
-                let alarms: Vec<(Micros, &str)> = match window {
+                let alarms: Vec<(Micros, &str, AlarmState)> = match window {
                     None => Vec::new(),
                     Some((start, end)) => experiment
                         .stop_condition_alarms
                         .iter()
                         .flat_map(|alarm| {
-                            let times = alarm_times
+                            let times = alarm_changes
                                 .get(alarm.as_str())
                                 .map(Vec::as_slice)
                                 .unwrap_or_default();
-                            let first = times.partition_point(|(ts, _)| *ts < start);
-                            let last = times.partition_point(|(ts, _)| *ts <= end);
+                            // The last change before the window too: the state the window opens in.
+                            let first = times
+                                .partition_point(|(ts, _, _)| *ts < start)
+                                .saturating_sub(1);
+                            let last = times.partition_point(|(ts, _, _)| *ts <= end);
                             &times[first..last.max(first)]
                         })
                         .copied()
@@ -246,8 +252,9 @@ pub fn judge_experiments(
                 let input = ExperimentInput {
                     experiment,
                     actions,
+                    catalog: data.catalog,
                     series: &observed,
-                    alarm_times: &alarms,
+                    alarm_changes: &alarms,
                 };
                 analyze_experiment(&input, settings)
             })

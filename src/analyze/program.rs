@@ -64,7 +64,7 @@ pub fn analyze_program(
     reference: &ReferenceData,
     period: Period,
 ) -> Result<(Analysis, Vec<ExperimentOutcome>), AnalyzeError> {
-    let all_outcomes = judge_experiments(&data.judge_input(), &config.window)?;
+    let all_outcomes = judge_experiments(&data.judge_input(reference.catalog), &config.window)?;
     analyze_judged(data, all_outcomes, config, reference, period)
 }
 

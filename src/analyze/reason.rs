@@ -25,8 +25,16 @@ pub enum Reason {
     NoPoints {
         series: String,
     },
+    /// Fewer than 3 points before the fault.
     NoBaseline {
         series: String,
+        points: usize,
+    },
+    /// Fewer than `hold` points from the fault on: the data was kept at too coarse a period.
+    CoarseData {
+        series: String,
+        points: usize,
+        period_s: i64,
     },
     /// A steady condition in the ledger that does not parse (config validation catches it
     /// earlier; a hand-written ledger file may still hold one).
@@ -84,13 +92,30 @@ pub enum Reason {
     Stopped {
         why: Option<String>,
     },
-    /// A stop-condition alarm entered ALARM `after_s` after the fault began (negative: before).
+    /// A stop-condition alarm entered ALARM `after_s` after the fault began.
     AlarmFired {
         alarm: String,
         after_s: f64,
     },
-    /// A Chaos Toolkit journal without steady-state probes whose run completed.
-    CompletedWithoutProbes,
+    /// A stop-condition alarm was in ALARM when the fault began (entered `before_s` earlier): the
+    /// system was not steady before the fault.
+    AlarmBeforeFault {
+        alarm: String,
+        before_s: f64,
+    },
+    /// The run failed or was stopped before any fault action started.
+    NothingInjected {
+        status: Status,
+        why: Option<String>,
+    },
+    /// The run failed or was stopped after the fault began, without a stop condition and without
+    /// any breach in what was observed.
+    StoppedWithoutBreach {
+        status: Status,
+        why: Option<String>,
+    },
+    /// A Chaos Toolkit journal whose steady-state hypothesis has no probe results.
+    NoProbe,
     NoSeries,
     RecoveryTooSlow {
         took_s: f64,
@@ -112,6 +137,7 @@ impl Reason {
             Reason::NoStartTime => "no_start_time",
             Reason::NoPoints { .. } => "no_points",
             Reason::NoBaseline { .. } => "no_baseline",
+            Reason::CoarseData { .. } => "coarse_data",
             Reason::BadSteady { .. } => "bad_steady",
             Reason::BadLimit { .. } => "bad_limit",
             Reason::ErrorsAtOutage { .. } => "errors_at_outage",
@@ -125,7 +151,10 @@ impl Reason {
             Reason::Failed { .. } => "failed",
             Reason::Stopped { .. } => "stopped",
             Reason::AlarmFired { .. } => "alarm_fired",
-            Reason::CompletedWithoutProbes => "completed_without_probes",
+            Reason::AlarmBeforeFault { .. } => "alarm_before_fault",
+            Reason::NothingInjected { .. } => "nothing_injected",
+            Reason::StoppedWithoutBreach { .. } => "stopped_without_breach",
+            Reason::NoProbe => "no_probe",
             Reason::NoSeries => "no_series",
             Reason::RecoveryTooSlow { .. } => "recovery_too_slow",
             Reason::RecoveredInTime { .. } => "recovered_in_time",
@@ -139,8 +168,9 @@ impl Reason {
             Reason::Cancelled { why: Some(_) }
             | Reason::CutShort { why: Some(_), .. }
             | Reason::Failed { why: Some(_) }
-            | Reason::Stopped { why: Some(_) } => "_why",
-            Reason::AlarmFired { after_s, .. } if *after_s < 0.0 => "_before",
+            | Reason::Stopped { why: Some(_) }
+            | Reason::NothingInjected { why: Some(_), .. }
+            | Reason::StoppedWithoutBreach { why: Some(_), .. } => "_why",
             _ => "",
         };
         format!("reason_{}{variant}", self.code())
@@ -162,12 +192,33 @@ impl Reason {
             Reason::CutShort {
                 status,
                 why: reason,
+            }
+            | Reason::NothingInjected {
+                status,
+                why: reason,
+            }
+            | Reason::StoppedWithoutBreach {
+                status,
+                why: reason,
             } => std::iter::once(("status", status.to_string()))
                 .chain(why(reason))
                 .collect(),
-            Reason::NoStartTime | Reason::CompletedWithoutProbes | Reason::NoSeries => vec![],
-            Reason::NoPoints { series } | Reason::NoBaseline { series } => {
-                vec![("series", series.clone())]
+            Reason::NoStartTime | Reason::NoProbe | Reason::NoSeries => vec![],
+            Reason::NoPoints { series } => vec![("series", series.clone())],
+            Reason::NoBaseline { series, points } => {
+                vec![("series", series.clone()), ("points", points.to_string())]
+            }
+            Reason::CoarseData {
+                series,
+                points,
+                period_s,
+            } => vec![
+                ("series", series.clone()),
+                ("points", points.to_string()),
+                ("period", duration(*period_s as f64)),
+            ],
+            Reason::AlarmBeforeFault { alarm, before_s } => {
+                vec![("alarm", alarm.clone()), ("before", duration(*before_s))]
             }
             Reason::BadSteady { series, problem } => {
                 vec![("series", series.clone()), ("problem", problem.clone())]
@@ -242,7 +293,7 @@ impl Reason {
                 ("peak", peak.map(number).unwrap_or_default()),
             ],
             Reason::AlarmFired { alarm, after_s } => {
-                vec![("alarm", alarm.clone()), ("after", duration(after_s.abs()))]
+                vec![("alarm", alarm.clone()), ("after", duration(*after_s))]
             }
             Reason::RecoveryTooSlow { took_s, allowed_s }
             | Reason::RecoveredInTime { took_s, allowed_s } => vec![
@@ -277,7 +328,15 @@ pub(crate) mod tests {
             },
             Reason::NoStartTime,
             Reason::NoPoints { series: series() },
-            Reason::NoBaseline { series: series() },
+            Reason::NoBaseline {
+                series: series(),
+                points: 2,
+            },
+            Reason::CoarseData {
+                series: series(),
+                points: 1,
+                period_s: 3600,
+            },
             Reason::BadSteady {
                 series: series(),
                 problem: "`<<` is not a condition".into(),
@@ -334,11 +393,27 @@ pub(crate) mod tests {
                 alarm: "api-5xx".into(),
                 after_s: 90.0,
             },
-            Reason::AlarmFired {
+            Reason::AlarmBeforeFault {
                 alarm: "api-5xx".into(),
-                after_s: -30.0,
+                before_s: 30.0,
             },
-            Reason::CompletedWithoutProbes,
+            Reason::NothingInjected {
+                status: Status::Failed,
+                why: None,
+            },
+            Reason::NothingInjected {
+                status: Status::Failed,
+                why: Some("InvalidTarget: no resources found (location: targets.web)".into()),
+            },
+            Reason::StoppedWithoutBreach {
+                status: Status::Stopped,
+                why: None,
+            },
+            Reason::StoppedWithoutBreach {
+                status: Status::Stopped,
+                why: Some("Experiment stopped by user.".into()),
+            },
+            Reason::NoProbe,
             Reason::NoSeries,
             Reason::RecoveryTooSlow {
                 took_s: 400.0,
@@ -365,11 +440,11 @@ pub(crate) mod tests {
             Reason::Stopped { why: None }.template_key(),
             "reason_stopped"
         );
-        let before = Reason::AlarmFired {
+        let before = Reason::AlarmBeforeFault {
             alarm: "a".into(),
-            after_s: -90.0,
+            before_s: 90.0,
         };
-        assert_eq!(before.template_key(), "reason_alarm_fired_before");
-        assert_eq!(before.values()[1], ("after", "1m 30s".to_string()));
+        assert_eq!(before.template_key(), "reason_alarm_before_fault");
+        assert_eq!(before.values()[1], ("before", "1m 30s".to_string()));
     }
 }

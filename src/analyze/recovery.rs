@@ -2,19 +2,22 @@
 //! recovery with `hold` and the `2P` gap rule, censoring, peaks, limits, errors series, and the
 //! green / yellow / red / inconclusive / in_progress verdict with the sentences that explain it.
 
+use std::collections::BTreeMap;
+
 use super::reason::Reason;
 use crate::config::WindowSettings;
 use crate::ledger::{Action, Experiment, MetricSeries};
+use crate::vocab::catalog::ActionCatalog;
 use crate::vocab::stats::{median, percentile};
 use crate::vocab::time::{MICROS_PER_SECOND, Micros, seconds_from_micros};
-use crate::vocab::{Band, Condition, SeriesKind, Source, Status, Verdict};
+use crate::vocab::{AlarmState, Band, Condition, SeriesKind, Source, Status, Verdict};
 
 /// The baseline band: median `m` and MAD of the points before the fault,
 /// `m ± max(3 × 1.4826 × MAD, 0.05 × |m|, 1e-9)` (SPEC section 6).
 ///
-/// One addition: when more than 5% of the baseline points themselves lie outside that band,
-/// leaving it is part of the steady state (an hourly cron burst on an idle instance, as in
-/// NAB's ec2_cpu_utilization_c6585a), and the band widens to cover the baseline's 1st to 99th
+/// One addition: when at least 20 baseline points are given and more than 5% of them (at least 2)
+/// lie outside that band, leaving it is part of the steady state (an hourly cron burst on an idle
+/// instance, as in NAB's ec2_cpu_utilization_c6585a), and the band widens to cover the baseline's 1st to 99th
 /// percentile plus the same half-width. The MAD ignores such recurring bursts, so without this
 /// every experiment on such a metric would be "impacted" by its own routine. A baseline whose
 /// points all sit inside the band (the usual case) keeps the spec's band exactly.
@@ -32,7 +35,10 @@ pub fn baseline_band(values: &[f64]) -> Option<Band> {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
     sorted.sort_by(f64::total_cmp);
     let outside = sorted.iter().filter(|v| !band.contains(**v)).count();
-    if outside as f64 > RECURRING_SHARE * sorted.len() as f64 {
+    if sorted.len() >= MIN_WIDENING_POINTS
+        && outside >= MIN_WIDENING_OUTLIERS
+        && outside as f64 > RECURRING_SHARE * sorted.len() as f64
+    {
         band.low = band.low.min(percentile(&sorted, 0.01) - half_width);
         band.high = band.high.max(percentile(&sorted, 0.99) + half_width);
     }
@@ -41,6 +47,12 @@ pub fn baseline_band(values: &[f64]) -> Option<Band> {
 
 /// The share of baseline points outside the MAD band above which leaving it is routine.
 const RECURRING_SHARE: f64 = 0.05;
+/// Widening needs a baseline long enough to show a routine, and more than one spike (SPEC
+/// revision 2: one spike in a 15-point baseline widened the band).
+const MIN_WIDENING_POINTS: usize = 20;
+const MIN_WIDENING_OUTLIERS: usize = 2;
+/// Fewer baseline points than this: the baseline cannot be learned.
+const MIN_BASELINE_POINTS: usize = 3;
 
 /// One series of an experiment with its points, sorted by time.
 #[derive(Debug, Clone, Copy)]
@@ -55,9 +67,12 @@ pub struct ObservedSeries<'a> {
 pub struct ExperimentInput<'a> {
     pub experiment: &'a Experiment,
     pub actions: &'a [&'a Action],
+    /// Which actions inject a fault.
+    pub catalog: &'a ActionCatalog,
     pub series: &'a [ObservedSeries<'a>],
-    /// Times at which one of the experiment's stop-condition alarms entered ALARM.
-    pub alarm_times: &'a [(Micros, &'a str)],
+    /// The state changes of the experiment's stop-condition alarms in its observation window:
+    /// time, alarm, new state.
+    pub alarm_changes: &'a [(Micros, &'a str, AlarmState)],
 }
 
 /// What happened to one level series.
@@ -126,7 +141,8 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         outcome.reasons.push(reason);
         return outcome;
     }
-    let Some((t0, t1)) = experiment.fault_times(input.actions.iter().copied()) else {
+    let Some((t0, t1)) = experiment.fault_times(input.actions.iter().copied(), input.catalog)
+    else {
         outcome.reasons.push(Reason::NoStartTime);
         return outcome;
     };
@@ -135,7 +151,13 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     outcome.t1 = Some(t1);
     outcome.window = Some(window);
 
-    let findings = read_series(input.series, t0, window, settings);
+    // Chaos Toolkit's samples are its probes' own results, a few by design, not aggregates that
+    // CloudWatch coarsened with age: the coarse-data rule is for CloudWatch series.
+    let rules = SeriesRules {
+        settings,
+        coarse_data: experiment.source != Source::ChaosToolkit,
+    };
+    let findings = read_series(input.series, t0, window, &rules);
     outcome.error_total = findings.error_total;
     outcome.impacted = !findings.impacts.is_empty();
     outcome.time_to_impact_s = findings
@@ -215,14 +237,30 @@ struct Findings {
     series: Vec<(String, SeriesResult)>,
 }
 
+/// How the series of one experiment are read.
+struct SeriesRules<'a> {
+    settings: &'a WindowSettings,
+    /// Whether too few points after the fault make a series not measurable.
+    coarse_data: bool,
+}
+
 fn read_series(
     observed_series: &[ObservedSeries],
     t0: Micros,
     (window_start, window_end): (Micros, Micros),
-    settings: &WindowSettings,
+    rules: &SeriesRules,
 ) -> Findings {
     let mut findings = Findings::default();
     for observed in observed_series {
+        let completed = completed_counts(observed, (window_start, window_end));
+        let observed = match &completed {
+            Some((ts, values)) => &ObservedSeries {
+                series: observed.series,
+                ts,
+                values,
+            },
+            None => observed,
+        };
         let series = observed.series;
         let id = &series.series_id;
         if series.kind == SeriesKind::Errors {
@@ -259,7 +297,7 @@ fn read_series(
             continue;
         }
 
-        let result = match analyze_level_series(observed, t0, window_start, window_end, settings) {
+        let result = match analyze_level_series(observed, t0, (window_start, window_end), rules) {
             Ok(result) => result,
             Err(problem) => {
                 findings.reasons.inconclusive.push(problem.clone());
@@ -270,13 +308,14 @@ fn read_series(
             }
         };
         let steady = series.steady.trim().to_string();
+        // The point whose period holds t0 is stamped before it: an impact there counts as at t0.
         match (result.impact_at, result.recovered_at) {
             (None, _) => findings.reasons.green.push(Reason::StayedSteady {
                 series: id.clone(),
                 steady,
             }),
             (Some(impact_at), Some(recovered_at)) => {
-                findings.impacts.push(impact_at - t0);
+                findings.impacts.push((impact_at - t0).max(0));
                 findings.recoveries.push(recovered_at - t0);
                 findings
                     .degraded_s
@@ -284,12 +323,12 @@ fn read_series(
                 findings.reasons.green.push(Reason::Recovered {
                     series: id.clone(),
                     steady,
-                    impact_s: seconds_from_micros(impact_at - t0),
+                    impact_s: seconds_from_micros((impact_at - t0).max(0)),
                     back_s: seconds_from_micros(recovered_at - t0),
                 });
             }
             (Some(impact_at), None) => {
-                findings.impacts.push(impact_at - t0);
+                findings.impacts.push((impact_at - t0).max(0));
                 findings.recoveries.push(window_end - t0);
                 findings
                     .degraded_s
@@ -298,7 +337,7 @@ fn read_series(
                 findings.reasons.red.push(Reason::NotRecovered {
                     series: id.clone(),
                     steady,
-                    impact_s: seconds_from_micros(impact_at - t0),
+                    impact_s: seconds_from_micros((impact_at - t0).max(0)),
                     window_s: seconds_from_micros(window_end - t0),
                 });
             }
@@ -322,6 +361,33 @@ fn read_series(
     findings
 }
 
+/// CloudWatch publishes no datapoint for a zero count, so a `Sum` or `SampleCount` series is
+/// completed with a zero at every period of the window that has no point (SPEC section 6); other
+/// statistics keep their gaps. `None` when the series is not a count.
+fn completed_counts(
+    observed: &ObservedSeries,
+    (start, end): (Micros, Micros),
+) -> Option<(Vec<Micros>, Vec<f64>)> {
+    if !matches!(observed.series.stat.as_str(), "Sum" | "SampleCount") {
+        return None;
+    }
+    let period = observed.series.period_s.max(1) * MICROS_PER_SECOND;
+    // Periods are aligned to the epoch, as CloudWatch aligns them for periods of a minute or more.
+    let mut by_period: BTreeMap<i64, (Micros, f64)> = observed
+        .ts
+        .iter()
+        .zip(observed.values)
+        .map(|(ts, value)| (ts.div_euclid(period), (*ts, *value)))
+        .collect();
+    for slot in start.div_euclid(period)..=end.div_euclid(period) {
+        let ts = slot * period;
+        if ts >= start {
+            by_period.entry(slot).or_insert((ts, 0.0));
+        }
+    }
+    Some(by_period.into_values().unzip())
+}
+
 /// The errors an errors series counted from the fault's start to the window's end.
 fn error_count(observed: &ObservedSeries, t0: Micros, window_end: Micros) -> f64 {
     observed
@@ -333,13 +399,14 @@ fn error_count(observed: &ObservedSeries, t0: Micros, window_end: Micros) -> f64
         .sum()
 }
 
-/// The verdict and the reasons that explain it, in SPEC section 6's order: a series that could
-/// not be judged, then evidence of harm (the run's end state, a stop-condition alarm, red
-/// findings), then no evidence at all, then yellow, then green.
+/// The verdict and the reasons that explain it, in SPEC section 6's order (revision 2): nothing
+/// injected; then hard evidence of harm (red), even when another series could not be judged;
+/// then not measurable; then yellow; then green, or inconclusive for a run stopped after the
+/// fault began that shows no breach.
 fn decide(
     input: &ExperimentInput,
     t0: Micros,
-    (window_start, window_end): (Micros, Micros),
+    (_, window_end): (Micros, Micros),
     time_to_recover_s: Option<f64>,
     reasons: Reasons,
 ) -> (Verdict, Vec<Reason>) {
@@ -350,43 +417,64 @@ fn decide(
         mut green,
     } = reasons;
     let experiment = input.experiment;
-    if !inconclusive.is_empty() {
-        return (Verdict::Inconclusive, inconclusive);
-    }
+    let status = experiment.status;
     let why = status_reason(experiment);
-    match experiment.status {
-        Status::Failed => red.insert(0, Reason::Failed { why }),
-        Status::Stopped => red.insert(0, Reason::Stopped { why }),
-        _ => {}
-    }
-    if let Some((first_alarm, alarm)) = input
-        .alarm_times
-        .iter()
-        .filter(|(ts, _)| *ts >= window_start && *ts <= window_end)
-        .min()
-    {
-        red.insert(
-            0,
-            Reason::AlarmFired {
-                alarm: alarm.to_string(),
-                after_s: seconds_from_micros(first_alarm - t0),
-            },
+    let chaos_toolkit = experiment.source == Source::ChaosToolkit;
+    // FIS ends a run `failed` or `stopped` for reasons that are not the system's (no target found,
+    // a person pressing stop); a Chaos Toolkit run is `failed` when it deviated.
+    let ended_early = !chaos_toolkit && matches!(status, Status::Failed | Status::Stopped);
+
+    // 2. Nothing injected.
+    if ended_early && nothing_injected(input) {
+        return (
+            Verdict::Inconclusive,
+            vec![Reason::NothingInjected { status, why }],
         );
     }
-    if input.series.is_empty() && red.is_empty() {
-        // A Chaos Toolkit journal without hypothesis probes: the toolkit itself judged the run
-        // (completed, not deviated), and that is what the seed's scenario A asks.
-        return if experiment.source == Source::ChaosToolkit
-            && experiment.status == Status::Completed
-        {
-            (Verdict::Green, vec![Reason::CompletedWithoutProbes])
-        } else {
-            (Verdict::Inconclusive, vec![Reason::NoSeries])
+    if chaos_toolkit && input.series.is_empty() && status != Status::Failed {
+        return (Verdict::Inconclusive, vec![Reason::NoProbe]);
+    }
+
+    // 3. Red on hard evidence: the alarm first, then how the run ended, then what series showed.
+    let alarm_fired = first_alarm_entered(input.alarm_changes, t0, window_end);
+    let names_stop_condition = why
+        .as_deref()
+        .is_some_and(|why| why.to_ascii_lowercase().contains("stop condition"));
+    let evidence = !red.is_empty() || alarm_fired.is_some() || names_stop_condition;
+    if (chaos_toolkit && status == Status::Failed) || (ended_early && evidence) {
+        let status_reason = match status {
+            Status::Stopped => Reason::Stopped { why: why.clone() },
+            _ => Reason::Failed { why: why.clone() },
         };
+        red.insert(0, status_reason);
+    }
+    if let Some((entered, alarm)) = alarm_fired {
+        let reason = Reason::AlarmFired {
+            alarm: alarm.to_string(),
+            after_s: seconds_from_micros(entered - t0),
+        };
+        red.insert(0, reason);
     }
     if !red.is_empty() {
         return (Verdict::Red, red);
     }
+
+    // 4. Not measurable.
+    if !inconclusive.is_empty() {
+        return (Verdict::Inconclusive, inconclusive);
+    }
+    if let Some((entered, alarm)) = alarm_in_alarm_at(input.alarm_changes, t0) {
+        let reason = Reason::AlarmBeforeFault {
+            alarm: alarm.to_string(),
+            before_s: seconds_from_micros(t0 - entered),
+        };
+        return (Verdict::Inconclusive, vec![reason]);
+    }
+    if input.series.is_empty() {
+        return (Verdict::Inconclusive, vec![Reason::NoSeries]);
+    }
+
+    // 5. Yellow.
     let allowed = experiment.recover_within_s.zip(time_to_recover_s);
     if let Some((allowed_s, took_s)) = allowed
         && took_s > allowed_s
@@ -396,10 +484,60 @@ fn decide(
     if !yellow.is_empty() {
         return (Verdict::Yellow, yellow);
     }
+
+    // 6. Green, unless the run ended before its fault did.
+    if ended_early {
+        return (
+            Verdict::Inconclusive,
+            vec![Reason::StoppedWithoutBreach { status, why }],
+        );
+    }
     if let Some((allowed_s, took_s)) = allowed {
         green.insert(0, Reason::RecoveredInTime { took_s, allowed_s });
     }
     (Verdict::Green, green)
+}
+
+/// Whether the run has fault actions and none of them started (FIS found no target, or failed
+/// before its first fault). A run without action records gives no such evidence.
+fn nothing_injected(input: &ExperimentInput) -> bool {
+    let mut faults = input
+        .actions
+        .iter()
+        .filter(|action| input.catalog.injects_fault(&action.action_id))
+        .peekable();
+    faults.peek().is_some() && faults.all(|action| action.started_at.is_none())
+}
+
+/// The first time a stop-condition alarm entered ALARM inside `[t0, end]`.
+fn first_alarm_entered<'a>(
+    changes: &[(Micros, &'a str, AlarmState)],
+    t0: Micros,
+    end: Micros,
+) -> Option<(Micros, &'a str)> {
+    changes
+        .iter()
+        .filter(|(ts, _, to)| *to == AlarmState::Alarm && (t0..=end).contains(ts))
+        .map(|(ts, alarm, _)| (*ts, *alarm))
+        .min()
+}
+
+/// A stop-condition alarm in ALARM at `t0` (its last change before `t0` went to ALARM), with the
+/// time it entered ALARM.
+fn alarm_in_alarm_at<'a>(
+    changes: &[(Micros, &'a str, AlarmState)],
+    t0: Micros,
+) -> Option<(Micros, &'a str)> {
+    let mut last: BTreeMap<&str, (Micros, AlarmState)> = BTreeMap::new();
+    for (ts, alarm, to) in changes.iter().filter(|(ts, _, _)| *ts < t0) {
+        if last.get(alarm).is_none_or(|(seen, _)| seen <= ts) {
+            last.insert(alarm, (*ts, *to));
+        }
+    }
+    last.into_iter()
+        .filter(|(_, (_, state))| *state == AlarmState::Alarm)
+        .map(|(alarm, (ts, _))| (ts, alarm))
+        .min()
 }
 
 /// The status reason FIS or Chaos Toolkit gave, when it says anything.
@@ -416,9 +554,8 @@ fn status_reason(experiment: &Experiment) -> Option<String> {
 fn analyze_level_series(
     observed: &ObservedSeries,
     t0: Micros,
-    window_start: Micros,
-    window_end: Micros,
-    settings: &WindowSettings,
+    (window_start, window_end): (Micros, Micros),
+    rules: &SeriesRules,
 ) -> Result<LevelResult, Reason> {
     let series = observed.series;
     let id = &series.series_id;
@@ -438,15 +575,21 @@ fn analyze_level_series(
         series: id.clone(),
         problem: problem.to_string(),
     })?;
+    let period = series.period_s.max(1) * MICROS_PER_SECOND;
+    // A point is stamped with the start of its period: it is baseline only when its whole period
+    // ends by t0; the point whose period holds t0 already counts from the fault on.
+    let first_after_t0 = points.partition_point(|(ts, _)| *ts + period <= t0);
     let band = match condition.band() {
         Some(band) => band,
         None => {
-            let before: Vec<f64> = points
-                .iter()
-                .filter(|(ts, _)| *ts < t0)
-                .map(|(_, value)| *value)
-                .collect();
-            baseline_band(&before).ok_or_else(|| Reason::NoBaseline { series: id.clone() })?
+            let before: Vec<f64> = points[..first_after_t0].iter().map(|(_, v)| *v).collect();
+            if before.len() < MIN_BASELINE_POINTS {
+                return Err(Reason::NoBaseline {
+                    series: id.clone(),
+                    points: before.len(),
+                });
+            }
+            baseline_band(&before).expect("a baseline of at least 3 points")
         }
     };
     let limit = match series
@@ -467,9 +610,16 @@ fn analyze_level_series(
         ),
     };
 
-    let period = series.period_s.max(1) * MICROS_PER_SECOND;
-    let hold = settings.hold.max(1);
-    let first_after_t0 = points.partition_point(|(ts, _)| *ts < t0);
+    let hold = rules.settings.hold.max(1);
+    // Data kept at a coarser period than asked for (old history, SPEC section 4) leaves too few
+    // points after the fault to see a recovery of `hold` points.
+    if rules.coarse_data && points.len() - first_after_t0 < hold {
+        return Err(Reason::CoarseData {
+            series: id.clone(),
+            points: points.len() - first_after_t0,
+            period_s: series.period_s,
+        });
+    }
     let impact_index =
         (first_after_t0..points.len()).find(|index| !band.contains(points[*index].1));
 
@@ -566,8 +716,9 @@ mod tests {
         let input = ExperimentInput {
             experiment,
             actions: &[],
+            catalog: catalog(),
             series: &observed,
-            alarm_times: &[],
+            alarm_changes: &[],
         };
         analyze_experiment(&input, &WindowSettings::default())
     }
@@ -607,9 +758,12 @@ mod tests {
             .map(|m| (m, if m >= 1 { 1.0 } else { 2.0 }))
             .collect();
         check("completed", &never, (Verdict::Red, Some(2400.0)));
-        // A stopped experiment is red whatever its curves.
-        check("stopped", &curve(0..0), (Verdict::Red, Some(0.0)));
-        check("failed", &curve(1..3), (Verdict::Red, Some(180.0)));
+        // Stopped or failed after the fault began, without a stop condition and without a
+        // breach: inconclusive (revision 2; it used to be red whatever the curves).
+        check("stopped", &curve(0..0), (Verdict::Inconclusive, Some(0.0)));
+        check("failed", &curve(1..3), (Verdict::Inconclusive, Some(180.0)));
+        // With a breach, red.
+        check("failed", &never, (Verdict::Red, Some(2400.0)));
         check("running", &curve(1..3), (Verdict::InProgress, None));
         check("cancelled", &[], (Verdict::Inconclusive, None));
         // No points at all in the window: inconclusive.
@@ -676,6 +830,12 @@ mod tests {
         bursty.extend([20.0, 20.0]);
         let band = baseline_band(&bursty).unwrap();
         assert_eq!((band.low, band.high), (9.5, 20.0 + 0.5));
+        // Widening needs at least 20 points and 2 outliers: one spike in 15 points (6.7%) is not
+        // a routine.
+        let mut short = vec![10.0; 14];
+        short.push(20.0);
+        let band = baseline_band(&short).unwrap();
+        assert_eq!((band.low, band.high), (9.5, 10.5));
         let experiment = experiment("completed", None);
         let dashboard = series("requests", "baseline", "level");
         let after_t0: Vec<(i64, f64)> = (0..10).map(|minute| (minute, 100.0)).collect();
@@ -684,17 +844,24 @@ mod tests {
         assert_eq!(
             outcome.reasons,
             vec![Reason::NoBaseline {
-                series: "requests".into()
+                series: "requests".into(),
+                points: 0,
             }]
         );
     }
 
-    /// Judges one experiment with several series and optional stop-condition alarm times.
+    fn catalog() -> &'static ActionCatalog {
+        static CATALOG: std::sync::OnceLock<ActionCatalog> = std::sync::OnceLock::new();
+        CATALOG.get_or_init(ActionCatalog::built_in)
+    }
+
+    /// Judges one experiment with several series and the state changes of its stop-condition
+    /// alarm `api-errors` at the given minutes.
     fn judge_many(
         experiment: &Experiment,
         actions: &[&Action],
         series: &[(&MetricSeries, Vec<(i64, f64)>)],
-        alarm_minutes: &[i64],
+        alarm_changes: &[(i64, AlarmState)],
     ) -> ExperimentOutcome {
         let columns: Vec<(Vec<Micros>, Vec<f64>)> = series
             .iter()
@@ -710,16 +877,17 @@ mod tests {
             .zip(&columns)
             .map(|((series, _), (ts, values))| ObservedSeries { series, ts, values })
             .collect();
-        let alarms: Vec<(Micros, &str)> = alarm_minutes
+        let alarms: Vec<(Micros, &str, AlarmState)> = alarm_changes
             .iter()
-            .map(|m| (m * MINUTE, "api-errors"))
+            .map(|(m, state)| (m * MINUTE, "api-errors", *state))
             .collect();
         analyze_experiment(
             &ExperimentInput {
                 experiment,
                 actions,
+                catalog: catalog(),
                 series: &observed,
-                alarm_times: &alarms,
+                alarm_changes: &alarms,
             },
             &WindowSettings::default(),
         )
@@ -770,11 +938,47 @@ mod tests {
         let healthy = series("healthy_hosts", ">= 2", "level");
         let flat = curve(0..0);
         // The alarm fired 4 minutes after t0: red, even though the curve never moved.
-        let fired = judge_many(&experiment, &[], &[(&healthy, flat.clone())], &[4]);
+        let fired = judge_many(
+            &experiment,
+            &[],
+            &[(&healthy, flat.clone())],
+            &[(4, AlarmState::Alarm)],
+        );
         assert_eq!(fired.verdict, Verdict::Red, "{:?}", fired.reasons);
-        // An alarm an hour before the window (−15m) is someone else's: green.
-        let before = judge_many(&experiment, &[], &[(&healthy, flat)], &[-60]);
+        // An alarm that fired an hour before the fault and went back to OK: green.
+        let before = judge_many(
+            &experiment,
+            &[],
+            &[(&healthy, flat.clone())],
+            &[(-60, AlarmState::Alarm), (-50, AlarmState::Ok)],
+        );
         assert_eq!(before.verdict, Verdict::Green, "{:?}", before.reasons);
+        // Still in ALARM when the fault began: the system was not steady before it.
+        let not_steady = judge_many(
+            &experiment,
+            &[],
+            &[(&healthy, flat.clone())],
+            &[(-60, AlarmState::Alarm)],
+        );
+        assert_eq!(
+            (not_steady.verdict, not_steady.reasons),
+            (
+                Verdict::Inconclusive,
+                vec![Reason::AlarmBeforeFault {
+                    alarm: "api-errors".into(),
+                    before_s: 3600.0
+                }]
+            )
+        );
+        // A stop condition that fired is red even when another series has no points at all.
+        let latency = series("p99_latency", "< 0.2", "level");
+        let with_empty = judge_many(
+            &experiment,
+            &[],
+            &[(&healthy, flat), (&latency, vec![])],
+            &[(4, AlarmState::Alarm)],
+        );
+        assert_eq!(with_empty.verdict, Verdict::Red, "{:?}", with_empty.reasons);
     }
 
     #[test]
@@ -844,6 +1048,206 @@ mod tests {
         for status in ["pending", "initiating", "running", "stopping"] {
             check(status, &curve(1..3), (Verdict::InProgress, None));
         }
+    }
+
+    fn fis_action(action_id: &str, minutes: Option<(i64, i64)>) -> Action {
+        Action {
+            experiment_id: "EXP1".into(),
+            action_name: action_id.rsplit(':').next().unwrap().into(),
+            action_id: action_id.into(),
+            system: None,
+            status: if minutes.is_some() {
+                "completed"
+            } else {
+                "cancelled"
+            }
+            .into(),
+            started_at: minutes.map(|(start, _)| start * MINUTE),
+            ended_at: minutes.map(|(_, end)| end * MINUTE),
+            targets: vec![],
+        }
+    }
+
+    #[test]
+    fn a_wait_before_the_fault_places_neither_t0_nor_the_baseline() {
+        // A 5-minute aws:fis:wait from minute 0, the fault from minute 5: t0 is 5, so the dip at
+        // 6..8 is 1 minute after t0 and the recovery at 8 is 3 minutes after it.
+        let wait = fis_action("aws:fis:wait", Some((0, 5)));
+        let fault = fis_action("aws:ec2:terminate-instances", Some((5, 7)));
+        let healthy = series("healthy_hosts", ">= 2", "level");
+        let outcome = judge_many(
+            &experiment("completed", Some(300.0)),
+            &[&wait, &fault],
+            &[(&healthy, curve(6..8))],
+            &[],
+        );
+        assert_eq!(outcome.t0, Some(5 * MINUTE));
+        assert_eq!(
+            (
+                outcome.verdict,
+                outcome.time_to_impact_s,
+                outcome.time_to_recover_s
+            ),
+            (Verdict::Green, Some(60.0), Some(180.0))
+        );
+    }
+
+    #[test]
+    fn runs_that_injected_nothing_or_ended_early_without_harm_are_inconclusive() {
+        let healthy = series("healthy_hosts", ">= 2", "level");
+        let never_started = fis_action("aws:ec2:terminate-instances", None);
+        let mut failed = experiment("failed", Some(300.0));
+        failed.status_reason =
+            Some("InvalidTarget: no resources found (location: targets.web)".into());
+        let outcome = judge_many(&failed, &[&never_started], &[(&healthy, curve(0..0))], &[]);
+        assert_eq!(
+            (outcome.verdict, outcome.reasons),
+            (
+                Verdict::Inconclusive,
+                vec![Reason::NothingInjected {
+                    status: Status::Failed,
+                    why: failed.status_reason.clone()
+                }]
+            )
+        );
+        // Stopped by hand after the fault began, no breach: inconclusive, not red, not green.
+        let started = fis_action("aws:ec2:terminate-instances", Some((0, 2)));
+        let mut stopped = experiment("stopped", Some(300.0));
+        stopped.status_reason = Some("Experiment stopped by user.".into());
+        let outcome = judge_many(&stopped, &[&started], &[(&healthy, curve(1..3))], &[]);
+        assert_eq!(
+            outcome.verdict,
+            Verdict::Inconclusive,
+            "{:?}",
+            outcome.reasons
+        );
+        assert!(matches!(
+            outcome.reasons[..],
+            [Reason::StoppedWithoutBreach {
+                status: Status::Stopped,
+                ..
+            }]
+        ));
+        // FIS's state reason naming a stop condition is evidence of harm on its own.
+        stopped.status_reason = Some("Experiment stopped by stop condition.".into());
+        let outcome = judge_many(&stopped, &[&started], &[(&healthy, curve(1..3))], &[]);
+        assert_eq!(outcome.verdict, Verdict::Red, "{:?}", outcome.reasons);
+    }
+
+    #[test]
+    fn sparse_counts_are_completed_with_zeros() {
+        // A 5XX count (Sum) that must stay below 5 a minute. CloudWatch publishes no point for a
+        // zero count: a quiet run has no points at all.
+        let mut errors = series("http_5xx", "< 5", "level");
+        errors.stat = "Sum".into();
+        let quiet = judge_many(
+            &experiment("completed", Some(300.0)),
+            &[],
+            &[(&errors, vec![])],
+            &[],
+        );
+        assert_eq!(
+            (quiet.verdict, quiet.time_to_recover_s),
+            (Verdict::Green, Some(0.0)),
+            "{:?}",
+            quiet.reasons
+        );
+        // A burst at minutes 1 and 2 only: the zeros around it make the recovery measurable
+        // (back at minute 3, held for 3 points).
+        let burst = vec![(1, 12.0), (2, 30.0)];
+        let outcome = judge_many(
+            &experiment("completed", Some(300.0)),
+            &[],
+            &[(&errors, burst.clone())],
+            &[],
+        );
+        assert_eq!(
+            (
+                outcome.verdict,
+                outcome.time_to_impact_s,
+                outcome.time_to_recover_s
+            ),
+            (Verdict::Green, Some(60.0), Some(180.0)),
+            "{:?}",
+            outcome.reasons
+        );
+        // A statistic that is not a count keeps its gaps: the same points as an Average are too few.
+        errors.stat = "Average".into();
+        let outcome = judge_many(
+            &experiment("completed", Some(300.0)),
+            &[],
+            &[(&errors, burst)],
+            &[],
+        );
+        assert_eq!(
+            outcome.verdict,
+            Verdict::Inconclusive,
+            "{:?}",
+            outcome.reasons
+        );
+    }
+
+    #[test]
+    fn a_point_whose_period_holds_t0_counts_from_the_fault_on() {
+        // t0 falls 30 s into the minute stamped 0 (the fault action starts at 0:30): that point's
+        // period holds t0, so it is not baseline but the first point from the fault on. Its low
+        // value is the impact, within the first period: time to impact 0 (never negative).
+        let fault = Action {
+            started_at: Some(MINUTE / 2),
+            ..fis_action("aws:ec2:terminate-instances", Some((0, 2)))
+        };
+        let healthy = series("healthy_hosts", ">= 2", "level");
+        let outcome = judge_many(
+            &experiment("completed", Some(300.0)),
+            &[&fault],
+            &[(&healthy, curve(0..2))],
+            &[],
+        );
+        assert_eq!(outcome.t0, Some(MINUTE / 2));
+        assert_eq!(
+            (
+                outcome.verdict,
+                outcome.time_to_impact_s,
+                outcome.time_to_recover_s
+            ),
+            (Verdict::Green, Some(0.0), Some(90.0)),
+            "{:?}",
+            outcome.reasons
+        );
+    }
+
+    #[test]
+    fn too_few_points_are_not_measurable() {
+        // Two baseline points cannot teach a baseline.
+        let dashboard = series("requests", "baseline", "level");
+        let two_before: Vec<(i64, f64)> = [(-2, 100.0), (-1, 100.0)]
+            .into_iter()
+            .chain((0..10).map(|m| (m, 100.0)))
+            .collect();
+        let outcome = judge(&experiment("completed", None), &dashboard, &two_before);
+        assert_eq!(
+            outcome.reasons,
+            vec![Reason::NoBaseline {
+                series: "requests".into(),
+                points: 2
+            }]
+        );
+        // Hourly data (kept that coarse for old history) gives one point after the fault: fewer
+        // than hold = 3, so no recovery could be seen.
+        let mut hourly = series("healthy_hosts", ">= 2", "level");
+        hourly.period_s = 3600;
+        let outcome = judge(&experiment("completed", None), &hourly, &[(0, 2.0)]);
+        assert_eq!(
+            (outcome.verdict, outcome.reasons),
+            (
+                Verdict::Inconclusive,
+                vec![Reason::CoarseData {
+                    series: "healthy_hosts".into(),
+                    points: 1,
+                    period_s: 3600
+                }]
+            )
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@ use crate::vocab::System;
 use crate::vocab::catalog::{ActionCatalog, SYSTEM_TAG};
 
 /// The systems an experiment exercises, in order: the template's `checkup:system` tag when it
-/// names one (`I` to `IV`), else the catalog's system of each of its actions.
+/// names one (`I` to `IV`), else the catalog's system of each of its fault actions (an alarm
+/// assertion covers no system: it injects nothing).
 pub fn systems_of(
     experiment: &Experiment,
     actions: &[&Action],
@@ -22,6 +23,7 @@ pub fn systems_of(
     }
     let systems: BTreeSet<System> = actions
         .iter()
+        .filter(|action| catalog.injects_fault(&action.action_id))
         .filter_map(|action| {
             action
                 .system

@@ -56,7 +56,11 @@ pub struct JudgedLedger {
 /// points, most of a ledger's bytes, is in memory at once: that is what lets a million
 /// experiments fit in the machine's memory. The data returned holds no series and no points;
 /// [`load_observations`] reads those of the experiments a report shows.
-pub fn load_and_judge(ledger: &Ledger, settings: &WindowSettings) -> Result<JudgedLedger> {
+pub fn load_and_judge(
+    ledger: &Ledger,
+    settings: &WindowSettings,
+    catalog: &ActionCatalog,
+) -> Result<JudgedLedger> {
     let read = |table| -> Result<DataFrame> { Ok(ledger.read(table)?) };
     let mut data = LedgerRecords {
         experiments: Vec::new(),
@@ -82,6 +86,7 @@ pub fn load_and_judge(ledger: &Ledger, settings: &WindowSettings) -> Result<Judg
                 series: &series,
                 points: &points,
                 alarm_events: &data.alarm_events,
+                catalog,
             },
             settings,
         )?);
@@ -133,7 +138,8 @@ pub fn analyze_ledger(
     config: &Config,
     period: Option<Period>,
 ) -> Result<AnalyzedLedger> {
-    let JudgedLedger { data, outcomes } = load_and_judge(ledger, &config.window)?;
+    let catalog = ActionCatalog::built_in();
+    let JudgedLedger { data, outcomes } = load_and_judge(ledger, &config.window, &catalog)?;
     let generated_at: Micros = data
         .experiments
         .iter()
@@ -143,7 +149,6 @@ pub fn analyze_ledger(
     let period = period
         .or_else(|| default_period(&data.experiments))
         .unwrap_or_else(|| parse_period(&quarter_of(generated_at), 0).expect("a quarter parses"));
-    let catalog = ActionCatalog::built_in();
     let rubric = Rubric::built_in();
     let reference = ReferenceData {
         catalog: &catalog,

@@ -13,6 +13,7 @@ use crate::ingest::fis::FisHistory;
 use crate::ingest::fis_logs::{self, LogLocation};
 use crate::ledger::{AlarmEvent, MetricSeries, PointColumns};
 use crate::vocab::SeriesKind;
+use crate::vocab::catalog::ActionCatalog;
 use crate::vocab::metric_math::{self, MetricExpression};
 use crate::vocab::time::{Micros, format_rfc3339};
 
@@ -117,6 +118,7 @@ impl ObservationPlan {
                 .or_default()
                 .push(action);
         }
+        let catalog = ActionCatalog::built_in();
         let mut plan = ObservationPlan {
             windows_of: BTreeMap::new(),
             alarm_users: BTreeMap::new(),
@@ -137,7 +139,7 @@ impl ObservationPlan {
                 .get(experiment.experiment_id.as_str())
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            let Some((t0, t1)) = experiment.fault_times(actions.iter().copied()) else {
+            let Some((t0, t1)) = experiment.fault_times(actions.iter().copied(), &catalog) else {
                 continue;
             };
             let id = experiment.experiment_id.clone();

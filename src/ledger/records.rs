@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::MONTH_COLUMN;
+use crate::vocab::catalog::ActionCatalog;
 use crate::vocab::practice::{EnvironmentClass, TriggerClass};
 use crate::vocab::time::{Micros, month_of};
 use crate::vocab::{AlarmState, Origin, SeriesKind, Source, Status, System};
@@ -96,17 +97,20 @@ impl Experiment {
         TriggerClass::of(self.trigger.as_deref())
     }
 
-    /// SPEC section 6: `t0` is the earliest action start (the experiment start when actions have
-    /// no times), `t1` the experiment end (else the last action end, else `t0`). `None` when the
-    /// run never started. Analysis judges inside `[t0 - pre, t1 + post]` and ingest reads
-    /// CloudWatch over the same window.
+    /// SPEC section 6: `t0` is the earliest start of a fault action (the experiment start when no
+    /// fault action has times), `t1` the experiment end (else the last fault-action end, else
+    /// `t0`). Actions that inject nothing (a wait before the fault, an alarm assertion) place
+    /// neither. `None` when the run never started. Analysis judges inside `[t0 - pre, t1 + post]`
+    /// and ingest reads CloudWatch over the same window.
     pub fn fault_times<'a>(
         &self,
         actions: impl Iterator<Item = &'a Action> + Clone,
+        catalog: &ActionCatalog,
     ) -> Option<(Micros, Micros)> {
-        let action_start = actions.clone().filter_map(|a| a.started_at).min();
+        let faults = actions.filter(|a| catalog.injects_fault(&a.action_id));
+        let action_start = faults.clone().filter_map(|a| a.started_at).min();
         let t0 = action_start.or(self.started_at)?;
-        let action_end = actions.filter_map(|a| a.ended_at).max();
+        let action_end = faults.filter_map(|a| a.ended_at).max();
         let t1 = self.ended_at.or(action_end).unwrap_or(t0).max(t0);
         Some((t0, t1))
     }

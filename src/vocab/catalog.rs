@@ -1,6 +1,7 @@
 //! The action catalog (`data/action_catalog.csv`): every FIS action id mapped to the seed's four
-//! systems (I musculoskeletal, II circulatory, III nervous, IV immune), a fault class and the
-//! default annual rate of that fault in production, with a low and high estimate.
+//! systems (I musculoskeletal, II circulatory, III nervous, IV immune), whether it injects a
+//! fault at all, a fault class and the default annual rate of that fault in production, with a low
+//! and high estimate.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +20,9 @@ pub struct CatalogEntry {
     /// I, II, III or IV; `None` for actions that inject no fault (`aws:fis:wait`).
     #[serde(deserialize_with = "system")]
     pub system: Option<System>,
+    /// `false` for actions that inject nothing (`aws:fis:wait`, `aws:cloudwatch:assert-alarm-state`):
+    /// they place neither the fault's start nor a system's coverage (SPEC section 6).
+    pub injects_fault: bool,
     pub fault_class: String,
     #[serde(deserialize_with = "rate")]
     pub annual_rate: f64,
@@ -86,6 +90,17 @@ impl ActionCatalog {
         })
     }
 
+    /// Whether an action injects a fault: the catalog says so for the actions it knows; a Chaos
+    /// Toolkit probe only observes; any other action (a FIS action newer than the catalog, a Chaos
+    /// Toolkit action) is taken to inject one.
+    pub fn injects_fault(&self, action_id: &str) -> bool {
+        if action_id.starts_with("chaostoolkit:probe:") {
+            return false;
+        }
+        self.lookup(action_id)
+            .is_none_or(|entry| entry.injects_fault)
+    }
+
     pub fn system_of(&self, action_id: &str) -> Option<System> {
         self.lookup(action_id).and_then(|entry| entry.system)
     }
@@ -111,6 +126,11 @@ mod tests {
             Some(System::III)
         );
         assert_eq!(catalog.system_of("aws:fis:wait"), None);
+        assert!(!catalog.injects_fault("aws:fis:wait"));
+        assert!(!catalog.injects_fault("aws:cloudwatch:assert-alarm-state"));
+        assert!(!catalog.injects_fault("chaostoolkit:probe:python:m.f"));
+        assert!(catalog.injects_fault("aws:ec2:terminate-instances"));
+        assert!(catalog.injects_fault("aws:brand-new:fault"));
         // An action newer than the catalog falls back to its service's entry.
         assert_eq!(
             catalog
@@ -134,14 +154,14 @@ mod tests {
 
     #[test]
     fn a_bad_row_is_refused_naming_its_line() {
-        let header = "action_id,system,fault_class,annual_rate,annual_rate_low,annual_rate_high,description\n";
-        let bad_system = format!("{header}aws:x:y,V,c,1,0.5,2,d\n");
+        let header = "action_id,system,injects_fault,fault_class,annual_rate,annual_rate_low,annual_rate_high,description\n";
+        let bad_system = format!("{header}aws:x:y,V,true,c,1,0.5,2,d\n");
         let error = ActionCatalog::parse(&bad_system).unwrap_err();
         assert!(
             error.starts_with("line 2:") && error.contains("system `V`"),
             "{error}"
         );
-        let negative = format!("{header}aws:x:y,I,c,1,-0.5,2,d\n");
+        let negative = format!("{header}aws:x:y,I,true,c,1,-0.5,2,d\n");
         let error = ActionCatalog::parse(&negative).unwrap_err();
         assert!(
             error.contains("-0.5 is not a non-negative number"),

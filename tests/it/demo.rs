@@ -155,7 +155,8 @@ fn the_default_demo_has_the_shape_of_a_real_program() {
     );
 
     // The analysis, not the generator, finds every verdict.
-    let outcomes = judge_experiments(&data.judge_input(), &WindowSettings::default()).unwrap();
+    let outcomes =
+        judge_experiments(&data.judge_input(&catalog), &WindowSettings::default()).unwrap();
     let mut verdicts: BTreeMap<Verdict, usize> = BTreeMap::new();
     for outcome in &outcomes {
         *verdicts.entry(outcome.verdict).or_default() += 1;
@@ -256,11 +257,12 @@ fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
     let ledger = Ledger::open_for_read(&default_demo().join("ledger")).unwrap();
     let whole = load_ledger_data(&ledger).unwrap();
     let settings = WindowSettings::default();
-    let expected = judge_experiments(&whole.judge_input(), &settings).unwrap();
+    let catalog = ActionCatalog::built_in();
+    let expected = judge_experiments(&whole.judge_input(&catalog), &settings).unwrap();
     let months = ledger.partitions(Table::Experiments).unwrap().len();
     assert!(months >= 12, "the demo spans {months} months");
 
-    let judged = load_and_judge(&ledger, &settings).unwrap();
+    let judged = load_and_judge(&ledger, &settings, &catalog).unwrap();
     assert_eq!(judged.data.experiments, whole.experiments);
     assert_eq!(judged.data.actions, whole.actions);
     assert_eq!(judged.outcomes, expected);

@@ -12,6 +12,7 @@ use checkup::analyze::recovery::{
 use checkup::config::WindowSettings;
 use checkup::ledger::{Experiment, MetricSeries};
 use checkup::vocab::Verdict;
+use checkup::vocab::catalog::ActionCatalog;
 use checkup::vocab::time::Micros;
 use chrono::NaiveDateTime;
 
@@ -104,11 +105,13 @@ fn injection(
         ts,
         values,
     }];
+    let catalog = ActionCatalog::built_in();
     let input = ExperimentInput {
         experiment: &experiment,
         actions: &[],
+        catalog: &catalog,
         series: &observed,
-        alarm_times: &[],
+        alarm_changes: &[],
     };
     // Six hours of history (72 five-minute points) teach the baseline.
     let settings = WindowSettings {
