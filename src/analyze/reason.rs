@@ -116,6 +116,8 @@ pub enum Reason {
     },
     /// A Chaos Toolkit journal whose steady-state hypothesis has no probe results.
     NoProbe,
+    /// Every fault action was skipped (a dry run).
+    DryRun,
     NoSeries,
     RecoveryTooSlow {
         took_s: f64,
@@ -155,6 +157,7 @@ impl Reason {
             Reason::NothingInjected { .. } => "nothing_injected",
             Reason::StoppedWithoutBreach { .. } => "stopped_without_breach",
             Reason::NoProbe => "no_probe",
+            Reason::DryRun => "dry_run",
             Reason::NoSeries => "no_series",
             Reason::RecoveryTooSlow { .. } => "recovery_too_slow",
             Reason::RecoveredInTime { .. } => "recovered_in_time",
@@ -203,7 +206,7 @@ impl Reason {
             } => std::iter::once(("status", status.to_string()))
                 .chain(why(reason))
                 .collect(),
-            Reason::NoStartTime | Reason::NoProbe | Reason::NoSeries => vec![],
+            Reason::NoStartTime | Reason::NoProbe | Reason::DryRun | Reason::NoSeries => vec![],
             Reason::NoPoints { series } => vec![("series", series.clone())],
             Reason::NoBaseline { series, points } => {
                 vec![("series", series.clone()), ("points", points.to_string())]
@@ -414,6 +417,7 @@ pub(crate) mod tests {
                 why: Some("Experiment stopped by user.".into()),
             },
             Reason::NoProbe,
+            Reason::DryRun,
             Reason::NoSeries,
             Reason::RecoveryTooSlow {
                 took_s: 400.0,

@@ -425,6 +425,9 @@ fn decide(
     let ended_early = !chaos_toolkit && matches!(status, Status::Failed | Status::Stopped);
 
     // 2. Nothing injected.
+    if dry_run(input) {
+        return (Verdict::Inconclusive, vec![Reason::DryRun]);
+    }
     if ended_early && nothing_injected(input) {
         return (
             Verdict::Inconclusive,
@@ -496,6 +499,16 @@ fn decide(
         green.insert(0, Reason::RecoveredInTime { took_s, allowed_s });
     }
     (Verdict::Green, green)
+}
+
+/// A dry run: every fault action skipped (FIS's `actionsMode = skip-all` skips them all).
+pub fn dry_run(input: &ExperimentInput) -> bool {
+    let mut faults = input
+        .actions
+        .iter()
+        .filter(|action| input.catalog.injects_fault(&action.action_id))
+        .peekable();
+    faults.peek().is_some() && faults.all(|action| action.status.eq_ignore_ascii_case("skipped"))
 }
 
 /// Whether the run has fault actions and none of them started (FIS found no target, or failed
@@ -1128,6 +1141,22 @@ mod tests {
                 ..
             }]
         ));
+        // A dry run (every fault action skipped) completes but injects nothing.
+        let skipped = Action {
+            status: "skipped".into(),
+            ..fis_action("aws:ec2:terminate-instances", Some((0, 2)))
+        };
+        let wait = fis_action("aws:fis:wait", Some((0, 1)));
+        let outcome = judge_many(
+            &experiment("completed", Some(300.0)),
+            &[&wait, &skipped],
+            &[(&healthy, curve(0..0))],
+            &[],
+        );
+        assert_eq!(
+            (outcome.verdict, outcome.reasons),
+            (Verdict::Inconclusive, vec![Reason::DryRun])
+        );
         // FIS's state reason naming a stop condition is evidence of harm on its own.
         stopped.status_reason = Some("Experiment stopped by stop condition.".into());
         let outcome = judge_many(&stopped, &[&started], &[(&healthy, curve(1..3))], &[]);

@@ -68,3 +68,59 @@ pub fn track_weaknesses(experiments: &[JudgedExperiment]) -> Vec<Weakness> {
     }
     weaknesses
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::ExperimentOutcome;
+
+    fn run(id: &str, minute: i64, verdict: Verdict) -> JudgedExperiment {
+        let start = minute * 60_000_000;
+        JudgedExperiment {
+            experiment: Experiment {
+                template_id: Some("EXT-web".into()),
+                ..Experiment::example(id, start)
+            },
+            outcome: ExperimentOutcome {
+                experiment_id: id.into(),
+                verdict,
+                t0: Some(start),
+                t1: None,
+                window: None,
+                time_to_impact_s: None,
+                time_to_recover_s: None,
+                impacted: false,
+                recovered: false,
+                degraded_s: None,
+                error_total: None,
+                series: vec![],
+                reasons: vec![],
+            },
+            systems: vec![],
+            in_period: true,
+        }
+    }
+
+    #[test]
+    fn only_a_later_green_run_fixes_a_weakness() {
+        // Red, then a dry run and a run stopped without a breach (both inconclusive): still open.
+        let runs = [
+            run("E1", 0, Verdict::Red),
+            run("E2", 10, Verdict::Inconclusive),
+            run("E3", 20, Verdict::Inconclusive),
+        ];
+        let weaknesses = track_weaknesses(&runs);
+        assert_eq!(weaknesses.len(), 1);
+        assert_eq!(
+            (
+                weaknesses[0].found_by.as_str(),
+                weaknesses[0].fixed_by.as_deref()
+            ),
+            ("E1", None)
+        );
+        let mut fixed = runs.to_vec();
+        fixed.push(run("E4", 30, Verdict::Green));
+        let weaknesses = track_weaknesses(&fixed);
+        assert_eq!(weaknesses[0].fixed_by.as_deref(), Some("E4"));
+    }
+}

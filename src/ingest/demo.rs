@@ -95,6 +95,9 @@ struct TemplateSpec {
     profile: String,
     system: Option<System>,
     recover_within: String,
+    /// An `aws:fis:wait` before the fault actions (a warm-up), when given.
+    #[serde(default)]
+    warm_up: Option<String>,
     duration: String,
     fragility: f64,
     actions: Vec<ActionSpec>,
@@ -182,6 +185,12 @@ enum Scenario {
     Cancelled,
     MissingData,
     Running,
+    /// Started with `actionsMode = skip-all`: every action skipped.
+    DryRun,
+    /// Failed before any fault action started (no target resolved).
+    NothingInjected,
+    /// Stopped by a person after the fault began, nothing breached.
+    ManualStop,
 }
 
 impl Scenario {
@@ -255,6 +264,9 @@ impl World {
             )?;
             parse_duration_s(&template.recover_within).map_err(DemoError::Scenarios)?;
             parse_duration_s(&template.duration).map_err(DemoError::Scenarios)?;
+            if let Some(warm_up) = &template.warm_up {
+                parse_duration_s(warm_up).map_err(DemoError::Scenarios)?;
+            }
         }
         let start = scenarios.history.start;
         let quarter_starts: Vec<Micros> = (0..=scenarios.history.quarters)
@@ -487,6 +499,15 @@ fn draw_scenario(random: &mut Random, weak: bool, run: &PlannedRun) -> Scenario 
     if roll < 0.06 {
         return Scenario::MissingData;
     }
+    if roll < 0.08 {
+        return Scenario::DryRun;
+    }
+    if roll < 0.09 {
+        return Scenario::NothingInjected;
+    }
+    if roll < 0.10 {
+        return Scenario::ManualStop;
+    }
     if !weak {
         if random.chance(0.04) {
             return Scenario::SlowRecovery; // a regression
@@ -531,6 +552,8 @@ struct RunDraft<'a> {
     recover_within_s: f64,
     /// How long the template's actions run.
     duration: Micros,
+    /// The `aws:fis:wait` before the fault actions (0: none).
+    warm_up: Micros,
     started_at: Micros,
     /// When the fault begins.
     t0: Micros,
@@ -559,6 +582,11 @@ fn build_run(
         parse_duration_s(&template.recover_within).expect("checked when loading");
     let duration =
         minutes(parse_duration_s(&template.duration).expect("checked when loading") / 60.0);
+    let warm_up = template
+        .warm_up
+        .as_deref()
+        .map(|text| minutes(parse_duration_s(text).expect("checked when loading") / 60.0))
+        .unwrap_or(0);
     let experiment_id = random.id("EXP", 17);
     let has_alarm = random.chance((0.35 + 0.25 * run.maturity).min(1.0));
     if scenario == Scenario::StoppedByAlarm && !has_alarm {
@@ -566,7 +594,7 @@ fn build_run(
     }
 
     let started_at = run.created_at + (1 + random.below(4) as i64) * MICROS_PER_SECOND;
-    let t0 = started_at + (2 + random.below(5) as i64) * MICROS_PER_SECOND;
+    let t0 = started_at + warm_up + (2 + random.below(5) as i64) * MICROS_PER_SECOND;
     let alarm_at = t0 + minutes(random.between(1.5, 4.0));
     let (status, status_reason, ended_at): (Status, Option<String>, Option<Micros>) = match scenario
     {
@@ -589,6 +617,19 @@ fn build_run(
             )),
             Some(t0 + minutes(random.between(1.0, 3.0))),
         ),
+        Scenario::NothingInjected => (
+            Status::Failed,
+            Some(format!(
+                "Experiment failed. (error TargetResolutionFailed at targets.{})",
+                template.actions[0].target
+            )),
+            Some(t0),
+        ),
+        Scenario::ManualStop => (
+            Status::Stopped,
+            Some("Experiment stopped by user.".into()),
+            Some(t0 + minutes(random.between(1.0, 3.0))),
+        ),
         _ => (
             Status::Completed,
             Some("Experiment completed.".into()),
@@ -606,6 +647,7 @@ fn build_run(
         has_alarm,
         recover_within_s,
         duration,
+        warm_up,
         started_at,
         t0,
         alarm_at,
@@ -685,15 +727,32 @@ impl RunDraft<'_> {
         }
     }
 
-    /// The template's actions, one a minute from `t0`.
+    /// The template's actions, one a minute from `t0`, after the warm-up wait when there is one.
     fn actions(&self, batch: &mut MonthBatch) {
         let t0 = self.t0;
+        if self.warm_up > 0 {
+            let ran = !matches!(self.scenario, Scenario::Cancelled | Scenario::DryRun);
+            batch.rows.actions.push(Action {
+                experiment_id: self.experiment_id.clone(),
+                action_name: "warm-up".to_string(),
+                action_id: "aws:fis:wait".to_string(),
+                system: None,
+                status: if ran { "completed" } else { "skipped" }.to_string(),
+                started_at: ran.then_some(self.started_at),
+                ended_at: ran.then_some(self.started_at + self.warm_up),
+                targets: Vec::new(),
+            });
+        }
         for (position, action) in self.template.actions.iter().enumerate() {
             let action_start = t0 + position as i64 * MICROS_PER_MINUTE;
             let (action_status, start, end) = match self.scenario {
                 Scenario::Cancelled => ("cancelled", None, None),
+                Scenario::DryRun => ("skipped", None, None),
+                Scenario::NothingInjected => ("cancelled", None, None),
                 Scenario::Running => ("running", Some(action_start), None),
-                Scenario::StoppedByAlarm => ("stopped", Some(action_start), self.ended_at),
+                Scenario::StoppedByAlarm | Scenario::ManualStop => {
+                    ("stopped", Some(action_start), self.ended_at)
+                }
                 Scenario::Failed => ("failed", Some(action_start), self.ended_at),
                 _ => ("completed", Some(action_start), Some(t0 + self.duration)),
             };
@@ -719,7 +778,7 @@ impl RunDraft<'_> {
         let quarters = self.world.scenarios.history.quarters;
         let progress = (self.run.quarter as f64 / (quarters.max(2) - 1) as f64).min(1.0);
         let recover_within_min = self.recover_within_s / 60.0;
-        let typical = recover_within_min * (1.0 - 0.65 * progress);
+        let typical = recover_within_min * (1.0 - 0.7 * progress);
         let recovery_min = match scenario {
             Scenario::SlowRecovery => recover_within_min * random.between(1.3, 2.0),
             Scenario::NoRecovery | Scenario::ErrorOutage => f64::INFINITY,
@@ -791,8 +850,15 @@ impl RunDraft<'_> {
                 .and_then(|s| Condition::parse(s).ok())
                 .and_then(|c| c.band())
         };
-        let affected =
-            spec.affected && scenario != Scenario::Unaffected && scenario != Scenario::Running;
+        let affected = spec.affected
+            && !matches!(
+                scenario,
+                Scenario::Unaffected
+                    | Scenario::Running
+                    | Scenario::DryRun
+                    | Scenario::NothingInjected
+                    | Scenario::ManualStop
+            );
         let latency_peak = match (edge(spec.steady.as_deref()), edge(spec.limit.as_deref())) {
             (Some(_), Some(limit)) if scenario == Scenario::LimitBreach => {
                 limit.high * random.between(1.5, 3.0)

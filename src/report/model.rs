@@ -8,6 +8,7 @@ use crate::analyze::JudgedExperiment;
 use crate::analyze::maturity::{CriterionResult, Rubric};
 use crate::analyze::mttr::MttrRow;
 use crate::analyze::program::Analysis;
+use crate::analyze::reason::Reason;
 pub use crate::analyze::review::{
     DiscussedWeakness, GreenGroup, IncidentQuarter, MonthVerdicts, TeamQuarter, VerdictCounts,
     WeaknessQuarter,
@@ -323,6 +324,8 @@ pub struct ExperimentRow {
     pub reasons: Vec<String>,
     /// The codes of `reasons`, one each, the same in every language.
     pub reason_codes: Vec<String>,
+    /// Every fault action was skipped: judged inconclusive, never a weakness found or fixed.
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -495,6 +498,7 @@ fn experiment_row(judged: &JudgedExperiment, lang: Lang) -> ExperimentRow {
             .iter()
             .map(|r| r.code().to_string())
             .collect(),
+        dry_run: outcome.reasons.contains(&Reason::DryRun),
     }
 }
 
