@@ -309,10 +309,16 @@ impl ChosenSeries<'_> {
             .iter()
             .map(|e| (e.experiment_id.as_str(), e.month()))
             .collect();
-        let kind_of: HashMap<(&str, &str), SeriesKind> = self
+        let kind_of: HashMap<(&str, &str), (SeriesKind, bool)> = self
             .series
             .iter()
-            .map(|s| ((s.experiment_id.as_str(), s.series_id.as_str()), s.kind))
+            .map(|s| {
+                let count = matches!(s.stat.as_str(), "Sum" | "SampleCount");
+                (
+                    (s.experiment_id.as_str(), s.series_id.as_str()),
+                    (s.kind, count),
+                )
+            })
             .collect();
         let read: HashMap<(&str, &str), &[(Micros, f64)]> = self
             .windows
@@ -327,10 +333,11 @@ impl ChosenSeries<'_> {
                          series_id: &str,
                          found: &[(Micros, f64)],
                          what: String| {
-            let kind = kind_of.get(&(experiment_id, series_id)).copied();
-            // CloudWatch publishes no datapoint for a zero count, so only a level series without
-            // points is news; inputs are not stored.
-            if found.is_empty() && kind == Some(SeriesKind::Level) {
+            let (kind, count) = kind_of.get(&(experiment_id, series_id)).copied().unzip();
+            // CloudWatch publishes no datapoint for a zero count (judging completes counts with
+            // zeros), so only a level series of another statistic without points is news; inputs
+            // are not stored.
+            if found.is_empty() && kind == Some(SeriesKind::Level) && count == Some(false) {
                 let (start, end) = plan.windows_of[experiment_id];
                 warnings.push(format!(
                     "experiment {experiment_id}: series {series_id} ({what}) has no data points between {} and {}, so the experiment will be inconclusive",

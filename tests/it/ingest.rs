@@ -13,12 +13,12 @@ use serde_json::{Value, json};
 use crate::support::{checkup, stderr};
 
 /// Seeded stand-ins; stopped when dropped.
-struct StandIns {
+pub(crate) struct StandIns {
     child: Child,
     moto_port: u16,
     cloudwatch_port: u16,
     /// Experiment ids by scenario key.
-    ids: BTreeMap<String, String>,
+    pub(crate) ids: BTreeMap<String, String>,
 }
 
 impl Drop for StandIns {
@@ -28,7 +28,7 @@ impl Drop for StandIns {
     }
 }
 
-fn start(scenario: &Value, dir: &Path) -> StandIns {
+pub(crate) fn start(scenario: &Value, dir: &Path) -> StandIns {
     let python = std::env::var("CHECKUP_TEST_PYTHON")
         .expect("run the tests with tests/run.sh, which prepares Python with moto and ministack");
     let file = dir.join("scenario.json");
@@ -69,7 +69,7 @@ fn start(scenario: &Value, dir: &Path) -> StandIns {
 
 /// `checkup ingest fis` with each service on its own stand-in, through the SDK's
 /// service-specific endpoint variables.
-fn ingest(ledger: &Path, aws: &StandIns, extra: &[&str]) -> Output {
+pub(crate) fn ingest(ledger: &Path, aws: &StandIns, extra: &[&str]) -> Output {
     ingest_at(ledger, aws.moto_port, aws.cloudwatch_port, extra, &[])
 }
 
@@ -124,7 +124,7 @@ fn rows_without_ingest_time(ledger: &Path, table: &str) -> Vec<Value> {
     rows
 }
 
-fn report_json(ledger: &Path, config: &Path, out: &Path) -> Value {
+pub(crate) fn report_json(ledger: &Path, config: &Path, out: &Path) -> Value {
     let report = checkup(&[
         "--ledger",
         ledger.to_str().unwrap(),
@@ -142,15 +142,15 @@ fn report_json(ledger: &Path, config: &Path, out: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap()
 }
 
-fn now_s() -> i64 {
+pub(crate) fn now_s() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64
 }
 
-const MINUTE: i64 = 60;
-const HOUR: i64 = 3600;
+pub(crate) const MINUTE: i64 = 60;
+pub(crate) const HOUR: i64 = 3600;
 
 fn template(key: &str, name: &str, tags: Value, action: &str, mode: &str) -> Value {
     json!({

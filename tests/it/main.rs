@@ -19,4 +19,5 @@ mod nab;
 mod outside_readers;
 mod snapshots;
 mod support;
+mod verdicts;
 mod wire_faults;

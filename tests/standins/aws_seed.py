@@ -14,7 +14,9 @@ SCENARIO.json (times are unix seconds; CloudWatch keeps 14 days of points, so ke
   "templates": [{"key", "name", "tags", "actions", "targets", "stopConditions",
                  "logConfiguration", "experimentReportConfiguration"}],
   "experiments": [{"key", "template", "status", "reason", "start", "end",
-                   "actions": {"name": {"start", "end"}},
+                   "error": {"code", "location"},                  # FIS's state.error
+                   "options": {"actionsMode": "skip-all"},         # experimentOptions
+                   "actions": {"name": {"start", "end", "status"}},  # status: else the run's
                    "log_actions_to_s3": {"bucket", "prefix"}}],   # times go to S3, not to FIS
   "metrics": [{"namespace", "metric", "dimensions": {}, "points": [[ts, value], ...]}],
   "alarms": [{"name", "namespace", "metric", "dimensions", "statistic", "period", "threshold",
@@ -55,11 +57,27 @@ def _sync_state_keeping_seeded_times(self):
     for action in self.actions.values():
         if status in ("pending", "initiating"):
             continue
-        action["state"] = {"status": status, "reason": self.STATUS_REASONS.get(status, status)}
+        own = action.get("seeded_status", status)
+        action["state"] = {"status": own, "reason": self.STATUS_REASONS.get(own, own)}
     return status
 
 
 Experiment._sync_state = _sync_state_keeping_seeded_times
+_moto_to_dict = Experiment.to_dict
+
+
+def _to_dict_with_seeded_error(self, tags=None):
+    # moto's state has no `error`; FIS writes one (code, location) when a run fails.
+    dct = _moto_to_dict(self, tags)
+    error = getattr(self, "seeded_error", None)
+    if error:
+        dct["state"]["error"] = error
+    for action in dct.get("actions", {}).values():
+        action.pop("seeded_status", None)
+    return dct
+
+
+Experiment.to_dict = _to_dict_with_seeded_error
 
 
 def free_port() -> int:
@@ -158,8 +176,9 @@ def main() -> None:
     backend = fis_backends[ACCOUNT][region]
     for experiment in scenario["experiments"]:
         template_id = template_ids[experiment["template"]]
+        options = {"experimentOptions": experiment["options"]} if experiment.get("options") else {}
         started = fis.start_experiment(
-            experimentTemplateId=template_id, tags=experiment.get("tags", {})
+            experimentTemplateId=template_id, tags=experiment.get("tags", {}), **options
         )["experiment"]
         model = backend.experiments[started["id"]]
         model.creation_time = experiment["start"]
@@ -168,6 +187,8 @@ def main() -> None:
         if experiment.get("reason"):
             model.STATUS_REASONS = {**model.STATUS_REASONS, experiment["status"]: experiment["reason"]}
         model.end_time = experiment.get("end")
+        if experiment.get("error"):
+            model.seeded_error = experiment["error"]
         actions = experiment.get("actions", {})
         to_s3 = experiment.get("log_actions_to_s3")
         for name in model.actions:
@@ -181,9 +202,12 @@ def main() -> None:
             )
         else:
             for name, times in actions.items():
-                model.actions[name]["startTime"] = times["start"]
+                if times.get("start") is not None:
+                    model.actions[name]["startTime"] = times["start"]
                 if times.get("end") is not None:
                     model.actions[name]["endTime"] = times["end"]
+                if times.get("status"):
+                    model.actions[name]["seeded_status"] = times["status"]
         seeded = {"experiment": started["id"], "key": experiment.get("key", "")}
         print(f"seeded {json.dumps(seeded)}", flush=True)
 
