@@ -8,6 +8,7 @@ use polars::prelude::*;
 use super::JudgedExperiment;
 use super::summary::{QueryError, experiment_outcomes_frame, run_query};
 use crate::ledger::Incident;
+use crate::vocab::stats::kaplan_meier_quantile;
 use crate::vocab::time::{month_of, quarter_of};
 
 pub const MTTR_SQL: &str = include_str!("../../queries/analytics/mttr.sql");
@@ -42,6 +43,10 @@ pub struct MttrRow {
     pub median_s: Option<f64>,
     pub p90_s: Option<f64>,
     pub censored: u64,
+    /// Kaplan–Meier median and P90 over recovered and censored runs together (`None` when the
+    /// estimate never falls that far).
+    pub km_median_s: Option<f64>,
+    pub km_p90_s: Option<f64>,
     /// Relative change of `mean_s` against the group's previous period (−0.3 is 30% faster).
     pub change_vs_previous: Option<f64>,
     /// Relative change of `mean_s` against the group's first period.
@@ -149,6 +154,31 @@ pub fn incident_mttr(incidents: &[Incident], unit: PeriodUnit) -> Result<Vec<Mtt
     rows_from_frame(&result).map_err(error)
 }
 
+/// Each row's runs as (duration, recovered) from its `durations` and `events` lists; a frame
+/// without them (incident MTTR: every incident is resolved) gives no runs.
+fn survival_runs(frame: &DataFrame) -> PolarsResult<Vec<Vec<(f64, bool)>>> {
+    let (Ok(durations), Ok(events)) = (frame.column("durations"), frame.column("events")) else {
+        return Ok(vec![Vec::new(); frame.height()]);
+    };
+    let (durations, events) = (durations.list()?, events.list()?);
+    (0..frame.height())
+        .map(|row| {
+            let (Some(durations), Some(events)) =
+                (durations.get_as_series(row), events.get_as_series(row))
+            else {
+                return Ok(Vec::new());
+            };
+            let durations = durations.cast(&DataType::Float64)?;
+            Ok(durations
+                .f64()?
+                .iter()
+                .zip(events.bool()?.iter())
+                .filter_map(|(duration, event)| Some((duration?, event?)))
+                .collect())
+        })
+        .collect()
+}
+
 fn rows_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MttrRow>> {
     let text = |name: &str| -> PolarsResult<Vec<String>> {
         Ok(frame
@@ -178,6 +208,7 @@ fn rows_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MttrRow>> {
     let (period, group_by, group) = (text("period")?, text("group_by")?, text("group_value")?);
     let (n, censored) = (count("n")?, count("censored")?);
     let (mean, median, p90) = (float("mean_s")?, float("median_s")?, float("p90_s")?);
+    let runs = survival_runs(frame)?;
     let mut rows: Vec<MttrRow> = (0..frame.height())
         .map(|i| MttrRow {
             period: period[i].clone(),
@@ -188,6 +219,8 @@ fn rows_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MttrRow>> {
             median_s: median[i],
             p90_s: p90[i],
             censored: censored[i],
+            km_median_s: kaplan_meier_quantile(&runs[i], 0.5),
+            km_p90_s: kaplan_meier_quantile(&runs[i], 0.9),
             change_vs_previous: None,
             change_vs_first: None,
         })
@@ -266,7 +299,9 @@ mod tests {
                         t1: None,
                         window: None,
                         time_to_impact_s: None,
-                        time_to_recover_s: Some(*time_to_recover_s),
+                        // A censored run has no recovery time, only how long it was seen.
+                        time_to_recover_s: recovered.then_some(*time_to_recover_s),
+                        censored_at_s: (*impacted && !*recovered).then_some(*time_to_recover_s),
                         impacted: *impacted,
                         recovered: *recovered,
                         degraded_s: None,
@@ -315,6 +350,9 @@ mod tests {
             (3, Some(200.0), Some(200.0), 1)
         );
         assert!((q1.p90_s.unwrap() - 280.0).abs() < 1e-9);
+        // Kaplan–Meier with the run censored at 2400 s: S(100) = 3/4, S(200) = 1/2 (median 200),
+        // S(300) = 1/4 and no later recovery, so the estimate never reaches 10% (no KM P90).
+        assert_eq!((q1.km_median_s, q1.km_p90_s), (Some(200.0), None));
         assert_eq!(q1.change_vs_previous, None);
         let q2 = row(&rows, "2026Q2", "all", "all");
         // 60 and 90: mean 75, p90 = 60 + 0.9 × 30 = 87; 75 / 200 − 1 = −62.5%.

@@ -107,8 +107,11 @@ pub struct ExperimentOutcome {
     pub t1: Option<Micros>,
     pub window: Option<(Micros, Micros)>,
     pub time_to_impact_s: Option<f64>,
-    /// For a censored experiment, the time from `t0` to the end of the window.
+    /// `None` for a censored experiment (impacted, never recovered) and when not measured.
     pub time_to_recover_s: Option<f64>,
+    /// For a censored experiment, the time from `t0` to the end of the window: how long it was
+    /// seen not to recover (Kaplan–Meier counts it as "at least this long").
+    pub censored_at_s: Option<f64>,
     pub impacted: bool,
     pub recovered: bool,
     pub degraded_s: Option<f64>,
@@ -129,6 +132,7 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         window: None,
         time_to_impact_s: None,
         time_to_recover_s: None,
+        censored_at_s: None,
         impacted: false,
         recovered: false,
         degraded_s: None,
@@ -165,7 +169,9 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         .iter()
         .min()
         .map(|v| seconds_from_micros(*v));
-    outcome.time_to_recover_s = if outcome.impacted {
+    outcome.time_to_recover_s = if findings.any_censored {
+        None
+    } else if outcome.impacted {
         findings
             .recoveries
             .iter()
@@ -182,6 +188,9 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         None
     };
     outcome.recovered = outcome.impacted && !findings.any_censored;
+    outcome.censored_at_s = findings
+        .any_censored
+        .then(|| seconds_from_micros(window.1 - t0));
     outcome.degraded_s = findings.degraded_s.iter().copied().reduce(f64::max);
     outcome.series = findings.series;
     let (verdict, reasons) = decide(
@@ -770,13 +779,26 @@ mod tests {
         let never: Vec<(i64, f64)> = (-5..=40)
             .map(|m| (m, if m >= 1 { 1.0 } else { 2.0 }))
             .collect();
-        check("completed", &never, (Verdict::Red, Some(2400.0)));
+        check("completed", &never, (Verdict::Red, None));
         // Stopped or failed after the fault began, without a stop condition and without a
         // breach: inconclusive (revision 2; it used to be red whatever the curves).
         check("stopped", &curve(0..0), (Verdict::Inconclusive, Some(0.0)));
         check("failed", &curve(1..3), (Verdict::Inconclusive, Some(180.0)));
         // With a breach, red.
-        check("failed", &never, (Verdict::Red, Some(2400.0)));
+        check("failed", &never, (Verdict::Red, None));
+        let outcome = judge(
+            &experiment("completed", Some(300.0)),
+            &series("healthy_hosts", ">= 2", "level"),
+            &never,
+        );
+        assert_eq!(
+            (
+                outcome.time_to_recover_s,
+                outcome.censored_at_s,
+                outcome.recovered
+            ),
+            (None, Some(2400.0), false)
+        );
         check("running", &curve(1..3), (Verdict::InProgress, None));
         check("cancelled", &[], (Verdict::Inconclusive, None));
         // No points at all in the window: inconclusive.
@@ -798,7 +820,7 @@ mod tests {
         let short: Vec<(i64, f64)> = (-5..=40)
             .map(|m| (m, if (1..39).contains(&m) { 1.0 } else { 2.0 }))
             .collect();
-        check("completed", &short, (Verdict::Red, Some(2400.0)));
+        check("completed", &short, (Verdict::Red, None));
     }
 
     #[test]

@@ -452,6 +452,7 @@ mod tests {
                 window: None,
                 time_to_impact_s: None,
                 time_to_recover_s,
+                censored_at_s: None,
                 impacted: time_to_recover_s.is_some_and(|s| s > 0.0),
                 recovered: time_to_recover_s.is_some_and(|s| s > 0.0),
                 degraded_s: None,

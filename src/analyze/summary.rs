@@ -77,6 +77,10 @@ pub fn experiment_outcomes_frame(experiments: &[JudgedExperiment]) -> PolarsResu
             "time_to_recover_s".into(),
             outcomes().map(|o| o.time_to_recover_s).collect::<Vec<_>>(),
         ),
+        Column::new(
+            "censored_at_s".into(),
+            outcomes().map(|o| o.censored_at_s).collect::<Vec<_>>(),
+        ),
     ])
 }
 

@@ -89,6 +89,7 @@ mod tests {
                 window: None,
                 time_to_impact_s: None,
                 time_to_recover_s: None,
+                censored_at_s: None,
                 impacted: false,
                 recovered: false,
                 degraded_s: None,

@@ -41,6 +41,8 @@ pub struct ExperimentDetail {
     pub verdict: String,
     pub time_to_impact_s: Option<f64>,
     pub time_to_recover_s: Option<f64>,
+    /// For a run that never recovered, how long after `t0` it was last seen.
+    pub censored_at_s: Option<f64>,
     pub recovered: bool,
     pub error_total: Option<f64>,
     pub reasons: Vec<String>,
@@ -173,6 +175,7 @@ pub fn experiment_detail(
         verdict: outcome.verdict.name().to_string(),
         time_to_impact_s: outcome.time_to_impact_s,
         time_to_recover_s: outcome.time_to_recover_s,
+        censored_at_s: outcome.censored_at_s,
         recovered: outcome.recovered,
         error_total: outcome.error_total,
         reasons: reason_texts(lang, &outcome.reasons),

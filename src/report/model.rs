@@ -205,6 +205,8 @@ pub struct MttrView {
     pub median_s: Option<f64>,
     pub p90_s: Option<f64>,
     pub censored: u64,
+    pub km_median_s: Option<f64>,
+    pub km_p90_s: Option<f64>,
     pub change_vs_previous: Option<f64>,
     pub change_vs_first: Option<f64>,
 }
@@ -220,6 +222,8 @@ impl From<&MttrRow> for MttrView {
             median_s: row.median_s,
             p90_s: row.p90_s,
             censored: row.censored,
+            km_median_s: row.km_median_s,
+            km_p90_s: row.km_p90_s,
             change_vs_previous: row.change_vs_previous,
             change_vs_first: row.change_vs_first,
         }
@@ -317,7 +321,10 @@ pub struct ExperimentRow {
     pub status: Status,
     pub verdict: String,
     pub time_to_impact_s: Option<f64>,
+    /// `None` for a run that never recovered: see `censored_at_s`.
     pub time_to_recover_s: Option<f64>,
+    /// For a run that never recovered, how long after `t0` it was last seen (the window's end).
+    pub censored_at_s: Option<f64>,
     pub recover_within_s: Option<f64>,
     pub recovered: bool,
     pub systems: Vec<String>,
@@ -489,6 +496,7 @@ fn experiment_row(judged: &JudgedExperiment, lang: Lang) -> ExperimentRow {
         verdict: outcome.verdict.name().to_string(),
         time_to_impact_s: outcome.time_to_impact_s,
         time_to_recover_s: outcome.time_to_recover_s,
+        censored_at_s: outcome.censored_at_s,
         recover_within_s: experiment.recover_within_s,
         recovered: outcome.recovered,
         systems: system_names(systems),

@@ -93,6 +93,7 @@ fn outcome(index: usize, run: &Run) -> ExperimentOutcome {
         window: None,
         time_to_impact_s: run.recovered_after_s.map(|_| 30.0),
         time_to_recover_s: Some(run.recovered_after_s.unwrap_or(0.0)),
+        censored_at_s: None,
         impacted: run.recovered_after_s.is_some(),
         recovered: true,
         degraded_s: None,
