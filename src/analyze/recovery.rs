@@ -120,6 +120,30 @@ pub struct ExperimentOutcome {
     pub reasons: Vec<Reason>,
 }
 
+impl ExperimentOutcome {
+    /// An outcome with `verdict` whose fault began at `t0` and nothing else measured: for tests
+    /// to adjust.
+    #[cfg(test)]
+    pub(crate) fn example(experiment_id: &str, verdict: Verdict, t0: Micros) -> ExperimentOutcome {
+        ExperimentOutcome {
+            experiment_id: experiment_id.to_string(),
+            verdict,
+            t0: Some(t0),
+            t1: None,
+            window: None,
+            time_to_impact_s: None,
+            time_to_recover_s: None,
+            censored_at_s: None,
+            impacted: false,
+            recovered: false,
+            degraded_s: None,
+            error_total: None,
+            series: vec![],
+            reasons: vec![],
+        }
+    }
+}
+
 /// Judges one experiment: runs that never came to a verdict first, then the series in the
 /// observation window, then the verdict from what they showed (SPEC section 6).
 pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) -> ExperimentOutcome {

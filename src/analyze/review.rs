@@ -445,20 +445,10 @@ mod tests {
                 ..Experiment::example(id, start)
             },
             outcome: ExperimentOutcome {
-                experiment_id: id.into(),
-                verdict,
-                t0: Some(start),
-                t1: None,
-                window: None,
-                time_to_impact_s: None,
                 time_to_recover_s,
-                censored_at_s: None,
                 impacted: time_to_recover_s.is_some_and(|s| s > 0.0),
                 recovered: time_to_recover_s.is_some_and(|s| s > 0.0),
-                degraded_s: None,
-                error_total: None,
-                series: vec![],
-                reasons: vec![],
+                ..ExperimentOutcome::example(id, verdict, start)
             },
             systems: vec![System::I],
             in_period: period.contains(start),

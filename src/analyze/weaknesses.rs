@@ -81,22 +81,7 @@ mod tests {
                 template_id: Some("EXT-web".into()),
                 ..Experiment::example(id, start)
             },
-            outcome: ExperimentOutcome {
-                experiment_id: id.into(),
-                verdict,
-                t0: Some(start),
-                t1: None,
-                window: None,
-                time_to_impact_s: None,
-                time_to_recover_s: None,
-                censored_at_s: None,
-                impacted: false,
-                recovered: false,
-                degraded_s: None,
-                error_total: None,
-                series: vec![],
-                reasons: vec![],
-            },
+            outcome: ExperimentOutcome::example(id, verdict, start),
             systems: vec![],
             in_period: true,
         }
