@@ -20,6 +20,8 @@ pub struct WindowSettings {
     pub post_s: f64,
     /// How many consecutive points inside the band make a recovery.
     pub hold: usize,
+    /// How many impacted runs a period needs before its MTTR is compared (SPEC section 7).
+    pub min_runs: u64,
 }
 
 impl WindowSettings {
@@ -38,6 +40,7 @@ impl Default for WindowSettings {
             pre_s: 15.0 * 60.0,
             post_s: 30.0 * 60.0,
             hold: 3,
+            min_runs: 3,
         }
     }
 }
@@ -206,6 +209,7 @@ struct RawWindow {
     pre: Option<Spanned<String>>,
     post: Option<Spanned<String>>,
     hold: Option<Spanned<i64>>,
+    min_runs: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,7 +278,10 @@ impl Config {
         let file = ConfigFile { path, text };
         let raw: RawConfig = toml::from_str(text).map_err(|problem| {
             let span = problem.span().unwrap_or(0..0);
-            file.error(span, "(syntax)", problem.message().to_string())
+            let key = file
+                .key_at(span.start)
+                .unwrap_or_else(|| "(syntax)".to_string());
+            file.error(span, &key, problem.message().to_string())
         })?;
 
         let mut config = Config::default();
@@ -342,6 +349,29 @@ impl ConfigFile<'_> {
             key: key.to_string(),
             message,
         }
+    }
+
+    /// The dotted key written on the line holding `offset` (`window.min_runs`), under the nearest
+    /// table header above it; `None` when the line assigns no key (a header, a syntax error).
+    fn key_at(&self, offset: usize) -> Option<String> {
+        let offset = offset.min(self.text.len());
+        let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let line = self.text[line_start..].lines().next().unwrap_or_default();
+        let (key, _) = line.split_once('=')?;
+        let key = key.trim();
+        if key.is_empty() || key.starts_with('[') || key.starts_with('#') {
+            return None;
+        }
+        let header = self.text[..line_start]
+            .lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| l.starts_with('['))
+            .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_string());
+        Some(match header {
+            Some(table) => format!("{table}.{key}"),
+            None => key.to_string(),
+        })
     }
 
     fn duration(&self, value: &Spanned<String>, key: &str) -> Result<f64, ConfigError> {
@@ -425,6 +455,17 @@ impl ConfigFile<'_> {
                 ));
             }
             window.hold = value as usize;
+        }
+        if let Some(min_runs) = &raw.min_runs {
+            let value = *min_runs.get_ref();
+            if !(1..=1_000_000).contains(&value) {
+                return Err(self.error(
+                    min_runs.span(),
+                    "window.min_runs",
+                    format!("{value} must be a whole number of runs, at least 1"),
+                ));
+            }
+            window.min_runs = value as u64;
         }
         Ok(())
     }
@@ -692,7 +733,8 @@ recover_within = "5m"
             WindowSettings {
                 pre_s: 900.0,
                 post_s: 1800.0,
-                hold: 3
+                hold: 3,
+                min_runs: 3
             }
         );
         assert_eq!(config.cost, CostConfig::default());
@@ -739,6 +781,14 @@ recover_within = "5m"
             "checkup.toml:2: window.hold: 0 must be between 1 and 1000 points",
         );
         check_error(
+            "[window]\nhold = 3\nmin_runs = -1\n",
+            "checkup.toml:3: window.min_runs: -1 must be a whole number of runs, at least 1",
+        );
+        check_error(
+            "[window]\nmin_runs = \"three\"\n",
+            "checkup.toml:2: window.min_runs: invalid type: string \"three\", expected i64",
+        );
+        check_error(
             "[cost]\noutage_hours = -2\n",
             "checkup.toml:2: cost.outage_hours: -2 must be a non-negative number",
         );
@@ -776,7 +826,7 @@ recover_within = "5m"
             "checkup.toml:3: hypothesis[0].match: needs template_id, template_name or tags",
         );
         let unknown = parse("[cost]\nrevenue = 5\n").unwrap_err();
-        assert_eq!((unknown.line, unknown.key.as_str()), (2, "(syntax)"));
+        assert_eq!((unknown.line, unknown.key.as_str()), (2, "cost.revenue"));
         assert!(
             unknown.message.contains("unknown field `revenue`"),
             "{}",

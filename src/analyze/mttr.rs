@@ -47,6 +47,8 @@ pub struct MttrRow {
     /// estimate never falls that far).
     pub km_median_s: Option<f64>,
     pub km_p90_s: Option<f64>,
+    /// Whether the period had `min_runs` impacted runs: only then is it compared.
+    pub enough_runs: bool,
     /// Relative change of `mean_s` against the group's previous period (−0.3 is 30% faster).
     pub change_vs_previous: Option<f64>,
     /// Relative change of `mean_s` against the group's first period.
@@ -57,12 +59,13 @@ pub struct MttrRow {
 pub fn experiment_mttr(
     experiments: &[JudgedExperiment],
     unit: PeriodUnit,
+    min_runs: u64,
 ) -> Result<Vec<MttrRow>, QueryError> {
     let frame = experiment_outcomes_frame(experiments).map_err(|source| QueryError {
         name: "mttr".to_string(),
         source,
     })?;
-    experiment_mttr_of(&frame, experiments, unit)
+    experiment_mttr_of(&frame, experiments, unit, min_runs)
 }
 
 /// Experimental MTTR from the `experiment_outcomes` table of `experiments`, already built.
@@ -70,6 +73,7 @@ pub fn experiment_mttr_of(
     experiment_outcomes: &DataFrame,
     experiments: &[JudgedExperiment],
     unit: PeriodUnit,
+    min_runs: u64,
 ) -> Result<Vec<MttrRow>, QueryError> {
     let name = "mttr";
     let error = |source| QueryError {
@@ -104,11 +108,15 @@ pub fn experiment_mttr_of(
             ("experiment_systems", &experiment_systems),
         ],
     )?;
-    rows_from_frame(&result).map_err(error)
+    rows_from_frame(&result, min_runs).map_err(error)
 }
 
 /// Real incident MTTR: `resolved_at − started_at`, grouped like the experimental one (all, team, service).
-pub fn incident_mttr(incidents: &[Incident], unit: PeriodUnit) -> Result<Vec<MttrRow>, QueryError> {
+pub fn incident_mttr(
+    incidents: &[Incident],
+    unit: PeriodUnit,
+    min_runs: u64,
+) -> Result<Vec<MttrRow>, QueryError> {
     let name = "incident_mttr";
     let error = |source| QueryError {
         name: name.to_string(),
@@ -151,7 +159,7 @@ pub fn incident_mttr(incidents: &[Incident], unit: PeriodUnit) -> Result<Vec<Mtt
     ])
     .map_err(error)?;
     let result = run_query(name, INCIDENT_MTTR_SQL, &[("incident_durations", &frame)])?;
-    rows_from_frame(&result).map_err(error)
+    rows_from_frame(&result, min_runs).map_err(error)
 }
 
 /// Each row's runs as (duration, recovered) from its `durations` and `events` lists; a frame
@@ -179,7 +187,7 @@ fn survival_runs(frame: &DataFrame) -> PolarsResult<Vec<Vec<(f64, bool)>>> {
         .collect()
 }
 
-fn rows_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MttrRow>> {
+fn rows_from_frame(frame: &DataFrame, min_runs: u64) -> PolarsResult<Vec<MttrRow>> {
     let text = |name: &str| -> PolarsResult<Vec<String>> {
         Ok(frame
             .column(name)?
@@ -221,17 +229,21 @@ fn rows_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MttrRow>> {
             censored: censored[i],
             km_median_s: kaplan_meier_quantile(&runs[i], 0.5),
             km_p90_s: kaplan_meier_quantile(&runs[i], 0.9),
+            enough_runs: false,
             change_vs_previous: None,
             change_vs_first: None,
         })
         .collect();
-    add_changes(&mut rows);
+    add_changes(&mut rows, min_runs);
     Ok(rows)
 }
 
 /// Fills the changes of each group's mean against its previous and its first period with a mean.
 /// Rows come sorted by group and period (the SQL orders them so).
-fn add_changes(rows: &mut [MttrRow]) {
+/// Changes against the group's previous and first periods (SPEC section 7): only a period with at
+/// least `min_runs` impacted runs (`n + censored`) counts, for a change of its own and as the
+/// previous or first period of another; the others read "not enough runs".
+fn add_changes(rows: &mut [MttrRow], min_runs: u64) {
     let relative = |now: Option<f64>, before: Option<f64>| match (now, before) {
         (Some(now), Some(before)) if before > 0.0 => Some(now / before - 1.0),
         _ => None,
@@ -246,17 +258,14 @@ fn add_changes(rows: &mut [MttrRow]) {
             first = None;
             previous = None;
         }
-        let mean = rows[index].mean_s;
-        rows[index].change_vs_previous = if new_group {
-            None
-        } else {
-            relative(mean, previous)
-        };
-        rows[index].change_vs_first = if first.is_some() && !new_group {
-            relative(mean, first)
-        } else {
-            None
-        };
+        let row = &mut rows[index];
+        row.enough_runs = row.n + row.censored >= min_runs;
+        if !row.enough_runs {
+            continue;
+        }
+        let mean = row.mean_s;
+        row.change_vs_previous = relative(mean, previous);
+        row.change_vs_first = first.and_then(|first| relative(mean, Some(first)));
         if first.is_none() {
             first = mean;
         }
@@ -341,7 +350,7 @@ mod tests {
         ];
         let mut experiments = judged(cases);
         experiments[0].systems.push(System::II);
-        let rows = experiment_mttr(&experiments, PeriodUnit::Quarter).unwrap();
+        let rows = experiment_mttr(&experiments, PeriodUnit::Quarter, 1).unwrap();
 
         let q1 = row(&rows, "2026Q1", "all", "all");
         // Recovered: 100, 200, 300. p90 by linear interpolation: 200 + 0.8 × (300 − 200) = 280.
@@ -382,7 +391,16 @@ mod tests {
             Some(300.0)
         );
 
-        let monthly = experiment_mttr(&experiments, PeriodUnit::Month).unwrap();
+        // With min_runs = 3, 2026Q2 (2 impacted runs) is not compared; 2026Q1 (3 + 1 censored) is.
+        let strict = experiment_mttr(&experiments, PeriodUnit::Quarter, 3).unwrap();
+        let (q1, q2) = (
+            row(&strict, "2026Q1", "all", "all"),
+            row(&strict, "2026Q2", "all", "all"),
+        );
+        assert!(q1.enough_runs && !q2.enough_runs);
+        assert_eq!((q2.change_vs_previous, q2.change_vs_first), (None, None));
+
+        let monthly = experiment_mttr(&experiments, PeriodUnit::Month, 1).unwrap();
         assert_eq!(row(&monthly, "2026-03", "all", "all").censored, 1);
         assert_eq!(
             row(&monthly, "2026-05", "all", "all").change_vs_previous,
@@ -403,8 +421,12 @@ mod tests {
             resolved_at: start + hours * hour,
             customer_impact: None,
         };
-        let rows =
-            incident_mttr(&[incident("1", 1), incident("2", 3)], PeriodUnit::Quarter).unwrap();
+        let rows = incident_mttr(
+            &[incident("1", 1), incident("2", 3)],
+            PeriodUnit::Quarter,
+            1,
+        )
+        .unwrap();
         let all = row(&rows, "2026Q3", "all", "all");
         assert_eq!(
             (all.n, all.mean_s, all.median_s, all.censored),

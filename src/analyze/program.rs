@@ -120,8 +120,10 @@ pub fn analyze_judged(
     })?;
     let quarters = quarterly_summary(&frame).map_err(query)?;
     let weaknesses = track_weaknesses(&experiments);
-    let mttr = experiment_mttr_of(&frame, &experiments, PeriodUnit::Quarter).map_err(query)?;
-    let incident_mttr = incident_mttr(&incidents, PeriodUnit::Quarter).map_err(query)?;
+    let min_runs = config.window.min_runs;
+    let mttr =
+        experiment_mttr_of(&frame, &experiments, PeriodUnit::Quarter, min_runs).map_err(query)?;
+    let incident_mttr = incident_mttr(&incidents, PeriodUnit::Quarter, min_runs).map_err(query)?;
 
     let action_ids = |experiment_id: &str| -> Vec<String> {
         actions_of(experiment_id)

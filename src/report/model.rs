@@ -207,6 +207,8 @@ pub struct MttrView {
     pub censored: u64,
     pub km_median_s: Option<f64>,
     pub km_p90_s: Option<f64>,
+    /// Whether the period had `[window] min_runs` impacted runs, so that it is compared.
+    pub enough_runs: bool,
     pub change_vs_previous: Option<f64>,
     pub change_vs_first: Option<f64>,
 }
@@ -224,6 +226,7 @@ impl From<&MttrRow> for MttrView {
             censored: row.censored,
             km_median_s: row.km_median_s,
             km_p90_s: row.km_p90_s,
+            enough_runs: row.enough_runs,
             change_vs_previous: row.change_vs_previous,
             change_vs_first: row.change_vs_first,
         }

@@ -118,6 +118,7 @@ fn injection(
         pre_s: 6.0 * 3600.0,
         post_s,
         hold: 3,
+        ..WindowSettings::default()
     };
     analyze_experiment(&input, &settings)
 }
