@@ -45,6 +45,28 @@ impl MetricKey {
     }
 }
 
+/// The finest period CloudWatch still returns for data whose window started `age` ago: a period
+/// finer than it keeps returns no points at all (MetricStat.Period, GetMetricData): within 3 hours
+/// any, then a multiple of 60 s up to 15 days, of 300 s up to 63 days, of 3600 s beyond (hourly
+/// data is kept 455 days). The configured period is rounded up to that multiple.
+pub fn period_kept(period_s: i64, age: Micros) -> i64 {
+    const HOUR: Micros = 3600 * MICROS_PER_SECOND;
+    const DAY: Micros = 24 * HOUR;
+    let multiple = match age {
+        age if age <= 3 * HOUR => 1,
+        age if age <= 15 * DAY => 60,
+        age if age <= 63 * DAY => 300,
+        _ => 3600,
+    };
+    let period_s = period_s.max(1);
+    period_s.div_euclid(multiple) * multiple
+        + if period_s % multiple == 0 {
+            0
+        } else {
+            multiple
+        }
+}
+
 /// One series of one experiment over its observation window `[start, end]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesWindow {
@@ -641,6 +663,21 @@ pub fn dashboard_series(experiment_id: &str, dashboard: &str, key: &MetricKey) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn old_windows_are_read_at_the_period_cloudwatch_still_keeps() {
+        let hour = 3600 * MICROS_PER_SECOND;
+        let day = 24 * hour;
+        assert_eq!(period_kept(60, 2 * hour), 60);
+        assert_eq!(period_kept(10, 2 * hour), 10);
+        assert_eq!(period_kept(10, 5 * hour), 60);
+        assert_eq!(period_kept(60, 14 * day), 60);
+        assert_eq!(period_kept(60, 20 * day), 300);
+        assert_eq!(period_kept(600, 20 * day), 600);
+        assert_eq!(period_kept(420, 20 * day), 600);
+        assert_eq!(period_kept(60, 100 * day), 3600);
+        assert_eq!(period_kept(7200, 100 * day), 7200);
+    }
 
     fn key(metric: &str, period_s: i64) -> MetricKey {
         MetricKey {

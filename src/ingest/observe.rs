@@ -82,7 +82,8 @@ pub async fn observe(
     let plan = ObservationPlan::of(history, config, now);
     let alarms = describe_alarms(client, &plan, warnings).await?;
     let dashboards = read_dashboards(client, &plan, warnings).await?;
-    let chosen = choose_series(history, config, &plan, &alarms, &dashboards, warnings);
+    let mut chosen = choose_series(history, config, &plan, &alarms, &dashboards, warnings);
+    chosen.keep_to_retention(&plan, now, warnings);
 
     let requests = plan_requests(&chosen.windows);
     on_plan(requests.len());
@@ -295,6 +296,43 @@ fn choose_series<'c>(
 }
 
 impl ChosenSeries<'_> {
+    /// Asks for each series at the finest period CloudWatch still keeps for its window's age
+    /// (`cloudwatch::period_kept`): a finer one returns no points at all. The series records the
+    /// period used, so its verdict can say at which resolution it was judged. One warning sums up
+    /// the series read coarser than configured.
+    fn keep_to_retention(
+        &mut self,
+        plan: &ObservationPlan,
+        now: Micros,
+        warnings: &mut Vec<String>,
+    ) {
+        let mut coarsened: BTreeSet<i64> = BTreeSet::new();
+        let mut kept = |experiment_id: &str, period_s: i64| -> i64 {
+            let (start, _) = plan.windows_of[experiment_id];
+            let used = cloudwatch::period_kept(period_s, now - start);
+            if used != period_s {
+                coarsened.insert(used);
+            }
+            used
+        };
+        for series in &mut self.series {
+            series.period_s = kept(&series.experiment_id, series.period_s);
+        }
+        for window in &mut self.windows {
+            window.key.period_s = kept(&window.experiment_id, window.key.period_s);
+        }
+        if !coarsened.is_empty() {
+            let resolutions: Vec<String> = coarsened
+                .iter()
+                .map(|period| crate::vocab::format::format_duration(*period as f64))
+                .collect();
+            warnings.push(format!(
+                "some observation windows are older than CloudWatch keeps 1-minute data (15 days), so their series were read at {} resolution; runs whose recovery cannot be seen at that resolution are not measurable. Ingest at least every 14 days to keep 1-minute data (README: Run it every week)",
+                resolutions.join(" and ")
+            ));
+        }
+    }
+
     /// The points of the stored series: read ones as CloudWatch gave them, metric math computed
     /// from its inputs; a warning for each level series without points.
     fn points(
