@@ -1,8 +1,8 @@
 //! The CI/CD gate (SPEC section 2, `checkup gate`): rules over one period's analysis, each
 //! passed or failed with the numbers behind it. A pipeline fails when resilience regresses.
 
+use crate::analyze::mttr::PeriodUnit;
 use crate::analyze::program::Analysis;
-use crate::vocab::time::quarter_of;
 use crate::vocab::{Scope, Verdict};
 
 /// The rules asked for; a rule left `None` is not checked.
@@ -71,31 +71,36 @@ pub fn check_gate(analysis: &Analysis, rules: &GateRules) -> Vec<RuleResult> {
     }
 
     if let Some(max_regression) = rules.max_mttr_regression_pct {
-        let quarter = quarter_of(analysis.period.end - 1);
+        // The gate compares periods of the kind it was given: a month with the month before.
+        let unit = PeriodUnit::of(analysis.period);
+        let (rows, kind) = match unit {
+            PeriodUnit::Month => (&analysis.monthly_mttr, "month"),
+            PeriodUnit::Quarter => (&analysis.mttr, "quarter"),
+        };
+        let label = unit.label(analysis.period.end - 1);
         let (group_by, group) = match &rules.team {
             Some(team) => ("team", team.as_str()),
             None => ("all", "all"),
         };
-        let row = analysis
-            .mttr
+        let row = rows
             .iter()
-            .find(|r| r.period == quarter && r.group_by == group_by && r.group == group);
+            .find(|r| r.period == label && r.group_by == group_by && r.group == group);
         let result = match row.and_then(|r| Some((r.mean_s?, r.change_vs_previous?))) {
             Some((mean, change)) => RuleResult {
                 rule: "max-mttr-regression",
                 passed: change * 100.0 <= max_regression,
                 message: format!(
-                    "experimental MTTR of {scope_words} in {quarter}: {mean:.0} s, {:+.1}% against the previous quarter, at most {max_regression:+.1}% allowed",
+                    "experimental MTTR of {scope_words} in {label}: {mean:.0} s, {:+.1}% against the previous {kind}, at most {max_regression:+.1}% allowed",
                     change * 100.0
                 ),
             },
-            // Nothing to compare (no recovered experiment in this quarter or the one before): a
-            // new team is not blocked, and the line says why.
+            // Nothing to compare (too few runs in this period or the one before): a new team is
+            // not blocked, and the line says why.
             None => RuleResult {
                 rule: "max-mttr-regression",
                 passed: true,
                 message: format!(
-                    "experimental MTTR of {scope_words} in {quarter} cannot be compared: no recovered experiment in this quarter or the one before"
+                    "experimental MTTR of {scope_words} in {label} cannot be compared: not enough recovered runs in this {kind} or the one before (at least [window] min_runs each)"
                 ),
             },
         };

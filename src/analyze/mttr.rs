@@ -9,7 +9,7 @@ use super::JudgedExperiment;
 use super::summary::{QueryError, experiment_outcomes_frame, run_query};
 use crate::ledger::Incident;
 use crate::vocab::stats::kaplan_meier_quantile;
-use crate::vocab::time::{month_of, quarter_of};
+use crate::vocab::time::{Micros, Period, month_of, parse_period, quarter_of};
 
 pub const MTTR_SQL: &str = include_str!("../../queries/analytics/mttr.sql");
 pub const INCIDENT_MTTR_SQL: &str = include_str!("../../queries/analytics/incident_mttr.sql");
@@ -24,6 +24,29 @@ pub enum PeriodUnit {
 }
 
 impl PeriodUnit {
+    /// The word of `report.json`'s `period_kind`.
+    pub fn name(self) -> &'static str {
+        self.column()
+    }
+
+    /// The unit of a reporting period: a calendar month, else quarters.
+    pub fn of(period: Period) -> PeriodUnit {
+        let month = month_of(period.start);
+        if parse_period(&month, 0) == Ok(period) {
+            PeriodUnit::Month
+        } else {
+            PeriodUnit::Quarter
+        }
+    }
+
+    /// The label of the unit's period holding `ts` (`2026Q3`, `2026-07`).
+    pub fn label(self, ts: Micros) -> String {
+        match self {
+            PeriodUnit::Quarter => quarter_of(ts),
+            PeriodUnit::Month => month_of(ts),
+        }
+    }
+
     fn column(self) -> &'static str {
         match self {
             PeriodUnit::Quarter => "quarter",
@@ -35,6 +58,8 @@ impl PeriodUnit {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MttrRow {
     pub period: String,
+    /// `quarter` or `month`.
+    pub period_kind: &'static str,
     /// all, team, service, system or template.
     pub group_by: String,
     pub group: String,
@@ -108,7 +133,7 @@ pub fn experiment_mttr_of(
             ("experiment_systems", &experiment_systems),
         ],
     )?;
-    rows_from_frame(&result, min_runs).map_err(error)
+    rows_from_frame(&result, unit, min_runs).map_err(error)
 }
 
 /// Real incident MTTR: `resolved_at − started_at`, grouped like the experimental one (all, team, service).
@@ -159,7 +184,7 @@ pub fn incident_mttr(
     ])
     .map_err(error)?;
     let result = run_query(name, INCIDENT_MTTR_SQL, &[("incident_durations", &frame)])?;
-    rows_from_frame(&result, min_runs).map_err(error)
+    rows_from_frame(&result, unit, min_runs).map_err(error)
 }
 
 /// Each row's runs as (duration, recovered) from its `durations` and `events` lists; a frame
@@ -187,7 +212,11 @@ fn survival_runs(frame: &DataFrame) -> PolarsResult<Vec<Vec<(f64, bool)>>> {
         .collect()
 }
 
-fn rows_from_frame(frame: &DataFrame, min_runs: u64) -> PolarsResult<Vec<MttrRow>> {
+fn rows_from_frame(
+    frame: &DataFrame,
+    unit: PeriodUnit,
+    min_runs: u64,
+) -> PolarsResult<Vec<MttrRow>> {
     let text = |name: &str| -> PolarsResult<Vec<String>> {
         Ok(frame
             .column(name)?
@@ -220,6 +249,7 @@ fn rows_from_frame(frame: &DataFrame, min_runs: u64) -> PolarsResult<Vec<MttrRow
     let mut rows: Vec<MttrRow> = (0..frame.height())
         .map(|i| MttrRow {
             period: period[i].clone(),
+            period_kind: unit.name(),
             group_by: group_by[i].clone(),
             group: group[i].clone(),
             n: n[i],

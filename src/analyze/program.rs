@@ -34,7 +34,9 @@ pub struct Analysis {
     pub incidents: Vec<Incident>,
     pub weaknesses: Vec<Weakness>,
     pub quarters: Vec<QuarterSummary>,
+    /// Experimental MTTR by quarter, and by month (SPEC section 7).
     pub mttr: Vec<MttrRow>,
+    pub monthly_mttr: Vec<MttrRow>,
     pub incident_mttr: Vec<MttrRow>,
     pub roi: Roi,
     pub maturity: Maturity,
@@ -123,6 +125,8 @@ pub fn analyze_judged(
     let min_runs = config.window.min_runs;
     let mttr =
         experiment_mttr_of(&frame, &experiments, PeriodUnit::Quarter, min_runs).map_err(query)?;
+    let monthly_mttr =
+        experiment_mttr_of(&frame, &experiments, PeriodUnit::Month, min_runs).map_err(query)?;
     let incident_mttr = incident_mttr(&incidents, PeriodUnit::Quarter, min_runs).map_err(query)?;
 
     let action_ids = |experiment_id: &str| -> Vec<String> {
@@ -169,6 +173,7 @@ pub fn analyze_judged(
         weaknesses,
         quarters,
         mttr,
+        monthly_mttr,
         incident_mttr,
         roi,
         maturity,

@@ -37,6 +37,8 @@ pub struct ReportModel {
     pub outage_cost: OutageCost,
     pub incidents: IncidentSummary,
     pub mttr: Vec<MttrView>,
+    /// The same MTTR by month (SPEC section 7; the quarterly HTML and PDF print `mttr`).
+    pub monthly_mttr: Vec<MttrView>,
     pub incident_mttr: Vec<MttrView>,
     pub roi: RoiView,
     pub coverage: Vec<CoverageRow>,
@@ -198,6 +200,8 @@ pub fn period_label(period: Period) -> String {
 #[derive(Debug, Clone, Serialize)]
 pub struct MttrView {
     pub period: String,
+    /// `quarter` or `month`.
+    pub period_kind: String,
     pub group_by: String,
     pub group: String,
     pub n: u64,
@@ -217,6 +221,7 @@ impl From<&MttrRow> for MttrView {
     fn from(row: &MttrRow) -> Self {
         MttrView {
             period: row.period.clone(),
+            period_kind: row.period_kind.to_string(),
             group_by: row.group_by.clone(),
             group: row.group.clone(),
             n: row.n,
@@ -423,6 +428,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             by_quarter: review.incidents_by_quarter.clone(),
         },
         mttr: analysis.mttr.iter().map(MttrView::from).collect(),
+        monthly_mttr: analysis.monthly_mttr.iter().map(MttrView::from).collect(),
         incident_mttr: analysis.incident_mttr.iter().map(MttrView::from).collect(),
         roi: roi_view(roi, input.currency, lang),
         coverage: review

@@ -96,6 +96,34 @@ fn the_gate_passes_or_fails_with_the_numbers_behind_each_rule() {
             .contains(&format!("{change:+.1}% against the previous quarter"))
     );
 
+    // A month period is compared with the month before, from the monthly MTTR rows.
+    let month = report["monthly_mttr"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["group_by"] == "all" && r["change_vs_previous"].is_number())
+        .next_back()
+        .expect("the demo has months to compare")
+        .clone();
+    assert_eq!(month["period_kind"], "month");
+    let month_change = month["change_vs_previous"].as_f64().unwrap() * 100.0;
+    let label = month["period"].as_str().unwrap();
+    let monthly = gate(&[
+        "--period",
+        label,
+        "--max-mttr-regression",
+        &format!("{}", month_change + 1.0),
+    ]);
+    assert_eq!(monthly.status.code(), Some(0), "{}", stderr(&monthly));
+    assert!(
+        String::from_utf8_lossy(&monthly.stdout).contains(&format!(
+            "in {label}: {:.0} s, {month_change:+.1}% against the previous month",
+            month["mean_s"].as_f64().unwrap()
+        )),
+        "{}",
+        String::from_utf8_lossy(&monthly.stdout)
+    );
+
     // JUnit: one test case per rule.
     let junit = gate(&["--max-red", "0", "--min-stage", "1", "--format", "junit"]);
     assert_eq!(junit.status.code(), Some(1));
