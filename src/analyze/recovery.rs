@@ -534,8 +534,11 @@ fn decide(
     (Verdict::Green, green)
 }
 
-/// A dry run: every fault action skipped (FIS's `actionsMode = skip-all` skips them all).
+/// A dry run: started with `actionsMode = skip-all`, or every fault action skipped.
 pub fn dry_run(input: &ExperimentInput) -> bool {
+    if input.experiment.actions_mode.as_deref() == Some("skip-all") {
+        return true;
+    }
     let mut faults = input
         .actions
         .iter()

@@ -346,6 +346,7 @@ pub fn parse_journal(
         hypothesis: hypothesis.map(|h| h.name.clone()),
         recover_within_s: hypothesis.and_then(|h| h.recover_within_s),
         ingested_at,
+        actions_mode: None,
     };
     Ok(Journal {
         experiment,

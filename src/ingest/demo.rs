@@ -724,6 +724,14 @@ impl RunDraft<'_> {
             hypothesis: Some(format!("{} keeps its steady state", template.name)),
             recover_within_s: Some(self.recover_within_s),
             ingested_at: self.world.history_end,
+            actions_mode: Some(
+                if self.scenario == Scenario::DryRun {
+                    "skip-all"
+                } else {
+                    "run-all"
+                }
+                .to_string(),
+            ),
         }
     }
 

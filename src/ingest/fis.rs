@@ -329,6 +329,10 @@ pub fn experiment_records(
         hypothesis: None,
         recover_within_s: None,
         ingested_at: query.ingested_at,
+        actions_mode: experiment
+            .experiment_options()
+            .and_then(|options| options.actions_mode())
+            .map(|mode| mode.as_str().to_string()),
     };
     let mut actions: Vec<Action> = experiment
         .actions()
@@ -396,6 +400,7 @@ mod tests {
             hypothesis: None,
             recover_within_s: None,
             ingested_at: created_at + 3 * HOUR,
+            actions_mode: None,
         }
     }
 

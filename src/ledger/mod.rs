@@ -335,8 +335,11 @@ impl Ledger {
             check_footer(table, &partition.path)?;
             paths.push(PlRefPath::new(partition.path.to_string_lossy().as_ref()));
         }
+        // Files written before a column was added lack it: the scan gives nulls there.
         let args = ScanArgsParquet {
             hive_options: HiveOptions::new_disabled(),
+            schema: Some(std::sync::Arc::new(table.schema())),
+            allow_missing_columns: true,
             ..Default::default()
         };
         LazyFrame::scan_parquet_files(paths.into_iter().collect(), args).map_err(|source| {
@@ -482,7 +485,7 @@ fn read_partition(table: Table, path: &Path) -> Result<DataFrame> {
         .finish()
         .map_err(|source| corrupt(table, path, source))?;
     check_columns(table, path, frame.schema())?;
-    Ok(frame)
+    with_added_columns(table, frame).map_err(|source| corrupt(table, path, source))
 }
 
 /// Reads only a partition's footer: enough to find a truncated or foreign file before a scan.
@@ -509,25 +512,53 @@ fn corrupt(table: Table, path: &Path, source: PolarsError) -> LedgerError {
 }
 
 fn check_columns(table: Table, path: &Path, schema: &Schema) -> Result<()> {
-    let expected = table.schema();
-    if *schema == expected {
-        return Ok(());
-    }
-    let problem = expected
-        .iter()
-        .find_map(|(name, dtype)| match schema.get(name) {
-            None => Some(format!("column {name} is missing")),
-            Some(found) if found != dtype => {
-                Some(format!("column {name} has type {found}, expected {dtype}"))
-            }
-            Some(_) => None,
-        })
-        .unwrap_or_else(|| "it has columns the table does not define".to_string());
-    Err(LedgerError::WrongColumns {
+    let wrong = |problem: String| LedgerError::WrongColumns {
         path: path.to_path_buf(),
         table,
         problem,
-    })
+    };
+    for column in table.columns() {
+        match schema.get(column.name) {
+            // A column added after the file was written reads as nulls.
+            None if column.since > 1 => {}
+            None => return Err(wrong(format!("column {} is missing", column.name))),
+            Some(found) if *found != column.column_type.dtype() => {
+                return Err(wrong(format!(
+                    "column {} has type {found}, expected {}",
+                    column.name,
+                    column.column_type.dtype()
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    if schema.len()
+        > schema
+            .iter_names()
+            .filter(|n| table.columns().iter().any(|c| c.name == n.as_str()))
+            .count()
+    {
+        return Err(wrong(
+            "it has columns the table does not define".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// A partition read as the table's columns in their order, with nulls in the columns added after
+/// the file was written.
+fn with_added_columns(table: Table, mut frame: DataFrame) -> PolarsResult<DataFrame> {
+    for column in table.columns() {
+        if frame.column(column.name).is_err() {
+            let nulls = Series::full_null(
+                column.name.into(),
+                frame.height(),
+                &column.column_type.dtype(),
+            );
+            frame.with_column(nulls.into_column())?;
+        }
+    }
+    frame.select(table.columns().iter().map(|column| column.name))
 }
 
 fn write_parquet_atomically(path: &Path, frame: &mut DataFrame) -> Result<()> {

@@ -40,6 +40,8 @@ pub struct Experiment {
     pub hypothesis: Option<String>,
     pub recover_within_s: Option<f64>,
     pub ingested_at: Micros,
+    /// FIS's `experimentOptions.actionsMode` (`run-all`, `skip-all`: a dry run), when known.
+    pub actions_mode: Option<String>,
 }
 
 impl Experiment {
@@ -84,6 +86,7 @@ impl Experiment {
             hypothesis: None,
             recover_within_s: None,
             ingested_at: start,
+            actions_mode: None,
         }
     }
 
@@ -326,6 +329,7 @@ pub fn experiments_frame(experiments: &[Experiment]) -> PolarsResult<DataFrame> 
         optional_text("hypothesis", e.iter().map(|x| x.hypothesis.as_deref())),
         floats("recover_within_s", e.iter().map(|x| x.recover_within_s)),
         timestamps("ingested_at", e.iter().map(|x| Some(x.ingested_at))),
+        optional_text("actions_mode", e.iter().map(|x| x.actions_mode.as_deref())),
         text(MONTH_COLUMN, months.iter().map(String::as_str)),
     ])
 }
@@ -574,6 +578,7 @@ pub fn experiments_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Experiment>
     let mut hypothesis = c.text("hypothesis")?.into_iter();
     let mut recover_within_s = c.floats("recover_within_s")?.into_iter();
     let mut ingested_at = c.timestamps("ingested_at")?.into_iter();
+    let mut actions_mode = c.text("actions_mode")?.into_iter();
     let mut next = || -> Option<Experiment> {
         Some(Experiment {
             experiment_id: experiment_id.next()?.unwrap_or_default(),
@@ -599,6 +604,7 @@ pub fn experiments_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Experiment>
             hypothesis: hypothesis.next()?,
             recover_within_s: recover_within_s.next()?,
             ingested_at: ingested_at.next()?.unwrap_or_default(),
+            actions_mode: actions_mode.next()?,
         })
     };
     Ok(std::iter::from_fn(&mut next).collect())

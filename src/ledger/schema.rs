@@ -37,6 +37,9 @@ pub struct Column {
     pub column_type: ColumnType,
     /// Whether the column may hold nulls (absent values).
     pub nullable: bool,
+    /// The ledger format that added the column: 1 for the first. A file written before a column
+    /// was added lacks it and reads as nulls there; every file written since holds it.
+    pub since: u8,
 }
 
 const fn required(name: &'static str, column_type: ColumnType) -> Column {
@@ -44,6 +47,7 @@ const fn required(name: &'static str, column_type: ColumnType) -> Column {
         name,
         column_type,
         nullable: false,
+        since: 1,
     }
 }
 
@@ -52,6 +56,17 @@ const fn optional(name: &'static str, column_type: ColumnType) -> Column {
         name,
         column_type,
         nullable: true,
+        since: 1,
+    }
+}
+
+/// An optional column added by ledger format `since`.
+const fn added(name: &'static str, column_type: ColumnType, since: u8) -> Column {
+    Column {
+        name,
+        column_type,
+        nullable: true,
+        since,
     }
 }
 
@@ -208,6 +223,8 @@ const EXPERIMENTS: &[Column] = &[
     optional("hypothesis", Text),
     optional("recover_within_s", Float),
     required("ingested_at", Timestamp),
+    // FIS's experimentOptions.actionsMode: `skip-all` is a dry run (SPEC section 4, revision 2).
+    added("actions_mode", Text, 2),
 ];
 
 const ACTIONS: &[Column] = &[

@@ -44,6 +44,7 @@ fn hostile_text_stays_text_in_html_and_pdf() {
             hypothesis: None,
             recover_within_s: None,
             ingested_at: start,
+            actions_mode: None,
         };
         let frame = ledger::experiments_frame(&[experiment]).unwrap();
         ledger.upsert(Table::Experiments, frame).unwrap();

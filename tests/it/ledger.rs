@@ -33,6 +33,7 @@ fn experiment(id: &str, created_at: i64) -> Experiment {
         hypothesis: None,
         recover_within_s: Some(300.0),
         ingested_at: created_at,
+        actions_mode: None,
     }
 }
 
@@ -405,4 +406,56 @@ fn a_file_of_another_table_is_refused_with_the_column_named() {
     let error = ledger.read(Table::Points).unwrap_err();
     assert!(matches!(error, LedgerError::WrongColumns { .. }), "{error}");
     assert!(error.to_string().contains("series_id"), "{error}");
+}
+
+/// A ledger written before a column was added (format 1 had no `experiments.actions_mode`) is read
+/// with nulls there, by whole reads and by scans, and the next write of its month adds the column.
+#[test]
+fn a_partition_written_before_a_column_was_added_reads_with_nulls_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::open_for_write(dir.path()).unwrap();
+    let old = vec![experiment("EXP1", JULY)];
+    ledger
+        .upsert(Table::Experiments, ledger::experiments_frame(&old).unwrap())
+        .unwrap();
+    // Rewrite the partition as format 1 wrote it: without the column.
+    let path = dir
+        .path()
+        .join("experiments")
+        .join(format!("month={}", old[0].month()))
+        .join("part-0.parquet");
+    let mut frame = ParquetReader::new(fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap()
+        .drop("actions_mode")
+        .unwrap();
+    ParquetWriter::new(fs::File::create(&path).unwrap())
+        .finish(&mut frame)
+        .unwrap();
+
+    let read = ledger::experiments_from_frame(&ledger.read(Table::Experiments).unwrap()).unwrap();
+    assert_eq!(read, old, "the old file reads as the records it held");
+    let scanned = ledger
+        .scan(Table::Experiments)
+        .unwrap()
+        .select([col("experiment_id"), col("actions_mode")])
+        .collect()
+        .unwrap();
+    assert_eq!(scanned.column("actions_mode").unwrap().null_count(), 1);
+
+    // A new experiment of the same month: the partition is rewritten whole, with the column.
+    let mut dry = experiment("EXP2", JULY + MICROS_PER_MINUTE);
+    dry.actions_mode = Some("skip-all".into());
+    ledger
+        .upsert(
+            Table::Experiments,
+            ledger::experiments_frame(&[dry.clone()]).unwrap(),
+        )
+        .unwrap();
+    let both = ledger::experiments_from_frame(&ledger.read(Table::Experiments).unwrap()).unwrap();
+    assert_eq!(both, vec![old[0].clone(), dry]);
+    let file = ParquetReader::new(fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    assert!(file.column("actions_mode").is_ok());
 }

@@ -81,6 +81,7 @@ fn experiment(index: usize, run: &Run) -> Experiment {
         hypothesis: Some("h".into()),
         recover_within_s: Some(300.0),
         ingested_at: start,
+        actions_mode: None,
     }
 }
 

@@ -83,6 +83,7 @@ fn injection(
         hypothesis: None,
         recover_within_s: None,
         ingested_at: start,
+        actions_mode: None,
     };
     let series = MetricSeries {
         experiment_id: experiment.experiment_id.clone(),
