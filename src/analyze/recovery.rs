@@ -121,14 +121,12 @@ pub struct ExperimentOutcome {
 }
 
 impl ExperimentOutcome {
-    /// An outcome with `verdict` whose fault began at `t0` and nothing else measured: for tests
-    /// to adjust.
-    #[cfg(test)]
-    pub(crate) fn example(experiment_id: &str, verdict: Verdict, t0: Micros) -> ExperimentOutcome {
+    /// Nothing measured yet: inconclusive, no times, no series, no reasons.
+    fn unmeasured(experiment_id: &str) -> ExperimentOutcome {
         ExperimentOutcome {
             experiment_id: experiment_id.to_string(),
-            verdict,
-            t0: Some(t0),
+            verdict: Verdict::Inconclusive,
+            t0: None,
             t1: None,
             window: None,
             time_to_impact_s: None,
@@ -138,8 +136,19 @@ impl ExperimentOutcome {
             recovered: false,
             degraded_s: None,
             error_total: None,
-            series: vec![],
-            reasons: vec![],
+            series: Vec::new(),
+            reasons: Vec::new(),
+        }
+    }
+
+    /// An outcome with `verdict` whose fault began at `t0` and nothing else measured: for tests
+    /// to adjust.
+    #[cfg(test)]
+    pub(crate) fn example(experiment_id: &str, verdict: Verdict, t0: Micros) -> ExperimentOutcome {
+        ExperimentOutcome {
+            verdict,
+            t0: Some(t0),
+            ..ExperimentOutcome::unmeasured(experiment_id)
         }
     }
 }
@@ -148,22 +157,7 @@ impl ExperimentOutcome {
 /// observation window, then the verdict from what they showed (SPEC section 6).
 pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) -> ExperimentOutcome {
     let experiment = input.experiment;
-    let mut outcome = ExperimentOutcome {
-        experiment_id: experiment.experiment_id.clone(),
-        verdict: Verdict::Inconclusive,
-        t0: None,
-        t1: None,
-        window: None,
-        time_to_impact_s: None,
-        time_to_recover_s: None,
-        censored_at_s: None,
-        impacted: false,
-        recovered: false,
-        degraded_s: None,
-        error_total: None,
-        series: Vec::new(),
-        reasons: Vec::new(),
-    };
+    let mut outcome = ExperimentOutcome::unmeasured(&experiment.experiment_id);
     if let Some((verdict, reason)) = unjudged_run(experiment) {
         outcome.verdict = verdict;
         outcome.reasons.push(reason);
