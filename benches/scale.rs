@@ -110,7 +110,7 @@ fn load_and_analyze(ledger: &Ledger, mut lap: impl FnMut(&'static str)) {
     let catalog = ActionCatalog::built_in();
     let rubric = Rubric::built_in();
     let JudgedLedger { data, outcomes } =
-        load_and_judge(ledger, &config.window, &catalog).expect("ledger loads");
+        load_and_judge(ledger, &config, &catalog).expect("ledger loads");
     lap("read + judge by month");
     let period = default_period(&data.experiments).expect("experiments");
     let reference = ReferenceData {

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::vocab::metric_math;
+use crate::vocab::practice::EnvironmentClass;
 use crate::vocab::time::{Micros, micros_from_seconds, parse_duration_s};
 use crate::vocab::{Condition, SeriesKind};
 
@@ -63,7 +64,65 @@ pub struct Config {
     /// The `[cost]` keys the file set; the others are built-in defaults (the ROI page says which).
     pub cost_keys_set: Vec<&'static str>,
     pub window: WindowSettings,
+    /// Which environment tag values are production and staging (`[environments]`).
+    pub environments: Environments,
+    /// Per service: recovery time objective and revenue share (`[[service]]`).
+    pub services: Vec<ServiceConfig>,
     pub hypotheses: Vec<Hypothesis>,
+}
+
+/// The environment tag values of each class, lower case (SPEC section 5); any other value, or no
+/// tag, is development.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Environments {
+    pub production: Vec<String>,
+    pub staging: Vec<String>,
+}
+
+impl Default for Environments {
+    fn default() -> Self {
+        let words = |list: &[&str]| list.iter().map(|w| w.to_string()).collect();
+        Environments {
+            production: words(&["prod", "production", "prd", "live"]),
+            staging: words(&["staging", "stage", "stg", "uat", "preprod"]),
+        }
+    }
+}
+
+impl Environments {
+    /// The class of an environment tag value (case-insensitive).
+    pub fn class_of(&self, environment: Option<&str>) -> EnvironmentClass {
+        let Some(value) = environment.map(str::to_ascii_lowercase) else {
+            return EnvironmentClass::Development;
+        };
+        if self.production.contains(&value) {
+            EnvironmentClass::Production
+        } else if self.staging.contains(&value) {
+            EnvironmentClass::Staging
+        } else {
+            EnvironmentClass::Development
+        }
+    }
+}
+
+/// One `[[service]]`: a value of the service tag with its recovery time objective.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConfig {
+    pub name: String,
+    /// Used as `recover_within` for the service's runs when no hypothesis sets one.
+    pub rto_s: Option<f64>,
+    /// Share of `revenue_per_hour` lost while the service is down (default 1).
+    pub revenue_share: f64,
+}
+
+impl Config {
+    /// The recovery time objective of each service that sets one.
+    pub fn rto_by_service(&self) -> BTreeMap<String, f64> {
+        self.services
+            .iter()
+            .filter_map(|s| Some((s.name.clone(), s.rto_s?)))
+            .collect()
+    }
 }
 
 /// Which experiment or template tag keys carry these fields.
@@ -153,6 +212,8 @@ impl Default for Config {
             cost: CostConfig::default(),
             cost_keys_set: Vec::new(),
             window: WindowSettings::default(),
+            environments: Environments::default(),
+            services: Vec::new(),
             hypotheses: Vec::new(),
         }
     }
@@ -172,7 +233,26 @@ struct RawConfig {
     #[serde(default)]
     window: RawWindow,
     #[serde(default)]
+    environments: Option<Spanned<RawEnvironments>>,
+    #[serde(default)]
+    service: Vec<Spanned<RawService>>,
+    #[serde(default)]
     hypothesis: Vec<RawHypothesis>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironments {
+    production: Option<Vec<String>>,
+    staging: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    name: Spanned<String>,
+    rto: Option<Spanned<String>>,
+    revenue_share: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -304,6 +384,10 @@ impl Config {
         }
         config.cost_keys_set = file.cost(raw.cost, &mut config.cost)?;
         file.window(&raw.window, &mut config.window)?;
+        if let Some(environments) = raw.environments {
+            config.environments = file.environments(environments)?;
+        }
+        config.services = file.services(raw.service)?;
         for (index, hypothesis) in raw.hypothesis.into_iter().enumerate() {
             config
                 .hypotheses
@@ -468,6 +552,72 @@ impl ConfigFile<'_> {
             window.min_runs = value as u64;
         }
         Ok(())
+    }
+
+    /// `[environments]`: the values of each class, lower case; one value in two classes is an error.
+    fn environments(&self, raw: Spanned<RawEnvironments>) -> Result<Environments, ConfigError> {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let lower = |list: Option<Vec<String>>, default: Vec<String>| -> Vec<String> {
+            list.map(|l| l.iter().map(|v| v.trim().to_ascii_lowercase()).collect())
+                .unwrap_or(default)
+        };
+        let defaults = Environments::default();
+        let environments = Environments {
+            production: lower(raw.production, defaults.production),
+            staging: lower(raw.staging, defaults.staging),
+        };
+        if let Some(both) = environments
+            .production
+            .iter()
+            .find(|value| environments.staging.contains(value))
+        {
+            return Err(self.error(
+                span,
+                "environments",
+                format!("`{both}` is both production and staging"),
+            ));
+        }
+        Ok(environments)
+    }
+
+    /// Every `[[service]]`: a name given once, a duration for `rto`, a share between 0 and 1.
+    fn services(&self, raw: Vec<Spanned<RawService>>) -> Result<Vec<ServiceConfig>, ConfigError> {
+        let mut services: Vec<ServiceConfig> = Vec::new();
+        for (index, service) in raw.into_iter().enumerate() {
+            let key = |field: &str| format!("service[{index}].{field}");
+            let service = service.into_inner();
+            let name = service.name.get_ref().trim().to_string();
+            if name.is_empty() || services.iter().any(|s| s.name == name) {
+                let problem = if name.is_empty() {
+                    "a service needs a name".to_string()
+                } else {
+                    format!("service `{name}` is given twice")
+                };
+                return Err(self.error(service.name.span(), &key("name"), problem));
+            }
+            let rto_s = match &service.rto {
+                Some(rto) => Some(self.duration(rto, &key("rto"))?),
+                None => None,
+            };
+            let revenue_share = match &service.revenue_share {
+                Some(share) if !(0.0..=1.0).contains(share.get_ref()) => {
+                    return Err(self.error(
+                        share.span(),
+                        &key("revenue_share"),
+                        format!("{} must be between 0 and 1", share.get_ref()),
+                    ));
+                }
+                Some(share) => *share.get_ref(),
+                None => 1.0,
+            };
+            services.push(ServiceConfig {
+                name,
+                rto_s,
+                revenue_share,
+            });
+        }
+        Ok(services)
     }
 
     /// One `[[hypothesis]]`; `prefix` is `hypothesis[i]`.
@@ -825,6 +975,45 @@ recover_within = "5m"
             "[[hypothesis]]\nname = \"x\"\nmatch = {}\n",
             "checkup.toml:3: hypothesis[0].match: needs template_id, template_name or tags",
         );
+        check_error(
+            "[environments]\nproduction = [\"prod\", \"UAT\"]\nstaging = [\"uat\"]\n",
+            "checkup.toml:1: environments: `uat` is both production and staging",
+        );
+        check_error(
+            "[[service]]\nname = \"web\"\n[[service]]\nname = \"web\"\n",
+            "checkup.toml:4: service[1].name: service `web` is given twice",
+        );
+        check_error(
+            "[[service]]\nname = \"web\"\nrto = \"-5m\"\n",
+            "checkup.toml:3: service[0].rto: duration `-5m` must be a non-negative number",
+        );
+        check_error(
+            "[[service]]\nname = \"web\"\nrevenue_share = 1.5\n",
+            "checkup.toml:3: service[0].revenue_share: 1.5 must be between 0 and 1",
+        );
+        check_error(
+            "[[service]]\nname = \"web\"\nrto = 15\n",
+            "checkup.toml:3: service.rto: invalid type: integer `15`, expected a string",
+        );
+        let services = parse(
+            "[environments]\nproduction = [\"Live\"]\n[[service]]\nname = \"checkout\"\nrto = \"15m\"\nrevenue_share = 0.4\n",
+        )
+        .unwrap();
+        assert_eq!(
+            services.environments.class_of(Some("LIVE")),
+            crate::vocab::practice::EnvironmentClass::Production
+        );
+        assert_eq!(
+            services.environments.class_of(Some("prod")),
+            crate::vocab::practice::EnvironmentClass::Development,
+            "a class given replaces its default values"
+        );
+        assert_eq!(
+            services.environments.class_of(Some("uat")),
+            crate::vocab::practice::EnvironmentClass::Staging
+        );
+        assert_eq!(services.rto_by_service()["checkout"], 900.0);
+        assert_eq!(services.services[0].revenue_share, 0.4);
         let unknown = parse("[cost]\nrevenue = 5\n").unwrap_err();
         assert_eq!((unknown.line, unknown.key.as_str()), (2, "cost.revenue"));
         assert!(

@@ -165,7 +165,7 @@ pub fn curves_of(
                 t0: outcome.t0.unwrap_or(window.0),
                 t1: outcome.t1.unwrap_or(window.1),
                 window,
-                recover_within_s: experiment.recover_within_s,
+                recover_within_s: outcome.recover_within_s,
                 time_to_recover_s: outcome.time_to_recover_s,
                 series,
             }

@@ -5,6 +5,7 @@
 use super::recovery::ExperimentOutcome;
 use crate::ledger::Experiment;
 use crate::vocab::System;
+use crate::vocab::practice::EnvironmentClass;
 use crate::vocab::time::Micros;
 
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct JudgedExperiment {
     pub systems: Vec<System>,
     /// Whether the experiment started inside the reporting period (the others are history).
     pub in_period: bool,
+    /// Production, staging or development, by `[environments]` (SPEC section 5).
+    pub environment: EnvironmentClass,
 }
 
 impl JudgedExperiment {

@@ -427,11 +427,17 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
         datetime("window_end", window_ends)?,
         Column::new(
             "production".into(),
-            flags(&|e| e.environment_class() == EnvironmentClass::Production),
+            experiments
+                .iter()
+                .map(|e| e.environment == EnvironmentClass::Production)
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "outside_dev".into(),
-            flags(&|e| e.environment_class().is_outside_dev()),
+            experiments
+                .iter()
+                .map(|e| e.environment.is_outside_dev())
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "automated".into(),

@@ -16,7 +16,7 @@ pub mod summary;
 pub mod systems;
 pub mod weaknesses;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -156,11 +156,17 @@ pub struct JudgeInput<'a> {
     pub alarm_events: &'a [AlarmEvent],
     /// Which actions inject a fault (SPEC section 6).
     pub catalog: &'a ActionCatalog,
+    /// Each service's recovery time objective: the allowance of its runs without a hypothesis's.
+    pub rto_by_service: &'a BTreeMap<String, f64>,
 }
 
 impl LedgerRecords {
     /// The whole ledger as judging reads it.
-    pub fn judge_input<'a>(&'a self, catalog: &'a ActionCatalog) -> JudgeInput<'a> {
+    pub fn judge_input<'a>(
+        &'a self,
+        catalog: &'a ActionCatalog,
+        rto_by_service: &'a BTreeMap<String, f64>,
+    ) -> JudgeInput<'a> {
         JudgeInput {
             experiments: &self.experiments,
             actions: &self.actions,
@@ -168,6 +174,7 @@ impl LedgerRecords {
             points: &self.points,
             alarm_events: &self.alarm_events,
             catalog,
+            rto_by_service,
         }
     }
 }
@@ -253,6 +260,10 @@ pub fn judge_experiments(
                     experiment,
                     actions,
                     catalog: data.catalog,
+                    recover_within_s: experiment.recover_within_s.or_else(|| {
+                        let service = experiment.service.as_deref()?;
+                        data.rto_by_service.get(service).copied()
+                    }),
                     series: &observed,
                     alarm_changes: &alarms,
                 };
@@ -341,5 +352,69 @@ mod tests {
             })
             .unwrap();
         }
+    }
+
+    /// A run without a hypothesis's `recover_within` is held to its service's `rto`.
+    #[test]
+    fn a_services_rto_is_the_allowance_when_no_hypothesis_sets_one() {
+        use crate::vocab::{Origin, SeriesKind, Verdict};
+        let minute = 60_000_000;
+        let experiment = Experiment {
+            service: Some("checkout".into()),
+            ..Experiment::example("E1", 0)
+        };
+        let series = MetricSeries {
+            experiment_id: "E1".into(),
+            series_id: "healthy_hosts".into(),
+            namespace: "AWS/ApplicationELB".into(),
+            metric: "HealthyHostCount".into(),
+            stat: "Minimum".into(),
+            dimensions: Default::default(),
+            period_s: 60,
+            unit: None,
+            origin: Origin::Hypothesis,
+            steady: ">= 2".into(),
+            limit: None,
+            kind: SeriesKind::Level,
+            budget: None,
+            outage: None,
+        };
+        // Down from minute 1 to 6: recovered 6 minutes after t0.
+        let minutes: Vec<i64> = (-5..=20).collect();
+        let points = df!(
+            "experiment_id" => minutes.iter().map(|_| "E1").collect::<Vec<_>>(),
+            "series_id" => minutes.iter().map(|_| "healthy_hosts").collect::<Vec<_>>(),
+            "ts" => minutes.iter().map(|m| m * minute).collect::<Vec<_>>(),
+            "value" => minutes.iter().map(|m| if (1..6).contains(m) { 1.0 } else { 3.0 }).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let records = LedgerRecords {
+            experiments: vec![experiment],
+            actions: vec![],
+            series: vec![series],
+            points,
+            alarm_events: vec![],
+            incidents: vec![],
+        };
+        let catalog = ActionCatalog::built_in();
+        let judge = |rto: &[(&str, f64)]| {
+            let rto: BTreeMap<String, f64> = rto.iter().map(|(s, v)| (s.to_string(), *v)).collect();
+            judge_experiments(
+                &records.judge_input(&catalog, &rto),
+                &WindowSettings::default(),
+            )
+            .unwrap()
+            .remove(0)
+        };
+        let held = judge(&[("checkout", 300.0)]);
+        assert_eq!(
+            (held.verdict, held.recover_within_s, held.time_to_recover_s),
+            (Verdict::Yellow, Some(300.0), Some(360.0))
+        );
+        let other = judge(&[("search", 300.0)]);
+        assert_eq!(
+            (other.verdict, other.recover_within_s),
+            (Verdict::Green, None)
+        );
     }
 }

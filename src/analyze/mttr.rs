@@ -310,6 +310,7 @@ mod tests {
     use super::*;
     use crate::analyze::ExperimentOutcome;
     use crate::ledger::Experiment;
+    use crate::vocab::practice::EnvironmentClass;
     use crate::vocab::time::{MICROS_PER_SECOND, from_datetime};
     use crate::vocab::{System, Verdict};
     use chrono::{TimeZone, Utc};
@@ -341,6 +342,7 @@ mod tests {
                         // A censored run has no recovery time, only how long it was seen.
                         time_to_recover_s: recovered.then_some(*time_to_recover_s),
                         censored_at_s: (*impacted && !*recovered).then_some(*time_to_recover_s),
+                        recover_within_s: None,
                         impacted: *impacted,
                         recovered: *recovered,
                         degraded_s: None,
@@ -353,6 +355,7 @@ mod tests {
                         outcome,
                         systems: vec![System::I],
                         in_period: true,
+                        environment: EnvironmentClass::Development,
                     }
                 },
             )

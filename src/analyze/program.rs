@@ -66,7 +66,9 @@ pub fn analyze_program(
     reference: &ReferenceData,
     period: Period,
 ) -> Result<(Analysis, Vec<ExperimentOutcome>), AnalyzeError> {
-    let all_outcomes = judge_experiments(&data.judge_input(reference.catalog), &config.window)?;
+    let rto_by_service = config.rto_by_service();
+    let input = data.judge_input(reference.catalog, &rto_by_service);
+    let all_outcomes = judge_experiments(&input, &config.window)?;
     analyze_judged(data, all_outcomes, config, reference, period)
 }
 
@@ -100,6 +102,9 @@ pub fn analyze_judged(
                     reference.catalog,
                 ),
                 in_period: period.contains(experiment.start()),
+                environment: config
+                    .environments
+                    .class_of(experiment.environment.as_deref()),
                 experiment: experiment.clone(),
                 outcome,
             });

@@ -69,6 +69,8 @@ pub struct ExperimentInput<'a> {
     pub actions: &'a [&'a Action],
     /// Which actions inject a fault.
     pub catalog: &'a ActionCatalog,
+    /// The recovery time allowed: the hypothesis's, else the service's `rto` (`[[service]]`).
+    pub recover_within_s: Option<f64>,
     pub series: &'a [ObservedSeries<'a>],
     /// The state changes of the experiment's stop-condition alarms in its observation window:
     /// time, alarm, new state.
@@ -112,6 +114,8 @@ pub struct ExperimentOutcome {
     /// For a censored experiment, the time from `t0` to the end of the window: how long it was
     /// seen not to recover (Kaplan–Meier counts it as "at least this long").
     pub censored_at_s: Option<f64>,
+    /// The recovery time allowed: the hypothesis's `recover_within`, else the service's `rto`.
+    pub recover_within_s: Option<f64>,
     pub impacted: bool,
     pub recovered: bool,
     pub degraded_s: Option<f64>,
@@ -132,6 +136,7 @@ impl ExperimentOutcome {
             time_to_impact_s: None,
             time_to_recover_s: None,
             censored_at_s: None,
+            recover_within_s: None,
             impacted: false,
             recovered: false,
             degraded_s: None,
@@ -158,6 +163,7 @@ impl ExperimentOutcome {
 pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) -> ExperimentOutcome {
     let experiment = input.experiment;
     let mut outcome = ExperimentOutcome::unmeasured(&experiment.experiment_id);
+    outcome.recover_within_s = input.recover_within_s;
     if let Some((verdict, reason)) = unjudged_run(experiment) {
         outcome.verdict = verdict;
         outcome.reasons.push(reason);
@@ -505,7 +511,7 @@ fn decide(
     }
 
     // 5. Yellow.
-    let allowed = experiment.recover_within_s.zip(time_to_recover_s);
+    let allowed = input.recover_within_s.zip(time_to_recover_s);
     if let Some((allowed_s, took_s)) = allowed
         && took_s > allowed_s
     {
@@ -760,6 +766,7 @@ mod tests {
             experiment,
             actions: &[],
             catalog: catalog(),
+            recover_within_s: experiment.recover_within_s,
             series: &observed,
             alarm_changes: &[],
         };
@@ -942,6 +949,7 @@ mod tests {
                 experiment,
                 actions,
                 catalog: catalog(),
+                recover_within_s: experiment.recover_within_s,
                 series: &observed,
                 alarm_changes: &alarms,
             },

@@ -277,7 +277,7 @@ fn team_quarters(
                 systems: Vec::new(),
             });
         row.experiments += 1;
-        let (environment, trigger) = (experiment.environment_class(), experiment.trigger_class());
+        let (environment, trigger) = (judged.environment, experiment.trigger_class());
         row.outside_dev += usize::from(environment.is_outside_dev());
         row.production += usize::from(environment == EnvironmentClass::Production);
         row.automated += usize::from(trigger == TriggerClass::Automated);
@@ -423,6 +423,7 @@ fn green_groups(in_period: &[&JudgedExperiment]) -> Vec<GreenGroup> {
 mod tests {
     use super::*;
     use crate::analyze::ExperimentOutcome;
+    use crate::vocab::practice::EnvironmentClass;
     use crate::vocab::time::from_datetime;
     use chrono::{TimeZone, Utc};
 
@@ -452,6 +453,7 @@ mod tests {
             },
             systems: vec![System::I],
             in_period: period.contains(start),
+            environment: EnvironmentClass::Development,
         }
     }
 

@@ -73,6 +73,7 @@ pub fn track_weaknesses(experiments: &[JudgedExperiment]) -> Vec<Weakness> {
 mod tests {
     use super::*;
     use crate::analyze::ExperimentOutcome;
+    use crate::vocab::practice::EnvironmentClass;
 
     fn run(id: &str, minute: i64, verdict: Verdict) -> JudgedExperiment {
         let start = minute * 60_000_000;
@@ -84,6 +85,7 @@ mod tests {
             outcome: ExperimentOutcome::example(id, verdict, start),
             systems: vec![],
             in_period: true,
+            environment: EnvironmentClass::Development,
         }
     }
 

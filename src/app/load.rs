@@ -12,7 +12,7 @@ use crate::analyze::program::{Analysis, ReferenceData, analyze_judged, default_p
 use crate::analyze::{
     ExperimentOutcome, JudgeInput, LedgerRecords, judge_experiments, outcome_records,
 };
-use crate::config::{Config, WindowSettings};
+use crate::config::Config;
 use crate::ledger::{self, Experiment, Ledger, MetricSeries, Table, rows_of};
 use crate::report::i18n::{Lang, reason_text};
 use crate::vocab::catalog::ActionCatalog;
@@ -58,9 +58,11 @@ pub struct JudgedLedger {
 /// [`load_observations`] reads those of the experiments a report shows.
 pub fn load_and_judge(
     ledger: &Ledger,
-    settings: &WindowSettings,
+    config: &Config,
     catalog: &ActionCatalog,
 ) -> Result<JudgedLedger> {
+    let settings = &config.window;
+    let rto_by_service = config.rto_by_service();
     let read = |table| -> Result<DataFrame> { Ok(ledger.read(table)?) };
     let mut data = LedgerRecords {
         experiments: Vec::new(),
@@ -87,6 +89,7 @@ pub fn load_and_judge(
                 points: &points,
                 alarm_events: &data.alarm_events,
                 catalog,
+                rto_by_service: &rto_by_service,
             },
             settings,
         )?);
@@ -139,7 +142,7 @@ pub fn analyze_ledger(
     period: Option<Period>,
 ) -> Result<AnalyzedLedger> {
     let catalog = ActionCatalog::built_in();
-    let JudgedLedger { data, outcomes } = load_and_judge(ledger, &config.window, &catalog)?;
+    let JudgedLedger { data, outcomes } = load_and_judge(ledger, config, &catalog)?;
     let generated_at: Micros = data
         .experiments
         .iter()

@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::MONTH_COLUMN;
 use crate::vocab::catalog::ActionCatalog;
-use crate::vocab::practice::{EnvironmentClass, TriggerClass};
+use crate::vocab::practice::TriggerClass;
 use crate::vocab::time::{Micros, month_of};
 use crate::vocab::{AlarmState, Origin, SeriesKind, Source, Status, System};
 
@@ -88,11 +88,6 @@ impl Experiment {
             ingested_at: start,
             actions_mode: None,
         }
-    }
-
-    /// Production, staging or development, from the environment tag.
-    pub fn environment_class(&self) -> EnvironmentClass {
-        EnvironmentClass::of(self.environment.as_deref())
     }
 
     /// Automated, game day or manual, from the trigger tag.

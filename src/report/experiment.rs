@@ -167,7 +167,7 @@ pub fn experiment_detail(
         window_start: outcome.window.map(|w| format_rfc3339(w.0)),
         window_end: outcome.window.map(|w| format_rfc3339(w.1)),
         hypothesis: experiment.hypothesis.clone(),
-        recover_within_s: experiment.recover_within_s,
+        recover_within_s: outcome.recover_within_s,
         blast_radius: experiment.blast_radius.clone(),
         stop_condition_alarms: experiment.stop_condition_alarms.clone(),
         stop_condition_triggered: experiment.stop_condition_triggered,

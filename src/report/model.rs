@@ -506,7 +506,7 @@ fn experiment_row(judged: &JudgedExperiment, lang: Lang) -> ExperimentRow {
         time_to_impact_s: outcome.time_to_impact_s,
         time_to_recover_s: outcome.time_to_recover_s,
         censored_at_s: outcome.censored_at_s,
-        recover_within_s: experiment.recover_within_s,
+        recover_within_s: outcome.recover_within_s,
         recovered: outcome.recovered,
         systems: system_names(systems),
         reasons: reason_texts(lang, &outcome.reasons),

@@ -5,24 +5,15 @@
 /// The kind of environment an experiment ran in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EnvironmentClass {
-    /// `prod`, `production`, `prd` (any case).
+    /// A value of `[environments] production` (default prod, production, prd, live).
     Production,
-    /// `staging`, `stage`, `stg`, `preprod`, `pre-production` (any case).
+    /// A value of `[environments] staging` (default staging, stage, stg, uat, preprod).
     Staging,
     /// Anything else, or no environment tag.
     Development,
 }
 
 impl EnvironmentClass {
-    pub fn of(environment: Option<&str>) -> EnvironmentClass {
-        let environment = environment.unwrap_or_default().to_ascii_lowercase();
-        match environment.as_str() {
-            "prod" | "production" | "prd" => EnvironmentClass::Production,
-            "staging" | "stage" | "stg" | "preprod" | "pre-production" => EnvironmentClass::Staging,
-            _ => EnvironmentClass::Development,
-        }
-    }
-
     /// Staging or production.
     pub fn is_outside_dev(self) -> bool {
         self != EnvironmentClass::Development
@@ -56,19 +47,6 @@ mod tests {
 
     #[test]
     fn tag_values_fall_into_classes() {
-        assert_eq!(
-            EnvironmentClass::of(Some("PROD")),
-            EnvironmentClass::Production
-        );
-        assert_eq!(
-            EnvironmentClass::of(Some("pre-production")),
-            EnvironmentClass::Staging
-        );
-        assert_eq!(
-            EnvironmentClass::of(Some("qa")),
-            EnvironmentClass::Development
-        );
-        assert_eq!(EnvironmentClass::of(None), EnvironmentClass::Development);
         assert!(EnvironmentClass::Staging.is_outside_dev());
         assert_eq!(TriggerClass::of(Some("scheduled")), TriggerClass::Automated);
         assert_eq!(TriggerClass::of(Some("gameday")), TriggerClass::GameDay);

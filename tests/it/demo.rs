@@ -8,10 +8,11 @@ use checkup::analyze::weaknesses::track_weaknesses;
 use checkup::analyze::{JudgedExperiment, judge_experiments};
 use checkup::app::demo::{DemoCommand, demo};
 use checkup::app::load::{load_and_judge, load_ledger_data, load_observations};
-use checkup::config::WindowSettings;
+use checkup::config::{Config, WindowSettings};
 use checkup::ingest::demo::{self, DemoSettings, MonthBatch};
 use checkup::ledger::{self, Ledger, Table};
 use checkup::vocab::catalog::ActionCatalog;
+use checkup::vocab::practice::EnvironmentClass;
 use checkup::vocab::time::quarter_of;
 use checkup::vocab::{System, Verdict};
 
@@ -155,8 +156,11 @@ fn the_default_demo_has_the_shape_of_a_real_program() {
     );
 
     // The analysis, not the generator, finds every verdict.
-    let outcomes =
-        judge_experiments(&data.judge_input(&catalog), &WindowSettings::default()).unwrap();
+    let outcomes = judge_experiments(
+        &data.judge_input(&catalog, &BTreeMap::new()),
+        &WindowSettings::default(),
+    )
+    .unwrap();
     let mut verdicts: BTreeMap<Verdict, usize> = BTreeMap::new();
     for outcome in &outcomes {
         *verdicts.entry(outcome.verdict).or_default() += 1;
@@ -187,6 +191,7 @@ fn the_default_demo_has_the_shape_of_a_real_program() {
             outcome,
             systems: vec![],
             in_period: true,
+            environment: EnvironmentClass::Development,
         })
         .collect();
     let weaknesses = track_weaknesses(&judged);
@@ -256,13 +261,15 @@ fn demo_points_are_minute_aligned_like_cloudwatch() {
 fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
     let ledger = Ledger::open_for_read(&default_demo().join("ledger")).unwrap();
     let whole = load_ledger_data(&ledger).unwrap();
-    let settings = WindowSettings::default();
+    let config = Config::default();
     let catalog = ActionCatalog::built_in();
-    let expected = judge_experiments(&whole.judge_input(&catalog), &settings).unwrap();
+    let no_rto = BTreeMap::new();
+    let expected =
+        judge_experiments(&whole.judge_input(&catalog, &no_rto), &config.window).unwrap();
     let months = ledger.partitions(Table::Experiments).unwrap().len();
     assert!(months >= 12, "the demo spans {months} months");
 
-    let judged = load_and_judge(&ledger, &settings, &catalog).unwrap();
+    let judged = load_and_judge(&ledger, &config, &catalog).unwrap();
     assert_eq!(judged.data.experiments, whole.experiments);
     assert_eq!(judged.data.actions, whole.actions);
     assert_eq!(judged.outcomes, expected);

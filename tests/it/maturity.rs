@@ -8,6 +8,7 @@ use checkup::analyze::reason::Reason;
 use checkup::analyze::summary::experiment_outcomes_frame;
 use checkup::analyze::weaknesses::track_weaknesses;
 use checkup::analyze::{ExperimentOutcome, JudgedExperiment};
+use checkup::config::Environments;
 use checkup::ledger::{Experiment, Incident};
 use checkup::vocab::time::{Micros, from_datetime, parse_period};
 use checkup::vocab::{Scope, System, Verdict};
@@ -95,6 +96,7 @@ fn outcome(index: usize, run: &Run) -> ExperimentOutcome {
         time_to_impact_s: run.recovered_after_s.map(|_| 30.0),
         time_to_recover_s: Some(run.recovered_after_s.unwrap_or(0.0)),
         censored_at_s: None,
+        recover_within_s: None,
         impacted: run.recovered_after_s.is_some(),
         recovered: true,
         degraded_s: None,
@@ -117,6 +119,7 @@ fn assess(
             outcome: outcome(i, r),
             systems: System::ALL[..r.systems].to_vec(),
             in_period: true,
+            environment: Environments::default().class_of(Some(r.environment)),
         })
         .collect();
     let weaknesses = track_weaknesses(&experiments);

@@ -111,6 +111,7 @@ fn injection(
         experiment: &experiment,
         actions: &[],
         catalog: &catalog,
+        recover_within_s: None,
         series: &observed,
         alarm_changes: &[],
     };
