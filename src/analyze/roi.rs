@@ -3,7 +3,7 @@
 //! - Hourly downtime cost = revenue_per_hour + engineers_on_incident × engineer_hourly_rate;
 //!   an outage costs hourly × outage_hours (the seed: (100,000 + 20 × 100) × 2 = 204,000).
 //! - Each fixed weakness avoids, per year, annual_rate × outage_hours × hourly × severity, with
-//!   severity 1 for a weakness found red and `degraded_factor` for one found yellow. The annual rate
+//!   severity 1 for a weakness seen red while open and `degraded_factor` for one only yellow. The annual rate
 //!   is the highest catalog rate among the actions of the experiment that found it (its dominant
 //!   fault class). `outage_hours` is the median real incident duration when incidents exist.
 //! - Program cost = experiments × engineer_hours_per_experiment × engineer_hourly_rate + fixed_costs,
@@ -156,7 +156,7 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
                 high: entry.annual_rate_high,
             });
         let Some(class) = class else { continue };
-        let severity = if weakness.found_verdict == Verdict::Red {
+        let severity = if weakness.severity == Verdict::Red {
             1.0
         } else {
             cost.degraded_factor
@@ -290,6 +290,7 @@ mod tests {
             template: template.into(),
             found_by: format!("found-{template}"),
             found_verdict: verdict,
+            severity: verdict,
             found_at: 0,
             fixed_by: fixed.then(|| "fix".to_string()),
             fixed_at: fixed.then_some(1),

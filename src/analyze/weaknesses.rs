@@ -15,6 +15,8 @@ pub struct Weakness {
     /// The experiment that found it, and its verdict (red or yellow).
     pub found_by: String,
     pub found_verdict: Verdict,
+    /// The worst verdict seen while the weakness was open (red after a yellow find is red).
+    pub severity: Verdict,
     pub found_at: Micros,
     /// The green experiment that showed the fix.
     pub fixed_by: Option<String>,
@@ -52,11 +54,14 @@ pub fn track_weaknesses(experiments: &[JudgedExperiment]) -> Vec<Weakness> {
                     template: template.to_string(),
                     found_by: judged.id().to_string(),
                     found_verdict: verdict,
+                    severity: verdict,
                     found_at: start(index),
                     fixed_by: None,
                     fixed_at: None,
                 });
             }
+            // Seen again while open: it counts at its worst.
+            Verdict::Red => weaknesses[open_by_template[template]].severity = Verdict::Red,
             Verdict::Green => {
                 if let Some(open) = open_by_template.remove(template) {
                     weaknesses[open].fixed_by = Some(judged.id().to_string());
@@ -105,6 +110,17 @@ mod tests {
                 weaknesses[0].fixed_by.as_deref()
             ),
             ("E1", None)
+        );
+        // Found yellow, then red while still open: its severity is red.
+        let worse = [run("E1", 0, Verdict::Yellow), run("E2", 10, Verdict::Red)];
+        let weaknesses = track_weaknesses(&worse);
+        assert_eq!(
+            (
+                weaknesses.len(),
+                weaknesses[0].found_verdict,
+                weaknesses[0].severity
+            ),
+            (1, Verdict::Yellow, Verdict::Red)
         );
         let mut fixed = runs.to_vec();
         fixed.push(run("E4", 30, Verdict::Green));

@@ -350,6 +350,8 @@ pub struct WeaknessRow {
     pub team: Option<String>,
     pub found_by: String,
     pub found_verdict: String,
+    /// The worst verdict seen while the weakness was open.
+    pub severity: String,
     pub found_at: String,
     pub fixed_by: Option<String>,
     pub fixed_at: Option<String>,
@@ -528,6 +530,7 @@ impl From<&DiscussedWeakness> for WeaknessRow {
             team: discussed.team.clone(),
             found_by: weakness.found_by.clone(),
             found_verdict: weakness.found_verdict.name().to_string(),
+            severity: weakness.severity.name().to_string(),
             found_at: format_rfc3339(weakness.found_at),
             fixed_by: weakness.fixed_by.clone(),
             fixed_at: weakness.fixed_at.map(format_rfc3339),
