@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::i18n::{Lang, reason_texts, source_text};
 use crate::analyze::JudgedExperiment;
 use crate::analyze::maturity::{CriterionResult, Rubric};
-use crate::analyze::mttr::MttrRow;
+use crate::analyze::mttr::{MttrRow, PeriodUnit};
 use crate::analyze::program::Analysis;
 use crate::analyze::reason::Reason;
 pub use crate::analyze::review::{
@@ -285,6 +285,8 @@ pub struct ReportPeriod {
     pub end: String,
     /// `2026Q3`, `2026-07`, or `2026-07-01 – 2026-09-30`.
     pub label: String,
+    /// `month` for a calendar month, else `quarter`: which MTTR rows compare it (SPEC section 7).
+    pub period_kind: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -397,6 +399,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
             start: format_rfc3339(period.start),
             end: format_rfc3339(period.end),
             label: period_label(period),
+            period_kind: PeriodUnit::of(period).name().to_string(),
         },
         summary: Summary {
             experiments: counts.experiments,
