@@ -194,6 +194,35 @@ fn a_first_experiment_in_dev_is_stage_one() {
     );
 }
 
+/// Two CI runs of one team on one day are a pipeline, not a GameDay; two manual ones are (SPEC
+/// section 9 revision 2).
+#[test]
+fn a_gameday_is_people_not_a_pipeline() {
+    let gameday = |trigger: &'static str| {
+        let runs = [
+            Run {
+                trigger,
+                ..run("web", (7, 10))
+            },
+            Run {
+                trigger,
+                minute: 90,
+                ..run("web", (7, 10))
+            },
+        ];
+        let (scopes, _) = assess(&runs, &[]);
+        let criterion = scopes[0]
+            .criteria
+            .iter()
+            .find(|c| c.id == "gameday")
+            .unwrap();
+        criterion.value
+    };
+    assert_eq!(gameday("ci"), None);
+    assert_eq!(gameday("scheduled"), None);
+    assert_eq!(gameday("manual"), Some(1.0));
+}
+
 /// A team may be called `organization`: it is a scope of its own, holding its own runs only.
 #[test]
 fn a_team_called_organization_is_judged_apart_from_the_organisation() {
