@@ -41,6 +41,23 @@ pub struct AllowedOperation {
     pub iam_action: &'static str,
 }
 
+// The S3 operations several commands share.
+const S3_LIST: AllowedOperation = AllowedOperation {
+    service: "S3",
+    operation: "ListObjectsV2",
+    iam_action: "s3:ListBucket",
+};
+const S3_GET: AllowedOperation = AllowedOperation {
+    service: "S3",
+    operation: "GetObject",
+    iam_action: "s3:GetObject",
+};
+const S3_PUT: AllowedOperation = AllowedOperation {
+    service: "S3",
+    operation: "PutObject",
+    iam_action: "s3:PutObject",
+};
+
 /// Every operation the engine may send: FIS and CloudWatch are only read (SPEC section 4). The
 /// README's least-privilege IAM policy lists exactly these actions (a test compares the two), and
 /// [`OperationGuard`] refuses any other operation before it leaves the process.
@@ -80,43 +97,19 @@ pub const READ_OPERATIONS: &[AllowedOperation] = &[
         operation: "GetDashboard",
         iam_action: "cloudwatch:GetDashboard",
     },
-    AllowedOperation {
-        service: "S3",
-        operation: "ListObjectsV2",
-        iam_action: "s3:ListBucket",
-    },
-    AllowedOperation {
-        service: "S3",
-        operation: "GetObject",
-        iam_action: "s3:GetObject",
-    },
+    S3_LIST,
+    S3_GET,
 ];
 
 /// What `report --publish` may send: report files written to S3, nothing else.
-pub const PUBLISH_OPERATIONS: &[AllowedOperation] = &[AllowedOperation {
-    service: "S3",
-    operation: "PutObject",
-    iam_action: "s3:PutObject",
-}];
+pub const PUBLISH_OPERATIONS: &[AllowedOperation] = &[S3_PUT];
 
 /// What a command on an S3 ledger (`--ledger s3://…`) may send: its mirror is listed and read,
 /// changed files are put, and the writer's mark is created and deleted.
 pub const LEDGER_OPERATIONS: &[AllowedOperation] = &[
-    AllowedOperation {
-        service: "S3",
-        operation: "ListObjectsV2",
-        iam_action: "s3:ListBucket",
-    },
-    AllowedOperation {
-        service: "S3",
-        operation: "GetObject",
-        iam_action: "s3:GetObject",
-    },
-    AllowedOperation {
-        service: "S3",
-        operation: "PutObject",
-        iam_action: "s3:PutObject",
-    },
+    S3_LIST,
+    S3_GET,
+    S3_PUT,
     AllowedOperation {
         service: "S3",
         operation: "DeleteObject",

@@ -401,7 +401,7 @@ fn completed_counts(
     observed: &ObservedSeries,
     (start, end): (Micros, Micros),
 ) -> Option<(Vec<Micros>, Vec<f64>)> {
-    if !matches!(observed.series.stat.as_str(), "Sum" | "SampleCount") {
+    if !observed.series.is_count() {
         return None;
     }
     let period = observed.series.period_s.max(1) * MICROS_PER_SECOND;
@@ -535,27 +535,27 @@ fn decide(
 }
 
 /// A dry run: started with `actionsMode = skip-all`, or every fault action skipped.
-pub fn dry_run(input: &ExperimentInput) -> bool {
-    if input.experiment.actions_mode.as_deref() == Some("skip-all") {
-        return true;
-    }
-    let mut faults = input
-        .actions
-        .iter()
-        .filter(|action| input.catalog.injects_fault(&action.action_id))
-        .peekable();
-    faults.peek().is_some() && faults.all(|action| action.status.eq_ignore_ascii_case("skipped"))
+fn dry_run(input: &ExperimentInput) -> bool {
+    input.experiment.actions_mode.as_deref() == Some("skip-all")
+        || all_fault_actions(input, |action| {
+            action.status.eq_ignore_ascii_case("skipped")
+        })
 }
 
 /// Whether the run has fault actions and none of them started (FIS found no target, or failed
 /// before its first fault). A run without action records gives no such evidence.
 fn nothing_injected(input: &ExperimentInput) -> bool {
+    all_fault_actions(input, |action| action.started_at.is_none())
+}
+
+/// Whether the run has fault actions and every one of them is `such`.
+fn all_fault_actions(input: &ExperimentInput, such: impl Fn(&Action) -> bool) -> bool {
     let mut faults = input
         .actions
         .iter()
         .filter(|action| input.catalog.injects_fault(&action.action_id))
         .peekable();
-    faults.peek().is_some() && faults.all(|action| action.started_at.is_none())
+    faults.peek().is_some() && faults.all(|action| such(action))
 }
 
 /// The first time a stop-condition alarm entered ALARM inside `[t0, end]`.

@@ -82,8 +82,12 @@ pub async fn observe(
     let plan = ObservationPlan::of(history, config, now);
     let alarms = describe_alarms(client, &plan, warnings).await?;
     let dashboards = read_dashboards(client, &plan, warnings).await?;
-    let mut chosen = choose_series(history, config, &plan, &alarms, &dashboards, warnings);
-    chosen.keep_to_retention(&plan, now, warnings);
+    let sources = SeriesSources {
+        config,
+        alarms: &alarms,
+        dashboards: &dashboards,
+    };
+    let chosen = choose_series(history, &plan, &sources, now, warnings);
 
     let requests = plan_requests(&chosen.windows);
     on_plan(requests.len());
@@ -215,16 +219,31 @@ struct ChosenSeries<'c> {
     expressions: Vec<(String, String, &'c MetricExpression)>,
 }
 
+/// Where series come from: the hypotheses, and the alarms and dashboards CloudWatch described.
+struct SeriesSources<'a> {
+    config: &'a Config,
+    alarms: &'a BTreeMap<String, AlarmDefinition>,
+    dashboards: &'a BTreeMap<String, Vec<MetricKey>>,
+}
+
 /// The series of each experiment, most specific origin first (hypothesis, stop-condition alarm,
-/// dashboard); a metric already observed by a more specific origin is not added again.
+/// dashboard); a metric already observed by a more specific origin is not added again. Each is
+/// asked for at the finest period CloudWatch still keeps for its window's age
+/// (`cloudwatch::period_kept`: a finer one returns no points at all), and records the period used;
+/// one warning sums up the windows read coarser than configured.
 fn choose_series<'c>(
     history: &FisHistory,
-    config: &'c Config,
     plan: &ObservationPlan,
-    alarms: &BTreeMap<String, AlarmDefinition>,
-    dashboards: &BTreeMap<String, Vec<MetricKey>>,
+    sources: &SeriesSources<'c>,
+    now: Micros,
     warnings: &mut Vec<String>,
 ) -> ChosenSeries<'c> {
+    let SeriesSources {
+        config,
+        alarms,
+        dashboards,
+    } = *sources;
+    let mut coarsened: BTreeSet<i64> = BTreeSet::new();
     let mut chosen = ChosenSeries {
         series: Vec::new(),
         windows: Vec::new(),
@@ -273,6 +292,13 @@ fn choose_series<'c>(
                 series.push(candidate);
             }
         }
+        for s in &mut series {
+            let used = cloudwatch::period_kept(s.period_s, now - start);
+            if used != s.period_s {
+                coarsened.insert(used);
+                s.period_s = used;
+            }
+        }
         if series.is_empty() {
             warnings.push(format!(
                 "experiment {id} ({}) has no series: no [[hypothesis]] in checkup.toml matches it and it has no stop-condition alarm or report dashboard, so it will be inconclusive",
@@ -292,47 +318,20 @@ fn choose_series<'c>(
             .series
             .extend(series.into_iter().filter(|s| s.kind != SeriesKind::Input));
     }
+    if !coarsened.is_empty() {
+        let resolutions: Vec<String> = coarsened
+            .iter()
+            .map(|period| crate::vocab::format::format_duration(*period as f64))
+            .collect();
+        warnings.push(format!(
+            "some observation windows are older than CloudWatch keeps 1-minute data (15 days), so their series were read at {} resolution; runs whose recovery cannot be seen at that resolution are not measurable. Ingest at least every 14 days to keep 1-minute data (README: How old history is read)",
+            resolutions.join(" and ")
+        ));
+    }
     chosen
 }
 
 impl ChosenSeries<'_> {
-    /// Asks for each series at the finest period CloudWatch still keeps for its window's age
-    /// (`cloudwatch::period_kept`): a finer one returns no points at all. The series records the
-    /// period used, so its verdict can say at which resolution it was judged. One warning sums up
-    /// the series read coarser than configured.
-    fn keep_to_retention(
-        &mut self,
-        plan: &ObservationPlan,
-        now: Micros,
-        warnings: &mut Vec<String>,
-    ) {
-        let mut coarsened: BTreeSet<i64> = BTreeSet::new();
-        let mut kept = |experiment_id: &str, period_s: i64| -> i64 {
-            let (start, _) = plan.windows_of[experiment_id];
-            let used = cloudwatch::period_kept(period_s, now - start);
-            if used != period_s {
-                coarsened.insert(used);
-            }
-            used
-        };
-        for series in &mut self.series {
-            series.period_s = kept(&series.experiment_id, series.period_s);
-        }
-        for window in &mut self.windows {
-            window.key.period_s = kept(&window.experiment_id, window.key.period_s);
-        }
-        if !coarsened.is_empty() {
-            let resolutions: Vec<String> = coarsened
-                .iter()
-                .map(|period| crate::vocab::format::format_duration(*period as f64))
-                .collect();
-            warnings.push(format!(
-                "some observation windows are older than CloudWatch keeps 1-minute data (15 days), so their series were read at {} resolution; runs whose recovery cannot be seen at that resolution are not measurable. Ingest at least every 14 days to keep 1-minute data (README: Run it every week)",
-                resolutions.join(" and ")
-            ));
-        }
-    }
-
     /// The points of the stored series: read ones as CloudWatch gave them, metric math computed
     /// from its inputs; a warning for each level series without points.
     fn points(
@@ -351,7 +350,7 @@ impl ChosenSeries<'_> {
             .series
             .iter()
             .map(|s| {
-                let count = matches!(s.stat.as_str(), "Sum" | "SampleCount");
+                let count = s.is_count();
                 (
                     (s.experiment_id.as_str(), s.series_id.as_str()),
                     (s.kind, count),

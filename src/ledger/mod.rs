@@ -532,12 +532,8 @@ fn check_columns(table: Table, path: &Path, schema: &Schema) -> Result<()> {
             Some(_) => {}
         }
     }
-    if schema.len()
-        > schema
-            .iter_names()
-            .filter(|n| table.columns().iter().any(|c| c.name == n.as_str()))
-            .count()
-    {
+    let defined = |name: &str| table.columns().iter().any(|column| column.name == name);
+    if !schema.iter_names().all(|name| defined(name)) {
         return Err(wrong(
             "it has columns the table does not define".to_string(),
         ));

@@ -149,6 +149,14 @@ pub struct MetricSeries {
     pub outage: Option<f64>,
 }
 
+impl MetricSeries {
+    /// A count (`Sum`, `SampleCount`): CloudWatch publishes no datapoint for a zero count, so a
+    /// missing point means zero, not a gap (SPEC section 6).
+    pub fn is_count(&self) -> bool {
+        matches!(self.stat.as_str(), "Sum" | "SampleCount")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlarmEvent {
     pub alarm_name: String,

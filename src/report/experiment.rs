@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::i18n::{Lang, reason_text, reason_texts};
+use super::i18n::{Lang, reason_codes, reason_text, reason_texts};
 use super::model::system_names;
 use crate::analyze::JudgedExperiment;
 use crate::analyze::recovery::SeriesResult;
@@ -179,11 +179,7 @@ pub fn experiment_detail(
         recovered: outcome.recovered,
         error_total: outcome.error_total,
         reasons: reason_texts(lang, &outcome.reasons),
-        reason_codes: outcome
-            .reasons
-            .iter()
-            .map(|r| r.code().to_string())
-            .collect(),
+        reason_codes: reason_codes(&outcome.reasons),
         actions: steps,
         series: findings,
         alarms,

@@ -92,6 +92,14 @@ pub fn reason_texts(lang: Lang, reasons: &[Reason]) -> Vec<String> {
         .collect()
 }
 
+/// The codes of a verdict's reasons, the same in every language (`report.json`'s `reason_codes`).
+pub fn reason_codes(reasons: &[Reason]) -> Vec<String> {
+    reasons
+        .iter()
+        .map(|reason| reason.code().to_string())
+        .collect()
+}
+
 /// Where an ROI assumption comes from, in the language.
 pub fn source_text(lang: Lang, source: &AssumptionSource) -> String {
     sentence(lang, &source.template_key(), &source.values())

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::i18n::{Lang, reason_texts, source_text};
+use super::i18n::{Lang, reason_codes, reason_texts, source_text};
 use crate::analyze::JudgedExperiment;
 use crate::analyze::maturity::{CriterionResult, Rubric};
 use crate::analyze::mttr::{MttrRow, PeriodUnit};
@@ -515,11 +515,7 @@ fn experiment_row(judged: &JudgedExperiment, lang: Lang) -> ExperimentRow {
         recovered: outcome.recovered,
         systems: system_names(systems),
         reasons: reason_texts(lang, &outcome.reasons),
-        reason_codes: outcome
-            .reasons
-            .iter()
-            .map(|r| r.code().to_string())
-            .collect(),
+        reason_codes: reason_codes(&outcome.reasons),
         dry_run: outcome.reasons.contains(&Reason::DryRun),
     }
 }

@@ -1,6 +1,7 @@
-//! How an experiment was run, read from its free-text tags: the class of its environment and of
-//! its trigger. The ledger keeps the tag values as written; maturity, the practice table and
-//! (SPEC revision 2) ROI read these classes.
+//! How an experiment was run, read from its free-text tags: the class of its environment (which
+//! values are which comes from `[environments]`, `config::Environments::class_of`) and of its
+//! trigger. The ledger keeps the tag values as written; maturity and the practice table read
+//! these classes.
 
 /// The kind of environment an experiment ran in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
