@@ -333,22 +333,12 @@ mod tests {
                         ..Experiment::example(&format!("EXP{index}"), start)
                     };
                     let outcome = ExperimentOutcome {
-                        experiment_id: format!("EXP{index}"),
-                        verdict: *verdict,
-                        t0: Some(start),
-                        t1: None,
-                        window: None,
-                        time_to_impact_s: None,
                         // A censored run has no recovery time, only how long it was seen.
                         time_to_recover_s: recovered.then_some(*time_to_recover_s),
                         censored_at_s: (*impacted && !*recovered).then_some(*time_to_recover_s),
-                        recover_within_s: None,
                         impacted: *impacted,
                         recovered: *recovered,
-                        degraded_s: None,
-                        error_total: None,
-                        series: vec![],
-                        reasons: vec![],
+                        ..ExperimentOutcome::example(&format!("EXP{index}"), *verdict, start)
                     };
                     JudgedExperiment {
                         experiment,

@@ -36,6 +36,10 @@ pub enum Reason {
         points: usize,
         period_s: i64,
     },
+    /// The series were read at `period_s`, coarser than a minute: times are known to within it.
+    ReadAtResolution {
+        period_s: i64,
+    },
     /// A steady condition in the ledger that does not parse (config validation catches it
     /// earlier; a hand-written ledger file may still hold one).
     BadSteady {
@@ -140,6 +144,7 @@ impl Reason {
             Reason::NoPoints { .. } => "no_points",
             Reason::NoBaseline { .. } => "no_baseline",
             Reason::CoarseData { .. } => "coarse_data",
+            Reason::ReadAtResolution { .. } => "read_at_resolution",
             Reason::BadSteady { .. } => "bad_steady",
             Reason::BadLimit { .. } => "bad_limit",
             Reason::ErrorsAtOutage { .. } => "errors_at_outage",
@@ -220,6 +225,7 @@ impl Reason {
                 ("points", points.to_string()),
                 ("period", duration(*period_s as f64)),
             ],
+            Reason::ReadAtResolution { period_s } => vec![("period", duration(*period_s as f64))],
             Reason::AlarmBeforeFault { alarm, before_s } => {
                 vec![("alarm", alarm.clone()), ("before", duration(*before_s))]
             }
@@ -340,6 +346,7 @@ pub(crate) mod tests {
                 points: 1,
                 period_s: 3600,
             },
+            Reason::ReadAtResolution { period_s: 300 },
             Reason::BadSteady {
                 series: series(),
                 problem: "`<<` is not a condition".into(),

@@ -120,6 +120,9 @@ pub struct ExperimentOutcome {
     pub recovered: bool,
     pub degraded_s: Option<f64>,
     pub error_total: Option<f64>,
+    /// The coarsest period its CloudWatch series were read at (CloudWatch keeps older data only
+    /// at coarser periods, SPEC section 4); `None` for Chaos Toolkit runs and runs without series.
+    pub period_used_s: Option<i64>,
     pub series: Vec<(String, SeriesResult)>,
     pub reasons: Vec<Reason>,
 }
@@ -141,6 +144,7 @@ impl ExperimentOutcome {
             recovered: false,
             degraded_s: None,
             error_total: None,
+            period_used_s: None,
             series: Vec::new(),
             reasons: Vec::new(),
         }
@@ -186,6 +190,12 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
         coarse_data: experiment.source != Source::ChaosToolkit,
     };
     let findings = read_series(input.series, t0, window, &rules);
+    outcome.period_used_s = input
+        .series
+        .iter()
+        .filter(|_| rules.coarse_data)
+        .map(|observed| observed.series.period_s)
+        .max();
     outcome.error_total = findings.error_total;
     outcome.impacted = !findings.impacts.is_empty();
     outcome.time_to_impact_s = findings
@@ -226,6 +236,12 @@ pub fn analyze_experiment(input: &ExperimentInput, settings: &WindowSettings) ->
     );
     outcome.verdict = verdict;
     outcome.reasons = reasons;
+    // Times read from coarser points are only known to within a period: the verdict says so.
+    if let Some(period_s) = outcome.period_used_s.filter(|period| *period > 60)
+        && matches!(verdict, Verdict::Green | Verdict::Yellow | Verdict::Red)
+    {
+        outcome.reasons.push(Reason::ReadAtResolution { period_s });
+    }
     outcome
 }
 
@@ -628,6 +644,17 @@ fn analyze_level_series(
     // A point is stamped with the start of its period: it is baseline only when its whole period
     // ends by t0; the point whose period holds t0 already counts from the fault on.
     let first_after_t0 = points.partition_point(|(ts, _)| *ts + period <= t0);
+    let hold = rules.settings.hold.max(1);
+    // Data kept at a coarser period than asked for (old history, SPEC section 4) leaves too few
+    // points after the fault to see a recovery of `hold` points (and, at that period, too few
+    // before it for a baseline: the period is the reason to give).
+    if rules.coarse_data && points.len() - first_after_t0 < hold {
+        return Err(Reason::CoarseData {
+            series: id.clone(),
+            points: points.len() - first_after_t0,
+            period_s: series.period_s,
+        });
+    }
     let band = match condition.band() {
         Some(band) => band,
         None => {
@@ -659,16 +686,6 @@ fn analyze_level_series(
         ),
     };
 
-    let hold = rules.settings.hold.max(1);
-    // Data kept at a coarser period than asked for (old history, SPEC section 4) leaves too few
-    // points after the fault to see a recovery of `hold` points.
-    if rules.coarse_data && points.len() - first_after_t0 < hold {
-        return Err(Reason::CoarseData {
-            series: id.clone(),
-            points: points.len() - first_after_t0,
-            period_s: series.period_s,
-        });
-    }
     let impact_index =
         (first_after_t0..points.len()).find(|index| !band.contains(points[*index].1));
 

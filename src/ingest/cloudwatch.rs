@@ -45,6 +45,18 @@ impl MetricKey {
     }
 }
 
+/// How much older a window may be when its request is sent than when its period was chosen: an
+/// ingest of a long history takes minutes, and a window at the edge of a retention tier must not
+/// cross it in between (it would come back empty).
+pub const AGE_MARGIN: Micros = 3600 * MICROS_PER_SECOND;
+
+/// The period CloudWatch still returns for a window starting at `start`, asked at `now`: the
+/// configured `period_s` rounded up to what it keeps for that age (`period_kept`), with
+/// `AGE_MARGIN` for the time until the request is sent.
+pub fn period_at(period_s: i64, start: Micros, now: Micros) -> i64 {
+    period_kept(period_s, now - start + AGE_MARGIN)
+}
+
 /// The finest period CloudWatch still returns for data whose window started `age` ago: a period
 /// finer than it keeps returns no points at all (MetricStat.Period, GetMetricData): within 3 hours
 /// any, then a multiple of 60 s up to 15 days, of 300 s up to 63 days, of 3600 s beyond (hourly
@@ -125,7 +137,10 @@ pub fn lower_bound(windows: &[SeriesWindow]) -> usize {
 /// its queries, so windows are taken in time order and a request grows while its queries (one per
 /// distinct metric: experiments of one template share them) stay within 500 and the points the
 /// whole range can hold stay within 100,800. Windows too long for one request are split first.
-pub fn plan_requests(windows: &[SeriesWindow]) -> Vec<MetricRequest> {
+/// CloudWatch keeps older data only at coarser periods, judged by a request's start: a window
+/// joins a request only when its period is still kept at the age of the request's start (asked at
+/// `now`), so a 5-minute window never rides in a request that starts in the 1-hour tier.
+pub fn plan_requests(windows: &[SeriesWindow], now: Micros) -> Vec<MetricRequest> {
     let mut pieces: Vec<(Micros, Micros, &MetricKey)> = Vec::new();
     for w in windows {
         let period = w.key.period_s;
@@ -153,7 +168,8 @@ pub fn plan_requests(windows: &[SeriesWindow]) -> Vec<MetricRequest> {
                 .chain(is_new.then_some(key))
                 .map(|m| periods(*group_start, new_end, m.period_s))
                 .sum();
-            if queries <= MAX_QUERIES && points <= MAX_POINTS {
+            let still_kept = period_at(key.period_s, *group_start, now) == key.period_s;
+            if queries <= MAX_QUERIES && points <= MAX_POINTS && still_kept {
                 *group_end = new_end;
                 metrics.insert(key);
                 continue;
@@ -689,6 +705,9 @@ mod tests {
         }
     }
 
+    /// Asked when the windows begin: CloudWatch still keeps every period for them.
+    const ASKED_AS_THEY_BEGIN: Micros = 1_000 * MICROS_PER_SECOND;
+
     fn window(experiment: usize, metric: &str, start_s: i64, minutes: i64) -> SeriesWindow {
         SeriesWindow {
             experiment_id: format!("EXP{experiment}"),
@@ -735,7 +754,7 @@ mod tests {
                 ["a", "b", "c", "d"].map(|m| window(i, m, 1_790_000_000 + i as i64 * 3600, 75))
             })
             .collect();
-        let requests = plan_requests(&windows);
+        let requests = plan_requests(&windows, ASKED_AS_THEY_BEGIN);
         assert_within_limits(&requests);
         assert_covered(&windows, &requests);
         assert_eq!(lower_bound(&windows), 1);
@@ -756,7 +775,7 @@ mod tests {
                     .map(|m| window(day, m, 1_790_000_000 + day as i64 * 86_400, 55))
             })
             .collect();
-        let requests = plan_requests(&windows);
+        let requests = plan_requests(&windows, ASKED_AS_THEY_BEGIN);
         assert_within_limits(&requests);
         assert_covered(&windows, &requests);
         assert_eq!(lower_bound(&windows), 1);
@@ -769,7 +788,7 @@ mod tests {
         let windows: Vec<SeriesWindow> = (0..1200)
             .map(|i| window(i, &format!("m{i}"), 1_790_000_000, 45))
             .collect();
-        let requests = plan_requests(&windows);
+        let requests = plan_requests(&windows, ASKED_AS_THEY_BEGIN);
         assert_within_limits(&requests);
         assert_covered(&windows, &requests);
         assert_eq!(lower_bound(&windows), 3);
@@ -780,11 +799,43 @@ mod tests {
     fn a_window_longer_than_one_request_is_split() {
         // 100 days at 1 minute: 144,000 points, more than one request holds.
         let windows = vec![window(0, "a", 1_790_000_000, 100 * 24 * 60)];
-        let requests = plan_requests(&windows);
+        let requests = plan_requests(&windows, ASKED_AS_THEY_BEGIN);
         assert_within_limits(&requests);
         assert_eq!(requests.len(), 2);
         assert_eq!(requests[0].start, floor_to(windows[0].start, 60));
         assert!(requests[1].end >= windows[0].end);
+    }
+
+    #[test]
+    fn a_request_never_starts_in_a_tier_that_no_longer_keeps_its_periods() {
+        // Runs 2, 30 and 100 days old, each read at the period kept for its age. One request
+        // would hold them all, but CloudWatch judges retention by the request's start: asked from
+        // 100 days back, the 1-minute and 5-minute queries would come back empty.
+        let now = 1_800_000_000 * MICROS_PER_SECOND;
+        let day = 86_400;
+        let windows: Vec<SeriesWindow> = [100, 30, 2]
+            .iter()
+            .enumerate()
+            .map(|(i, days)| {
+                let start_s = 1_800_000_000 - days * day;
+                let mut w = window(i, "a", start_s, 55);
+                w.key.period_s = period_at(60, w.start, now);
+                w
+            })
+            .collect();
+        let periods: Vec<i64> = windows.iter().map(|w| w.key.period_s).collect();
+        assert_eq!(periods, [3600, 300, 60]);
+        let requests = plan_requests(&windows, now);
+        assert_covered(&windows, &requests);
+        assert_eq!(requests.len(), 3, "{requests:?}");
+        for request in &requests {
+            for metric in &request.metrics {
+                assert_eq!(
+                    period_at(metric.period_s, request.start, now),
+                    metric.period_s
+                );
+            }
+        }
     }
 
     #[test]

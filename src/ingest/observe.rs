@@ -89,7 +89,7 @@ pub async fn observe(
     };
     let chosen = choose_series(history, &plan, &sources, now, warnings);
 
-    let requests = plan_requests(&chosen.windows);
+    let requests = plan_requests(&chosen.windows, now);
     on_plan(requests.len());
     let fetched = cloudwatch::fetch_points(client, &requests, warnings, on_request).await?;
     let points = chosen.points(history, &plan, &fetched, warnings);
@@ -293,7 +293,7 @@ fn choose_series<'c>(
             }
         }
         for s in &mut series {
-            let used = cloudwatch::period_kept(s.period_s, now - start);
+            let used = cloudwatch::period_at(s.period_s, start, now);
             if used != s.period_s {
                 coarsened.insert(used);
                 s.period_s = used;

@@ -343,6 +343,9 @@ pub struct ExperimentRow {
     pub reason_codes: Vec<String>,
     /// Every fault action was skipped: judged inconclusive, never a weakness found or fixed.
     pub dry_run: bool,
+    /// The coarsest period its CloudWatch series were read at, in seconds (older history is kept
+    /// only at coarser periods); `None` for Chaos Toolkit runs and runs without series.
+    pub period_used_s: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -517,6 +520,7 @@ fn experiment_row(judged: &JudgedExperiment, lang: Lang) -> ExperimentRow {
         reasons: reason_texts(lang, &outcome.reasons),
         reason_codes: reason_codes(&outcome.reasons),
         dry_run: outcome.reasons.contains(&Reason::DryRun),
+        period_used_s: outcome.period_used_s,
     }
 }
 

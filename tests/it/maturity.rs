@@ -101,6 +101,7 @@ fn outcome(index: usize, run: &Run) -> ExperimentOutcome {
         recovered: true,
         degraded_s: None,
         error_total: None,
+        period_used_s: None,
         series: vec![],
         reasons: vec![Reason::NoSeries],
     }

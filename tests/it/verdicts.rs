@@ -256,3 +256,113 @@ fn revision_2_verdicts_hold_on_an_account_shaped_like_a_real_one() {
     // A stop condition that fired is red even though the hypothesis's series has no points.
     assert_eq!(verdict("empty"), "red", "{}", row(&json, &aws, "empty"));
 }
+
+/// One template observed through its hosts, run 2, 30 and 100 days ago: at the 1-minute period
+/// configured, at the 5-minute period CloudWatch keeps for 15 to 63 days, and at the 1-hour period
+/// it keeps for 63 to 455 days. The stand-in answers GetMetricData as CloudWatch does: no points at
+/// a period finer than it keeps for the age of the request's start.
+fn old_history(now: i64) -> Value {
+    let web = json!({"key": "web", "name": "web-instance-stop", "tags": {"team": "web"},
+        "actions": {"inject": {"actionId": "aws:ec2:stop-instances", "targets": {"Instances": "Targets"}}},
+        "targets": instances()});
+    let day = 24 * HOUR;
+    let run_at = |days: i64| (now - days * day) / HOUR * HOUR;
+    let (recent, month, quarter) = (run_at(2), run_at(30), run_at(100));
+    // Hosts drop to 1 from minute 1 to minute 11 after the fault and are back at minute 12.
+    let hosts: Vec<Value> = [recent, month, quarter]
+        .iter()
+        .flat_map(|start| {
+            (-20..=45).map(move |k| {
+                json!([
+                    start + k * MINUTE,
+                    if (1..12).contains(&k) { 1.0 } else { 3.0 }
+                ])
+            })
+        })
+        .collect();
+    let inject = |start: i64| Some((start, start + 9 * MINUTE));
+    json!({
+        "region": "eu-west-1",
+        "templates": [web],
+        "experiments": [
+            run("recent", "web", "completed", recent, inject(recent), json!({})),
+            run("month", "web", "completed", month, inject(month), json!({})),
+            run("quarter", "web", "completed", quarter, inject(quarter), json!({})),
+        ],
+        "metrics": [{"namespace": "AWS/ApplicationELB", "metric": "HealthyHostCount",
+            "dimensions": {"LoadBalancer": "app/web/1"}, "points": hosts}],
+    })
+}
+
+#[test]
+fn old_history_is_read_at_the_period_cloudwatch_still_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let aws = start(&old_history(now_s()), dir.path());
+    let config = dir.path().join("checkup.toml");
+    std::fs::write(
+        &config,
+        CONFIG
+            .replace("web-stop-after-warm-up", "web-instance-stop")
+            .replace(r#"recover_within = "5m""#, r#"recover_within = "20m""#),
+    )
+    .unwrap();
+    let ledger = dir.path().join("ledger");
+    let output = ingest(&ledger, &aws, &["--config", config.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(
+        said.contains("read at 5m and 1h resolution") && said.contains("every 14 days"),
+        "{said}"
+    );
+    let out = dir.path().join("reports");
+    let report = crate::support::checkup(&[
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "report",
+        "--period",
+        "last-365d",
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(report.status.success(), "{}", stderr(&report));
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let field = |key: &str, name: &str| row(&json, &aws, key)[name].clone();
+
+    // Two days old: 1-minute points, recovered at minute 12.
+    assert_eq!(field("recent", "period_used_s"), 60);
+    assert_eq!(field("recent", "verdict"), "green");
+    assert_eq!(field("recent", "time_to_impact_s"), 60.0);
+    assert_eq!(field("recent", "time_to_recover_s"), 720.0);
+    assert!(!codes(row(&json, &aws, "recent")).contains(&"read_at_resolution"));
+    // Thirty days old: 5-minute minimums; the dip fills the buckets from 0 to 10, the bucket from
+    // minute 15 starts the recovery, and the verdict says the times are known to within 5m.
+    assert_eq!(field("month", "period_used_s"), 300);
+    assert_eq!(
+        field("month", "verdict"),
+        "green",
+        "{}",
+        row(&json, &aws, "month")
+    );
+    assert_eq!(field("month", "time_to_impact_s"), 0.0);
+    assert_eq!(field("month", "time_to_recover_s"), 900.0);
+    let month = row(&json, &aws, "month");
+    assert_eq!(codes(month).last(), Some(&"read_at_resolution"));
+    let sentence = month["reasons"].as_array().unwrap().last().unwrap();
+    assert!(sentence.as_str().unwrap().contains("5m"), "{sentence}");
+    // A hundred days old: one hourly point from the fault on. Not measurable, and why; never
+    // "no data".
+    assert_eq!(field("quarter", "period_used_s"), 3600);
+    assert_eq!(field("quarter", "verdict"), "inconclusive");
+    let quarter = row(&json, &aws, "quarter");
+    assert_eq!(codes(quarter), ["coarse_data"]);
+    let sentence = quarter["reasons"][0].as_str().unwrap();
+    assert!(
+        sentence.starts_with("Not measurable") && sentence.contains("1h"),
+        "{sentence}"
+    );
+}

@@ -8,7 +8,8 @@ Usage: python aws_seed.py SCENARIO.json
 Prints `seeded {"experiment": id, "key": scenario key}` per experiment, then
 `ready <moto port> <ministack port>`, and serves until stdin closes.
 
-SCENARIO.json (times are unix seconds; CloudWatch keeps 14 days of points, so keep them recent):
+SCENARIO.json (times are unix seconds; points up to 455 days old are kept and answered at the
+periods CloudWatch keeps for their age, see `answer_with_cloudwatch_retention`):
 {
   "region": "eu-west-1",
   "templates": [{"key", "name", "tags", "actions", "targets", "stopConditions",
@@ -80,6 +81,40 @@ def _to_dict_with_seeded_error(self, tags=None):
 Experiment.to_dict = _to_dict_with_seeded_error
 
 
+# CloudWatch's retention, by the age of a request's StartTime: points of a period under 60 s live
+# 3 hours, of 60 s 15 days, of 300 s 63 days, of 3600 s 455 days. Asked for a period finer than it
+# keeps at that age, GetMetricData answers with no points at all ("Complete", empty), which is what
+# makes old history come back empty at 1 minute. MiniStack keeps raw points 14 days and answers any
+# period; this keeps them 455 days and answers as CloudWatch does.
+KEPT_PERIODS = [(3 * 3600, 1), (15 * 86400, 60), (63 * 86400, 300), (455 * 86400, 3600)]
+
+
+def period_kept(age_s: float):
+    for oldest, period in KEPT_PERIODS:
+        if age_s <= oldest:
+            return period
+    return None
+
+
+def answer_with_cloudwatch_retention() -> None:
+    from ministack.services import cloudwatch as ministack_cloudwatch
+
+    ministack_cloudwatch.TWO_WEEKS_SECONDS = KEPT_PERIODS[-1][0]
+    get_metric_data = ministack_cloudwatch._get_metric_data
+
+    def get_metric_data_as_kept(params, cbor_data, is_cbor, is_json=False):
+        start = ministack_cloudwatch._parse_ts(cbor_data.get("StartTime"))
+        kept = period_kept(time.time() - start) if start is not None else 1
+        for query in cbor_data.get("MetricDataQueries", []):
+            stat = query.get("MetricStat")
+            if stat and (kept is None or int(stat.get("Period", 60)) % kept):
+                # No longer kept at this period: a metric that has no points answers the same.
+                stat["Metric"] = {"Namespace": "checkup-test/not-kept", "MetricName": "none"}
+        return get_metric_data(params, cbor_data, is_cbor, is_json)
+
+    ministack_cloudwatch._get_metric_data = get_metric_data_as_kept
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -143,6 +178,7 @@ def main() -> None:
     moto.start()
     _, moto_port = moto.get_host_and_port()
     ministack_port = free_port()
+    answer_with_cloudwatch_retention()
     start_ministack(ministack_port)
 
     keys = dict(region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")
