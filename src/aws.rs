@@ -78,6 +78,11 @@ pub const READ_OPERATIONS: &[AllowedOperation] = &[
         iam_action: "fis:GetExperiment",
     },
     AllowedOperation {
+        service: "fis",
+        operation: "ListExperimentResolvedTargets",
+        iam_action: "fis:ListExperimentResolvedTargets",
+    },
+    AllowedOperation {
         service: "CloudWatch",
         operation: "GetMetricData",
         iam_action: "cloudwatch:GetMetricData",

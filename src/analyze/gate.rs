@@ -122,7 +122,7 @@ pub fn check_gate(analysis: &Analysis, rules: &GateRules) -> Vec<RuleResult> {
             .map(|s| {
                 s.criteria
                     .iter()
-                    .filter(|c| !c.met && c.level <= min_stage)
+                    .filter(|c| !c.met() && c.level <= min_stage)
                     .map(|c| c.description.as_str())
                     .collect()
             })

@@ -13,6 +13,7 @@ use polars::prelude::*;
 use serde::Deserialize;
 
 use super::JudgedExperiment;
+use super::mttr::{MttrRow, PeriodUnit, first_compared, span_mttr};
 use super::summary::{QueryError, run_queries};
 use super::weaknesses::Weakness;
 use crate::ledger::{Experiment, Incident};
@@ -71,6 +72,49 @@ pub struct Criterion {
     pub comparison: Comparison,
     pub threshold: f64,
     pub query: String,
+    /// Data the criterion cannot be judged without (`incidents`): while the ledger holds none, it
+    /// reads "unknown", which is not met (SPEC section 9).
+    #[serde(default)]
+    pub needs: Vec<Needed>,
+}
+
+/// Data a ledger may lack entirely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Needed {
+    Incidents,
+}
+
+impl Needed {
+    /// Why a criterion needing this reads "unknown", when the ledger lacks it.
+    fn missing(self, input: &MaturityInput) -> Option<&'static str> {
+        match self {
+            Needed::Incidents if input.incidents.is_empty() => Some(
+                "unknown: no incidents ingested before the period's end (checkup ingest incidents)",
+            ),
+            Needed::Incidents => None,
+        }
+    }
+}
+
+/// Where a criterion stands. `Unknown` (its data is missing, or its query gave a null value: not
+/// enough runs to compare) is not met, and says so, rather than passing or failing silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Met,
+    NotMet,
+    Unknown,
+}
+
+impl Standing {
+    /// The word of `report.json` and the templates' translation key.
+    pub fn name(self) -> &'static str {
+        match self {
+            Standing::Met => "met",
+            Standing::NotMet => "not_met",
+            Standing::Unknown => "unknown",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -141,9 +185,9 @@ pub struct CriterionResult {
     pub format: String,
     pub comparison: Comparison,
     pub threshold: f64,
-    /// `None` when the query selected nothing (it then counts as 0).
+    /// `None` when the query selected nothing (it then counts as 0) or when unknown.
     pub value: Option<f64>,
-    pub met: bool,
+    pub standing: Standing,
     /// The experiments, templates, days or sentence behind the value.
     pub evidence: Vec<String>,
     /// How many evidence items there were before keeping the first [`EVIDENCE_KEPT`].
@@ -151,6 +195,10 @@ pub struct CriterionResult {
 }
 
 impl CriterionResult {
+    pub fn met(&self) -> bool {
+        self.standing == Standing::Met
+    }
+
     /// The evidence in one line: the first few items and how many more.
     pub fn evidence_line(&self) -> String {
         if self.evidence_total == 0 {
@@ -219,6 +267,12 @@ pub struct MaturityInput<'a> {
     pub incidents: &'a [Incident],
     /// How long after an experiment's end its observation window runs (`window.post`).
     pub post_window_s: f64,
+    /// The experimental MTTR trend by quarter and by month (`mttr::experiment_mttr`): the MTTR
+    /// criteria compare with its first compared period, as the trend and the gate do.
+    pub mttr_by_quarter: &'a [MttrRow],
+    pub mttr_by_month: &'a [MttrRow],
+    /// `[window] min_runs`: impacted runs a period needs to be compared (SPEC section 7).
+    pub min_runs: u64,
 }
 
 /// One scope (the organisation or a team) in one period: the unit every criterion is judged for.
@@ -294,7 +348,9 @@ pub fn assess_maturity(
     }
 
     let tables = CellTables::build(&practice, input, &cells)?;
-    let stage_results = judge(&rubric.criteria, &tables, &cells, |c| c.stage.unwrap_or(0))?;
+    let stage_results = judge(&rubric.criteria, input, &tables, &cells, |c| {
+        c.stage.unwrap_or(0)
+    })?;
     let mut current = Vec::new();
     let mut trend = Vec::new();
     for (cell, criteria) in cells.iter().zip(stage_results) {
@@ -326,9 +382,13 @@ pub fn assess_maturity(
         organization[0].scope.is_organization() && organization[0].period == REPORT_PERIOD
     );
     let scorecard_tables = CellTables::build(&practice, input, organization)?;
-    let items = judge(&rubric.scorecards, &scorecard_tables, organization, |c| {
-        c.phase.unwrap_or(0)
-    })?
+    let items = judge(
+        &rubric.scorecards,
+        input,
+        &scorecard_tables,
+        organization,
+        |c| c.phase.unwrap_or(0),
+    )?
     .swap_remove(0);
     let phases = rubric
         .phases
@@ -345,7 +405,7 @@ pub fn assess_maturity(
                 summary: phase.summary.clone(),
                 name_ja: phase.name_ja.clone(),
                 summary_ja: phase.summary_ja.clone(),
-                met: !items.is_empty() && items.iter().all(|item| item.met),
+                met: !items.is_empty() && items.iter().all(CriterionResult::met),
                 items,
             }
         })
@@ -364,7 +424,10 @@ fn stage_of(rubric: &Rubric, criteria: &[CriterionResult]) -> u8 {
     numbers.sort_unstable();
     let mut reached = 0;
     for number in numbers {
-        let all_met = criteria.iter().filter(|c| c.level == number).all(|c| c.met);
+        let all_met = criteria
+            .iter()
+            .filter(|c| c.level == number)
+            .all(CriterionResult::met);
         if !all_met {
             break;
         }
@@ -373,23 +436,25 @@ fn stage_of(rubric: &Rubric, criteria: &[CriterionResult]) -> u8 {
     reached
 }
 
-/// `COUNT(1)`, `COUNT(2)`, `PERCENT(25)` and below are small; `ALL`, larger counts and anything
-/// unknown are not. An experiment without targets is not known to be small.
-pub fn small_blast_radius(selection_modes: &[String]) -> bool {
-    !selection_modes.is_empty()
-        && selection_modes.iter().all(|mode| {
-            let mode = mode.trim().to_ascii_uppercase();
-            let number = |prefix: &str| {
-                mode.strip_prefix(prefix)
-                    .and_then(|rest| rest.strip_suffix(')'))
-                    .and_then(|n| n.trim().parse::<f64>().ok())
-            };
-            match (number("COUNT("), number("PERCENT(")) {
-                (Some(count), _) => count <= 2.0,
-                (_, Some(percent)) => percent <= 25.0,
-                _ => false,
-            }
-        })
+/// Small (SPEC section 9): at most 2 resolved targets, or every selection mode `COUNT(2)`,
+/// `PERCENT(25)` or below. `ALL`, larger counts and anything unknown are not; an experiment without
+/// targets or a resolved count is not known to be small.
+pub fn small_blast_radius(selection_modes: &[String], resolved_targets: Option<i64>) -> bool {
+    resolved_targets.is_some_and(|count| count <= 2)
+        || !selection_modes.is_empty()
+            && selection_modes.iter().all(|mode| {
+                let mode = mode.trim().to_ascii_uppercase();
+                let number = |prefix: &str| {
+                    mode.strip_prefix(prefix)
+                        .and_then(|rest| rest.strip_suffix(')'))
+                        .and_then(|n| n.trim().parse::<f64>().ok())
+                };
+                match (number("COUNT("), number("PERCENT(")) {
+                    (Some(count), _) => count <= 2.0,
+                    (_, Some(percent)) => percent <= 25.0,
+                    _ => false,
+                }
+            })
 }
 
 /// One row per experiment with the practice columns every criterion reads: the
@@ -453,7 +518,14 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
         ),
         Column::new(
             "small_blast_radius".into(),
-            flags(&|e| small_blast_radius(&e.blast_radius)),
+            flags(&|e| small_blast_radius(&e.blast_radius, e.resolved_targets)),
+        ),
+        Column::new(
+            "resolved_targets".into(),
+            experiments
+                .iter()
+                .map(|e| e.experiment.resolved_targets)
+                .collect::<Vec<_>>(),
         ),
         Column::new(
             "has_hypothesis".into(),
@@ -490,6 +562,7 @@ struct CellTables {
     weaknesses: DataFrame,
     incidents: DataFrame,
     periods: DataFrame,
+    mttr: DataFrame,
 }
 
 impl CellTables {
@@ -506,6 +579,7 @@ impl CellTables {
         let mut weaknesses = Vec::new();
         let mut incidents = Vec::new();
         let mut periods = Vec::new();
+        let mut mttr = Vec::new();
         let mut first_quarters: HashMap<&Scope, Option<String>> = HashMap::new();
         for cell in cells {
             let scope = &cell.scope;
@@ -520,6 +594,7 @@ impl CellTables {
             weaknesses.push(tables.weaknesses);
             incidents.push(tables.incidents);
             periods.push(tables.periods);
+            mttr.push(tables.mttr);
         }
         // One plan for all cells: polars filters them in parallel.
         let stack = |frames: Vec<LazyFrame>| -> Result<DataFrame, QueryError> {
@@ -540,6 +615,7 @@ impl CellTables {
             weaknesses: stack(weaknesses)?,
             incidents: stack(incidents)?,
             periods: stack(periods)?,
+            mttr: stack(mttr)?,
         })
     }
 }
@@ -550,6 +626,7 @@ struct CellPlans {
     weaknesses: LazyFrame,
     incidents: LazyFrame,
     periods: LazyFrame,
+    mttr: LazyFrame,
 }
 
 impl Practice<'_> {
@@ -585,6 +662,7 @@ impl Practice<'_> {
             weaknesses: self.weaknesses(&at, input.weaknesses)?,
             incidents: incidents_plan(&at, input.incidents)?,
             periods: periods_plan(&at)?,
+            mttr: mttr_plan(&at, input)?,
         })
     }
 
@@ -801,6 +879,76 @@ fn periods_plan(at: &CellContext) -> PolarsResult<LazyFrame> {
     .lazy())
 }
 
+/// The cell's one row of experimental MTTR by SPEC section 7: its impacted runs (`runs`) and mean
+/// recovery (`mean_s`), the scope's first compared period of the same unit (quarters for the
+/// trend, the report period's unit for the report) ending before the cell begins, and the change
+/// against it; `change_vs_first` is null, and `not_compared` says why, when either side lacks
+/// `min_runs` impacted runs.
+fn mttr_plan(at: &CellContext, input: &MaturityInput) -> PolarsResult<LazyFrame> {
+    let unit = if at.label == REPORT_PERIOD {
+        PeriodUnit::of(at.period)
+    } else {
+        PeriodUnit::Quarter
+    };
+    let rows = match unit {
+        PeriodUnit::Quarter => input.mttr_by_quarter,
+        PeriodUnit::Month => input.mttr_by_month,
+    };
+    let (group_by, group) = match at.scope {
+        Scope::Organization => ("all", "all"),
+        Scope::Team(team) => ("team", team.as_str()),
+    };
+    let (runs, mean_s) =
+        span_mttr(input.experiments.iter().filter(|e| {
+            at.period.contains(e.start()) && at.in_scope(e.experiment.team.as_deref())
+        }));
+    let first = first_compared(rows, group_by, group)
+        .filter(|row| parse_period(&row.period, 0).is_ok_and(|first| first.end <= at.period.start));
+    let min_runs = input.min_runs;
+    let unit_name = unit.name();
+    let (change_vs_first, not_compared) = match (first, mean_s) {
+        _ if runs < min_runs => (
+            None,
+            Some(format!(
+                "unknown: {runs} impacted runs in the period, fewer than [window] min_runs = {min_runs}"
+            )),
+        ),
+        (None, _) => (
+            None,
+            Some(format!(
+                "unknown: no earlier {unit_name} with at least {min_runs} impacted runs to compare with"
+            )),
+        ),
+        (_, None) => (
+            None,
+            Some(format!(
+                "unknown: none of the period's {runs} impacted runs recovered"
+            )),
+        ),
+        (Some(first), Some(mean)) => (
+            first
+                .mean_s
+                .filter(|first_mean| *first_mean > 0.0)
+                .map(|first_mean| mean / first_mean - 1.0),
+            None,
+        ),
+    };
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("scope".into(), [at.scope.key()]),
+        Column::new("period".into(), [at.label]),
+        Column::new("runs".into(), [runs as i64]),
+        Column::new("mean_s".into(), [mean_s]),
+        Column::new(
+            "first_period".into(),
+            [first.map(|row| row.period.as_str())],
+        ),
+        Column::new("first_mean_s".into(), [first.and_then(|row| row.mean_s)]),
+        Column::new("change_vs_first".into(), [change_vs_first]),
+        Column::new("not_compared".into(), [not_compared]),
+    ])?
+    .lazy())
+}
+
 /// The calendar months a period touches (a quarter: 3; 2026-07-15..2026-08-14: 2).
 fn calendar_months(period: Period) -> usize {
     let first = month_of(period.start);
@@ -816,6 +964,7 @@ fn calendar_months(period: Period) -> usize {
 /// threshold. Returns, for each cell in order, its results in the rubric's order.
 fn judge(
     criteria: &[Criterion],
+    input: &MaturityInput,
     tables: &CellTables,
     cells: &[Cell],
     level_of: impl Fn(&Criterion) -> u8,
@@ -826,6 +975,7 @@ fn judge(
         ("weaknesses", &tables.weaknesses),
         ("incidents", &tables.incidents),
         ("periods", &tables.periods),
+        ("mttr", &tables.mttr),
     ];
     let index: HashMap<(&str, &str), usize> = cells
         .iter()
@@ -843,14 +993,34 @@ fn judge(
             name: name.clone(),
             source,
         })?;
-        let mut by_cell: Vec<(Option<f64>, Vec<String>, usize)> =
-            vec![(None, Vec::new(), 0); cells.len()];
+        let mut by_cell: Vec<Option<(Option<f64>, Vec<String>, usize)>> = vec![None; cells.len()];
         for (scope, period, value, evidence, total) in rows {
             if let Some(i) = index.get(&(scope.as_str(), period.as_str())) {
-                by_cell[*i] = (value, evidence, total);
+                by_cell[*i] = Some((value, evidence, total));
             }
         }
-        for (cell_results, (value, evidence, evidence_total)) in results.iter_mut().zip(by_cell) {
+        let missing = criterion
+            .needs
+            .iter()
+            .find_map(|needed| needed.missing(input));
+        let standing_of = |value: f64| {
+            if criterion.comparison.holds(value, criterion.threshold) {
+                Standing::Met
+            } else {
+                Standing::NotMet
+            }
+        };
+        for (cell_results, row) in results.iter_mut().zip(by_cell) {
+            let (value, evidence, evidence_total, standing) = match (missing, row) {
+                (Some(why), _) => (None, vec![why.to_string()], 1, Standing::Unknown),
+                // No row: nothing selected, which counts as 0.
+                (None, None) => (None, Vec::new(), 0, standing_of(0.0)),
+                // A null value: the query cannot say (not enough runs to compare).
+                (None, Some((None, evidence, total))) => (None, evidence, total, Standing::Unknown),
+                (None, Some((Some(value), evidence, total))) => {
+                    (Some(value), evidence, total, standing_of(value))
+                }
+            };
             cell_results.push(CriterionResult {
                 id: criterion.id.clone(),
                 level: level_of(criterion),
@@ -860,9 +1030,7 @@ fn judge(
                 comparison: criterion.comparison,
                 threshold: criterion.threshold,
                 value,
-                met: criterion
-                    .comparison
-                    .holds(value.unwrap_or(0.0), criterion.threshold),
+                standing,
                 evidence,
                 evidence_total,
             });
@@ -927,7 +1095,7 @@ mod tests {
     fn blast_radius_is_small_up_to_two_targets_or_a_quarter() {
         let check = |modes: &[&str], expected: bool| {
             let modes: Vec<String> = modes.iter().map(|m| m.to_string()).collect();
-            assert_eq!(small_blast_radius(&modes), expected, "{modes:?}");
+            assert_eq!(small_blast_radius(&modes, None), expected, "{modes:?}");
         };
         check(&["COUNT(1)"], true);
         check(&["COUNT(2)"], true);
@@ -938,6 +1106,13 @@ mod tests {
         check(&["COUNT(1)", "ALL"], false);
         check(&[], false);
         check(&["count(2)"], true);
+        // FIS's resolved count decides where the modes cannot: ALL over two hosts is small,
+        // COUNT(1) of each of three targets is not known to be small by the modes alone either.
+        let all = vec!["ALL".to_string()];
+        assert!(small_blast_radius(&all, Some(2)));
+        assert!(!small_blast_radius(&all, Some(3)));
+        assert!(small_blast_radius(&[], Some(0)));
+        assert!(small_blast_radius(&["COUNT(1)".to_string()], Some(5)));
     }
 
     #[test]

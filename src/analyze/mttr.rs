@@ -136,6 +136,36 @@ pub fn experiment_mttr_of(
     rows_from_frame(&result, unit, min_runs).map_err(error)
 }
 
+/// The period of a group that later periods are compared with (SPEC section 7): its first with
+/// at least `min_runs` impacted runs and a mean, as `add_changes` picks it. `rows` are
+/// `experiment_mttr`'s, of one period unit.
+pub fn first_compared<'a>(rows: &'a [MttrRow], group_by: &str, group: &str) -> Option<&'a MttrRow> {
+    rows.iter().find(|row| {
+        row.group_by == group_by && row.group == group && row.enough_runs && row.mean_s.is_some()
+    })
+}
+
+/// SPEC section 7's statistics of one span of runs, as `mttr.sql` computes them per period: the
+/// impacted runs of a conclusive verdict (`n + censored`), and the mean recovery time of those
+/// that recovered.
+pub fn span_mttr<'a>(runs: impl IntoIterator<Item = &'a JudgedExperiment>) -> (u64, Option<f64>) {
+    let mut impacted = 0;
+    let mut recovered = Vec::new();
+    for judged in runs {
+        let outcome = &judged.outcome;
+        if !(outcome.verdict.is_conclusive() && outcome.impacted) {
+            continue;
+        }
+        impacted += 1;
+        if outcome.recovered {
+            recovered.extend(outcome.time_to_recover_s);
+        }
+    }
+    let mean =
+        (!recovered.is_empty()).then(|| recovered.iter().sum::<f64>() / recovered.len() as f64);
+    (impacted, mean)
+}
+
 /// Real incident MTTR: `resolved_at − started_at`, grouped like the experimental one (all, team, service).
 pub fn incident_mttr(
     incidents: &[Incident],

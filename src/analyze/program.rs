@@ -165,6 +165,9 @@ pub fn analyze_judged(
             weaknesses: &weaknesses,
             incidents: &incidents,
             post_window_s: config.window.post_s,
+            mttr_by_quarter: &mttr,
+            mttr_by_month: &monthly_mttr,
+            min_runs,
         },
         period,
     )

@@ -347,6 +347,7 @@ pub fn parse_journal(
         recover_within_s: hypothesis.and_then(|h| h.recover_within_s),
         ingested_at,
         actions_mode: None,
+        resolved_targets: None,
     };
     Ok(Journal {
         experiment,

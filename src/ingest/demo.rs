@@ -662,6 +662,23 @@ fn build_run(
     batch.rows.experiments.push(experiment);
 }
 
+/// How many of a demo target's resources (each target is a fleet of 6, two per zone) FIS resolves
+/// a selection mode to: `COUNT(n)` n, `PERCENT(p)` p% rounded up, `ALL` every one.
+fn resolved_count(selection: &str) -> i64 {
+    const FLEET: i64 = 6;
+    let number = |prefix: &str| {
+        selection
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(')'))
+            .and_then(|n| n.parse::<i64>().ok())
+    };
+    match (number("COUNT("), number("PERCENT(")) {
+        (Some(count), _) => count.min(FLEET),
+        (_, Some(percent)) => (FLEET * percent + 99) / 100,
+        _ => FLEET,
+    }
+}
+
 impl RunDraft<'_> {
     fn alarm_name(&self) -> String {
         format!("{}-5xx-errors", self.team.service)
@@ -731,6 +748,13 @@ impl RunDraft<'_> {
                     "run-all"
                 }
                 .to_string(),
+            ),
+            resolved_targets: Some(
+                template
+                    .actions
+                    .iter()
+                    .map(|_| resolved_count(selection))
+                    .sum(),
             ),
         }
     }

@@ -1,5 +1,6 @@
 //! AWS FIS: experiment templates and experiments into ledger records (SPEC section 4). Only read
-//! operations are called: ListExperimentTemplates, ListExperiments, GetExperiment.
+//! operations are called: ListExperimentTemplates, ListExperiments, GetExperiment and
+//! ListExperimentResolvedTargets (the blast radius by count).
 //!
 //! Besides the records, each experiment's other sources are kept for the next steps: the
 //! dashboards of its report configuration (CloudWatch) and its S3 log location (action times).
@@ -177,22 +178,29 @@ pub async fn read_history(
             let client = client.clone();
             let id = id.clone();
             calls.spawn(async move {
-                let answer = client.get_experiment().id(&id).send().await;
-                (position, id, answer)
+                let answer = match client.get_experiment().id(&id).send().await {
+                    Ok(output) => resolved_targets(&client, &id)
+                        .await
+                        .map(|count| (output, count)),
+                    Err(e) => Err(aws_error(
+                        "fis",
+                        "GetExperiment",
+                        format!("experiment {id}"),
+                        e,
+                    )),
+                };
+                (position, answer)
             });
         }
         let mut answers: Vec<Option<_>> = (0..chunk.len()).map(|_| None).collect();
         while let Some(joined) = calls.join_next().await {
-            let (position, id, answer) = joined.expect("a GetExperiment call does not panic");
+            let (position, answer) = joined.expect("a GetExperiment call does not panic");
             on_experiment();
-            answers[position] =
-                Some(answer.map_err(|e| {
-                    aws_error("fis", "GetExperiment", format!("experiment {id}"), e)
-                })?);
+            answers[position] = Some(answer?);
         }
         outputs.extend(answers.into_iter().flatten());
     }
-    for output in &outputs {
+    for (output, resolved_targets) in &outputs {
         let Some(experiment) = output.experiment() else {
             continue;
         };
@@ -201,7 +209,8 @@ pub async fn read_history(
             .and_then(|t| template_tags.get(t))
             .cloned()
             .unwrap_or_default();
-        let (record, actions) = experiment_records(experiment, &tags, query);
+        let (mut record, actions) = experiment_records(experiment, &tags, query);
+        record.resolved_targets = *resolved_targets;
         let dashboards: Vec<String> = experiment
             .experiment_report_configuration()
             .and_then(|r| r.data_sources())
@@ -237,6 +246,31 @@ pub async fn read_history(
         history.actions.extend(actions);
     }
     Ok(history)
+}
+
+/// How many resources the experiment's targets resolved to, over every page of
+/// ListExperimentResolvedTargets. FIS lists them once target resolution has ended; a run that
+/// never got there lists none.
+async fn resolved_targets(client: &Client, id: &str) -> Result<Option<i64>, AwsError> {
+    let mut pages = client
+        .list_experiment_resolved_targets()
+        .experiment_id(id)
+        .max_results(100)
+        .into_paginator()
+        .send();
+    let mut count = 0;
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            aws_error(
+                "fis",
+                "ListExperimentResolvedTargets",
+                format!("experiment {id}"),
+                e,
+            )
+        })?;
+        count += page.resolved_targets().len() as i64;
+    }
+    Ok(Some(count))
 }
 
 /// One FIS experiment as ledger records. Tags of the experiment win over the template's.
@@ -333,6 +367,7 @@ pub fn experiment_records(
             .experiment_options()
             .and_then(|options| options.actions_mode())
             .map(|mode| mode.as_str().to_string()),
+        resolved_targets: None,
     };
     let mut actions: Vec<Action> = experiment
         .actions()
@@ -401,6 +436,7 @@ mod tests {
             recover_within_s: None,
             ingested_at: created_at + 3 * HOUR,
             actions_mode: None,
+            resolved_targets: None,
         }
     }
 

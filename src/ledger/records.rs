@@ -42,6 +42,9 @@ pub struct Experiment {
     pub ingested_at: Micros,
     /// FIS's `experimentOptions.actionsMode` (`run-all`, `skip-all`: a dry run), when known.
     pub actions_mode: Option<String>,
+    /// How many resources its targets resolved to (FIS ListExperimentResolvedTargets); `None`
+    /// when not known (other sources, ledgers written before format 3).
+    pub resolved_targets: Option<i64>,
 }
 
 impl Experiment {
@@ -87,6 +90,7 @@ impl Experiment {
             recover_within_s: None,
             ingested_at: start,
             actions_mode: None,
+            resolved_targets: None,
         }
     }
 
@@ -333,6 +337,10 @@ pub fn experiments_frame(experiments: &[Experiment]) -> PolarsResult<DataFrame> 
         floats("recover_within_s", e.iter().map(|x| x.recover_within_s)),
         timestamps("ingested_at", e.iter().map(|x| Some(x.ingested_at))),
         optional_text("actions_mode", e.iter().map(|x| x.actions_mode.as_deref())),
+        Column::new(
+            "resolved_targets".into(),
+            e.iter().map(|x| x.resolved_targets).collect::<Vec<_>>(),
+        ),
         text(MONTH_COLUMN, months.iter().map(String::as_str)),
     ])
 }
@@ -582,6 +590,7 @@ pub fn experiments_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Experiment>
     let mut recover_within_s = c.floats("recover_within_s")?.into_iter();
     let mut ingested_at = c.timestamps("ingested_at")?.into_iter();
     let mut actions_mode = c.text("actions_mode")?.into_iter();
+    let mut resolved_targets = c.integers("resolved_targets")?.into_iter();
     let mut next = || -> Option<Experiment> {
         Some(Experiment {
             experiment_id: experiment_id.next()?.unwrap_or_default(),
@@ -608,6 +617,7 @@ pub fn experiments_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Experiment>
             recover_within_s: recover_within_s.next()?,
             ingested_at: ingested_at.next()?.unwrap_or_default(),
             actions_mode: actions_mode.next()?,
+            resolved_targets: resolved_targets.next()?,
         })
     };
     Ok(std::iter::from_fn(&mut next).collect())

@@ -225,6 +225,9 @@ const EXPERIMENTS: &[Column] = &[
     required("ingested_at", Timestamp),
     // FIS's experimentOptions.actionsMode: `skip-all` is a dry run (SPEC section 4, revision 2).
     added("actions_mode", Text, 2),
+    // How many resources the targets resolved to (ListExperimentResolvedTargets): the blast
+    // radius by count, where selection modes say only `ALL` or a percentage.
+    added("resolved_targets", Integer, 3),
 ];
 
 const ACTIONS: &[Column] = &[

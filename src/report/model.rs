@@ -79,7 +79,10 @@ pub struct CriterionView {
     /// The stage (or, in a phase scorecard, the phase) the criterion belongs to.
     pub stage: u8,
     pub description: String,
+    /// `standing == "met"`.
     pub met: bool,
+    /// `met`, `not_met` or `unknown` (its data is missing or too thin to judge; not met).
+    pub standing: &'static str,
     pub value: Option<f64>,
     pub threshold: f64,
     /// `>=` or `<=`.
@@ -110,7 +113,8 @@ impl CriterionView {
             id: result.id.clone(),
             stage: result.level,
             description: in_lang(lang, &result.description, result.description_ja.as_ref()),
-            met: result.met,
+            met: result.met(),
+            standing: result.standing.name(),
             value: result.value,
             threshold: result.threshold,
             comparison: result.comparison.symbol().to_string(),
@@ -637,7 +641,7 @@ fn maturity_views(analysis: &Analysis, rubric: &Rubric, lang: Lang) -> Vec<Matur
             next_stage_needs: scope
                 .criteria
                 .iter()
-                .filter(|c| c.level == scope.stage + 1 && !c.met)
+                .filter(|c| c.level == scope.stage + 1 && !c.met())
                 .map(|c| in_lang(lang, &c.description, c.description_ja.as_ref()))
                 .collect(),
             criteria: scope

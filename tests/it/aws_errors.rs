@@ -9,13 +9,16 @@ use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetr
 use aws_sdk_cloudwatch::types::{MetricDataResult, StatusCode};
 use aws_sdk_fis::error::ErrorMetadata;
 use aws_sdk_fis::operation::get_experiment::{GetExperimentError, GetExperimentOutput};
+use aws_sdk_fis::operation::list_experiment_resolved_targets::{
+    ListExperimentResolvedTargetsError, ListExperimentResolvedTargetsOutput,
+};
 use aws_sdk_fis::operation::list_experiment_templates::ListExperimentTemplatesOutput;
 use aws_sdk_fis::operation::list_experiments::{ListExperimentsError, ListExperimentsOutput};
 use aws_sdk_fis::operation::start_experiment::StartExperimentOutput;
 use aws_sdk_fis::primitives::DateTime;
 use aws_sdk_fis::types::{
     Experiment, ExperimentAction, ExperimentError, ExperimentState, ExperimentStatus,
-    ExperimentSummary, ExperimentTemplateSummary,
+    ExperimentSummary, ExperimentTemplateSummary, ResolvedTarget,
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
@@ -123,10 +126,36 @@ fn read_fis(throttles: usize, unavailable: usize) -> (checkup::ingest::fis::FisH
                 .build()
         })
         .build();
+    // Two pages of resolved targets: 2 instances, then 1.
+    let instance = |n: u32| {
+        ResolvedTarget::builder()
+            .resource_type("aws:ec2:instance")
+            .target_name("Instances")
+            .target_information(
+                "arn",
+                format!("arn:aws:ec2:eu-west-1:123456789012:instance/i-{n}"),
+            )
+            .build()
+    };
+    let resolved = mock!(aws_sdk_fis::Client::list_experiment_resolved_targets)
+        .sequence()
+        .output(move || {
+            ListExperimentResolvedTargetsOutput::builder()
+                .resolved_targets(instance(1))
+                .resolved_targets(instance(2))
+                .next_token("page-2")
+                .build()
+        })
+        .output(move || {
+            ListExperimentResolvedTargetsOutput::builder()
+                .resolved_targets(instance(3))
+                .build()
+        })
+        .build();
     let client = mock_client!(
         aws_sdk_fis,
         RuleMode::MatchAny,
-        [&templates, &list, &get],
+        [&templates, &list, &get, &resolved],
         |c| c.retry_config(fast_retries())
     );
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -162,6 +191,8 @@ fn throttling_and_5xx_answers_are_retried_and_change_nothing() {
     );
     assert_eq!(experiment.template_name.as_deref(), Some("web-stop"));
     assert_eq!(experiment.team.as_deref(), Some("platform"));
+    // Both pages of resolved targets are counted.
+    assert_eq!(experiment.resolved_targets, Some(3));
 }
 
 fn metric_page(id: &str, seconds: &[i64], token: Option<&str>) -> GetMetricDataOutput {
@@ -269,6 +300,37 @@ fn access_denied_names_the_missing_iam_action() {
     assert!(
         message
             .contains("fis GetExperiment (experiment EXP9) needs the IAM action fis:GetExperiment"),
+        "{message}"
+    );
+
+    // A policy written before checkup read resolved targets: the message names the action.
+    let get = mock!(aws_sdk_fis::Client::get_experiment).then_output(|| {
+        GetExperimentOutput::builder()
+            .experiment(failed_experiment())
+            .build()
+    });
+    let resolved = mock!(aws_sdk_fis::Client::list_experiment_resolved_targets).then_error(|| {
+        ListExperimentResolvedTargetsError::generic(error(
+            "AccessDeniedException",
+            "not authorized",
+        ))
+    });
+    let client = mock_client!(
+        aws_sdk_fis,
+        RuleMode::MatchAny,
+        [&templates, &get, &resolved]
+    );
+    let message = runtime
+        .block_on(fis::read_history(
+            &client,
+            &query(),
+            &["EXP1".to_string()],
+            || {},
+        ))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.contains("needs the IAM action fis:ListExperimentResolvedTargets"),
         "{message}"
     );
 }

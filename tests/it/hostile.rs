@@ -45,6 +45,7 @@ fn hostile_text_stays_text_in_html_and_pdf() {
             recover_within_s: None,
             ingested_at: start,
             actions_mode: None,
+            resolved_targets: None,
         };
         let frame = ledger::experiments_frame(&[experiment]).unwrap();
         ledger.upsert(Table::Experiments, frame).unwrap();

@@ -468,6 +468,8 @@ fn an_fis_program_is_ingested_judged_and_read_only_once() {
     assert_eq!(w1["trigger"], "scheduled");
     assert_eq!(w1["region"], "eu-west-1");
     assert_eq!(w1["account_id"], "123456789012");
+    // The blast radius by count: FIS resolved the one instance of the template's target.
+    assert_eq!(w1["resolved_targets"], 1);
     assert_eq!(
         by_id(&experiments, &id("P1"))["stop_condition_alarms"],
         json!(["pay-db-errors"])

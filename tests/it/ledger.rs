@@ -34,6 +34,7 @@ fn experiment(id: &str, created_at: i64) -> Experiment {
         recover_within_s: Some(300.0),
         ingested_at: created_at,
         actions_mode: None,
+        resolved_targets: None,
     }
 }
 
@@ -408,7 +409,8 @@ fn a_file_of_another_table_is_refused_with_the_column_named() {
     assert!(error.to_string().contains("series_id"), "{error}");
 }
 
-/// A ledger written before a column was added (format 1 had no `experiments.actions_mode`) is read
+/// A ledger written before a column was added (format 1 had no `experiments.actions_mode`, nor
+/// format 2 `resolved_targets`) is read
 /// with nulls there, by whole reads and by scans, and the next write of its month adds the column.
 #[test]
 fn a_partition_written_before_a_column_was_added_reads_with_nulls_there() {
@@ -428,6 +430,8 @@ fn a_partition_written_before_a_column_was_added_reads_with_nulls_there() {
         .finish()
         .unwrap()
         .drop("actions_mode")
+        .unwrap()
+        .drop("resolved_targets")
         .unwrap();
     ParquetWriter::new(fs::File::create(&path).unwrap())
         .finish(&mut frame)
@@ -438,14 +442,20 @@ fn a_partition_written_before_a_column_was_added_reads_with_nulls_there() {
     let scanned = ledger
         .scan(Table::Experiments)
         .unwrap()
-        .select([col("experiment_id"), col("actions_mode")])
+        .select([
+            col("experiment_id"),
+            col("actions_mode"),
+            col("resolved_targets"),
+        ])
         .collect()
         .unwrap();
     assert_eq!(scanned.column("actions_mode").unwrap().null_count(), 1);
+    assert_eq!(scanned.column("resolved_targets").unwrap().null_count(), 1);
 
     // A new experiment of the same month: the partition is rewritten whole, with the column.
     let mut dry = experiment("EXP2", JULY + MICROS_PER_MINUTE);
     dry.actions_mode = Some("skip-all".into());
+    dry.resolved_targets = Some(2);
     ledger
         .upsert(
             Table::Experiments,
@@ -458,4 +468,5 @@ fn a_partition_written_before_a_column_was_added_reads_with_nulls_there() {
         .finish()
         .unwrap();
     assert!(file.column("actions_mode").is_ok());
+    assert!(file.column("resolved_targets").is_ok());
 }

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use checkup::analyze::maturity::{MaturityInput, Rubric, ScopeStage, assess_maturity};
+use checkup::analyze::maturity::{MaturityInput, Rubric, ScopeStage, Standing, assess_maturity};
+use checkup::analyze::mttr::{PeriodUnit, experiment_mttr};
 use checkup::analyze::reason::Reason;
 use checkup::analyze::summary::experiment_outcomes_frame;
 use checkup::analyze::weaknesses::track_weaknesses;
@@ -26,6 +27,8 @@ struct Run {
     template: &'static str,
     alarm: bool,
     blast_radius: &'static str,
+    /// How many resources FIS resolved the targets to, when known.
+    resolved_targets: Option<i64>,
     systems: usize,
     verdict: Verdict,
     /// Time to recover of an impacted run that recovered.
@@ -42,6 +45,7 @@ fn run(team: &'static str, day: (u32, u32)) -> Run {
         template: "tpl-a",
         alarm: true,
         blast_radius: "COUNT(1)",
+        resolved_targets: None,
         systems: 1,
         verdict: Verdict::Green,
         recovered_after_s: None,
@@ -83,6 +87,7 @@ fn experiment(index: usize, run: &Run) -> Experiment {
         recover_within_s: Some(300.0),
         ingested_at: start,
         actions_mode: None,
+        resolved_targets: run.resolved_targets,
     }
 }
 
@@ -125,6 +130,9 @@ fn assess(
         .collect();
     let weaknesses = track_weaknesses(&experiments);
     let experiment_outcomes = experiment_outcomes_frame(&experiments).unwrap();
+    let min_runs = 3;
+    let mttr_by_quarter = experiment_mttr(&experiments, PeriodUnit::Quarter, min_runs).unwrap();
+    let mttr_by_month = experiment_mttr(&experiments, PeriodUnit::Month, min_runs).unwrap();
     let maturity = assess_maturity(
         &Rubric::built_in(),
         &MaturityInput {
@@ -133,6 +141,9 @@ fn assess(
             weaknesses: &weaknesses,
             incidents,
             post_window_s: 1800.0,
+            mttr_by_quarter: &mttr_by_quarter,
+            mttr_by_month: &mttr_by_month,
+            min_runs,
         },
         parse_period("2026Q3", 0).unwrap(),
     )
@@ -155,7 +166,7 @@ fn check(case: &str, scope: &ScopeStage, stage: u8, criteria: &[(&str, f64, bool
             "{case}: {id} value {actual}, expected {value} ({})",
             result.evidence_line()
         );
-        assert_eq!(result.met, *met, "{case}: {id} met");
+        assert_eq!(result.met(), *met, "{case}: {id} met");
     }
 }
 
@@ -396,6 +407,21 @@ fn systematic_needs_repeated_templates_small_production_runs_ci_cadence_and_fixe
         3,
         &[("small-blast-radius", 1.0, true)],
     );
+    // `ALL` is not small by its mode, but FIS resolved it to 2 hosts: small (SPEC section 9
+    // revision 2); resolved to 3, it is not.
+    for (resolved, small) in [(Some(2), true), (Some(3), false), (None, false)] {
+        let mut wide = runs.clone();
+        wide[0].blast_radius = "ALL";
+        wide[0].resolved_targets = resolved;
+        let (scopes, _) = assess(&wide, &[]);
+        let share = if small { 1.0 } else { 29.0 / 30.0 };
+        check(
+            &format!("ALL resolved to {resolved:?}"),
+            &scopes[1],
+            if small { 3 } else { 2 },
+            &[("small-blast-radius", share, small)],
+        );
+    }
     // 29 runs are 9.67 a month: below the cadence.
     let (scopes, _) = assess(&runs[1..], &[]);
     check(
@@ -507,12 +533,90 @@ fn the_seed_phase_scorecards() {
             .clone()
     };
     let safety = item(1, "zero-safety-incidents");
-    assert_eq!((safety.value, safety.met), (Some(1.0), false));
+    assert_eq!((safety.value, safety.met()), (Some(1.0), false));
     assert_eq!(safety.evidence, ["INC-1 during EXP000"]);
     let fixed = item(2, "weaknesses-found-and-fixed");
-    assert_eq!((fixed.value, fixed.met), (Some(5.0), true));
+    assert_eq!((fixed.value, fixed.met()), (Some(5.0), true));
     // Only 30 manual/ci runs and one ci: 1 automated experiment of 50.
     let automated = item(3, "automated-experiments");
-    assert_eq!((automated.value, automated.met), (Some(1.0), false));
+    assert_eq!((automated.value, automated.met()), (Some(1.0), false));
     assert!(!maturity.phases[0].met && !maturity.phases[2].met);
+}
+
+/// The MTTR criterion compares with the scope's first quarter that had `min_runs` impacted runs,
+/// as the MTTR trend does (SPEC sections 7 and 9), and a quarter too thin to compare is unknown.
+#[test]
+fn the_mttr_criterion_uses_the_first_quarter_with_enough_runs() {
+    let impacted = |day: (u32, u32), after_s: f64| Run {
+        recovered_after_s: Some(after_s),
+        ..run("web", day)
+    };
+    // 2026Q1: 2 impacted runs (1000 s): too few to be the first period. 2026Q2: 3 runs, mean 300 s.
+    // 2026Q3: 3 runs, mean 200 s: 1 - 200/300 = 33.3%, met; against 2026Q1 it would be 80%.
+    let mut runs = vec![impacted((2, 2), 1000.0), impacted((2, 3), 1000.0)];
+    runs.extend((0..3).map(|i| impacted((5, 4 + i), [200.0, 300.0, 400.0][i as usize])));
+    runs.extend((0..3).map(|i| impacted((8, 4 + i), [100.0, 200.0, 300.0][i as usize])));
+    let (scopes, _) = assess(&runs, &[]);
+    let mttr = |scopes: &[ScopeStage]| {
+        scopes[0]
+            .criteria
+            .iter()
+            .find(|c| c.id == "mttr-reduction")
+            .unwrap()
+            .clone()
+    };
+    let compared = mttr(&scopes);
+    assert_eq!(
+        compared.standing,
+        Standing::Met,
+        "{}",
+        compared.evidence_line()
+    );
+    assert!((compared.value.unwrap() - (1.0 - 200.0 / 300.0)).abs() < 1e-9);
+    assert!(
+        compared.evidence_line().contains("300 s in 2026Q2"),
+        "{}",
+        compared.evidence_line()
+    );
+    // Two runs in 2026Q3: unknown, not met, and the evidence says why.
+    let (scopes, _) = assess(&runs[..runs.len() - 1], &[]);
+    let thin = mttr(&scopes);
+    assert_eq!((thin.standing, thin.value), (Standing::Unknown, None));
+    assert!(!thin.met());
+    assert_eq!(
+        thin.evidence_line(),
+        "unknown: 2 impacted runs in the period, fewer than [window] min_runs = 3"
+    );
+    // Without 2026Q2, nothing earlier has 3 runs: unknown.
+    let without_q2: Vec<Run> = runs.iter().filter(|r| r.day.0 != 5).cloned().collect();
+    let (scopes, _) = assess(&without_q2, &[]);
+    let nothing_earlier = mttr(&scopes);
+    assert_eq!(nothing_earlier.standing, Standing::Unknown);
+    assert!(
+        nothing_earlier
+            .evidence_line()
+            .contains("no earlier quarter with at least 3 impacted runs"),
+        "{}",
+        nothing_earlier.evidence_line()
+    );
+}
+
+/// A criterion that needs incidents reads "unknown" while none were ingested: never a silent
+/// pass of "zero safety incidents" (SPEC section 9 revision 2).
+#[test]
+fn criteria_without_their_data_are_unknown_not_passed() {
+    let (_, maturity) = assess(&systematic_quarter(), &[]);
+    let items: Vec<_> = maturity.phases.iter().flat_map(|p| &p.items).collect();
+    for id in ["zero-safety-incidents", "availability-up"] {
+        let item = items.iter().find(|i| i.id == id).unwrap();
+        assert_eq!(item.standing, Standing::Unknown, "{id}");
+        assert!(
+            item.evidence_line().contains("no incidents ingested"),
+            "{id}"
+        );
+    }
+    assert!(
+        !maturity.phases[0].met,
+        "phase 1 is not met on unknown safety"
+    );
 }

@@ -84,6 +84,7 @@ fn injection(
         recover_within_s: None,
         ingested_at: start,
         actions_mode: None,
+        resolved_targets: None,
     };
     let series = MetricSeries {
         experiment_id: experiment.experiment_id.clone(),
