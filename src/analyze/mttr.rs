@@ -452,6 +452,14 @@ mod tests {
         );
         assert!(q1.enough_runs && !q2.enough_runs);
         assert_eq!((q2.change_vs_previous, q2.change_vs_first), (None, None));
+        // Maturity's first compared period and span statistics agree with the rows.
+        assert_eq!(
+            first_compared(&strict, "all", "all").map(|r| r.period.as_str()),
+            Some("2026Q1")
+        );
+        assert_eq!(first_compared(&strict, "team", "b"), None);
+        let first_quarter = &experiments[..6];
+        assert_eq!(span_mttr(first_quarter), (q1.n + q1.censored, q1.mean_s));
 
         let monthly = experiment_mttr(&experiments, PeriodUnit::Month, 1).unwrap();
         assert_eq!(row(&monthly, "2026-03", "all", "all").censored, 1);

@@ -125,6 +125,11 @@ fn rows_without_ingest_time(ledger: &Path, table: &str) -> Vec<Value> {
 }
 
 pub(crate) fn report_json(ledger: &Path, config: &Path, out: &Path) -> Value {
+    report_json_of(ledger, config, out, "last-90d")
+}
+
+/// `report.json` of `period`.
+pub(crate) fn report_json_of(ledger: &Path, config: &Path, out: &Path, period: &str) -> Value {
     let report = checkup(&[
         "--ledger",
         ledger.to_str().unwrap(),
@@ -132,7 +137,7 @@ pub(crate) fn report_json(ledger: &Path, config: &Path, out: &Path) -> Value {
         config.to_str().unwrap(),
         "report",
         "--period",
-        "last-90d",
+        period,
         "--format",
         "json",
         "--out",

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::ingest::{HOUR, MINUTE, StandIns, ingest, now_s, report_json, start};
+use crate::ingest::{HOUR, MINUTE, StandIns, ingest, now_s, report_json, report_json_of, start};
 use crate::support::stderr;
 
 /// Only the web hypothesis: every other series comes from the templates' stop-condition alarms.
@@ -314,23 +314,7 @@ fn old_history_is_read_at_the_period_cloudwatch_still_keeps() {
         said.contains("read at 5m and 1h resolution") && said.contains("every 14 days"),
         "{said}"
     );
-    let out = dir.path().join("reports");
-    let report = crate::support::checkup(&[
-        "--ledger",
-        ledger.to_str().unwrap(),
-        "--config",
-        config.to_str().unwrap(),
-        "report",
-        "--period",
-        "last-365d",
-        "--format",
-        "json",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(report.status.success(), "{}", stderr(&report));
-    let json: Value =
-        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let json = report_json_of(&ledger, &config, &dir.path().join("reports"), "last-365d");
     let field = |key: &str, name: &str| row(&json, &aws, key)[name].clone();
 
     // Two days old: 1-minute points, recovered at minute 12.
