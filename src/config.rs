@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::vocab::catalog::ActionCatalog;
 use crate::vocab::metric_math;
 use crate::vocab::practice::EnvironmentClass;
 use crate::vocab::time::{Micros, micros_from_seconds, parse_duration_s};
@@ -23,6 +24,8 @@ pub struct WindowSettings {
     pub hold: usize,
     /// How many impacted runs a period needs before its MTTR is compared (SPEC section 7).
     pub min_runs: u64,
+    /// Evidence older than this is stale (SPEC section 11: freshness, blind spots).
+    pub fresh_for_s: f64,
 }
 
 impl WindowSettings {
@@ -42,6 +45,7 @@ impl Default for WindowSettings {
             post_s: 30.0 * 60.0,
             hold: 3,
             min_runs: 3,
+            fresh_for_s: 90.0 * 86_400.0,
         }
     }
 }
@@ -69,6 +73,9 @@ pub struct Config {
     /// Per service: recovery time objective and revenue share (`[[service]]`).
     pub services: Vec<ServiceConfig>,
     pub hypotheses: Vec<Hypothesis>,
+    /// The action catalog: `[cost] action_catalog` (a CSV beside the config file, with a source
+    /// for every rate), else the built-in `data/action_catalog.csv`.
+    pub catalog: ActionCatalog,
 }
 
 /// The environment tag values of each class, lower case (SPEC section 5); any other value, or no
@@ -135,7 +142,7 @@ pub struct TagKeys {
 }
 
 /// The cost assumptions (SPEC section 8); also what the executive report prints.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct CostConfig {
     pub revenue_per_hour: f64,
     pub engineers_on_incident: f64,
@@ -143,6 +150,12 @@ pub struct CostConfig {
     pub outage_hours: f64,
     pub degraded_factor: f64,
     pub engineer_hours_per_experiment: f64,
+    /// Engineer hours to fix one weakness (SPEC section 8's program cost).
+    pub remediation_hours_per_weakness: f64,
+    /// What FIS charges per action-minute, in the report's currency (AWS list price USD 0.10).
+    pub fis_price_per_action_minute: f64,
+    /// The environments whose fixed weaknesses count as avoided loss.
+    pub findings_from: Vec<EnvironmentClass>,
     pub fixed_costs: f64,
 }
 
@@ -155,6 +168,9 @@ impl Default for CostConfig {
             outage_hours: 2.0,
             degraded_factor: 0.25,
             engineer_hours_per_experiment: 4.0,
+            remediation_hours_per_weakness: 16.0,
+            fis_price_per_action_minute: 0.10,
+            findings_from: vec![EnvironmentClass::Production, EnvironmentClass::Staging],
             fixed_costs: 0.0,
         }
     }
@@ -215,6 +231,7 @@ impl Default for Config {
             environments: Environments::default(),
             services: Vec::new(),
             hypotheses: Vec::new(),
+            catalog: ActionCatalog::built_in(),
         }
     }
 }
@@ -280,7 +297,11 @@ struct RawCost {
     outage_hours: Option<Spanned<f64>>,
     degraded_factor: Option<Spanned<f64>>,
     engineer_hours_per_experiment: Option<Spanned<f64>>,
+    remediation_hours_per_weakness: Option<Spanned<f64>>,
+    fis_price_per_action_minute: Option<Spanned<f64>>,
+    findings_from: Option<Spanned<Vec<String>>>,
     fixed_costs: Option<Spanned<f64>>,
+    action_catalog: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -290,6 +311,7 @@ struct RawWindow {
     post: Option<Spanned<String>>,
     hold: Option<Spanned<i64>>,
     min_runs: Option<Spanned<i64>>,
+    fresh_for: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -382,6 +404,9 @@ impl Config {
                 *target = value;
             }
         }
+        if let Some(catalog) = &raw.cost.action_catalog {
+            config.catalog = file.catalog(catalog)?;
+        }
         config.cost_keys_set = file.cost(raw.cost, &mut config.cost)?;
         file.window(&raw.window, &mut config.window)?;
         if let Some(environments) = raw.environments {
@@ -473,6 +498,31 @@ impl ConfigFile<'_> {
         }
     }
 
+    /// `[cost] action_catalog`: a CSV file, relative to the configuration file's folder, parsed
+    /// as the built-in catalog is; its errors name the file and line.
+    fn catalog(&self, value: &Spanned<String>) -> Result<ActionCatalog, ConfigError> {
+        let relative = Path::new(value.get_ref());
+        let path = self
+            .path
+            .parent()
+            .map(|folder| folder.join(relative))
+            .unwrap_or_else(|| relative.to_path_buf());
+        let text = std::fs::read_to_string(&path).map_err(|error| {
+            self.error(
+                value.span(),
+                "cost.action_catalog",
+                format!("cannot read {}: {error}", path.display()),
+            )
+        })?;
+        ActionCatalog::parse(&text).map_err(|problem| {
+            self.error(
+                value.span(),
+                "cost.action_catalog",
+                format!("{}: {problem}", path.display()),
+            )
+        })
+    }
+
     /// `[cost]` into `cost`; the keys the file set.
     fn cost(&self, raw: RawCost, cost: &mut CostConfig) -> Result<Vec<&'static str>, ConfigError> {
         let mut keys_set = Vec::new();
@@ -503,6 +553,16 @@ impl ConfigFile<'_> {
                 &mut cost.engineer_hours_per_experiment,
                 raw.engineer_hours_per_experiment,
             ),
+            (
+                "remediation_hours_per_weakness",
+                &mut cost.remediation_hours_per_weakness,
+                raw.remediation_hours_per_weakness,
+            ),
+            (
+                "fis_price_per_action_minute",
+                &mut cost.fis_price_per_action_minute,
+                raw.fis_price_per_action_minute,
+            ),
             ("fixed_costs", &mut cost.fixed_costs, raw.fixed_costs),
         ] {
             if let Some(value) = value {
@@ -517,6 +577,26 @@ impl ConfigFile<'_> {
                 *target = number;
                 keys_set.push(key);
             }
+        }
+        if let Some(findings_from) = raw.findings_from {
+            let span = findings_from.span();
+            let mut classes = Vec::new();
+            for name in findings_from.into_inner() {
+                let class = EnvironmentClass::from_name(name.trim()).ok_or_else(|| {
+                    self.error(
+                        span.clone(),
+                        "cost.findings_from",
+                        format!(
+                            "`{name}` is not an environment class: production, staging or development"
+                        ),
+                    )
+                })?;
+                if !classes.contains(&class) {
+                    classes.push(class);
+                }
+            }
+            cost.findings_from = classes;
+            keys_set.push("findings_from");
         }
         Ok(keys_set)
     }
@@ -550,6 +630,9 @@ impl ConfigFile<'_> {
                 ));
             }
             window.min_runs = value as u64;
+        }
+        if let Some(fresh_for) = &raw.fresh_for {
+            window.fresh_for_s = self.duration(fresh_for, "window.fresh_for")?;
         }
         Ok(())
     }
@@ -828,12 +911,25 @@ engineer_hourly_rate = 100
 outage_hours = 2
 degraded_factor = 0.25
 engineer_hours_per_experiment = 4
+remediation_hours_per_weakness = 16
+fis_price_per_action_minute = 0.10   # AWS list price in USD; give it in your currency
+findings_from = ["production", "staging"]   # environments whose fixed weaknesses count as avoided loss
 fixed_costs = 0
 
 [window]
 pre = "15m"
 post = "30m"
 hold = 3
+fresh_for = "90d"            # evidence older than this is stale (§11)
+
+[environments]               # tag values per class, case-insensitive; anything else is development
+production = ["prod", "production", "prd", "live"]
+staging = ["staging", "stage", "stg", "uat", "preprod"]
+
+[[service]]                  # optional, one per value of the service tag
+name = "checkout"
+rto = "15m"                  # recovery time objective; recover_within when no hypothesis sets one
+revenue_share = 0.4          # share of revenue_per_hour lost while this service is down (default 1.0)
 
 [[hypothesis]]
 name = "web tier survives losing one instance"
@@ -884,7 +980,8 @@ recover_within = "5m"
                 pre_s: 900.0,
                 post_s: 1800.0,
                 hold: 3,
-                min_runs: 3
+                min_runs: 3,
+                fresh_for_s: 90.0 * 86_400.0,
             }
         );
         assert_eq!(config.cost, CostConfig::default());
@@ -924,7 +1021,23 @@ recover_within = "5m"
     fn errors_name_the_line_and_the_key() {
         check_error(
             "[window]\npre = \"15\"\n",
-            "checkup.toml:2: window.pre: duration `15` needs a unit: s, m or h",
+            "checkup.toml:2: window.pre: duration `15` needs a unit: s, m, h or d",
+        );
+        check_error(
+            "[window]\nfresh_for = \"ninety days\"\n",
+            "checkup.toml:2: window.fresh_for: duration `ninety days` is not a number followed by s, m, h or d",
+        );
+        check_error(
+            "[cost]\nfis_price_per_action_minute = -0.1\n",
+            "checkup.toml:2: cost.fis_price_per_action_minute: -0.1 must be a non-negative number",
+        );
+        check_error(
+            "[cost]\nremediation_hours_per_weakness = \"16h\"\n",
+            "checkup.toml:2: cost.remediation_hours_per_weakness: invalid type: string \"16h\", expected f64",
+        );
+        check_error(
+            "[cost]\nfindings_from = [\"production\", \"qa\"]\n",
+            "checkup.toml:2: cost.findings_from: `qa` is not an environment class: production, staging or development",
         );
         check_error(
             "[window]\nhold = 0\n",

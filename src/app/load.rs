@@ -141,8 +141,8 @@ pub fn analyze_ledger(
     config: &Config,
     period: Option<Period>,
 ) -> Result<AnalyzedLedger> {
-    let catalog = ActionCatalog::built_in();
-    let JudgedLedger { data, outcomes } = load_and_judge(ledger, config, &catalog)?;
+    let catalog = &config.catalog;
+    let JudgedLedger { data, outcomes } = load_and_judge(ledger, config, catalog)?;
     let generated_at: Micros = data
         .experiments
         .iter()
@@ -154,7 +154,7 @@ pub fn analyze_ledger(
         .unwrap_or_else(|| parse_period(&quarter_of(generated_at), 0).expect("a quarter parses"));
     let rubric = Rubric::built_in();
     let reference = ReferenceData {
-        catalog: &catalog,
+        catalog,
         rubric: &rubric,
     };
     let (analysis, outcomes_after_period) =

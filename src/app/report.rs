@@ -111,7 +111,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         currency: &config.currency,
         generated_at,
         analysis: &analysis,
-        cost: config.cost,
+        cost: config.cost.clone(),
         rubric: &rubric,
     });
 

@@ -13,7 +13,6 @@ use crate::ingest::fis::FisHistory;
 use crate::ingest::fis_logs::{self, LogLocation};
 use crate::ledger::{AlarmEvent, MetricSeries, PointColumns};
 use crate::vocab::SeriesKind;
-use crate::vocab::catalog::ActionCatalog;
 use crate::vocab::metric_math::{self, MetricExpression};
 use crate::vocab::time::{Micros, format_rfc3339};
 
@@ -123,7 +122,7 @@ impl ObservationPlan {
                 .or_default()
                 .push(action);
         }
-        let catalog = ActionCatalog::built_in();
+        let catalog = &config.catalog;
         let mut plan = ObservationPlan {
             windows_of: BTreeMap::new(),
             alarm_users: BTreeMap::new(),
@@ -144,7 +143,7 @@ impl ObservationPlan {
                 .get(experiment.experiment_id.as_str())
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            let Some((t0, t1)) = experiment.fault_times(actions.iter().copied(), &catalog) else {
+            let Some((t0, t1)) = experiment.fault_times(actions.iter().copied(), catalog) else {
                 continue;
             };
             let id = experiment.experiment_id.clone();

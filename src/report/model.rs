@@ -431,7 +431,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         weaknesses: review.weaknesses.iter().map(WeaknessRow::from).collect(),
         team_quarters: review.team_quarters.clone(),
         outage_cost: OutageCost {
-            assumptions: input.cost,
+            assumptions: input.cost.clone(),
             hourly_downtime_cost: roi.hourly_downtime_cost,
             outage_cost: roi.configured_outage_cost,
         },

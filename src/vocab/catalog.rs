@@ -1,7 +1,7 @@
 //! The action catalog (`data/action_catalog.csv`): every FIS action id mapped to the seed's four
 //! systems (I musculoskeletal, II circulatory, III nervous, IV immune), whether it injects a
 //! fault at all, a fault class and the default annual rate of that fault in production, with a low
-//! and high estimate.
+//! and high estimate and where those rates come from.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +31,21 @@ pub struct CatalogEntry {
     #[serde(deserialize_with = "rate")]
     pub annual_rate_high: f64,
     pub description: String,
+    /// Where the rates come from: a citation, or `assumption: …` said plainly (SPEC section 8).
+    #[serde(deserialize_with = "source")]
+    pub source: String,
+}
+
+/// A rate's source: never empty, so no figure of the executive page is unexplained.
+fn source<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text.trim().is_empty() {
+        Err(serde::de::Error::custom(
+            "column `source` is empty: every rate names its source (a citation, or `assumption: ...`)",
+        ))
+    } else {
+        Ok(text.trim().to_string())
+    }
 }
 
 /// An empty system (no fault injected), or one of the seed's four.
@@ -55,7 +70,7 @@ fn rate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Err
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ActionCatalog {
     pub entries: BTreeMap<String, CatalogEntry>,
 }
@@ -154,14 +169,14 @@ mod tests {
 
     #[test]
     fn a_bad_row_is_refused_naming_its_line() {
-        let header = "action_id,system,injects_fault,fault_class,annual_rate,annual_rate_low,annual_rate_high,description\n";
-        let bad_system = format!("{header}aws:x:y,V,true,c,1,0.5,2,d\n");
+        let header = "action_id,system,injects_fault,fault_class,annual_rate,annual_rate_low,annual_rate_high,description,source\n";
+        let bad_system = format!("{header}aws:x:y,V,true,c,1,0.5,2,d,assumption\n");
         let error = ActionCatalog::parse(&bad_system).unwrap_err();
         assert!(
             error.starts_with("line 2:") && error.contains("system `V`"),
             "{error}"
         );
-        let negative = format!("{header}aws:x:y,I,true,c,1,-0.5,2,d\n");
+        let negative = format!("{header}aws:x:y,I,true,c,1,-0.5,2,d,assumption\n");
         let error = ActionCatalog::parse(&negative).unwrap_err();
         assert!(
             error.contains("-0.5 is not a non-negative number"),
@@ -172,6 +187,19 @@ mod tests {
             ActionCatalog::parse(&short)
                 .unwrap_err()
                 .starts_with("line 2:")
+        );
+        let unsourced =
+            format!("{header}aws:x:y,I,true,c,1,0.5,2,d,assumption\naws:x:z,I,true,c,1,0.5,2,d,\n");
+        let error = ActionCatalog::parse(&unsourced).unwrap_err();
+        assert!(
+            error.starts_with("line 3:") && error.contains("column `source` is empty"),
+            "{error}"
+        );
+        assert!(
+            ActionCatalog::built_in()
+                .entries
+                .values()
+                .all(|entry| !entry.source.is_empty())
         );
     }
 }

@@ -4,7 +4,8 @@
 //! these classes.
 
 /// The kind of environment an experiment ran in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EnvironmentClass {
     /// A value of `[environments] production` (default prod, production, prd, live).
     Production,
@@ -15,6 +16,27 @@ pub enum EnvironmentClass {
 }
 
 impl EnvironmentClass {
+    pub const ALL: [EnvironmentClass; 3] = [
+        EnvironmentClass::Production,
+        EnvironmentClass::Staging,
+        EnvironmentClass::Development,
+    ];
+
+    /// The class's name in `checkup.toml` (`findings_from`) and `report.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EnvironmentClass::Production => "production",
+            EnvironmentClass::Staging => "staging",
+            EnvironmentClass::Development => "development",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<EnvironmentClass> {
+        EnvironmentClass::ALL
+            .into_iter()
+            .find(|class| class.name() == name)
+    }
+
     /// Staging or production.
     pub fn is_outside_dev(self) -> bool {
         self != EnvironmentClass::Development

@@ -68,23 +68,25 @@ pub fn quarter_of(ts: Micros) -> String {
     format!("{}Q{}", t.year(), (t.month() - 1) / 3 + 1)
 }
 
-/// Parses a duration written as a number followed by `s`, `m` or `h` (`90s`, `5m`, `1.5h`).
+/// Parses a duration written as a number followed by `s`, `m`, `h` or `d` (`90s`, `5m`, `1.5h`,
+/// `90d`).
 pub fn parse_duration_s(text: &str) -> Result<f64, String> {
     let text = text.trim();
     let (number, unit_s) = match text.chars().last() {
         Some('s') => (&text[..text.len() - 1], 1.0),
         Some('m') => (&text[..text.len() - 1], 60.0),
         Some('h') => (&text[..text.len() - 1], 3600.0),
+        Some('d') => (&text[..text.len() - 1], 86_400.0),
         _ => {
             return Err(format!(
-                "duration {q} needs a unit: s, m or h",
+                "duration {q} needs a unit: s, m, h or d",
                 q = quoted(text)
             ));
         }
     };
     let value: f64 = number.trim().parse().map_err(|_| {
         format!(
-            "duration {q} is not a number followed by s, m or h",
+            "duration {q} is not a number followed by s, m, h or d",
             q = quoted(text)
         )
     })?;

@@ -383,6 +383,30 @@ fn a_bad_configuration_is_refused_with_its_line() {
     ]);
     assert_eq!(missing.status.code(), Some(2));
     assert!(stderr(&missing).contains("/nonexistent/checkup.toml does not exist"));
+
+    // An action catalog of one's own must name a source for every rate.
+    let builtin = include_str!("../../data/action_catalog.csv");
+    let mut rows: Vec<String> = builtin.lines().map(str::to_string).collect();
+    let source_starts = rows[3].find(",\"assumption").unwrap();
+    rows[3].truncate(source_starts + 1);
+    fs::write(dir.path().join("rates.csv"), rows.join("\n")).unwrap();
+    fs::write(&config, "[cost]\naction_catalog = \"rates.csv\"\n").unwrap();
+    let unsourced = checkup(&[
+        "demo",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(unsourced.status.code(), Some(2));
+    let said = stderr(&unsourced);
+    assert!(
+        said.contains(":2: cost.action_catalog:")
+            && said.contains("rates.csv: line 4:")
+            && said.contains("column `source` is empty"),
+        "{said}"
+    );
+    assert!(!out.exists());
 }
 
 #[test]
