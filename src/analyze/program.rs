@@ -6,6 +6,8 @@
 //! and experiments started after the end are left out of everything, so a report of 2026Q2 looks
 //! the same whether it is rendered in July or in December.
 
+use std::collections::BTreeMap;
+
 use super::maturity::{Maturity, MaturityInput, Rubric, assess_maturity};
 use super::mttr::{MttrRow, PeriodUnit, experiment_mttr_of, incident_mttr};
 use super::review::{PeriodReview, review_period};
@@ -20,9 +22,7 @@ use super::{
 use crate::config::Config;
 use crate::ledger::{Action, Experiment, Incident};
 use crate::vocab::catalog::ActionCatalog;
-use crate::vocab::time::{MICROS_PER_SECOND, Micros, Period, parse_period, quarter_of};
-
-const YEAR: Micros = 365 * 86_400 * MICROS_PER_SECOND;
+use crate::vocab::time::{Period, parse_period, quarter_of};
 
 /// The program as of `period.end`.
 #[derive(Debug, Clone)]
@@ -134,28 +134,22 @@ pub fn analyze_judged(
         experiment_mttr_of(&frame, &experiments, PeriodUnit::Month, min_runs).map_err(query)?;
     let incident_mttr = incident_mttr(&incidents, PeriodUnit::Quarter, min_runs).map_err(query)?;
 
-    let action_ids = |experiment_id: &str| -> Vec<String> {
-        actions_of(experiment_id)
-            .iter()
-            .map(|a| a.action_id.clone())
-            .collect()
-    };
-    let incident_hours: Vec<f64> = incidents
+    let revenue_share: BTreeMap<String, f64> = config
+        .services
         .iter()
-        .map(|i| (i.resolved_at - i.started_at) as f64 / 3.6e9)
+        .map(|service| (service.name.clone(), service.revenue_share))
         .collect();
-    let experiments_last_year = experiments
-        .iter()
-        .filter(|e| e.start() >= period.end - YEAR)
-        .count();
     let roi = compute_roi(&RoiInput {
         cost: &config.cost,
         configured: &config.cost_keys_set,
-        experiments: experiments_last_year,
+        revenue_share: &revenue_share,
+        min_runs,
+        period_end: period.end,
+        experiments: &experiments,
+        actions_of: &actions_of,
         weaknesses: &weaknesses,
-        actions_of: &action_ids,
         catalog: reference.catalog,
-        incident_hours: &incident_hours,
+        incidents: &incidents,
     });
     let maturity = assess_maturity(
         reference.rubric,

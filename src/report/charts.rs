@@ -28,6 +28,8 @@ pub struct Charts {
     pub stage_trend: Option<Chart>,
     pub coverage: Option<Chart>,
     pub cost: Option<Chart>,
+    /// ROI at each input's low and high (`roi.sensitivity`), widest first.
+    pub tornado: Option<Chart>,
     /// One recovery-curve chart per charted red or yellow experiment of the period, newest first
     /// (`analyze::curves::charted_experiments`).
     pub curves: Vec<Chart>,
@@ -59,6 +61,7 @@ pub fn render_charts(
         stage_trend: stage_trend(model, tx),
         coverage: coverage(model, tx),
         cost: cost(model, tx),
+        tornado: tornado(model, tx),
         curves: curves
             .iter()
             .filter_map(|curve| recovery_curve_chart(curve, tx))
@@ -741,6 +744,94 @@ fn cost(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             money(roi.avoided_cost_p90),
             word(tx, "program_cost_per_year"),
             money(roi.program_cost)
+        ),
+    })
+}
+
+/// The sensitivity of ROI as a tornado: one bar per input from its ROI at the low to its ROI at
+/// the high, around the point ROI, widest first (as `roi.sensitivity` is ordered).
+fn tornado(model: &ReportModel, tx: &Messages) -> Option<Chart> {
+    let roi = &model.roi;
+    let point = roi.roi? * 100.0;
+    let rows: Vec<(String, f64, f64)> = roi
+        .sensitivity
+        .iter()
+        .filter_map(|row| {
+            Some((
+                row.label.clone(),
+                row.roi_at_low? * 100.0,
+                row.roi_at_high? * 100.0,
+            ))
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let (mut lowest, mut highest) = (point, point);
+    for (_, low, high) in &rows {
+        lowest = lowest.min(*low).min(*high);
+        highest = highest.max(*low).max(*high);
+    }
+    let pad = ((highest - lowest) * 0.08).max(1.0);
+    let count = rows.len();
+    let height = 60 + 34 * count as u32;
+    let labels: Vec<String> = rows.iter().map(|(label, _, _)| label.clone()).collect();
+    let svg = svg(WIDTH, height, |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(260)
+            .build_cartesian_2d(lowest - pad..highest + pad, -0.5f64..count as f64 - 0.5)
+            .map_err(text_error)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(count)
+            .y_label_formatter(&|y| {
+                // The widest bar on top.
+                let from_top = count as f64 - 1.0 - y;
+                label_at(&labels, from_top)
+            })
+            .x_label_formatter(&|x| format!("{}%", crate::vocab::format::group_thousands(*x)))
+            .x_desc(word(tx, "tornado_axis"))
+            .draw()
+            .map_err(text_error)?;
+        chart
+            .draw_series(rows.iter().enumerate().flat_map(|(index, (_, low, high))| {
+                let y = (count - 1 - index) as f64;
+                [
+                    Rectangle::new(
+                        [(point.min(*low), y - 0.3), (point.max(*low), y + 0.3)],
+                        GREY.filled(),
+                    ),
+                    Rectangle::new(
+                        [(point.min(*high), y - 0.3), (point.max(*high), y + 0.3)],
+                        BLUE.filled(),
+                    ),
+                ]
+            }))
+            .map_err(text_error)?;
+        chart
+            .draw_series([PathElement::new(
+                vec![(point, -0.5), (point, count as f64 - 0.5)],
+                ShapeStyle::from(&BLACK).stroke_width(2),
+            )])
+            .map_err(text_error)?;
+        Ok(())
+    })?;
+    let percent = |v: f64| format!("{}%", crate::vocab::format::group_thousands(v));
+    Some(Chart {
+        id: "chart-tornado".into(),
+        title: word(tx, "sensitivity_title"),
+        svg,
+        alt: format!(
+            "{} {}: {}.",
+            word(tx, "roi_percent"),
+            percent(point),
+            rows.iter()
+                .map(|(label, low, high)| format!("{label} {} – {}", percent(*low), percent(*high)))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
     })
 }

@@ -157,9 +157,10 @@ mod sentence_tests {
                 AssumptionSource::Default,
                 AssumptionSource::MeasuredIncidents { incidents: 3 },
                 AssumptionSource::MeasuredExperiments,
-                AssumptionSource::CatalogDefault {
+                AssumptionSource::Catalog {
                     low: 0.2,
                     high: 1.5,
+                    source: "assumption".into(),
                 },
             ];
             for source in sources {

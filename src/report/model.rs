@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::i18n::{Lang, reason_codes, reason_texts, source_text};
+use super::i18n::{Lang, reason_codes, reason_texts, sentence, source_text};
 use crate::analyze::JudgedExperiment;
 use crate::analyze::maturity::{CriterionResult, Rubric};
 use crate::analyze::mttr::{MttrRow, PeriodUnit};
@@ -13,10 +13,11 @@ pub use crate::analyze::review::{
     DiscussedWeakness, GreenGroup, IncidentQuarter, MonthVerdicts, TeamQuarter, VerdictCounts,
     WeaknessQuarter,
 };
-use crate::analyze::roi::Roi;
+use crate::analyze::roi::{NotCounted, OutageHoursSource, Roi};
 use crate::analyze::summary::QuarterSummary;
 use crate::config::CostConfig;
 use crate::vocab::Status;
+use crate::vocab::format::{format_number, group_thousands};
 use crate::vocab::time::{Micros, Period, format_rfc3339, month_of, quarter_of};
 use crate::vocab::{Scope, System};
 
@@ -252,19 +253,96 @@ pub struct AssumptionView {
     pub source_code: String,
 }
 
-/// SPEC section 11 `roi`.
+/// SPEC section 11 `roi` (revision 2): every figure with what it is made of.
 #[derive(Debug, Clone, Serialize)]
 pub struct RoiView {
     pub currency: String,
     pub hourly_downtime_cost: f64,
+    /// The seed's example: one outage of the configured hours at full revenue.
+    pub configured_outage_hours: f64,
+    pub configured_outage_cost: f64,
+    /// The sum of `avoided` over the counted streams.
     pub avoided_cost: f64,
     pub avoided_cost_p10: f64,
+    pub avoided_cost_p50: f64,
     pub avoided_cost_p90: f64,
     pub program_cost: f64,
+    pub program_cost_parts: ProgramCostView,
+    /// (avoided − cost) ÷ cost as a fraction (2.5 is 250%).
     pub roi: Option<f64>,
+    pub roi_p10: Option<f64>,
+    pub roi_p50: Option<f64>,
+    pub roi_p90: Option<f64>,
+    /// avoided ÷ cost.
+    pub benefit_cost_ratio: Option<f64>,
     pub weaknesses_found: usize,
     pub weaknesses_fixed: usize,
     pub assumptions: Vec<AssumptionView>,
+    pub streams: Vec<StreamView>,
+    /// Widest ROI swing first (the tornado chart's order).
+    pub sensitivity: Vec<SensitivityView>,
+    /// Sentences of the executive page with their figures, in the report's language: the seed's
+    /// example, how avoided loss is counted (with `findings_from`), and the scaling of a young
+    /// ledger's cost (`null` for a ledger a year old or more).
+    pub seed_example: String,
+    pub avoided_formula: String,
+    pub scaled_note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramCostView {
+    pub experiments: f64,
+    pub remediation: f64,
+    pub fis: f64,
+    pub fixed: f64,
+    pub experiment_count: usize,
+    pub weaknesses_fixed: usize,
+    pub fault_action_minutes: f64,
+    /// Set when the ledger covers less than a year: the days it covers (the variable parts are
+    /// multiplied by `scale` to make a year).
+    pub scaled_from_days: Option<f64>,
+    pub scale: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamView {
+    pub service: String,
+    pub fault_class: Option<String>,
+    pub annual_rate: f64,
+    pub annual_rate_p10: f64,
+    pub annual_rate_p90: f64,
+    pub severity: f64,
+    pub outage_hours: f64,
+    /// Where the outage hours come from, in the report's language.
+    pub outage_hours_source: String,
+    pub revenue_share: f64,
+    pub hourly_cost: f64,
+    pub avoided: f64,
+    pub counted: bool,
+    /// Why it adds nothing, in the report's language; `null` when counted.
+    pub why_not: Option<String>,
+    pub why_not_code: Option<String>,
+    pub environments: Vec<String>,
+    pub weaknesses: Vec<StreamWeaknessView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamWeaknessView {
+    pub template_id: String,
+    pub found_at: String,
+    pub fixed_at: Option<String>,
+    pub experiment_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SensitivityView {
+    pub input: String,
+    /// The input as readers see it, in the report's language.
+    pub label: String,
+    pub low: f64,
+    pub high: f64,
+    pub roi_at_low: Option<f64>,
+    pub roi_at_high: Option<f64>,
 }
 
 /// Experiments per scope (organization or team) and system (SPEC section 11 `coverage[]`).
@@ -442,7 +520,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         mttr: analysis.mttr.iter().map(MttrView::from).collect(),
         monthly_mttr: analysis.monthly_mttr.iter().map(MttrView::from).collect(),
         incident_mttr: analysis.incident_mttr.iter().map(MttrView::from).collect(),
-        roi: roi_view(roi, input.currency, lang),
+        roi: roi_view(roi, &input.cost, input.currency, lang),
         coverage: review
             .coverage
             .iter()
@@ -563,15 +641,35 @@ impl From<&QuarterSummary> for QuarterRow {
     }
 }
 
-fn roi_view(roi: &Roi, currency: &str, lang: Lang) -> RoiView {
+fn roi_view(roi: &Roi, cost: &CostConfig, currency: &str, lang: Lang) -> RoiView {
+    let parts = &roi.program_cost_parts;
+    let word = |key: &str, values: &[(&str, String)]| sentence(lang, key, values);
     RoiView {
         currency: currency.to_string(),
         hourly_downtime_cost: roi.hourly_downtime_cost,
+        configured_outage_hours: cost.outage_hours,
+        configured_outage_cost: roi.configured_outage_cost,
         avoided_cost: roi.avoided_cost,
         avoided_cost_p10: roi.avoided_cost_p10,
+        avoided_cost_p50: roi.avoided_cost_p50,
         avoided_cost_p90: roi.avoided_cost_p90,
         program_cost: roi.program_cost,
+        program_cost_parts: ProgramCostView {
+            experiments: parts.experiments,
+            remediation: parts.remediation,
+            fis: parts.fis,
+            fixed: parts.fixed,
+            experiment_count: parts.experiment_count,
+            weaknesses_fixed: parts.weaknesses_fixed,
+            fault_action_minutes: parts.fault_action_minutes,
+            scaled_from_days: parts.scaled_from_days,
+            scale: parts.scale,
+        },
         roi: roi.roi,
+        roi_p10: roi.roi_p10,
+        roi_p50: roi.roi_p50,
+        roi_p90: roi.roi_p90,
+        benefit_cost_ratio: roi.benefit_cost_ratio,
         weaknesses_found: roi.weaknesses_found,
         weaknesses_fixed: roi.weaknesses_fixed,
         assumptions: roi
@@ -582,6 +680,102 @@ fn roi_view(roi: &Roi, currency: &str, lang: Lang) -> RoiView {
                 value: a.value,
                 source: source_text(lang, &a.source),
                 source_code: a.source.code().to_string(),
+            })
+            .collect(),
+        streams: roi
+            .streams
+            .iter()
+            .map(|stream| StreamView {
+                service: stream.service.clone(),
+                fault_class: stream.fault_class.clone(),
+                annual_rate: stream.annual_rate,
+                annual_rate_p10: stream.annual_rate_p10,
+                annual_rate_p90: stream.annual_rate_p90,
+                severity: stream.severity,
+                outage_hours: stream.outage_hours,
+                outage_hours_source: match &stream.outage_hours_source {
+                    OutageHoursSource::ServiceIncidents { incidents } => {
+                        word("hours_service_incidents", &[("n", incidents.to_string())])
+                    }
+                    OutageHoursSource::AllIncidents { incidents } => {
+                        word("hours_all_incidents", &[("n", incidents.to_string())])
+                    }
+                    OutageHoursSource::Configured => word("hours_configured", &[]),
+                },
+                revenue_share: stream.revenue_share,
+                hourly_cost: stream.hourly_cost,
+                avoided: stream.avoided,
+                counted: stream.counted(),
+                why_not: stream.why_not.as_ref().map(|why| match why {
+                    NotCounted::FoundOutside { environments } => word(
+                        "why_not_found_outside",
+                        &[(
+                            "environments",
+                            environments
+                                .iter()
+                                .map(|e| e.name())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        )],
+                    ),
+                    other => word(&format!("why_not_{}", other.code()), &[]),
+                }),
+                why_not_code: stream.why_not.as_ref().map(|why| why.code().to_string()),
+                environments: stream
+                    .environments
+                    .iter()
+                    .map(|e| e.name().to_string())
+                    .collect(),
+                weaknesses: stream
+                    .weaknesses
+                    .iter()
+                    .map(|w| StreamWeaknessView {
+                        template_id: w.template.clone(),
+                        found_at: format_rfc3339(w.found_at),
+                        fixed_at: w.fixed_at.map(format_rfc3339),
+                        experiment_ids: w.experiment_ids.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        seed_example: word(
+            "seed_example",
+            &[
+                ("hours", format_number(cost.outage_hours)),
+                ("currency", currency.to_string()),
+                ("cost", group_thousands(roi.configured_outage_cost)),
+            ],
+        ),
+        avoided_formula: word(
+            "avoided_formula",
+            &[(
+                "findings_from",
+                cost.findings_from
+                    .iter()
+                    .map(|class| class.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )],
+        ),
+        scaled_note: parts.scaled_from_days.map(|days| {
+            word(
+                "scaled_note",
+                &[
+                    ("days", format!("{}", days.round() as i64)),
+                    ("scale", format!("{:.2}", parts.scale)),
+                ],
+            )
+        }),
+        sensitivity: roi
+            .sensitivity
+            .iter()
+            .map(|row| SensitivityView {
+                input: row.input.to_string(),
+                label: word(&format!("sensitivity_{}", row.input), &[]),
+                low: row.low,
+                high: row.high,
+                roi_at_low: row.roi_at_low,
+                roi_at_high: row.roi_at_high,
             })
             .collect(),
     }

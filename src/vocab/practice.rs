@@ -4,7 +4,7 @@
 //! these classes.
 
 /// The kind of environment an experiment ran in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EnvironmentClass {
     /// A value of `[environments] production` (default prod, production, prd, live).

@@ -478,8 +478,14 @@ fn report_json_is_internally_consistent() {
     };
     let experiments_last_year = assumption("experiments");
     assert!(experiments_last_year > experiments.len() as f64);
+    let parts = &roi["program_cost_parts"];
+    let sum: f64 = ["experiments", "remediation", "fis", "fixed"]
+        .iter()
+        .map(|part| parts[part].as_f64().unwrap())
+        .sum();
+    assert!((roi["program_cost"].as_f64().unwrap() - sum).abs() < 1e-6);
     assert_eq!(
-        roi["program_cost"].as_f64(),
+        parts["experiments"].as_f64(),
         Some(experiments_last_year * 4.0 * 100.0)
     );
     let systems: Vec<&str> = json["coverage"]
@@ -829,11 +835,91 @@ fn templates_can_be_replaced_from_a_folder_and_a_broken_one_is_named() {
     );
 }
 
+/// A finance reader redoes every figure of the executive page from what the page prints: the
+/// stream appendix and the assumptions table (SPEC section 8 revision 2), here from `report.json`,
+/// which carries the same model.
 #[test]
-fn the_executive_page_states_the_models_figures_and_links_them_to_their_sources() {
+fn the_executive_figures_are_recomputed_from_the_streams_and_the_assumptions() {
     let reports = default_demo().join("reports");
     let json = read_json(&reports.join("report.json"));
     let roi = &json["roi"];
+    let number = |value: &serde_json::Value| value.as_f64().unwrap();
+    let assumption = |name: &str| {
+        roi["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .map(|a| number(&a["value"]))
+            .unwrap_or_else(|| panic!("assumption {name} is not printed"))
+    };
+    let close = |a: f64, b: f64, what: &str| {
+        assert!(
+            (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+            "{what}: {a} != {b}"
+        );
+    };
+    let rate = assumption("engineer_hourly_rate");
+    let engineers = assumption("engineers_on_incident") * rate;
+    let streams = roi["streams"].as_array().unwrap();
+    assert!(streams.len() >= 5, "the demo has several loss streams");
+    assert!(
+        streams.iter().any(|s| s["counted"] == false),
+        "the demo shows a stream that is not counted, and why"
+    );
+    let mut avoided = 0.0;
+    for stream in streams {
+        let hourly = assumption("revenue_per_hour") * number(&stream["revenue_share"]) + engineers;
+        close(number(&stream["hourly_cost"]), hourly, "hourly cost");
+        if stream["counted"] == true {
+            let class = stream["fault_class"].as_str().unwrap();
+            close(
+                number(&stream["annual_rate"]),
+                assumption(&format!("annual_rate[{class}]")),
+                "rate",
+            );
+            let severity = number(&stream["severity"]);
+            assert!(severity == 1.0 || severity == assumption("degraded_factor"));
+            let value = number(&stream["annual_rate"])
+                * number(&stream["outage_hours"])
+                * hourly
+                * severity;
+            close(number(&stream["avoided"]), value, "stream avoided");
+            avoided += value;
+        } else {
+            assert!(stream["why_not"].is_string());
+            assert_eq!(number(&stream["avoided"]), 0.0);
+        }
+    }
+    close(number(&roi["avoided_cost"]), avoided, "avoided cost");
+    let parts = &roi["program_cost_parts"];
+    let scale = number(&parts["scale"]);
+    let cost = scale
+        * (assumption("experiments") * assumption("engineer_hours_per_experiment") * rate
+            + assumption("weaknesses_fixed_last_year")
+                * assumption("remediation_hours_per_weakness")
+                * rate
+            + assumption("fault_action_minutes") * assumption("fis_price_per_action_minute"))
+        + assumption("fixed_costs");
+    close(number(&roi["program_cost"]), cost, "program cost");
+    close(
+        number(&roi["roi"]),
+        (avoided - cost) / cost,
+        "ROI is the net return",
+    );
+    close(
+        number(&roi["benefit_cost_ratio"]),
+        avoided / cost,
+        "benefit/cost ratio",
+    );
+    for (low, mid, high) in [
+        ("avoided_cost_p10", "avoided_cost_p50", "avoided_cost_p90"),
+        ("roi_p10", "roi_p50", "roi_p90"),
+    ] {
+        assert!(number(&roi[low]) < number(&roi[mid]) && number(&roi[mid]) < number(&roi[high]));
+    }
+
+    // The page prints the same figures, the appendix and the seed's example.
     let grouped = |value: f64| {
         let digits = (value.round() as i64).to_string();
         let mut out = String::new();
@@ -845,34 +931,63 @@ fn the_executive_page_states_the_models_figures_and_links_them_to_their_sources(
         }
         out
     };
-    let avoided = grouped(roi["avoided_cost"].as_f64().unwrap());
-    let program = grouped(roi["program_cost"].as_f64().unwrap());
-    let ratio = format!("{:.1}×", roi["roi"].as_f64().unwrap());
+    let percent = format!("{}%", grouped(number(&roi["roi"]) * 100.0));
     let pdf = pdf_text(&reports.join("executive.pdf"));
-    for figure in [&avoided, &program, &ratio, &"204,000".to_string()] {
-        assert!(
-            pdf.contains(figure.as_str()),
-            "executive.pdf lacks {figure}"
-        );
-    }
     let html = fs::read_to_string(reports.join("executive.html")).unwrap();
+    for figure in [
+        grouped(avoided),
+        grouped(cost),
+        percent.clone(),
+        "204,000".to_string(),
+    ] {
+        assert!(pdf.contains(&figure), "executive.pdf lacks {figure}");
+        assert!(html.contains(&figure), "executive.html lacks {figure}");
+    }
     let document = Html::parse_document(&html);
+    let rows = Selector::parse("#stream-table tbody tr").unwrap();
+    assert_eq!(document.select(&rows).count(), streams.len());
     let links = Selector::parse("#avoided-cost a, #program-cost a").unwrap();
     let targets: Vec<&str> = document
         .select(&links)
         .filter_map(|a| a.value().attr("href"))
         .collect();
-    for target in [
-        "#assumptions",
-        "quarterly.html#weaknesses",
-        "#assumption-experiments",
-    ] {
+    for target in ["#streams", "#assumptions", "#cost-parts"] {
         assert!(targets.contains(&target), "{targets:?}");
+        let id = Selector::parse(target).unwrap();
+        assert_eq!(document.select(&id).count(), 1, "{target} exists");
     }
-    let row = Selector::parse("tr#assumption-experiments").unwrap();
-    assert_eq!(document.select(&row).count(), 1);
-    let quarterly = fs::read_to_string(reports.join("quarterly.html")).unwrap();
-    assert!(quarterly.contains("id=\"weaknesses\""));
+
+    // The tornado chart draws one bar pair per sensitivity row, widest first, and says each.
+    let sensitivity = roi["sensitivity"].as_array().unwrap();
+    assert_eq!(sensitivity.len(), 5);
+    let figure = Selector::parse("#chart-tornado").unwrap();
+    let chart = document.select(&figure).next().expect("the tornado chart");
+    let alt = chart.text().collect::<String>();
+    let svg = chart.html();
+    let swing =
+        |row: &serde_json::Value| (number(&row["roi_at_high"]) - number(&row["roi_at_low"])).abs();
+    for (row, next) in sensitivity.iter().zip(sensitivity.iter().skip(1)) {
+        assert!(swing(row) >= swing(next));
+    }
+    let mut at = 0;
+    for row in sensitivity {
+        let said = format!(
+            "{} {} – {}",
+            row["label"].as_str().unwrap(),
+            format!("{}%", grouped(number(&row["roi_at_low"]) * 100.0)),
+            format!("{}%", grouped(number(&row["roi_at_high"]) * 100.0))
+        );
+        let found = alt[at..]
+            .find(&said)
+            .unwrap_or_else(|| panic!("the chart does not say {said} in order: {alt}"));
+        at += found + said.len();
+        assert!(
+            svg.contains(row["label"].as_str().unwrap()),
+            "the chart labels {}",
+            row["label"]
+        );
+    }
+    assert_eq!(svg.matches("<rect").count() >= 2 * sensitivity.len(), true);
 }
 
 #[test]
