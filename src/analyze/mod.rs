@@ -8,6 +8,7 @@ pub mod judged;
 pub mod maturity;
 pub mod mttr;
 pub mod program;
+pub mod readiness;
 pub mod reason;
 pub mod recovery;
 pub mod review;

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::maturity::{Maturity, MaturityInput, Rubric, assess_maturity};
 use super::mttr::{MttrRow, PeriodUnit, experiment_mttr_of, incident_mttr};
+use super::readiness::{Readiness, ReadinessInput, assess_readiness};
 use super::review::{PeriodReview, review_period};
 use super::roi::{Roi, RoiInput, compute_roi};
 use super::summary::{QuarterSummary, QueryError, experiment_outcomes_frame, quarterly_summary};
@@ -42,6 +43,8 @@ pub struct Analysis {
     pub maturity: Maturity,
     /// The period's own figures (verdicts by month, counts, weaknesses discussed, coverage, …).
     pub review: PeriodReview,
+    /// RTO compliance, evidence freshness, blind spots and the rehearsal gap (SPEC section 11).
+    pub readiness: Readiness,
 }
 
 /// The reference data analysis reads besides the ledger.
@@ -168,6 +171,13 @@ pub fn analyze_judged(
     .map_err(query)?;
 
     let review = review_period(period, &experiments, &weaknesses, &incidents, &quarters);
+    let readiness = assess_readiness(&ReadinessInput {
+        period,
+        experiments: &experiments,
+        incidents: &incidents,
+        rto_by_service: &config.rto_by_service(),
+        fresh_for_s: config.window.fresh_for_s,
+    });
     let analysis = Analysis {
         period,
         experiments,
@@ -180,6 +190,7 @@ pub fn analyze_judged(
         roi,
         maturity,
         review,
+        readiness,
     };
     Ok((analysis, outcomes_after_period))
 }

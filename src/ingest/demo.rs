@@ -62,6 +62,17 @@ struct Scenarios {
     team: Vec<TeamSpec>,
     template: Vec<TemplateSpec>,
     profile: Vec<ProfileSpec>,
+    /// Services with incidents that no template exercises: the program's blind spots.
+    #[serde(default)]
+    unwatched_service: Vec<UnwatchedSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnwatchedSpec {
+    name: String,
+    team: String,
+    incidents_per_quarter: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +112,10 @@ struct TemplateSpec {
     duration: String,
     fragility: f64,
     actions: Vec<ActionSpec>,
+    /// The last quarter (0-based) the template is run in; later runs of its team pick another of
+    /// its unlocked templates (its evidence goes stale).
+    #[serde(default)]
+    last_quarter: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -416,7 +431,17 @@ fn plan_run(
     // Harder templates unlock as the team matures: one more per step of maturity.
     let unlocked = ((1.0 + maturity * spec.templates.len() as f64 / 3.0) as usize)
         .clamp(1, spec.templates.len());
-    let template = world.template_index(&spec.templates[random.below(unlocked)]);
+    let pick = random.below(unlocked);
+    let still_run = |name: &String| {
+        world.scenarios.template[world.template_index(name)]
+            .last_quarter
+            .is_none_or(|last| quarter <= last)
+    };
+    let name = (0..unlocked)
+        .map(|step| &spec.templates[(pick + step) % unlocked])
+        .find(|name| still_run(name))
+        .unwrap_or(&spec.templates[pick]);
+    let template = world.template_index(name);
 
     let automated_share = ((maturity - 1.8) * 0.45).clamp(0.0, 0.9);
     let gameday_share = if (1.0..3.5).contains(&maturity) {
@@ -1022,6 +1047,31 @@ fn generate_incidents(world: &World, random: &mut Random) -> Vec<Incident> {
                         }
                         .to_string(),
                     ),
+                });
+            }
+        }
+    }
+    // Unwatched services draw from their own stream, so the teams' incidents stay as they were.
+    let mut unwatched_random = Random(random.next_u64());
+    for quarter in 0..history.quarters {
+        let quarter_start = world.quarter_starts[quarter as usize];
+        let quarter_length = world.quarter_starts[quarter as usize + 1] - quarter_start;
+        for service in &world.scenarios.unwatched_service {
+            let count = (service.incidents_per_quarter + unwatched_random.between(-0.5, 0.5))
+                .round()
+                .max(0.0) as usize;
+            for _ in 0..count {
+                let started_at =
+                    quarter_start + (unwatched_random.unit() * quarter_length as f64) as Micros;
+                let hours = history.incident_hours_start * unwatched_random.between(0.6, 1.4);
+                incidents.push(Incident {
+                    incident_id: format!("INC-{:05}", 1000 + incidents.len()),
+                    service: Some(service.name.clone()),
+                    team: Some(service.team.clone()),
+                    severity: Some("sev2".to_string()),
+                    started_at,
+                    resolved_at: started_at + (hours * 3600.0 * MICROS_PER_SECOND as f64) as Micros,
+                    customer_impact: Some("Notifications delayed for some customers".to_string()),
                 });
             }
         }

@@ -30,6 +30,8 @@ pub struct Charts {
     pub cost: Option<Chart>,
     /// ROI at each input's low and high (`roi.sensitivity`), widest first.
     pub tornado: Option<Chart>,
+    /// Per service, the share of impacted runs recovered within their objective (`rto[]`).
+    pub rto: Option<Chart>,
     /// One recovery-curve chart per charted red or yellow experiment of the period, newest first
     /// (`analyze::curves::charted_experiments`).
     pub curves: Vec<Chart>,
@@ -62,6 +64,7 @@ pub fn render_charts(
         coverage: coverage(model, tx),
         cost: cost(model, tx),
         tornado: tornado(model, tx),
+        rto: rto(model, tx),
         curves: curves
             .iter()
             .filter_map(|curve| recovery_curve_chart(curve, tx))
@@ -582,6 +585,13 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .map(|c| c.experiments)
             .unwrap_or(0)
     };
+    let stale = |scope: &str, system: &str| {
+        let owner = Scope::from_key(scope);
+        let label = model.scope_label(scope);
+        model.system_freshness.iter().any(|f| {
+            f.stale && f.system == system && f.scope == owner.name() && f.scope_label == label
+        })
+    };
     let most = model
         .coverage
         .iter()
@@ -643,6 +653,15 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
                     style.clone().color(&ink),
                 ))
                 .map_err(text_error)?;
+                // Evidence older than fresh_for (or none): a count is not today's evidence.
+                if stale(scope, system) {
+                    area.draw(&Text::new(
+                        word(tx, "stale"),
+                        (x + cell_width / 2 + 14, y + 9),
+                        TextStyle::from(("sans-serif", 11).into_font()).color(&ink),
+                    ))
+                    .map_err(text_error)?;
+                }
             }
         }
         Ok(())
@@ -658,18 +677,33 @@ fn coverage(model: &ReportModel, tx: &Messages) -> Option<Chart> {
                 .map(move |s| format!("{} {s}", Scope::from_key(scope).name()))
         })
         .collect();
+    let stale_cells: Vec<String> = scopes
+        .iter()
+        .flat_map(|scope| {
+            systems
+                .iter()
+                .filter(|s| stale(scope, s))
+                .map(move |s| format!("{} {s}", model.scope_label(scope)))
+        })
+        .collect();
     Some(Chart {
         id: "chart-coverage".into(),
         title: word(tx, "coverage_chart"),
         svg,
         alt: format!(
-            "{}: {}. 0: {}.",
+            "{}: {}. 0: {}. {}: {}.",
             word(tx, "coverage_chart"),
             lines.join("; "),
             if uncovered.is_empty() {
                 word(tx, "none")
             } else {
                 uncovered.join(", ")
+            },
+            word(tx, "stale"),
+            if stale_cells.is_empty() {
+                word(tx, "none")
+            } else {
+                stale_cells.join(", ")
             }
         ),
     })
@@ -745,6 +779,52 @@ fn cost(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             word(tx, "program_cost_per_year"),
             money(roi.program_cost)
         ),
+    })
+}
+
+/// RTO compliance: per service, the share of the period's impacted runs that recovered within
+/// their objective; green when all did.
+fn rto(model: &ReportModel, tx: &Messages) -> Option<Chart> {
+    let rows = &model.rto;
+    if rows.is_empty() {
+        return None;
+    }
+    let count = rows.len();
+    let labels: Vec<String> = rows.iter().map(|r| r.service.clone()).collect();
+    let share = |r: &super::model::RtoView| 100.0 * r.within as f64 / r.impacted.max(1) as f64;
+    let svg = svg(WIDTH, 60 + 30 * count as u32, |area| {
+        let mut chart = ChartBuilder::on(area)
+            .margin(12)
+            .x_label_area_size(28)
+            .y_label_area_size(150)
+            .build_cartesian_2d(0f64..100f64, -0.5f64..count as f64 - 0.5)
+            .map_err(text_error)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(count)
+            .y_label_formatter(&|y| label_at(&labels, count as f64 - 1.0 - y))
+            .x_desc(word(tx, "rto_axis"))
+            .draw()
+            .map_err(text_error)?;
+        chart
+            .draw_series(rows.iter().enumerate().map(|(index, row)| {
+                let y = (count - 1 - index) as f64;
+                let color = if row.all_within { GREEN } else { YELLOW };
+                Rectangle::new([(0.0, y - 0.3), (share(row), y + 0.3)], color.filled())
+            }))
+            .map_err(text_error)?;
+        Ok(())
+    })?;
+    Some(Chart {
+        id: "chart-rto".into(),
+        title: word(tx, "rto_chart"),
+        svg,
+        alt: rows
+            .iter()
+            .map(|r| format!("{}: {} / {}", r.service, r.within, r.impacted))
+            .collect::<Vec<_>>()
+            .join("; "),
     })
 }
 

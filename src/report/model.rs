@@ -55,6 +55,67 @@ pub struct ReportModel {
     pub stages: Vec<LevelView>,
     /// The seed's phase scorecards for the organisation in the period.
     pub phases: Vec<PhaseView>,
+    /// SPEC section 11 revision 2 for SRE leads (`analyze::readiness`).
+    pub rto: Vec<RtoView>,
+    pub freshness: Vec<FreshnessView>,
+    /// The last green run per scope and system: the coverage's fresh and stale evidence.
+    pub system_freshness: Vec<SystemFreshnessView>,
+    pub blind_spots: Vec<BlindSpotView>,
+    pub rehearsal_gap: Vec<RehearsalGapView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RtoView {
+    pub service: String,
+    pub rto_s: Option<f64>,
+    pub impacted: usize,
+    pub within: usize,
+    /// The slowest recovery; for a run that never recovered, how long it was seen not to.
+    pub worst_s: Option<f64>,
+    pub worst_censored: bool,
+    pub all_within: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FreshnessView {
+    pub template_id: String,
+    pub template_name: Option<String>,
+    pub service: Option<String>,
+    /// The systems its runs exercise, joined (`I, III`).
+    pub system: String,
+    pub last_green_at: Option<String>,
+    pub age_days: Option<f64>,
+    pub stale: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemFreshnessView {
+    /// `organization` or the team's name; with `scope_label`, which tells the organisation from a
+    /// team of that name.
+    pub scope: String,
+    pub scope_label: String,
+    pub system: String,
+    pub last_green_at: Option<String>,
+    pub age_days: Option<f64>,
+    pub stale: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BlindSpotView {
+    pub service: String,
+    pub incidents: usize,
+    pub last_experiment_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RehearsalGapView {
+    pub service: String,
+    pub experiment_median_s: Option<f64>,
+    pub recovered_runs: usize,
+    pub incident_median_s: Option<f64>,
+    pub incidents: usize,
+    /// incident median ÷ experiment median: how much longer reality takes than the drills.
+    pub ratio: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -476,6 +537,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
     let review = &analysis.review;
     let roi = &analysis.roi;
     let counts = &review.counts;
+    let readiness = &analysis.readiness;
     ReportModel {
         organization: input.organization.to_string(),
         currency: input.currency.to_string(),
@@ -570,6 +632,65 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
                     .iter()
                     .map(|item| CriterionView::new(item, lang))
                     .collect(),
+            })
+            .collect(),
+        rto: readiness
+            .rto
+            .iter()
+            .map(|row| RtoView {
+                service: row.service.clone(),
+                rto_s: row.rto_s,
+                impacted: row.impacted,
+                within: row.within,
+                worst_s: row.worst_s,
+                worst_censored: row.worst_censored,
+                all_within: row.all_within(),
+            })
+            .collect(),
+        freshness: readiness
+            .freshness
+            .iter()
+            .map(|row| FreshnessView {
+                template_id: row.template.clone(),
+                template_name: row.template_name.clone(),
+                service: row.service.clone(),
+                system: system_names(&row.systems).join(", "),
+                last_green_at: row.last_green_at.map(format_rfc3339),
+                age_days: row.age_days.map(|days| days.floor()),
+                stale: row.stale,
+            })
+            .collect(),
+        system_freshness: readiness
+            .system_freshness
+            .iter()
+            .map(|row| SystemFreshnessView {
+                scope: row.scope.name().to_string(),
+                scope_label: scope_label(&row.scope, lang),
+                system: row.system.name().to_string(),
+                last_green_at: row.last_green_at.map(format_rfc3339),
+                age_days: row.age_days.map(|days| days.floor()),
+                stale: row.stale,
+            })
+            .collect(),
+        blind_spots: readiness
+            .blind_spots
+            .iter()
+            .map(|row| BlindSpotView {
+                service: row.service.clone(),
+                incidents: row.incidents,
+                last_experiment_at: row.last_experiment_at.map(format_rfc3339),
+            })
+            .collect(),
+        rehearsal_gap: readiness
+            .rehearsal_gap
+            .iter()
+            .map(|row| RehearsalGapView {
+                service: row.service.clone(),
+                experiment_median_s: row.experiment_median_s,
+                recovered_runs: row.recovered_runs,
+                incident_median_s: row.incident_median_s,
+                incidents: row.incidents,
+                ratio: row.ratio(),
             })
             .collect(),
     }

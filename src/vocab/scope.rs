@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     Organization,
     /// A team, by its tag value (never empty: an empty tag is no team).

@@ -1142,3 +1142,103 @@ fn a_large_quarter_charts_its_most_severe_curves_and_counts_the_rest() {
         "an uncharted run {most_severe_hidden:?} is more severe than a charted one {least_severe_shown:?}"
     );
 }
+
+/// SPEC section 11 revision 2 for SRE leads: RTO compliance, evidence freshness, blind spots and
+/// the rehearsal gap, in `report.json`, the quarterly HTML and PDF, in English and Japanese; the
+/// demo's world has a service outside its objectives, stale evidence and a blind spot.
+#[test]
+fn the_quarterly_answers_what_sre_leads_ask_next() {
+    let reports = default_demo().join("reports");
+    let json = read_json(&reports.join("report.json"));
+    let rows = |key: &str| {
+        json[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}"))
+            .clone()
+    };
+    let rto = rows("rto");
+    let outside = rto
+        .iter()
+        .find(|r| r["within"].as_u64() < r["impacted"].as_u64())
+        .expect("a service outside its objectives");
+    let stale_template = rows("freshness")
+        .into_iter()
+        .find(|f| f["stale"] == true && f["last_green_at"].is_string())
+        .expect("a template whose last green has aged");
+    let stale_system = rows("system_freshness")
+        .into_iter()
+        .find(|f| f["stale"] == true && f["age_days"].as_f64() > Some(90.0))
+        .expect("a system whose evidence is older than fresh_for");
+    let blind = rows("blind_spots");
+    assert_eq!(blind[0]["service"], "notifications-api");
+    let gap = rows("rehearsal_gap");
+    assert!(gap.iter().any(|g| g["ratio"].as_f64() > Some(1.0)));
+
+    let html = fs::read_to_string(reports.join("quarterly.html")).unwrap();
+    let document = Html::parse_document(&html);
+    let texts = |selector: &str| cell_texts(&document, selector);
+    assert!(
+        texts("#rto-table tbody th").contains(&outside["service"].as_str().unwrap().to_string())
+    );
+    assert!(
+        texts("#freshness-table td").contains(
+            &stale_template["template_name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        )
+    );
+    assert_eq!(texts("#blind-spots-table tbody th"), ["notifications-api"]);
+    assert_eq!(texts("#rehearsal-gap-table tbody th").len(), gap.len());
+    let coverage_alt = document
+        .select(&Selector::parse("#chart-coverage details p").unwrap())
+        .next()
+        .unwrap()
+        .text()
+        .collect::<String>();
+    assert!(
+        coverage_alt.contains(&format!(
+            "{} {}",
+            stale_system["scope_label"].as_str().unwrap(),
+            stale_system["system"].as_str().unwrap()
+        )),
+        "the coverage heatmap names the stale cell: {coverage_alt}"
+    );
+    let pdf = pdf_text(&reports.join("quarterly.pdf"));
+    for heading in [
+        "RTO compliance",
+        "Evidence freshness",
+        "Blind spots",
+        "Rehearsal gap",
+        "notifications-api",
+    ] {
+        assert!(pdf.contains(heading), "quarterly.pdf lacks {heading}");
+    }
+
+    // Japanese: the same sections in the seed's language.
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = dir.path().join("ledger");
+    copy_dir(&default_demo().join("ledger"), &ledger);
+    let out = dir.path().join("ja");
+    let output = checkup(&[
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "report",
+        "--lang",
+        "ja",
+        "--kind",
+        "quarterly",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ja_pdf = pdf_text(&out.join("quarterly.pdf"));
+    let ja_html = fs::read_to_string(out.join("quarterly.html")).unwrap();
+    for heading in ["RTO の遵守", "根拠の鮮度", "死角", "訓練と現実の差"] {
+        assert!(ja_pdf.contains(heading), "ja quarterly.pdf lacks {heading}");
+        assert!(
+            ja_html.contains(heading),
+            "ja quarterly.html lacks {heading}"
+        );
+    }
+}
