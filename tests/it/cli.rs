@@ -990,22 +990,30 @@ fn the_executive_figures_are_recomputed_from_the_streams_and_the_assumptions() {
     assert_eq!(svg.matches("<rect").count() >= 2 * sensitivity.len(), true);
 }
 
-#[test]
-fn reports_in_japanese_use_the_seeds_terms_in_html_and_pdf() {
+/// The default demo's reports in Japanese, from a copy of its ledger (a report stores outcomes);
+/// the folder lives as long as the returned guard.
+fn demo_reports_in_japanese(extra: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let ledger = dir.path().join("ledger");
     copy_dir(&default_demo().join("ledger"), &ledger);
     let out = dir.path().join("ja");
-    let output = checkup(&[
+    let mut args = vec![
         "--ledger",
         ledger.to_str().unwrap(),
         "report",
         "--lang",
         "ja",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    let output = checkup(&args);
     assert!(output.status.success(), "{}", stderr(&output));
+    (dir, out)
+}
+
+#[test]
+fn reports_in_japanese_use_the_seeds_terms_in_html_and_pdf() {
+    let (_dir, out) = demo_reports_in_japanese(&[]);
     let html = fs::read_to_string(out.join("quarterly.html")).unwrap();
     let document = Html::parse_document(&html);
     assert_eq!(
@@ -1216,22 +1224,7 @@ fn the_quarterly_answers_what_sre_leads_ask_next() {
     }
 
     // Japanese: the same sections in the seed's language.
-    let dir = tempfile::tempdir().unwrap();
-    let ledger = dir.path().join("ledger");
-    copy_dir(&default_demo().join("ledger"), &ledger);
-    let out = dir.path().join("ja");
-    let output = checkup(&[
-        "--ledger",
-        ledger.to_str().unwrap(),
-        "report",
-        "--lang",
-        "ja",
-        "--kind",
-        "quarterly",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
+    let (_dir, out) = demo_reports_in_japanese(&["--kind", "quarterly"]);
     let ja_pdf = pdf_text(&out.join("quarterly.pdf"));
     let ja_html = fs::read_to_string(out.join("quarterly.html")).unwrap();
     for heading in ["RTO の遵守", "根拠の鮮度", "死角", "訓練と現実の差"] {
