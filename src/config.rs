@@ -337,7 +337,10 @@ struct RawMatch {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSeries {
-    id: Spanned<String>,
+    /// Required unless `preset` is given (then it picks one series of the preset).
+    id: Option<Spanned<String>>,
+    /// A metric preset of `queries/cloudwatch/` (`alb`, `rds`, …) to expand.
+    preset: Option<Spanned<String>>,
     namespace: Option<String>,
     metric: Option<String>,
     #[serde(default)]
@@ -722,7 +725,15 @@ impl ConfigFile<'_> {
         };
         let mut series: Vec<SeriesConfig> = Vec::new();
         let mut expressions = Vec::new();
+        let mut expanded = Vec::new();
         for (index, raw_series) in raw.series.into_iter().enumerate() {
+            match &raw_series.preset {
+                Some(_) => expanded
+                    .extend(self.expand_preset(&format!("{prefix}.series[{index}]"), raw_series)?),
+                None => expanded.push(raw_series),
+            }
+        }
+        for (index, raw_series) in expanded.into_iter().enumerate() {
             let prefix = format!("{prefix}.series[{index}]");
             let (parsed, expression) = self.series(&prefix, raw_series)?;
             if let Some((text, expr)) = expression {
@@ -767,12 +778,124 @@ impl ConfigFile<'_> {
 
     /// One `[[hypothesis.series]]`; `prefix` is `hypothesis[i].series[j]`. Returns the series and,
     /// for an expression, its text and parse (whose inputs the hypothesis checks).
+    /// A `preset = "…"` series entry as the preset's series (all, or the one its `id` names), with
+    /// the entry's dimensions (each series takes the names it needs) and its other keys
+    /// overriding the preset's. Values from the preset carry the `preset` key's position.
+    fn expand_preset(&self, prefix: &str, raw: RawSeries) -> Result<Vec<RawSeries>, ConfigError> {
+        let name = raw.preset.clone().expect("called for a preset entry");
+        let key = |field: &str| format!("{prefix}.{field}");
+        let preset = crate::presets::preset(name.get_ref()).ok_or_else(|| {
+            self.error(
+                name.span(),
+                &key("preset"),
+                format!(
+                    "`{}` is not a metric preset: {}",
+                    name.get_ref(),
+                    crate::presets::names().join(", ")
+                ),
+            )
+        })?;
+        if raw.expression.is_some() || raw.namespace.is_some() || raw.metric.is_some() {
+            return Err(self.error(
+                name.span(),
+                &key("preset"),
+                "a preset gives namespace and metric; leave out namespace, metric and expression"
+                    .into(),
+            ));
+        }
+        let chosen: Vec<&crate::presets::PresetSeries> = match &raw.id {
+            None => preset.series.iter().collect(),
+            Some(id) => {
+                let one = preset.series.iter().find(|s| &s.id == id.get_ref());
+                vec![one.ok_or_else(|| {
+                    self.error(
+                        id.span(),
+                        &key("id"),
+                        format!(
+                            "preset `{}` has no series `{}`: {}",
+                            name.get_ref(),
+                            id.get_ref(),
+                            preset
+                                .series
+                                .iter()
+                                .map(|s| s.id.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?]
+            }
+        };
+        let at = |value: String| Spanned::new(name.span(), value);
+        let mut out = Vec::new();
+        for series in chosen {
+            let mut dimensions = BTreeMap::new();
+            for dimension in &series.dimensions {
+                let value = raw.dimensions.get(dimension).ok_or_else(|| {
+                    self.error(
+                        name.span(),
+                        &key("dimensions"),
+                        format!(
+                            "preset `{}` series `{}` needs the dimension {dimension} ({})",
+                            name.get_ref(),
+                            series.id,
+                            preset.dimensions_hint
+                        ),
+                    )
+                })?;
+                dimensions.insert(dimension.clone(), value.clone());
+            }
+            out.push(RawSeries {
+                id: Some(at(series.id.clone())),
+                preset: None,
+                namespace: Some(series.namespace.clone()),
+                metric: Some(series.metric.clone()),
+                dimensions,
+                stat: raw.stat.clone().or(Some(series.stat.clone())),
+                expression: None,
+                period: raw.period.clone().or(series.period.clone().map(at)),
+                steady: raw.steady.clone().or(series.steady.clone().map(at)),
+                limit: raw.limit.clone().or(series.limit.clone().map(at)),
+                kind: raw.kind.clone().or(series.kind.clone().map(at)),
+                budget: raw
+                    .budget
+                    .clone()
+                    .or(series.budget.map(|b| Spanned::new(name.span(), b))),
+                outage: raw
+                    .outage
+                    .clone()
+                    .or(series.outage.map(|o| Spanned::new(name.span(), o))),
+            });
+        }
+        Ok(out)
+    }
+
     fn series(
         &self,
         prefix: &str,
         raw: RawSeries,
     ) -> Result<(SeriesConfig, Option<(Spanned<String>, metric_math::Expr)>), ConfigError> {
         let key = |field: &str| format!("{prefix}.{field}");
+        let Some(id) = raw.id.clone() else {
+            // The entry's first key with a position, for the line.
+            let span = [
+                &raw.steady,
+                &raw.kind,
+                &raw.period,
+                &raw.expression,
+                &raw.limit,
+            ]
+            .into_iter()
+            .flatten()
+            .map(|value| value.span())
+            .next()
+            .unwrap_or(0..0);
+            return Err(self.error(
+                span,
+                &key("id"),
+                "a series needs an id (or a preset)".into(),
+            ));
+        };
         let kind = match &raw.kind {
             None => SeriesKind::Level,
             Some(kind) => SeriesKind::from_name(kind.get_ref()).ok_or_else(|| {
@@ -802,7 +925,7 @@ impl ConfigFile<'_> {
             }
             _ => {
                 return Err(self.error(
-                    raw.id.span(),
+                    id.span(),
                     &key("expression"),
                     "a series has either namespace, metric and stat, or an expression".into(),
                 ));
@@ -818,7 +941,7 @@ impl ConfigFile<'_> {
             None if kind == SeriesKind::Input => String::new(),
             None => {
                 return Err(self.error(
-                    raw.id.span(),
+                    id.span(),
                     &key("steady"),
                     "a level series needs a steady condition".into(),
                 ));
@@ -871,7 +994,7 @@ impl ConfigFile<'_> {
             }
         };
         let series = SeriesConfig {
-            id: raw.id.get_ref().clone(),
+            id: id.get_ref().clone(),
             namespace,
             metric,
             dimensions: raw.dimensions,
@@ -1015,6 +1138,57 @@ recover_within = "5m"
     fn check_error(text: &str, expected: &str) {
         let error = parse(text).unwrap_err().to_string();
         assert_eq!(error, expected);
+    }
+
+    #[test]
+    fn a_preset_expands_to_its_series_with_the_dimensions_each_needs() {
+        let text = "[[hypothesis]]\nname = \"web\"\nmatch = { template_name = \"web\" }\n[[hypothesis.series]]\npreset = \"alb\"\ndimensions = { LoadBalancer = \"app/web/1\", TargetGroup = \"targetgroup/web/2\" }\n[[hypothesis.series]]\npreset = \"rds\"\nid = \"connections\"\nsteady = \">= 5\"\nperiod = \"5m\"\ndimensions = { DBClusterIdentifier = \"web-db\" }\n";
+        let config = parse(text).unwrap();
+        let series = &config.hypotheses[0].series;
+        let ids: Vec<&str> = series.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["healthy_hosts", "p99_latency", "errors_5xx", "connections"]
+        );
+        let hosts = &series[0];
+        assert_eq!(
+            (
+                hosts.namespace.as_str(),
+                hosts.metric.as_str(),
+                hosts.stat.as_str()
+            ),
+            ("AWS/ApplicationELB", "HealthyHostCount", "Minimum")
+        );
+        assert_eq!(hosts.dimensions.len(), 2);
+        // p99 latency needs only the load balancer.
+        assert_eq!(
+            series[1].dimensions.keys().collect::<Vec<_>>(),
+            ["LoadBalancer"]
+        );
+        assert_eq!(series[2].kind, SeriesKind::Errors);
+        // Keys beside the preset override it.
+        let connections = &series[3];
+        assert_eq!(
+            (connections.steady.as_str(), connections.period_s),
+            (">= 5", 300)
+        );
+        assert_eq!(connections.metric, "DatabaseConnections");
+
+        let unknown = "[[hypothesis]]\nname = \"web\"\nmatch = { template_name = \"web\" }\n[[hypothesis.series]]\npreset = \"elb\"\n";
+        check_error(
+            unknown,
+            "checkup.toml:5: hypothesis[0].series[0].preset: `elb` is not a metric preset: alb, asg, rds, ecs, lambda, dynamodb",
+        );
+        let missing = "[[hypothesis]]\nname = \"web\"\nmatch = { template_name = \"web\" }\n[[hypothesis.series]]\npreset = \"alb\"\ndimensions = { LoadBalancer = \"app/web/1\" }\n";
+        check_error(
+            missing,
+            "checkup.toml:5: hypothesis[0].series[0].dimensions: preset `alb` series `healthy_hosts` needs the dimension TargetGroup (LoadBalancer = \"app/<name>/<id>\", TargetGroup = \"targetgroup/<name>/<id>\")",
+        );
+        let wrong_id = "[[hypothesis]]\nname = \"web\"\nmatch = { template_name = \"web\" }\n[[hypothesis.series]]\npreset = \"lambda\"\nid = \"latency\"\n";
+        check_error(
+            wrong_id,
+            "checkup.toml:6: hypothesis[0].series[0].id: preset `lambda` has no series `latency`: function_errors, throttles, p99_duration",
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod config;
 pub mod fuzzing;
 pub mod ingest;
 pub mod ledger;
+pub mod presets;
 pub mod publish;
 pub mod random;
 pub mod report;
