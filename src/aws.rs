@@ -79,6 +79,11 @@ pub const READ_OPERATIONS: &[AllowedOperation] = &[
     },
     AllowedOperation {
         service: "fis",
+        operation: "GetExperimentTemplate",
+        iam_action: "fis:GetExperimentTemplate",
+    },
+    AllowedOperation {
+        service: "fis",
         operation: "ListExperimentResolvedTargets",
         iam_action: "fis:ListExperimentResolvedTargets",
     },

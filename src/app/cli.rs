@@ -13,6 +13,7 @@ use super::demo::{DemoCommand, demo};
 use super::export::{ExportCommand, ExportFormat, export};
 use super::gate::{GateCommand, GateFormat, gate};
 use super::ingest::{IngestFisCommand, ingest_chaostoolkit, ingest_fis, ingest_incidents};
+use super::init::{InitCommand, init};
 use super::output::ReportFormat;
 use super::report::{ReportCommand, ReportSelection, report};
 use crate::analyze::gate::GateRules;
@@ -68,6 +69,24 @@ pub enum Command {
     Ingest {
         #[command(subcommand)]
         source: IngestSource,
+    },
+    /// Write a starting checkup.toml from the account's FIS templates (read-only): tag keys,
+    /// environments, one hypothesis per template with metric presets and the dimensions it can
+    /// infer, and TODO comments for the rest.
+    Init {
+        /// The file to write.
+        #[arg(long, default_value = "checkup.toml")]
+        out: PathBuf,
+        /// Replace the file when it exists.
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long)]
+        profile: Option<String>,
+        /// An endpoint for every AWS service (AWS_ENDPOINT_URL_FIS also works).
+        #[arg(long)]
+        endpoint_url: Option<String>,
     },
     /// Check the period against rules; exit 1 when one is violated (for CI/CD pipelines).
     Gate(GateArgs),
@@ -240,7 +259,9 @@ fn s3_target(cli: &Cli, environment: &Environment) -> AwsTarget {
 /// pulled before and, for commands that write, pushed after.
 pub fn run(mut cli: Cli, environment: &Environment) -> anyhow::Result<Completion> {
     let ledger_text = cli.ledger.to_string_lossy().into_owned();
-    if !ledger_text.starts_with("s3://") || matches!(cli.command, Command::Demo { .. }) {
+    if !ledger_text.starts_with("s3://")
+        || matches!(cli.command, Command::Demo { .. } | Command::Init { .. })
+    {
         return run_command(cli, environment);
     }
     let location = S3Location::parse(&ledger_text)
@@ -267,6 +288,34 @@ pub fn run(mut cli: Cli, environment: &Environment) -> anyhow::Result<Completion
 }
 
 fn run_command(cli: Cli, environment: &Environment) -> anyhow::Result<Completion> {
+    // init writes the configuration: it reads none.
+    if let Command::Init {
+        out,
+        force,
+        region,
+        profile,
+        endpoint_url,
+    } = &cli.command
+    {
+        let summary = init(&InitCommand {
+            out: out.clone(),
+            force: *force,
+            region: region.clone(),
+            profile: profile.clone(),
+            endpoint_url: endpoint_url.clone(),
+            attempt_timeout: cli.aws_attempt_timeout,
+            verbose: cli.verbose,
+        })?;
+        if !cli.quiet {
+            println!(
+                "Wrote {} from {} FIS templates ({} with metric presets filled in; see the TODO comments)",
+                out.display(),
+                summary.templates,
+                summary.hypotheses_with_series
+            );
+        }
+        return Ok(Completion::Done);
+    }
     let config = load_config(cli.config.as_deref())?;
     match &cli.command {
         Command::Demo {
@@ -277,6 +326,7 @@ fn run_command(cli: Cli, environment: &Environment) -> anyhow::Result<Completion
         Command::Report(args) => run_report(&cli, args, config, environment),
         Command::Ingest { source } => run_ingest(&cli, config, source, environment),
         Command::Gate(args) => run_gate(&cli, args, config),
+        Command::Init { .. } => unreachable!("handled before the configuration is read"),
         Command::Export { table, format, out } => {
             let ledger = Ledger::open_for_read(&cli.ledger)?;
             let command = ExportCommand {

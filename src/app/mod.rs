@@ -13,6 +13,7 @@ pub mod demo;
 pub mod export;
 pub mod gate;
 pub mod ingest;
+pub mod init;
 pub mod load;
 pub mod output;
 pub mod report;

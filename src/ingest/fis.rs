@@ -1,6 +1,7 @@
 //! AWS FIS: experiment templates and experiments into ledger records (SPEC section 4). Only read
 //! operations are called: ListExperimentTemplates, ListExperiments, GetExperiment and
-//! ListExperimentResolvedTargets (the blast radius by count).
+//! ListExperimentResolvedTargets (the blast radius by count); `checkup init` adds
+//! GetExperimentTemplate (`read_templates`).
 //!
 //! Besides the records, each experiment's other sources are kept for the next steps: the
 //! dashboards of its report configuration (CloudWatch) and its S3 log location (action times).
@@ -271,6 +272,126 @@ async fn resolved_targets(client: &Client, id: &str) -> Result<Option<i64>, AwsE
         count += page.resolved_targets().len() as i64;
     }
     Ok(Some(count))
+}
+
+/// One experiment template as `checkup init` reads it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TemplateInfo {
+    pub id: String,
+    /// The `Name` tag.
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub targets: Vec<TargetInfo>,
+    pub action_ids: Vec<String>,
+    pub stop_condition_alarms: Vec<String>,
+    pub dashboards: Vec<String>,
+}
+
+/// One target of a template: what it selects, from which the metric dimensions can be inferred.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TargetInfo {
+    pub name: String,
+    pub resource_type: String,
+    pub resource_arns: Vec<String>,
+    pub resource_tags: BTreeMap<String, String>,
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// Every experiment template with its targets, actions, stop conditions and report dashboards
+/// (ListExperimentTemplates, then GetExperimentTemplate for each), in id order.
+pub async fn read_templates(client: &Client) -> Result<Vec<TemplateInfo>, AwsError> {
+    let mut ids = Vec::new();
+    let mut pages = client
+        .list_experiment_templates()
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(template) = pages.next().await {
+        let template = template
+            .map_err(|e| aws_error("fis", "ListExperimentTemplates", "all templates", e))?;
+        if let Some(id) = template.id() {
+            ids.push(id.to_string());
+        }
+    }
+    ids.sort();
+    let mut templates = Vec::with_capacity(ids.len());
+    for id in ids {
+        let output = client
+            .get_experiment_template()
+            .id(&id)
+            .send()
+            .await
+            .map_err(|e| aws_error("fis", "GetExperimentTemplate", format!("template {id}"), e))?;
+        let Some(template) = output.experiment_template() else {
+            continue;
+        };
+        let tags: BTreeMap<String, String> = template
+            .tags()
+            .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let mut targets: Vec<TargetInfo> = template
+            .targets()
+            .map(|targets| {
+                targets
+                    .iter()
+                    .map(|(name, target)| TargetInfo {
+                        name: name.clone(),
+                        resource_type: target.resource_type().unwrap_or_default().to_string(),
+                        resource_arns: target.resource_arns().to_vec(),
+                        resource_tags: target
+                            .resource_tags()
+                            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                            .unwrap_or_default(),
+                        parameters: target
+                            .parameters()
+                            .map(|p| p.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                            .unwrap_or_default(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        targets.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut action_ids: Vec<String> = template
+            .actions()
+            .map(|actions| {
+                actions
+                    .values()
+                    .filter_map(|a| a.action_id().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        action_ids.sort();
+        templates.push(TemplateInfo {
+            id: id.clone(),
+            name: tags.get("Name").cloned(),
+            description: template.description().map(str::to_string),
+            tags,
+            targets,
+            action_ids,
+            stop_condition_alarms: template
+                .stop_conditions()
+                .iter()
+                .filter(|c| c.source() == Some("aws:cloudwatch:alarm"))
+                .filter_map(|c| c.value())
+                .map(|arn| arn.rsplit(':').next().unwrap_or(arn).to_string())
+                .collect(),
+            dashboards: template
+                .experiment_report_configuration()
+                .and_then(|r| r.data_sources())
+                .map(|d| {
+                    d.cloud_watch_dashboards()
+                        .iter()
+                        .filter_map(|d| d.dashboard_identifier())
+                        .map(|identifier| {
+                            crate::ingest::cloudwatch::dashboard_name(identifier).to_string()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        });
+    }
+    Ok(templates)
 }
 
 /// One FIS experiment as ledger records. Tags of the experiment win over the template's.

@@ -8,6 +8,7 @@ mod chaostoolkit;
 mod cli;
 mod crash;
 mod demo;
+mod first_hour;
 mod fuzz_corpora;
 mod gate;
 mod hostile;
