@@ -212,19 +212,15 @@ pub async fn read_history(
             .unwrap_or_default();
         let (mut record, actions) = experiment_records(experiment, &tags, query);
         record.resolved_targets = *resolved_targets;
-        let dashboards: Vec<String> = experiment
-            .experiment_report_configuration()
-            .and_then(|r| r.data_sources())
-            .map(|d| {
-                d.cloud_watch_dashboards()
-                    .iter()
-                    .filter_map(|d| d.dashboard_identifier())
-                    .map(|identifier| {
-                        crate::ingest::cloudwatch::dashboard_name(identifier).to_string()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let dashboards = dashboard_names(
+            experiment
+                .experiment_report_configuration()
+                .and_then(|r| r.data_sources())
+                .map(|d| d.cloud_watch_dashboards())
+                .unwrap_or_default()
+                .iter()
+                .map(|d| d.dashboard_identifier()),
+        );
         if !dashboards.is_empty() {
             history
                 .dashboards
@@ -272,6 +268,26 @@ async fn resolved_targets(client: &Client, id: &str) -> Result<Option<i64>, AwsE
         count += page.resolved_targets().len() as i64;
     }
     Ok(Some(count))
+}
+
+/// The alarm names of stop conditions given as (source, value): CloudWatch alarms only, by the
+/// last part of their ARN.
+fn alarm_names<'a>(
+    conditions: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> Vec<String> {
+    conditions
+        .filter(|(source, _)| *source == Some("aws:cloudwatch:alarm"))
+        .filter_map(|(_, value)| value)
+        .map(|arn| arn.rsplit(':').next().unwrap_or(arn).to_string())
+        .collect()
+}
+
+/// The dashboard names of a report configuration's dashboard identifiers (names or ARNs).
+fn dashboard_names<'a>(identifiers: impl Iterator<Item = Option<&'a str>>) -> Vec<String> {
+    identifiers
+        .flatten()
+        .map(|identifier| crate::ingest::cloudwatch::dashboard_name(identifier).to_string())
+        .collect()
 }
 
 /// One experiment template as `checkup init` reads it.
@@ -369,26 +385,21 @@ pub async fn read_templates(client: &Client) -> Result<Vec<TemplateInfo>, AwsErr
             tags,
             targets,
             action_ids,
-            stop_condition_alarms: template
-                .stop_conditions()
-                .iter()
-                .filter(|c| c.source() == Some("aws:cloudwatch:alarm"))
-                .filter_map(|c| c.value())
-                .map(|arn| arn.rsplit(':').next().unwrap_or(arn).to_string())
-                .collect(),
-            dashboards: template
-                .experiment_report_configuration()
-                .and_then(|r| r.data_sources())
-                .map(|d| {
-                    d.cloud_watch_dashboards()
-                        .iter()
-                        .filter_map(|d| d.dashboard_identifier())
-                        .map(|identifier| {
-                            crate::ingest::cloudwatch::dashboard_name(identifier).to_string()
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            stop_condition_alarms: alarm_names(
+                template
+                    .stop_conditions()
+                    .iter()
+                    .map(|c| (c.source(), c.value())),
+            ),
+            dashboards: dashboard_names(
+                template
+                    .experiment_report_configuration()
+                    .and_then(|r| r.data_sources())
+                    .map(|d| d.cloud_watch_dashboards())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|d| d.dashboard_identifier()),
+            ),
         });
     }
     Ok(templates)
@@ -424,13 +435,12 @@ pub fn experiment_records(
         })
         .unwrap_or_default();
     blast_radius.sort();
-    let stop_condition_alarms: Vec<String> = experiment
-        .stop_conditions()
-        .iter()
-        .filter(|c| c.source() == Some("aws:cloudwatch:alarm"))
-        .filter_map(|c| c.value())
-        .map(|arn| arn.rsplit(':').next().unwrap_or(arn).to_string())
-        .collect();
+    let stop_condition_alarms = alarm_names(
+        experiment
+            .stop_conditions()
+            .iter()
+            .map(|c| (c.source(), c.value())),
+    );
     let status = experiment
         .state()
         .and_then(|s| s.status())
