@@ -1174,6 +1174,30 @@ recover_within = "5m"
         );
         assert_eq!(connections.metric, "DatabaseConnections");
 
+        // Every preset expands with its own metric names.
+        let every = "[[hypothesis]]\nname = \"all\"\nmatch = { template_name = \"all\" }\n[[hypothesis.series]]\npreset = \"ecs\"\ndimensions = { ClusterName = \"c\", ServiceName = \"s\" }\n[[hypothesis.series]]\npreset = \"dynamodb\"\ndimensions = { TableName = \"orders\", Operation = \"GetItem\" }\n[[hypothesis.series]]\npreset = \"asg\"\ndimensions = { AutoScalingGroupName = \"web\" }\n[[hypothesis.series]]\npreset = \"lambda\"\ndimensions = { FunctionName = \"f\" }\n";
+        let metrics: Vec<String> = parse(every).unwrap().hypotheses[0]
+            .series
+            .iter()
+            .map(|s| format!("{} {} {}", s.namespace, s.metric, s.stat))
+            .collect();
+        assert_eq!(
+            metrics,
+            [
+                "ECS/ContainerInsights RunningTaskCount Minimum",
+                "AWS/ECS CPUUtilization Average",
+                "AWS/ECS MemoryUtilization Average",
+                "AWS/DynamoDB SuccessfulRequestLatency Average",
+                "AWS/DynamoDB ThrottledRequests Sum",
+                "AWS/DynamoDB SystemErrors Sum",
+                "AWS/AutoScaling GroupInServiceInstances Minimum",
+                "AWS/EC2 CPUUtilization Average",
+                "AWS/Lambda Errors Sum",
+                "AWS/Lambda Throttles Sum",
+                "AWS/Lambda Duration p99",
+            ]
+        );
+
         let unknown = "[[hypothesis]]\nname = \"web\"\nmatch = { template_name = \"web\" }\n[[hypothesis.series]]\npreset = \"elb\"\n";
         check_error(
             unknown,
