@@ -147,6 +147,26 @@ pub async fn list_experiment_ids(
     Ok(ids)
 }
 
+/// Every template's tags by template id (ListExperimentTemplates, all pages).
+async fn template_tags(
+    client: &Client,
+) -> Result<HashMap<String, HashMap<String, String>>, AwsError> {
+    let mut tags = HashMap::new();
+    let mut pages = client
+        .list_experiment_templates()
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(template) = pages.next().await {
+        let template = template
+            .map_err(|e| aws_error("fis", "ListExperimentTemplates", "all templates", e))?;
+        if let Some(id) = template.id() {
+            tags.insert(id.to_string(), template.tags().cloned().unwrap_or_default());
+        }
+    }
+    Ok(tags)
+}
+
 /// Reads every template's tags and the experiments `ids`; `on_experiment` is called after each
 /// (the progress bar).
 pub async fn read_history(
@@ -155,19 +175,7 @@ pub async fn read_history(
     ids: &[String],
     mut on_experiment: impl FnMut(),
 ) -> Result<FisHistory, AwsError> {
-    let mut template_tags: HashMap<String, HashMap<String, String>> = HashMap::new();
-    let mut templates = client
-        .list_experiment_templates()
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(template) = templates.next().await {
-        let template = template
-            .map_err(|e| aws_error("fis", "ListExperimentTemplates", "all templates", e))?;
-        if let Some(id) = template.id() {
-            template_tags.insert(id.to_string(), template.tags().cloned().unwrap_or_default());
-        }
-    }
+    let template_tags = template_tags(client).await?;
 
     let mut history = FisHistory::default();
     // Up to `concurrency` GetExperiment calls are in flight at once; records keep the listing's
@@ -317,19 +325,7 @@ pub struct TargetInfo {
 /// Every experiment template with its targets, actions, stop conditions and report dashboards
 /// (ListExperimentTemplates, then GetExperimentTemplate for each), in id order.
 pub async fn read_templates(client: &Client) -> Result<Vec<TemplateInfo>, AwsError> {
-    let mut ids = Vec::new();
-    let mut pages = client
-        .list_experiment_templates()
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(template) = pages.next().await {
-        let template = template
-            .map_err(|e| aws_error("fis", "ListExperimentTemplates", "all templates", e))?;
-        if let Some(id) = template.id() {
-            ids.push(id.to_string());
-        }
-    }
+    let mut ids: Vec<String> = template_tags(client).await?.into_keys().collect();
     ids.sort();
     let mut templates = Vec::with_capacity(ids.len());
     for id in ids {
