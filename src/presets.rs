@@ -50,24 +50,37 @@ pub fn names() -> Vec<&'static str> {
     BUILT_IN.iter().map(|(name, _)| *name).collect()
 }
 
+/// Every built-in preset, parsed once (config expansion and `init` ask for them per series and
+/// per target).
+fn parsed() -> &'static [(&'static str, Preset)] {
+    static PARSED: std::sync::LazyLock<Vec<(&'static str, Preset)>> =
+        std::sync::LazyLock::new(|| {
+            BUILT_IN
+                .iter()
+                .map(|(name, text)| {
+                    let preset = toml::from_str(text).unwrap_or_else(|error| {
+                        panic!("preset {name} parses (a test checks): {error}")
+                    });
+                    (*name, preset)
+                })
+                .collect()
+        });
+    &PARSED
+}
+
 /// A built-in preset by name.
-pub fn preset(name: &str) -> Option<Preset> {
-    BUILT_IN
+pub fn preset(name: &str) -> Option<&'static Preset> {
+    parsed()
         .iter()
         .find(|(known, _)| *known == name)
-        .map(|(known, text)| {
-            toml::from_str(text)
-                .unwrap_or_else(|error| panic!("preset {known} parses (a test checks): {error}"))
-        })
+        .map(|(_, preset)| preset)
 }
 
 /// The presets that observe a FIS target resource type.
 pub fn for_resource_type(resource_type: &str) -> Vec<&'static str> {
-    BUILT_IN
+    parsed()
         .iter()
-        .filter(|(name, _)| {
-            preset(name).is_some_and(|p| p.resource_types.iter().any(|t| t == resource_type))
-        })
+        .filter(|(_, preset)| preset.resource_types.iter().any(|t| t == resource_type))
         .map(|(name, _)| *name)
         .collect()
 }

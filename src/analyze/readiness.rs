@@ -152,18 +152,17 @@ pub fn assess_readiness(input: &ReadinessInput) -> Readiness {
         if took.is_some_and(|took| took <= allowed) {
             row.within += 1;
         }
-        // A run that never recovered is worse than any that did.
-        let seen = took.or(outcome.censored_at_s);
-        let censored = took.is_none();
-        let worse = match (row.worst_s, row.worst_censored) {
-            (None, _) => true,
-            (Some(_), false) if censored => true,
-            (Some(_), true) if !censored => false,
-            (Some(worst), _) => seen.is_some_and(|seen| seen > worst),
-        };
-        if worse && seen.is_some() {
-            row.worst_s = seen;
-            row.worst_censored = censored;
+        // A run that never recovered is worse than any that did; then the longer, the worse.
+        if let Some(seen) = took.or(outcome.censored_at_s) {
+            let censored = took.is_none();
+            let worse = match row.worst_s {
+                None => true,
+                Some(worst) => (censored, seen) > (row.worst_censored, worst),
+            };
+            if worse {
+                row.worst_s = Some(seen);
+                row.worst_censored = censored;
+            }
         }
     }
     for row in rto.values_mut() {

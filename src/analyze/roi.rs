@@ -144,8 +144,6 @@ pub struct LossStream {
     pub annual_rate_p90: f64,
     /// 1.0 when any of its weaknesses was seen red, else `degraded_factor`.
     pub severity: f64,
-    /// The worst verdict among its weaknesses.
-    pub worst: Verdict,
     pub outage_hours: f64,
     pub outage_hours_source: OutageHoursSource,
     /// revenue_per_hour × revenue_share(service) + engineers × rate.
@@ -402,7 +400,10 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
         .enumerate()
         .map(|(index, class)| (class.as_str(), index))
         .collect();
-    let mut hours_sources: Vec<(String, f64, Vec<f64>)> = Vec::new();
+    // Outage-hours sources shared by streams (a service's incidents, all incidents, or the
+    // configured value): their index by key, and their hours and durations.
+    let mut hours_index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut hours_sources: Vec<(f64, Vec<f64>)> = Vec::new();
     let mut streams = Vec::new();
     let mut terms = Vec::new();
     for ((service, class), weaknesses) in grouped {
@@ -450,20 +451,12 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
         if why_not.is_none()
             && let Some(class) = class.as_deref()
         {
-            let hours = match hours_sources
-                .iter()
-                .position(|(key, _, _)| *key == hours_key(&outage_hours_source, &service))
-            {
-                Some(index) => index,
-                None => {
-                    hours_sources.push((
-                        hours_key(&outage_hours_source, &service),
-                        outage_hours,
-                        durations,
-                    ));
+            let hours = *hours_index
+                .entry(hours_key(&outage_hours_source, &service))
+                .or_insert_with(|| {
+                    hours_sources.push((outage_hours, durations));
                     hours_sources.len() - 1
-                }
-            };
+                });
             terms.push(StreamTerms {
                 class: class_index[class],
                 hours,
@@ -479,7 +472,6 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
             annual_rate_p10: low,
             annual_rate_p90: high,
             severity,
-            worst: if red { Verdict::Red } else { Verdict::Yellow },
             outage_hours,
             outage_hours_source,
             hourly_cost,
@@ -508,10 +500,7 @@ pub fn compute_roi(input: &RoiInput) -> Roi {
             .values()
             .map(|e| (e.annual_rate, e.annual_rate_low, e.annual_rate_high))
             .collect(),
-        hours: hours_sources
-            .iter()
-            .map(|(_, hours, durations)| (*hours, durations.clone()))
-            .collect(),
+        hours: hours_sources,
         cost,
         parts: parts.clone(),
     };

@@ -88,7 +88,7 @@ struct PresetUse {
     preset: &'static str,
     dimensions: BTreeMap<String, String>,
     missing: Vec<String>,
-    hint: String,
+    hint: &'static str,
 }
 
 /// The presets a template's targets call for, each with the dimensions its targets tell.
@@ -116,7 +116,7 @@ fn inferred_series(template: &TemplateInfo) -> Vec<PresetUse> {
                 preset: name,
                 dimensions,
                 missing,
-                hint: preset.dimensions_hint,
+                hint: &preset.dimensions_hint,
             });
         }
     }
