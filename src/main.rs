@@ -1,5 +1,6 @@
 //! The `checkup` command line: parses arguments, reads the environment, runs one command
-//! (`checkup::app`), prints errors. Exit codes: 0 success, 1 gate violated, 2 usage or input error.
+//! (`checkup::app`), prints errors. Exit codes: 0 success, 1 gate violated (or `ledger check`
+//! found problems), 2 usage or input error.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,7 +24,7 @@ fn main() -> ExitCode {
     };
     match run(cli, &environment()) {
         Ok(Completion::Done) => ExitCode::SUCCESS,
-        Ok(Completion::GateViolated) => ExitCode::from(1),
+        Ok(Completion::GateViolated | Completion::ProblemsFound) => ExitCode::from(1),
         // A reader that stops early (`checkup export | head`) is not an error.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {

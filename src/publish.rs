@@ -1,5 +1,5 @@
-//! `checkup report --publish s3://BUCKET/PREFIX`: uploads every report file written, with its
-//! content type, through a client that may only send S3 PutObject.
+//! `checkup report --publish s3://BUCKET/PREFIX`: uploads every report file written (with `--site`,
+//! the whole site), with its content type, through a client that may only send S3 PutObject.
 
 use std::path::{Path, PathBuf};
 
@@ -37,12 +37,21 @@ impl S3Location {
         })
     }
 
-    /// The key of a file published here.
-    pub fn key_of(&self, file: &Path) -> String {
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    /// The key of a file published here: its path under `root` (`2026Q3/quarterly.html` for a
+    /// site), with `/` between folders whatever the platform.
+    pub fn key_of(&self, root: &Path, file: &Path) -> String {
+        let relative = file.strip_prefix(root).unwrap_or(file);
+        let name = if relative == file {
+            file.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        } else {
+            relative
+                .components()
+                .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/")
+        };
         if self.prefix.is_empty() {
             name
         } else {
@@ -63,15 +72,17 @@ pub fn content_type(file: &Path) -> &'static str {
     }
 }
 
-/// Uploads `files`; returns the `s3://` URL of each object, in order.
+/// Uploads `files` (each keyed by its path under `root`); returns the `s3://` URL of each
+/// object, in order.
 pub async fn publish(
     client: &Client,
     location: &S3Location,
+    root: &Path,
     files: &[PathBuf],
 ) -> Result<Vec<String>, AwsError> {
     let mut urls = Vec::new();
     for file in files {
-        let key = location.key_of(file);
+        let key = location.key_of(root, file);
         let url = format!("s3://{}/{key}", location.bucket);
         let body = std::fs::read(file)
             .map(ByteStream::from)
@@ -104,13 +115,20 @@ mod tests {
         let location = S3Location::parse("s3://chaos-reports/teams/payments/").unwrap();
         assert_eq!(location.bucket, "chaos-reports");
         assert_eq!(
-            location.key_of(Path::new("/tmp/out/quarterly.html")),
+            location.key_of(Path::new("/tmp/out"), Path::new("/tmp/out/quarterly.html")),
             "teams/payments/quarterly.html"
+        );
+        assert_eq!(
+            location.key_of(
+                Path::new("/tmp/site"),
+                Path::new("/tmp/site/2026Q3/quarterly.html")
+            ),
+            "teams/payments/2026Q3/quarterly.html"
         );
         assert_eq!(
             S3Location::parse("s3://chaos-reports")
                 .unwrap()
-                .key_of(Path::new("report.json")),
+                .key_of(Path::new("reports"), Path::new("report.json")),
             "report.json"
         );
         assert!(S3Location::parse("https://example.com/x").is_err());

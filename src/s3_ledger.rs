@@ -31,7 +31,7 @@ pub enum S3LedgerError {
         source: std::io::Error,
     },
     #[error(
-        "the ledger s3://{bucket}/{prefix} is being written by another checkup ({holder}); if that run died, delete s3://{bucket}/{key} and run again"
+        "the ledger s3://{bucket}/{prefix} is being written by another checkup ({holder}); if that run died, `checkup --ledger s3://{bucket}/{prefix} ledger unlock` removes its mark ({key}) once it is old enough"
     )]
     Busy {
         bucket: String,
@@ -42,6 +42,16 @@ pub enum S3LedgerError {
 }
 
 type Result<T> = std::result::Result<T, S3LedgerError>;
+
+/// The writer's mark of a ledger on S3: who wrote it (`pid 123 since …`) and when S3 stored it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriterMark {
+    pub key: String,
+    pub holder: String,
+    /// S3's LastModified of the mark.
+    pub since: Option<crate::vocab::time::Micros>,
+    pub etag: Option<String>,
+}
 
 /// The ledger on S3 and its local mirror.
 #[derive(Debug, Clone)]
@@ -309,6 +319,68 @@ impl S3Ledger {
                 "S3",
                 "PutObject",
                 format!("s3://{}/{key}", self.location.bucket),
+                error,
+            )
+            .into()),
+        }
+    }
+
+    /// The writer's mark as the bucket holds it, or `None` when no writer holds the ledger.
+    pub async fn writer_mark(&self, client: &Client) -> Result<Option<WriterMark>> {
+        let key = self.key(WRITER_OBJECT);
+        let url = format!("s3://{}/{key}", self.location.bucket);
+        let answer = client
+            .get_object()
+            .bucket(&self.location.bucket)
+            .key(&key)
+            .send()
+            .await;
+        let object = match answer {
+            Ok(object) => object,
+            Err(error) if matches!(error_code(&error), Some("NoSuchKey")) => return Ok(None),
+            Err(error) => return Err(aws_error("S3", "GetObject", &url, error).into()),
+        };
+        let since = object.last_modified().map(crate::aws::micros_of);
+        let etag = object.e_tag().map(str::to_string);
+        let body = object.body.collect().await.map_err(|e| AwsError::Call {
+            service: "S3",
+            operation: "GetObject",
+            context: url.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Some(WriterMark {
+            key,
+            holder: String::from_utf8_lossy(&body.into_bytes()).into_owned(),
+            since,
+            etag,
+        }))
+    }
+
+    /// Removes a dead writer's mark, only if it is still the one read (DeleteObject with
+    /// If-Match on its ETag): a writer that claimed the ledger in between keeps its mark.
+    /// Returns `false` when the mark changed.
+    pub async fn remove_mark(&self, client: &Client, mark: &WriterMark) -> Result<bool> {
+        let mut request = client
+            .delete_object()
+            .bucket(&self.location.bucket)
+            .key(&mark.key);
+        if let Some(etag) = &mark.etag {
+            request = request.if_match(etag);
+        }
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(error)
+                if matches!(error_code(&error), Some("PreconditionFailed"))
+                    || error
+                        .raw_response()
+                        .is_some_and(|r| r.status().as_u16() == 412) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(aws_error(
+                "S3",
+                "DeleteObject",
+                format!("s3://{}/{}", self.location.bucket, mark.key),
                 error,
             )
             .into()),

@@ -2,6 +2,7 @@
 # Runs every test of checkup. Installs what the tests need first, when it is missing:
 #   - pdftotext (Debian's poppler-utils), to read the PDF reports as text;
 #   - Debian's chromium and a Japanese font, to render the HTML reports in a real browser;
+#   - man (Debian's man-db), to check that `checkup man` writes a page man accepts;
 #   - a Python virtual environment with polars, to read the ledger as an outside engine would, and
 #     the AWS stand-ins the ingest tests start on loopback: moto's server (FIS, S3) and MiniStack
 #     with cbor2 (CloudWatch over the Smithy RPC v2 CBOR protocol).
@@ -15,6 +16,7 @@ mkdir -p "$tools"
 missing=()
 command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v man >/dev/null 2>&1 || missing+=(man-db)
 [ -e /usr/share/fonts/opentype/ipafont-gothic ] || missing+=(fonts-ipafont-gothic)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "tests/run.sh: installing ${missing[*]}" >&2

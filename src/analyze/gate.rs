@@ -1,6 +1,7 @@
 //! The CI/CD gate (SPEC section 2, `checkup gate`): rules over one period's analysis, each
 //! passed or failed with the numbers behind it. A pipeline fails when resilience regresses.
 
+use crate::analyze::headline::period_mttr;
 use crate::analyze::mttr::PeriodUnit;
 use crate::analyze::program::Analysis;
 use crate::vocab::{Scope, Verdict};
@@ -73,18 +74,9 @@ pub fn check_gate(analysis: &Analysis, rules: &GateRules) -> Vec<RuleResult> {
     if let Some(max_regression) = rules.max_mttr_regression_pct {
         // The gate compares periods of the kind it was given: a month with the month before.
         let unit = PeriodUnit::of(analysis.period);
-        let (rows, kind) = match unit {
-            PeriodUnit::Month => (&analysis.monthly_mttr, "month"),
-            PeriodUnit::Quarter => (&analysis.mttr, "quarter"),
-        };
+        let kind = unit.name();
         let label = unit.label(analysis.period.end - 1);
-        let (group_by, group) = match &rules.team {
-            Some(team) => ("team", team.as_str()),
-            None => ("all", "all"),
-        };
-        let row = rows
-            .iter()
-            .find(|r| r.period == label && r.group_by == group_by && r.group == group);
+        let row = period_mttr(analysis, rules.team.as_deref());
         let result = match row.and_then(|r| Some((r.mean_s?, r.change_vs_previous?))) {
             Some((mean, change)) => RuleResult {
                 rule: "max-mttr-regression",

@@ -4,6 +4,7 @@
 
 pub mod curves;
 pub mod gate;
+pub mod headline;
 pub mod judged;
 pub mod maturity;
 pub mod mttr;

@@ -17,7 +17,7 @@ use crate::vocab::time::{Period, month_of, parse_period, quarter_of};
 use crate::vocab::{Scope, System, Verdict};
 
 /// How many experiments ended with each verdict.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct VerdictCounts {
     pub green: usize,
     pub yellow: usize,

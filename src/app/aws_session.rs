@@ -15,9 +15,10 @@ pub(crate) fn aws_runtime() -> io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-/// `checkup report --publish`: uploads the files written through a client that may only put
-/// objects. Returns the object URLs.
+/// `checkup report --publish`: uploads the files (keyed by their path under `root`) through a
+/// client that may only put objects. Returns the object URLs.
 pub fn publish_reports(
+    root: &Path,
     files: &[PathBuf],
     location: &crate::publish::S3Location,
     target: &AwsTarget,
@@ -27,7 +28,7 @@ pub fn publish_reports(
     let guard = OperationGuard::publishing(verbose);
     let urls = runtime.block_on(async {
         let clients = aws::clients(target, &guard).await;
-        crate::publish::publish(&clients.s3, location, files).await
+        crate::publish::publish(&clients.s3, location, root, files).await
     })?;
     Ok(urls)
 }
@@ -104,5 +105,59 @@ pub fn close_s3_ledger(
         let pushed = pushed?;
         released?;
         Ok(pushed)
+    })
+}
+
+/// What `checkup ledger unlock` found and did on an S3 ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unlock {
+    /// No writer's mark: nothing to do.
+    NoMark,
+    /// The mark was removed; it said who held it and since when.
+    Removed { holder: String, age_s: Option<i64> },
+    /// The mark is younger than the age asked for: its writer may still be at work.
+    TooYoung { holder: String, age_s: i64 },
+    /// Another writer replaced the mark while it was being checked.
+    Changed { holder: String },
+}
+
+/// Removes a killed writer's mark from an S3 ledger when it is older than `older_than_s`
+/// (by S3's own clock for the mark, and `now`).
+pub fn unlock_s3_ledger(
+    location: crate::publish::S3Location,
+    cache: &Path,
+    target: &AwsTarget,
+    verbose: bool,
+    older_than_s: i64,
+    now: crate::vocab::time::Micros,
+) -> std::result::Result<Unlock, crate::s3_ledger::S3LedgerError> {
+    let runtime = aws_runtime().map_err(|source| crate::s3_ledger::S3LedgerError::Io {
+        path: cache.to_path_buf(),
+        source,
+    })?;
+    let guard = OperationGuard::ledger(verbose);
+    let ledger = crate::s3_ledger::S3Ledger::new(location, cache);
+    runtime.block_on(async {
+        let client = aws::clients(target, &guard).await.s3;
+        let Some(mark) = ledger.writer_mark(&client).await? else {
+            return Ok(Unlock::NoMark);
+        };
+        let age_s = mark.since.map(|since| (now - since) / 1_000_000);
+        if let Some(age_s) = age_s.filter(|age| *age < older_than_s) {
+            return Ok(Unlock::TooYoung {
+                holder: mark.holder,
+                age_s,
+            });
+        }
+        Ok(if ledger.remove_mark(&client, &mark).await? {
+            Unlock::Removed {
+                holder: mark.holder,
+                age_s,
+            }
+        } else {
+            Unlock::Changed {
+                holder: mark.holder,
+            }
+        })
     })
 }

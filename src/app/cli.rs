@@ -8,21 +8,27 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use super::aws_session::{close_s3_ledger, open_s3_ledger, publish_reports};
+use super::aws_session::{
+    Unlock, close_s3_ledger, open_s3_ledger, publish_reports, unlock_s3_ledger,
+};
 use super::demo::{DemoCommand, demo};
 use super::export::{ExportCommand, ExportFormat, export};
 use super::gate::{GateCommand, GateFormat, gate};
 use super::ingest::{IngestFisCommand, ingest_chaostoolkit, ingest_fis, ingest_incidents};
 use super::init::{InitCommand, init};
+use super::notify::{NotifyCommand, WebhookUrl, notify};
 use super::output::ReportFormat;
-use super::report::{ReportCommand, ReportSelection, report};
+use super::report::{LabReports, ReportCommand, ReportSelection, report};
+use super::site::{INDEX_FILE, files_under, report_site};
 use crate::analyze::gate::GateRules;
 use crate::aws::AwsTarget;
 use crate::config::Config;
 use crate::ingest::demo::{DEFAULT_SEED, DemoSettings};
-use crate::ledger::{Ledger, Table};
+use crate::ledger::{Ledger, Table, check_ledger};
 use crate::publish::S3Location;
+use crate::report::digest::DigestStyle;
 use crate::report::i18n::Lang;
+use crate::vocab::format::format_duration;
 use crate::vocab::time::{Micros, Period, parse_period, parse_timestamp};
 
 #[derive(Debug, Parser)]
@@ -51,9 +57,60 @@ pub struct Cli {
     pub command: Command,
 }
 
+// The examples of every command, printed after its --help.
+const DEMO_EXAMPLES: &str = "Examples:
+  checkup demo                          # 600 experiments into ./demo/ledger, reports into ./demo/reports
+  checkup demo --out /tmp/big --experiments 100000 --seed 7";
+const REPORT_EXAMPLES: &str = "Examples:
+  checkup report --period 2026Q3                     # HTML, PDF and report.json into ./reports
+  checkup report --kind experiment:EXP123abc --format html
+  checkup report --period 2026Q3 --lab-reports failing --site ./site --publish s3://chaos-reports/site";
+const INGEST_EXAMPLES: &str = "Examples:
+  checkup ingest fis --region eu-west-1 --profile prod
+  checkup ingest chaostoolkit runs/*/journal.json
+  checkup ingest incidents incidents.csv";
+const INIT_EXAMPLES: &str = "Examples:
+  checkup init --region eu-west-1            # writes ./checkup.toml
+  checkup init --profile prod --out prod.toml --force";
+const GATE_EXAMPLES: &str = "Examples:
+  checkup gate --max-red 0 --max-mttr-regression 10 --min-stage 2
+  checkup gate --team payments --period 2026-07 --max-red 1 --format junit --out gate.xml";
+const NOTIFY_EXAMPLES: &str = "Examples:
+  export CHECKUP_WEBHOOK_URL=…   # from your secret store: the URL is never printed
+  checkup notify --link https://reports.example.com/2026Q3/quarterly.html
+  checkup notify --style teams --period 2026Q3 --max-red 0 --min-stage 2";
+const LEDGER_EXAMPLES: &str = "Examples:
+  checkup ledger check
+  checkup --ledger s3://chaos-ledger/prod ledger unlock --older-than 3h";
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  checkup completions bash > ~/.local/share/bash-completion/completions/checkup
+  checkup completions zsh > \"${fpath[1]}/_checkup\"";
+const MAN_EXAMPLES: &str = "Examples:
+  checkup man | man -l -
+  checkup man > ~/.local/share/man/man1/checkup.1";
+const EXPORT_EXAMPLES: &str = "Examples:
+  checkup export --table experiments > experiments.csv
+  checkup export --table points --format parquet --out points.parquet";
+const INGEST_FIS_EXAMPLES: &str = "Examples:
+  checkup ingest fis                                      # the SDK's region and credentials
+  checkup ingest fis --region eu-west-1 --region us-east-1 --profile prod --profile staging
+  checkup ingest fis --since 2026-07-01 --until 2026-10-01";
+const INGEST_CT_EXAMPLES: &str = "Examples:
+  checkup ingest chaostoolkit journal.json
+  checkup ingest chaostoolkit runs/*/journal.json";
+const INGEST_INCIDENTS_EXAMPLES: &str = "Examples:
+  checkup ingest incidents incidents.csv";
+const LEDGER_CHECK_EXAMPLES: &str = "Examples:
+  checkup ledger check
+  checkup --ledger s3://chaos-ledger/prod ledger check";
+const LEDGER_UNLOCK_EXAMPLES: &str = "Examples:
+  checkup --ledger s3://chaos-ledger/prod ledger unlock
+  checkup --ledger s3://chaos-ledger/prod ledger unlock --older-than 30m";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate a realistic history into DIR/ledger and render every report into DIR/reports.
+    #[command(after_help = DEMO_EXAMPLES)]
     Demo {
         #[arg(long, default_value = "demo")]
         out: PathBuf,
@@ -64,8 +121,10 @@ pub enum Command {
         seed: u64,
     },
     /// Analyze the ledger and write the reports of one period.
+    #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
     /// Read experiments from a source into the ledger.
+    #[command(after_help = INGEST_EXAMPLES)]
     Ingest {
         #[command(subcommand)]
         source: IngestSource,
@@ -73,6 +132,7 @@ pub enum Command {
     /// Write a starting checkup.toml from the account's FIS templates (read-only): tag keys,
     /// environments, one hypothesis per template with metric presets and the dimensions it can
     /// infer, and TODO comments for the rest.
+    #[command(after_help = INIT_EXAMPLES)]
     Init {
         /// The file to write.
         #[arg(long, default_value = "checkup.toml")]
@@ -89,8 +149,28 @@ pub enum Command {
         endpoint_url: Option<String>,
     },
     /// Check the period against rules; exit 1 when one is violated (for CI/CD pipelines).
+    #[command(after_help = GATE_EXAMPLES)]
     Gate(GateArgs),
+    /// Post the digest of a period to a chat webhook (Slack, Teams or plain text).
+    #[command(after_help = NOTIFY_EXAMPLES)]
+    Notify(NotifyArgs),
+    /// Check the ledger, or release an S3 ledger a killed writer left marked.
+    #[command(after_help = LEDGER_EXAMPLES)]
+    Ledger {
+        #[command(subcommand)]
+        action: LedgerAction,
+    },
+    /// Print the completion script of a shell (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), for `man -l -` or a man folder.
+    #[command(after_help = MAN_EXAMPLES)]
+    Man,
     /// Write one ledger table as CSV, JSON or Parquet.
+    #[command(after_help = EXPORT_EXAMPLES)]
     Export {
         #[arg(long, value_parser = parse_table)]
         table: Table,
@@ -136,6 +216,15 @@ pub struct ReportArgs {
     /// `ingest fis`: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_S3).
     #[arg(long, value_parser = S3Location::parse)]
     pub publish: Option<S3Location>,
+    /// Add the period to an archive of every period instead of writing into --out: its reports
+    /// into DIR/<period>/ (earlier periods are left as they are) and DIR/index.html rebuilt.
+    /// With --publish, the whole archive is uploaded.
+    #[arg(long, value_name = "DIR", conflicts_with = "out")]
+    pub site: Option<PathBuf>,
+    /// Also write the lab report of these experiments of the period (the quarterly's experiments
+    /// table links each to its lab report).
+    #[arg(long, value_enum, default_value_t = LabReports::None)]
+    pub lab_reports: LabReports,
 }
 
 /// `checkup gate`.
@@ -144,6 +233,18 @@ pub struct GateArgs {
     /// As for `report` (default: the quarter of the newest experiment).
     #[arg(long, value_parser = parse_period_arg)]
     pub period: Option<Period>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
+    pub format: GateFormat,
+    /// Write the result here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The rules of `gate`, which `notify` can state in its digest.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RuleArgs {
     /// Check one team's experiments, MTTR and stage instead of the organisation's.
     #[arg(long)]
     pub team: Option<String>,
@@ -157,16 +258,65 @@ pub struct GateArgs {
     /// The lowest allowed maturity stage (1 to 4).
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=4))]
     pub min_stage: Option<u8>,
-    #[arg(long, value_enum, default_value_t = GateFormat::Text)]
-    pub format: GateFormat,
-    /// Write the result here instead of standard output.
+}
+
+impl RuleArgs {
+    /// The rules asked for, or `None` when no rule was given.
+    fn rules(&self) -> Option<GateRules> {
+        let any = self.max_red.is_some()
+            || self.max_mttr_regression.is_some()
+            || self.min_stage.is_some();
+        any.then(|| GateRules {
+            team: self.team.clone(),
+            max_red: self.max_red,
+            max_mttr_regression_pct: self.max_mttr_regression,
+            min_stage: self.min_stage,
+        })
+    }
+}
+
+/// `checkup notify`.
+#[derive(Debug, clap::Args)]
+pub struct NotifyArgs {
+    /// The chat webhook (a secret: never printed). Prefer the environment variable, which keeps it
+    /// out of shell history and process lists.
+    #[arg(long, env = "CHECKUP_WEBHOOK_URL", hide_env_values = true, value_parser = WebhookUrl::from_arg)]
+    pub webhook: WebhookUrl,
+    #[arg(long, value_enum, default_value_t = DigestStyle::Slack)]
+    pub style: DigestStyle,
+    /// As for `report` (default: the quarter of the newest experiment).
+    #[arg(long, value_parser = parse_period_arg)]
+    pub period: Option<Period>,
+    /// The report the digest links to (a published quarterly or site index).
     #[arg(long)]
-    pub out: Option<PathBuf>,
+    pub link: Option<String>,
+    /// The language of the digest.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerAction {
+    /// Check every partition (readable, the documented columns and types, keys unique, each row
+    /// in its month, every child with its experiment); exit 1 naming each problem and its file.
+    #[command(after_help = LEDGER_CHECK_EXAMPLES)]
+    Check,
+    /// Remove the writer's mark (`.checkup-writer`) a killed writer left on a ledger on S3
+    /// (`--ledger s3://…`), printing who held it; a mark younger than --older-than is kept.
+    #[command(after_help = LEDGER_UNLOCK_EXAMPLES)]
+    Unlock {
+        /// How old the mark must be before it is presumed dead (`90m`, `2h`, `1d`).
+        #[arg(long, default_value = "2h", value_parser = parse_age)]
+        older_than: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum IngestSource {
     /// AWS FIS experiments (read-only), with the AWS CLI's conventions for credentials and endpoints.
+    #[command(after_help = INGEST_FIS_EXAMPLES)]
     Fis {
         /// A region to read; repeat for several (default: the SDK's region).
         #[arg(long = "region")]
@@ -188,12 +338,14 @@ pub enum IngestSource {
         concurrency: u16,
     },
     /// Chaos Toolkit journals (journal.json of `chaos run`).
+    #[command(after_help = INGEST_CT_EXAMPLES)]
     Chaostoolkit {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
     /// Real incidents from a CSV file (incident_id,service,team,severity,started_at,resolved_at
     /// [,customer_impact]), for the incident MTTR trend.
+    #[command(after_help = INGEST_INCIDENTS_EXAMPLES)]
     Incidents { file: PathBuf },
 }
 
@@ -209,11 +361,18 @@ pub struct Environment {
     pub custom_s3_endpoint: bool,
 }
 
-/// What a command ended with: success, or a gate that was violated (exit 1).
+/// What a command ended with: success, a gate that was violated, or a ledger check that found
+/// problems (both exit 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Completion {
     Done,
     GateViolated,
+    ProblemsFound,
+}
+
+/// `--older-than`: a duration in whole seconds.
+fn parse_age(text: &str) -> Result<i64, String> {
+    crate::vocab::time::parse_duration_s(text).map(|seconds| seconds.round() as i64)
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {
@@ -259,8 +418,20 @@ fn s3_target(cli: &Cli, environment: &Environment) -> AwsTarget {
 /// pulled before and, for commands that write, pushed after.
 pub fn run(mut cli: Cli, environment: &Environment) -> anyhow::Result<Completion> {
     let ledger_text = cli.ledger.to_string_lossy().into_owned();
+    if let Command::Ledger {
+        action: LedgerAction::Unlock { older_than },
+    } = &cli.command
+    {
+        return run_unlock(&cli, &ledger_text, *older_than, environment);
+    }
     if !ledger_text.starts_with("s3://")
-        || matches!(cli.command, Command::Demo { .. } | Command::Init { .. })
+        || matches!(
+            cli.command,
+            Command::Demo { .. }
+                | Command::Init { .. }
+                | Command::Completions { .. }
+                | Command::Man
+        )
     {
         return run_command(cli, environment);
     }
@@ -288,6 +459,21 @@ pub fn run(mut cli: Cli, environment: &Environment) -> anyhow::Result<Completion
 }
 
 fn run_command(cli: Cli, environment: &Environment) -> anyhow::Result<Completion> {
+    // Completions and the man page come from the definitions alone: no configuration, no ledger.
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut command, "checkup", &mut std::io::stdout());
+            return Ok(Completion::Done);
+        }
+        Command::Man => {
+            let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            page.render(&mut std::io::stdout())
+                .context("cannot write the man page")?;
+            return Ok(Completion::Done);
+        }
+        _ => {}
+    }
     // init writes the configuration: it reads none.
     if let Command::Init {
         out,
@@ -326,7 +512,14 @@ fn run_command(cli: Cli, environment: &Environment) -> anyhow::Result<Completion
         Command::Report(args) => run_report(&cli, args, config, environment),
         Command::Ingest { source } => run_ingest(&cli, config, source, environment),
         Command::Gate(args) => run_gate(&cli, args, config),
-        Command::Init { .. } => unreachable!("handled before the configuration is read"),
+        Command::Notify(args) => run_notify(&cli, args, config),
+        Command::Ledger { action } => match action {
+            LedgerAction::Check => run_check(&cli),
+            LedgerAction::Unlock { .. } => unreachable!("handled before a ledger is opened"),
+        },
+        Command::Init { .. } | Command::Completions { .. } | Command::Man => {
+            unreachable!("handled before the configuration is read")
+        }
         Command::Export { table, format, out } => {
             let ledger = Ledger::open_for_read(&cli.ledger)?;
             let command = ExportCommand {
@@ -391,6 +584,8 @@ fn run_report(
         lang,
         font_dirs,
         publish,
+        site,
+        lab_reports,
     } = args;
     ensure_ledger_exists(&cli.ledger)?;
     let ledger = Ledger::open_for_read(&cli.ledger)?;
@@ -411,33 +606,63 @@ fn run_report(
         config,
         period: *period,
         experiments,
+        lab_reports: *lab_reports,
         templates: templates.clone(),
         lang: *lang,
         font_dirs: font_dirs.clone(),
     };
-    let written = report(&ledger, &command).with_context(|| {
-        format!(
-            "report of ledger {} into {} failed",
-            cli.ledger.display(),
-            out.display()
-        )
-    })?;
-    if !cli.quiet {
-        for path in &written {
-            println!("Wrote {}", path.display());
+    // What --publish uploads: the files written, or with --site the whole archive.
+    let (root, uploads) = match site {
+        None => {
+            let run = report(&ledger, &command).with_context(|| {
+                format!(
+                    "report of ledger {} into {} failed",
+                    cli.ledger.display(),
+                    out.display()
+                )
+            })?;
+            if !cli.quiet {
+                for path in &run.written {
+                    println!("Wrote {}", path.display());
+                }
+            }
+            (out.clone(), run.written)
         }
-    }
+        Some(site) => {
+            let run = report_site(&ledger, &command, site).with_context(|| {
+                format!(
+                    "report of ledger {} into the site {} failed",
+                    cli.ledger.display(),
+                    site.display()
+                )
+            })?;
+            if !cli.quiet {
+                for path in &run.written {
+                    println!("Wrote {}", path.display());
+                }
+                println!(
+                    "The site {} lists {} period{}",
+                    site.join(INDEX_FILE).display(),
+                    run.periods,
+                    if run.periods == 1 { "" } else { "s" }
+                );
+            }
+            let files = files_under(site)?;
+            (site.clone(), files)
+        }
+    };
     if let Some(location) = publish {
         let target = s3_target(cli, environment);
-        let urls =
-            publish_reports(&written, location, &target, cli.verbose).with_context(|| {
+        let urls = publish_reports(&root, &uploads, location, &target, cli.verbose).with_context(
+            || {
                 format!(
                     "publishing to s3://{}/{} failed; the reports are in {}",
                     location.bucket,
                     location.prefix,
-                    out.display()
+                    root.display()
                 )
-            })?;
+            },
+        )?;
         if !cli.quiet {
             for url in &urls {
                 println!("Published {url}");
@@ -531,28 +756,21 @@ fn run_ingest(
 fn run_gate(cli: &Cli, args: &GateArgs, config: Config) -> anyhow::Result<Completion> {
     let GateArgs {
         period,
-        team,
-        max_red,
-        max_mttr_regression,
-        min_stage,
+        rules,
         format,
         out,
     } = args;
     ensure_ledger_exists(&cli.ledger)?;
-    anyhow::ensure!(
-        max_red.is_some() || max_mttr_regression.is_some() || min_stage.is_some(),
-        "gate needs at least one rule: --max-red N, --max-mttr-regression PCT or --min-stage N"
-    );
+    let rules = rules.rules().ok_or_else(|| {
+        anyhow::anyhow!(
+            "gate needs at least one rule: --max-red N, --max-mttr-regression PCT or --min-stage N"
+        )
+    })?;
     let ledger = Ledger::open_for_read(&cli.ledger)?;
     let command = GateCommand {
         period: *period,
         config,
-        rules: GateRules {
-            team: team.clone(),
-            max_red: *max_red,
-            max_mttr_regression_pct: *max_mttr_regression,
-            min_stage: *min_stage,
-        },
+        rules,
         format: *format,
     };
     let verdict = gate(&ledger, &command)?;
@@ -566,4 +784,116 @@ fn run_gate(cli: &Cli, args: &GateArgs, config: Config) -> anyhow::Result<Comple
     } else {
         Completion::GateViolated
     })
+}
+
+fn run_notify(cli: &Cli, args: &NotifyArgs, config: Config) -> anyhow::Result<Completion> {
+    ensure_ledger_exists(&cli.ledger)?;
+    let ledger = Ledger::open_for_read(&cli.ledger)?;
+    let command = NotifyCommand {
+        webhook: args.webhook.clone(),
+        style: args.style,
+        period: args.period,
+        link: args.link.clone(),
+        rules: args.rules.rules(),
+        config,
+        lang: args.lang,
+    };
+    let digest = notify(&ledger, &command)?;
+    if !cli.quiet {
+        println!("Posted the digest ({}) to the webhook", digest.title);
+    }
+    Ok(Completion::Done)
+}
+
+fn run_check(cli: &Cli) -> anyhow::Result<Completion> {
+    ensure_ledger_exists(&cli.ledger)?;
+    let report = check_ledger(&cli.ledger)?;
+    for problem in &report.problems {
+        println!("{}: {}", problem.path.display(), problem.message);
+    }
+    let rows: Vec<String> = report
+        .rows
+        .iter()
+        .map(|(table, rows)| format!("{} {rows}", table.name()))
+        .collect();
+    let partitions: usize = report.partitions.values().sum();
+    if report.problems.is_empty() {
+        if !cli.quiet {
+            println!(
+                "The ledger {} is sound: {partitions} partitions read; rows: {}",
+                cli.ledger.display(),
+                rows.join(", ")
+            );
+        }
+        Ok(Completion::Done)
+    } else {
+        eprintln!(
+            "checkup: the ledger {} has {} problems (listed above)",
+            cli.ledger.display(),
+            report.problems.len()
+        );
+        Ok(Completion::ProblemsFound)
+    }
+}
+
+fn run_unlock(
+    cli: &Cli,
+    ledger_text: &str,
+    older_than_s: i64,
+    environment: &Environment,
+) -> anyhow::Result<Completion> {
+    if !ledger_text.starts_with("s3://") {
+        // The local lock is the operating system's: it goes with the process that held it.
+        anyhow::ensure!(
+            !Ledger::is_locked(&cli.ledger)?,
+            "the ledger {ledger_text} is held by a running checkup process; a local ledger's lock is released when that process ends, so there is nothing to unlock"
+        );
+        if !cli.quiet {
+            println!(
+                "The ledger {ledger_text} is not locked (a local ledger's lock ends with its process): nothing to unlock"
+            );
+        }
+        return Ok(Completion::Done);
+    }
+    let location =
+        S3Location::parse(ledger_text).map_err(|message| anyhow::anyhow!("--ledger: {message}"))?;
+    let target = s3_target(cli, environment);
+    let outcome = unlock_s3_ledger(
+        location,
+        &environment.s3_ledger_cache,
+        &target,
+        cli.verbose,
+        older_than_s,
+        environment.now,
+    )
+    .with_context(|| format!("cannot unlock the ledger {ledger_text}"))?;
+    let age = |age_s: Option<i64>| {
+        age_s.map_or("of unknown age".to_string(), |age| {
+            format!("{} old", format_duration(age as f64))
+        })
+    };
+    match outcome {
+        Unlock::NoMark => {
+            if !cli.quiet {
+                println!("No writer holds the ledger {ledger_text}: nothing to unlock");
+            }
+        }
+        Unlock::Removed { holder, age_s } => {
+            if !cli.quiet {
+                println!(
+                    "Removed the writer's mark of {ledger_text}: it was held by {holder}, {}",
+                    age(age_s)
+                );
+            }
+        }
+        Unlock::TooYoung { holder, age_s } => anyhow::bail!(
+            "the ledger {ledger_text} is held by {holder}, {}: younger than --older-than {}, so its writer may still be at work; wait, or pass a shorter --older-than once you know it died",
+            age(Some(age_s)),
+            format_duration(older_than_s as f64)
+        ),
+        Unlock::Changed { holder } => anyhow::bail!(
+            "the writer's mark of {ledger_text} (held by {holder}) was replaced while it was checked: another writer has just started, so it was kept"
+        ),
+    }
+    Ok(Completion::Done)
 }

@@ -1,10 +1,11 @@
-//! `checkup demo`: a generated history into `DIR/ledger`, every report into `DIR/reports`.
+//! `checkup demo`: a generated history into `DIR/ledger`, every report into `DIR/reports` (with
+//! the lab report of each red and yellow run of the period).
 
 use std::path::PathBuf;
 
 use super::Result;
 use super::output::{ReportFormat, create_dir};
-use super::report::{ReportCommand, report};
+use super::report::{LabReports, ReportCommand, report};
 use crate::config::Config;
 use crate::ingest::demo::{self, DemoSettings, MonthBatch};
 use crate::ledger::Ledger;
@@ -41,11 +42,15 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
             config: command.config.clone(),
             period: None,
             experiments: Vec::new(),
+            // The demo shows the quarterly's rows linked to the lab report of each red and
+            // yellow run.
+            lab_reports: LabReports::Failing,
             templates: None,
             lang: Lang::En,
             font_dirs: Vec::new(),
         },
-    )?;
+    )?
+    .written;
     Ok(DemoSummary {
         experiments,
         incidents,

@@ -2,7 +2,8 @@
 //! into the ledger, the ledger through analysis, the analysis into reports). `main.rs` parses the
 //! command line into [`cli::Cli`] and calls [`run`]; everything a command does happens here.
 //!
-//! - [`demo`], [`ingest`], [`report`], [`gate`], [`export`]: the commands.
+//! - [`demo`], [`ingest`], [`report`] (and [`site`], its archive), [`gate`], [`export`], [`init`],
+//!   [`notify`]: the commands.
 //! - [`load`]: reading and judging the ledger month by month, storing the outcomes.
 //! - [`output`]: every file a command writes (atomically) and the names of report files.
 //! - [`aws_session`]: the async runtime of AWS calls, `--publish`, and a ledger on S3.
@@ -15,8 +16,10 @@ pub mod gate;
 pub mod ingest;
 pub mod init;
 pub mod load;
+pub mod notify;
 pub mod output;
 pub mod report;
+pub mod site;
 
 use std::io;
 use std::path::PathBuf;
@@ -54,6 +57,15 @@ pub enum AppError {
         "experiment {0} is not in the ledger before the period's end (see `checkup export --table experiments`)"
     )]
     UnknownExperiment(String),
+    #[error("posting the digest to the webhook failed: {0}")]
+    Webhook(String),
+    #[error("cannot read the report site at {path}")]
+    SiteRead { path: PathBuf, source: io::Error },
+    #[error("{path} is not a period headline written by checkup report --site")]
+    SiteHeadline {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("cannot export table {table} to {path}")]
     Export {
         table: Table,

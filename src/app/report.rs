@@ -1,6 +1,7 @@
 //! `checkup report`: the ledger analyzed as of a period, rendered into one file per kind and
 //! format, plus the lab report of each experiment asked for.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::load::{AnalyzedLedger, analyze_ledger, load_observations};
@@ -8,6 +9,7 @@ use super::output::{ReportFormat, create_dir, experiment_file, kind_file, write_
 use super::{AppError, Result};
 use crate::analyze::by_experiment;
 use crate::analyze::curves::{MOST_CURVES_CHARTED, charted_experiments, curves_of};
+use crate::analyze::headline::{Headline, headline};
 use crate::config::Config;
 use crate::ledger::{Experiment, Ledger};
 use crate::report::charts::{Chart, Charts, recovery_curve_chart, render_charts};
@@ -18,6 +20,7 @@ use crate::report::junit::{experiment_cases, experiments_csv, junit_xml};
 use crate::report::model::{ModelInput, ReportModel};
 use crate::report::pdf::{PdfData, PdfRenderer};
 use crate::report::{RenderError, ReportKind, build_model};
+use crate::vocab::Verdict;
 use crate::vocab::time::Period;
 
 /// What `--kind` asks for: every kind, one kind, or the lab report of one experiment.
@@ -57,6 +60,18 @@ impl ReportSelection {
     }
 }
 
+/// Which experiments of the period get a lab report besides those named by `--kind experiment:<id>`
+/// (the quarterly's experiments table links each to its lab report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LabReports {
+    #[default]
+    None,
+    /// The red and yellow experiments of the period.
+    Failing,
+    /// Every experiment of the period.
+    All,
+}
+
 /// `checkup report`.
 #[derive(Debug, Clone)]
 pub struct ReportCommand {
@@ -68,6 +83,8 @@ pub struct ReportCommand {
     pub period: Option<Period>,
     /// Experiments to write a lab report for (`--kind experiment:<id>`).
     pub experiments: Vec<String>,
+    /// More lab reports, chosen by verdict (`--lab-reports`).
+    pub lab_reports: LabReports,
     /// A folder whose `html/*.html` and `pdf/report.typ` replace the built-in templates.
     pub templates: Option<PathBuf>,
     pub lang: Lang,
@@ -75,16 +92,38 @@ pub struct ReportCommand {
     pub font_dirs: Vec<PathBuf>,
 }
 
+/// What a report run wrote, and the period's headline (for a site index or a digest).
+#[derive(Debug, Clone)]
+pub struct ReportRun {
+    pub written: Vec<PathBuf>,
+    pub headline: Headline,
+}
+
 /// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
-/// report kind and format. Returns the paths written.
-pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> {
+/// report kind and format into `command.out`.
+pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<ReportRun> {
+    let analyzed = analyze_ledger(ledger, &command.config, command.period)?;
+    let headline = headline(&analyzed.analysis, &command.config.currency);
+    let written = write_reports(ledger, command, analyzed, &command.out, None)?;
+    Ok(ReportRun { written, headline })
+}
+
+/// The reports of one period written into `out`; `site_index` is the link from each HTML report
+/// back to the archive's index when the period is part of a site.
+pub(super) fn write_reports(
+    ledger: &Ledger,
+    command: &ReportCommand,
+    analyzed: AnalyzedLedger,
+    out: &Path,
+    site_index: Option<&str>,
+) -> Result<Vec<PathBuf>> {
     let AnalyzedLedger {
         mut data,
         analysis,
         rubric,
         generated_at,
-    } = analyze_ledger(ledger, &command.config, command.period)?;
-    let requested = command
+    } = analyzed;
+    let mut requested = command
         .experiments
         .iter()
         .map(|id| {
@@ -95,6 +134,19 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
                 .ok_or_else(|| AppError::UnknownExperiment(id.clone()))
         })
         .collect::<Result<Vec<usize>>>()?;
+    for (index, judged) in analysis.experiments.iter().enumerate() {
+        let chosen = judged.in_period
+            && match command.lab_reports {
+                LabReports::None => false,
+                LabReports::Failing => {
+                    matches!(judged.outcome.verdict, Verdict::Red | Verdict::Yellow)
+                }
+                LabReports::All => true,
+            };
+        if chosen && !requested.contains(&index) {
+            requested.push(index);
+        }
+    }
     let charted = charted_experiments(&analysis, MOST_CURVES_CHARTED);
     // Series and points only of the experiments drawn: analysis left them on disk.
     let shown: Vec<&Experiment> = charted
@@ -115,14 +167,31 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
         rubric: &rubric,
     });
 
-    create_dir(&command.out)?;
+    create_dir(out)?;
     let curves = curves_of(&data, &analysis, &charted.experiments)?;
     let charts = render_charts(&model, &curves, charted.left_out, command.lang.messages());
     let mut renderers = Renderers::new(command, &model, &charts)?;
+    // The quarterly links each experiment that gets a lab report in HTML to it.
+    if command.formats.contains(&ReportFormat::Html) {
+        let lab_reports: BTreeMap<String, String> = requested
+            .iter()
+            .map(|index| {
+                let id = analysis.experiments[*index].id();
+                (
+                    id.to_string(),
+                    file_name(&experiment_file(out, id, ReportFormat::Html)),
+                )
+            })
+            .collect();
+        renderers.html_data.link_lab_reports(&lab_reports);
+    }
+    if let Some(index) = site_index {
+        renderers.html_data.link_site_index(index);
+    }
     let mut written = Vec::new();
     for format in &command.formats {
         if let Some(file) = format.whole_report_file() {
-            let path = command.out.join(file);
+            let path = out.join(file);
             write_file(&path, &whole_report_bytes(*format, &model, &path)?)?;
             written.push(path);
         }
@@ -130,7 +199,7 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     for kind in &command.kinds {
         for format in &command.formats {
             if let Some(bytes) = renderers.render(*kind, *format)? {
-                let path = kind_file(&command.out, *kind, *format);
+                let path = kind_file(out, *kind, *format);
                 write_file(&path, &bytes)?;
                 written.push(path);
             }
@@ -138,15 +207,17 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
     }
     let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
     let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id);
-    for (id, index) in command.experiments.iter().zip(requested) {
+    for index in requested {
+        let judged = &analysis.experiments[index];
+        let id = judged.id();
         let detail = experiment_detail(
-            &analysis.experiments[index],
+            judged,
             actions_by_experiment
-                .get(id.as_str())
+                .get(id)
                 .map(Vec::as_slice)
                 .unwrap_or_default(),
             series_by_experiment
-                .get(id.as_str())
+                .get(id)
                 .map(Vec::as_slice)
                 .unwrap_or_default(),
             &data.alarm_events,
@@ -157,13 +228,19 @@ pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<Vec<PathBuf>> 
             .and_then(|curve| recovery_curve_chart(curve, command.lang.messages()));
         for format in &command.formats {
             if let Some(bytes) = renderers.render_experiment(*format, &detail, curve.as_ref())? {
-                let path = experiment_file(&command.out, id, *format);
+                let path = experiment_file(out, id, *format);
                 write_file(&path, &bytes)?;
                 written.push(path);
             }
         }
     }
     Ok(written)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// `report.json`, `junit.xml` or `experiments.csv`: the files that cover the whole report.

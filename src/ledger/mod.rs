@@ -8,11 +8,13 @@
 //! Writers hold an exclusive lock on `<root>/.lock`; readers take no lock.
 
 mod batch;
+mod check;
 mod records;
 mod schema;
 
 pub use batch::Batch;
 pub use batch::rows_of;
+pub use check::{CheckReport, Problem, check_ledger};
 pub use records::*;
 pub use schema::{Column, ColumnType, Table};
 
@@ -179,6 +181,26 @@ impl Ledger {
             ledger.remove_stale_temporary_files(table)?;
         }
         Ok(ledger)
+    }
+
+    /// Whether a process holds the writer's lock of the ledger at `root` now (a folder without a
+    /// lock file is not locked). The lock is the operating system's and ends with its process.
+    pub fn is_locked(root: &Path) -> Result<bool> {
+        let lock_path = root.join(LOCK_FILE);
+        let io_error = |source| LedgerError::Io {
+            path: lock_path.clone(),
+            source,
+        };
+        let file = match File::open(&lock_path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(source) => return Err(io_error(source)),
+        };
+        match file.try_lock() {
+            Ok(()) => Ok(false),
+            Err(fs::TryLockError::WouldBlock) => Ok(true),
+            Err(fs::TryLockError::Error(source)) => Err(io_error(source)),
+        }
     }
 
     /// Whether this ledger was opened for writing (and holds the writer's lock).

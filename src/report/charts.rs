@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::i18n::Messages;
 use super::model::ReportModel;
 use crate::analyze::curves::{CurveSeries, RecoveryCurve};
+use crate::analyze::review::VerdictCounts;
 use crate::vocab::time::Micros;
 use crate::vocab::{Scope, System};
 
@@ -380,18 +381,42 @@ fn mttr_trend(model: &ReportModel, tx: &Messages) -> Option<Chart> {
 
 /// Verdicts per month of the period, stacked.
 fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
-    let months = &model.months;
-    if months.is_empty() {
+    let columns: Vec<(&str, &VerdictCounts)> = model
+        .months
+        .iter()
+        .map(|m| (m.month.as_str(), &m.verdicts))
+        .collect();
+    stacked_verdicts(
+        &columns,
+        "chart-verdicts",
+        &word(tx, "verdicts_by_month"),
+        tx,
+    )
+}
+
+/// Verdicts per period of a report archive, stacked (the site index's trend).
+pub fn verdicts_by_period(periods: &[(&str, &VerdictCounts)], tx: &Messages) -> Option<Chart> {
+    stacked_verdicts(periods, "chart-periods", &word(tx, "site_trend"), tx)
+}
+
+/// One stacked bar of verdicts per column (green, yellow, red, inconclusive or running).
+fn stacked_verdicts(
+    columns: &[(&str, &VerdictCounts)],
+    id: &str,
+    title: &str,
+    tx: &Messages,
+) -> Option<Chart> {
+    if columns.is_empty() {
         return None;
     }
-    let top = months
+    let top = columns
         .iter()
-        .map(|m| m.verdicts.total())
+        .map(|(_, v)| v.total())
         .max()
         .unwrap_or(1)
         .max(1) as f64
         * 1.15;
-    let labels: Vec<String> = months.iter().map(|m| m.month.clone()).collect();
+    let labels: Vec<String> = columns.iter().map(|(label, _)| label.to_string()).collect();
     let layers: [(String, RGBColor); 4] = [
         (word(tx, "green_lower"), GREEN),
         (word(tx, "yellow_lower"), YELLOW),
@@ -404,23 +429,22 @@ fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .x_label_area_size(28)
             .y_label_area_size(48)
             // Room right of the bars for the legend.
-            .build_cartesian_2d(-0.5f64..(months.len() as f64 + 0.9), 0f64..top)
+            .build_cartesian_2d(-0.5f64..(columns.len() as f64 + 0.9), 0f64..top)
             .map_err(text_error)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
             .light_line_style(TRANSPARENT)
-            // More candidate ticks than months, since the axis runs past the bars for the legend;
+            // More candidate ticks than columns, since the axis runs past the bars for the legend;
             // only whole positions get a label.
-            .x_labels(months.len() * 2 + 4)
+            .x_labels(columns.len() * 2 + 4)
             .x_label_formatter(&|x| label_at(labels.as_slice(), *x))
             .y_desc(word(tx, "experiments_axis"))
             .y_label_formatter(&|y| format!("{y:.0}"))
             .draw()
             .map_err(text_error)?;
         for (layer, (name, color)) in layers.iter().enumerate() {
-            let bars = months.iter().enumerate().map(|(i, m)| {
-                let v = &m.verdicts;
+            let bars = columns.iter().enumerate().map(|(i, (_, v))| {
                 let counts = [v.green, v.yellow, v.red, v.inconclusive + v.in_progress];
                 let below: usize = counts[..layer].iter().sum();
                 let x = i as f64;
@@ -449,13 +473,12 @@ fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
             .map_err(text_error)?;
         Ok(())
     })?;
-    let values: Vec<String> = months
+    let values: Vec<String> = columns
         .iter()
-        .map(|m| {
-            let v = &m.verdicts;
+        .map(|(label, v)| {
             format!(
                 "{}: {} {}, {} {}, {} {}, {} {}",
-                m.month,
+                label,
                 word(tx, "green_lower"),
                 v.green,
                 word(tx, "yellow_lower"),
@@ -468,10 +491,10 @@ fn verdicts_by_month(model: &ReportModel, tx: &Messages) -> Option<Chart> {
         })
         .collect();
     Some(Chart {
-        id: "chart-verdicts".into(),
-        title: word(tx, "verdicts_by_month"),
+        id: id.to_string(),
+        title: title.to_string(),
         svg,
-        alt: format!("{}: {}.", word(tx, "verdicts_by_month"), values.join("; ")),
+        alt: format!("{title}: {}.", values.join("; ")),
     })
 }
 

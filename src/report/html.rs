@@ -1,14 +1,16 @@
 //! HTML reports: one self-contained file per kind (inline CSS, no network), rendered with tera
 //! from `report_templates/html/`. Autoescaping is on, so text from AWS, journals or CSV stays text.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use serde::Serialize;
 use serde_json::Value;
 
 use super::charts::{Chart, Charts};
 use super::experiment::ExperimentDetail;
 use super::i18n::{Lang, Messages, verdict_names};
+use super::site::SiteIndex;
 use super::{RenderError, ReportKind, ReportModel};
 use crate::vocab::format::{format_duration, group_thousands};
 
@@ -37,6 +39,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "experiment.html",
         include_str!("../../report_templates/html/experiment.html"),
+    ),
+    (
+        "site_index.html",
+        include_str!("../../report_templates/html/site_index.html"),
+    ),
+    // The experiments table's sorting and filtering, inlined by quarterly.html.
+    (
+        "table.js",
+        include_str!("../../report_templates/html/table.js"),
     ),
 ];
 
@@ -112,6 +123,13 @@ impl HtmlRenderer {
         context.insert("lang", self.lang.code());
         context.insert("verdict_names", &verdict_names(self.messages));
         context.insert("charts", charts);
+        context.insert("verdict_ranks", &verdict_ranks());
+        context.insert(
+            "experiment_filters",
+            &experiment_filters(model, self.messages),
+        );
+        context.insert("lab_reports", &BTreeMap::<String, String>::new());
+        context.insert("site_index", &Option::<String>::None);
         Ok(HtmlData { context })
     }
 
@@ -140,9 +158,142 @@ impl HtmlRenderer {
     }
 }
 
+impl HtmlRenderer {
+    /// The report text of the renderer's language.
+    pub fn messages(&self) -> &'static Messages {
+        self.messages
+    }
+
+    /// The index of a report archive (`site_index.html`).
+    pub fn render_site_index(&self, index: &SiteIndex) -> Result<String, RenderError> {
+        let template = "site_index.html".to_string();
+        let error = |source| RenderError::Html {
+            template: template.clone(),
+            source,
+        };
+        let mut context = tera::Context::from_serialize(index).map_err(error)?;
+        context.insert("tx", self.messages);
+        context.insert("lang", self.lang.code());
+        context.insert("kind", "index");
+        context.insert("site_index", &Option::<String>::None);
+        self.tera.render(&template, &context).map_err(error)
+    }
+}
+
 /// What [`HtmlRenderer::prepare`] builds for the templates.
 pub struct HtmlData {
     context: tera::Context,
+}
+
+impl HtmlData {
+    /// The lab report file of each experiment that has one, by experiment id: the quarterly's
+    /// experiments table links to them.
+    pub fn link_lab_reports(&mut self, files: &BTreeMap<String, String>) {
+        self.context.insert("lab_reports", files);
+    }
+
+    /// The archive index every report of a site links back to (`../index.html`).
+    pub fn link_site_index(&mut self, href: &str) {
+        self.context.insert("site_index", href);
+    }
+}
+
+/// The order of verdicts when the experiments table is sorted by verdict: the worst first.
+fn verdict_ranks() -> BTreeMap<&'static str, u8> {
+    VERDICT_ORDER
+        .iter()
+        .enumerate()
+        .map(|(rank, verdict)| (*verdict, rank as u8))
+        .collect()
+}
+
+const VERDICT_ORDER: [&str; 5] = ["red", "yellow", "inconclusive", "in_progress", "green"];
+
+/// One filter of the experiments table: the row attribute it reads and the values on offer.
+#[derive(Serialize)]
+struct ExperimentFilter {
+    /// The row's `data-<name>` attribute.
+    name: &'static str,
+    /// Whether a row may hold several values (separated by `|`).
+    several: bool,
+    /// The message key of its label.
+    label: &'static str,
+    values: Vec<FilterValue>,
+}
+
+#[derive(Serialize)]
+struct FilterValue {
+    value: String,
+    text: String,
+}
+
+/// The values present among the period's experiments, for the table's filters.
+fn experiment_filters(model: &ReportModel, messages: &Messages) -> Vec<ExperimentFilter> {
+    let names = verdict_names(messages);
+    let present: BTreeSet<&str> = model
+        .experiments
+        .iter()
+        .map(|e| e.verdict.as_str())
+        .collect();
+    let verdicts = VERDICT_ORDER
+        .iter()
+        .filter(|verdict| present.contains(*verdict))
+        .map(|verdict| FilterValue {
+            value: verdict.to_string(),
+            text: names.get(*verdict).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let distinct = |values: BTreeSet<&str>| -> Vec<FilterValue> {
+        values
+            .into_iter()
+            .map(|value| FilterValue {
+                value: value.to_string(),
+                text: value.to_string(),
+            })
+            .collect()
+    };
+    let experiments = &model.experiments;
+    vec![
+        ExperimentFilter {
+            name: "verdict",
+            several: false,
+            label: "verdict",
+            values: verdicts,
+        },
+        ExperimentFilter {
+            name: "team",
+            several: false,
+            label: "team",
+            values: distinct(
+                experiments
+                    .iter()
+                    .filter_map(|e| e.team.as_deref())
+                    .collect(),
+            ),
+        },
+        ExperimentFilter {
+            name: "system",
+            several: true,
+            label: "system",
+            values: distinct(
+                experiments
+                    .iter()
+                    .flat_map(|e| e.systems.iter().map(String::as_str))
+                    .collect(),
+            ),
+        },
+        ExperimentFilter {
+            name: "environment",
+            several: false,
+            label: "environment",
+            values: distinct(
+                experiments
+                    .iter()
+                    .filter_map(|e| e.environment.as_deref())
+                    .collect(),
+            ),
+        },
+    ]
 }
 
 /// `{{ seconds | duration }}`: `3m 20s`; `—` for an absent value.

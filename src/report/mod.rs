@@ -3,12 +3,14 @@
 //! the PDF engine.
 
 pub mod charts;
+pub mod digest;
 pub mod experiment;
 pub mod html;
 pub mod i18n;
 pub mod junit;
 pub mod model;
 pub mod pdf;
+pub mod site;
 
 pub use model::{ReportModel, build_model};
 

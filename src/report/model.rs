@@ -18,7 +18,7 @@ use crate::analyze::summary::QuarterSummary;
 use crate::config::CostConfig;
 use crate::vocab::Status;
 use crate::vocab::format::{format_number, group_thousands};
-use crate::vocab::time::{Micros, Period, format_rfc3339, month_of, quarter_of};
+use crate::vocab::time::{Micros, format_rfc3339};
 use crate::vocab::{Scope, System};
 
 #[derive(Debug, Clone, Serialize)]
@@ -245,20 +245,6 @@ fn format_number_short(value: f64) -> String {
         format!("{}", rounded as i64)
     } else {
         format!("{rounded:.1}")
-    }
-}
-
-/// `2026Q3` for a calendar quarter, `2026-07` for a month, else the first and last day.
-pub fn period_label(period: Period) -> String {
-    let quarter = quarter_of(period.start);
-    let month = month_of(period.start);
-    let day = |ts: Micros| format_rfc3339(ts)[..10].to_string();
-    if crate::vocab::time::parse_period(&quarter, 0) == Ok(period) {
-        quarter
-    } else if crate::vocab::time::parse_period(&month, 0) == Ok(period) {
-        month
-    } else {
-        format!("{} – {}", day(period.start), day(period.end - 1))
     }
 }
 
@@ -545,7 +531,7 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         period: ReportPeriod {
             start: format_rfc3339(period.start),
             end: format_rfc3339(period.end),
-            label: period_label(period),
+            label: period.label(),
             period_kind: PeriodUnit::of(period).name().to_string(),
         },
         summary: Summary {

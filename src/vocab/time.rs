@@ -133,6 +133,20 @@ impl Period {
     pub fn contains(&self, ts: Micros) -> bool {
         ts >= self.start && ts < self.end
     }
+
+    /// `2026Q3` for a calendar quarter, `2026-07` for a month, else the first and last day.
+    pub fn label(&self) -> String {
+        let quarter = quarter_of(self.start);
+        let month = month_of(self.start);
+        let day = |ts: Micros| format_rfc3339(ts)[..10].to_string();
+        if parse_period(&quarter, 0) == Ok(*self) {
+            quarter
+        } else if parse_period(&month, 0) == Ok(*self) {
+            month
+        } else {
+            format!("{} – {}", day(self.start), day(self.end - 1))
+        }
+    }
 }
 
 /// Parses `2026Q3`, `2026-07`, `2026-07-01..2026-09-30` (both days included) or `last-90d`

@@ -1235,3 +1235,93 @@ fn the_quarterly_answers_what_sre_leads_ask_next() {
         );
     }
 }
+
+/// Every command path of the clap definitions (`["ingest", "fis"]`, …), found by walking them,
+/// so a command added later is checked too.
+fn command_paths() -> Vec<Vec<String>> {
+    fn walk(command: &clap::Command, path: Vec<String>, paths: &mut Vec<Vec<String>>) {
+        for sub in command.get_subcommands() {
+            let mut sub_path = path.clone();
+            sub_path.push(sub.get_name().to_string());
+            paths.push(sub_path.clone());
+            walk(sub, sub_path, paths);
+        }
+    }
+    let mut paths = Vec::new();
+    walk(
+        &<checkup::app::Cli as clap::CommandFactory>::command(),
+        Vec::new(),
+        &mut paths,
+    );
+    paths
+}
+
+#[test]
+fn the_help_of_every_command_shows_an_example() {
+    let paths = command_paths();
+    assert!(paths.len() >= 15, "{paths:?}");
+    for path in paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let output = checkup(&args);
+        assert!(output.status.success(), "{args:?}");
+        let help = String::from_utf8_lossy(&output.stdout);
+        let examples = help
+            .split_once("Examples:\n")
+            .unwrap_or_else(|| panic!("`checkup {}` shows no example:\n{help}", path.join(" ")))
+            .1;
+        assert!(
+            examples.contains("checkup "),
+            "`checkup {}`: {examples}",
+            path.join(" ")
+        );
+    }
+}
+
+#[test]
+fn bash_accepts_the_completions_and_man_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let completions = checkup(&["completions", "bash"]);
+    assert!(completions.status.success(), "{}", stderr(&completions));
+    let script = dir.path().join("checkup.bash");
+    std::fs::write(&script, &completions.stdout).unwrap();
+    let loaded = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && complete -p checkup",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    assert!(String::from_utf8_lossy(&loaded.stdout).contains("checkup"));
+    let script_text = String::from_utf8_lossy(&completions.stdout);
+    for word in ["notify", "ledger", "--site", "--lab-reports"] {
+        assert!(script_text.contains(word), "completions lack {word}");
+    }
+
+    let page = checkup(&["man"]);
+    assert!(page.status.success(), "{}", stderr(&page));
+    let file = dir.path().join("checkup.1");
+    std::fs::write(&file, &page.stdout).unwrap();
+    let shown = std::process::Command::new("man")
+        .args(["-l", file.to_str().unwrap()])
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .expect("man (man-db) is installed by the README's test command");
+    assert!(
+        shown.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shown.stderr)
+    );
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(text.contains("checkup"), "{text}");
+    for word in ["demo", "report", "notify", "ledger"] {
+        assert!(text.contains(word), "the man page lacks {word}: {text}");
+    }
+}

@@ -63,12 +63,17 @@ fn hostile_text_stays_text_in_html_and_pdf() {
     for kind in ["quarterly", "maturity"] {
         let html = fs::read_to_string(out.join(format!("{kind}.html"))).unwrap();
         let document = Html::parse_document(&html);
-        let scripts = Selector::parse("script").unwrap();
-        assert_eq!(
-            document.select(&scripts).count(),
-            0,
-            "{kind}.html runs no script"
-        );
+        // The one script is the quarterly's own table script, byte for byte: hostile text
+        // added none and reached none.
+        let scripts: Vec<String> = document
+            .select(&Selector::parse("script").unwrap())
+            .map(|script| script.text().collect())
+            .collect();
+        let own: Vec<String> = match kind {
+            "quarterly" => vec![include_str!("../../report_templates/html/table.js").to_string()],
+            _ => Vec::new(),
+        };
+        assert_eq!(scripts, own, "{kind}.html runs no script but its own");
         let text: String = document.root_element().text().collect();
         assert!(!text.contains("49"), "{kind}.html evaluated tera code");
         assert!(

@@ -15,7 +15,7 @@ use crate::support::{checkup, stderr};
 /// Seeded stand-ins; stopped when dropped.
 pub(crate) struct StandIns {
     child: Child,
-    moto_port: u16,
+    pub(crate) moto_port: u16,
     cloudwatch_port: u16,
     /// Experiment ids by scenario key.
     pub(crate) ids: BTreeMap<String, String>,
@@ -1035,6 +1035,48 @@ fn a_ledger_on_s3_is_shared_and_written_by_one_writer_at_a_time() {
         "{message}"
     );
     assert_eq!(count("experiments"), 1);
+
+    // `ledger unlock` keeps a mark younger than --older-than (its writer may be at work), then
+    // removes it once it is old enough, saying who held it; the blocked writer then gets through.
+    let young = on_s3(aws.moto_port, &alice, &["ledger", "unlock"]);
+    assert_eq!(young.status.code(), Some(2));
+    let message = stderr(&young);
+    assert!(
+        message.contains("held by pid 42 since 2026-11-28T10:00:00Z")
+            && message.contains("--older-than 2h"),
+        "{message}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let unlocked = on_s3(
+        aws.moto_port,
+        &alice,
+        &["-v", "ledger", "unlock", "--older-than", "1s"],
+    );
+    assert!(unlocked.status.success(), "{}", stderr(&unlocked));
+    let said = String::from_utf8_lossy(&unlocked.stdout);
+    assert!(
+        said.contains("Removed the writer's mark of s3://team-ledger/chaos: it was held by pid 42 since 2026-11-28T10:00:00Z"),
+        "{said}"
+    );
+    let sent: BTreeSet<String> = stderr(&unlocked)
+        .lines()
+        .filter_map(|l| l.strip_prefix("aws: "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        sent,
+        BTreeSet::from(["S3 GetObject".to_string(), "S3 DeleteObject".to_string()])
+    );
+    let nothing = on_s3(aws.moto_port, &alice, &["ledger", "unlock"]);
+    assert!(nothing.status.success());
+    assert!(String::from_utf8_lossy(&nothing.stdout).contains("nothing to unlock"));
+    let through = on_s3(
+        aws.moto_port,
+        &alice,
+        &["ingest", "chaostoolkit", other.to_str().unwrap()],
+    );
+    assert!(through.status.success(), "{}", stderr(&through));
+    assert_eq!(count("experiments"), 2);
 }
 
 #[test]

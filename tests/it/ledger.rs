@@ -470,3 +470,96 @@ fn a_partition_written_before_a_column_was_added_reads_with_nulls_there() {
     assert!(file.column("actions_mode").is_ok());
     assert!(file.column("resolved_targets").is_ok());
 }
+
+/// A partition file rewritten with `change` applied to its rows.
+fn rewrite_partition(path: &std::path::Path, change: impl FnOnce(DataFrame) -> DataFrame) {
+    let frame = ParquetReader::new(fs::File::open(path).unwrap())
+        .finish()
+        .unwrap();
+    let mut changed = change(frame);
+    ParquetWriter::new(fs::File::create(path).unwrap())
+        .finish(&mut changed)
+        .unwrap();
+}
+
+/// The partition files of one table, oldest month first.
+fn partition_files(ledger: &std::path::Path, table: &str) -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = fs::read_dir(ledger.join(table))
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("part-0.parquet"))
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn ledger_check_names_an_orphan_a_repeated_key_and_a_corrupt_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let made = crate::support::checkup(&[
+        "demo",
+        "--out",
+        demo.to_str().unwrap(),
+        "--experiments",
+        "40",
+        "--quiet",
+    ]);
+    assert!(made.status.success(), "{}", crate::support::stderr(&made));
+    let ledger = demo.join("ledger");
+    let check =
+        || crate::support::checkup(&["--ledger", ledger.to_str().unwrap(), "ledger", "check"]);
+    let sound = check();
+    assert_eq!(
+        sound.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sound.stdout)
+    );
+    assert!(String::from_utf8_lossy(&sound.stdout).contains("is sound"));
+
+    // An action whose experiment is not stored.
+    let actions = partition_files(&ledger, "actions")[0].clone();
+    rewrite_partition(&actions, |frame| {
+        let mut ghost = frame.head(Some(1));
+        ghost
+            .with_column(Column::new("experiment_id".into(), ["EXPghost"]))
+            .unwrap();
+        frame.vstack(&ghost).unwrap()
+    });
+    // A series stored twice.
+    let series = partition_files(&ledger, "series")[1].clone();
+    rewrite_partition(&series, |frame| frame.vstack(&frame.head(Some(1))).unwrap());
+    // A points file cut in half, as a full disk or a killed copy leaves it.
+    let points = partition_files(&ledger, "points")[2].clone();
+    let bytes = fs::read(&points).unwrap();
+    fs::write(&points, &bytes[..bytes.len() / 2]).unwrap();
+
+    let found = check();
+    assert_eq!(found.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&found.stdout).into_owned();
+    let line_of = |path: &std::path::Path| -> String {
+        said.lines()
+            .find(|line| line.starts_with(&format!("{}: ", path.display())))
+            .unwrap_or_else(|| panic!("{} is not named: {said}", path.display()))
+            .to_string()
+    };
+    let orphan = line_of(&actions);
+    assert!(
+        orphan.contains("1 rows of actions have no experiment") && orphan.contains("EXPghost"),
+        "{orphan}"
+    );
+    let repeated = line_of(&series);
+    assert!(
+        repeated.contains("1 rows repeat the key (experiment_id, series_id)"),
+        "{repeated}"
+    );
+    let corrupt = line_of(&points);
+    assert!(corrupt.contains("not a readable Parquet file"), "{corrupt}");
+    assert_eq!(said.lines().count(), 3, "{said}");
+    assert!(
+        crate::support::stderr(&found).contains("has 3 problems"),
+        "{}",
+        crate::support::stderr(&found)
+    );
+}
