@@ -43,6 +43,28 @@ pub struct S3LedgerSession {
     writing: bool,
 }
 
+/// The runtime, the allow-list and the mirror of a ledger on S3.
+fn s3_ledger_parts(
+    location: crate::publish::S3Location,
+    cache: &Path,
+    verbose: bool,
+) -> std::result::Result<
+    (
+        tokio::runtime::Runtime,
+        OperationGuard,
+        crate::s3_ledger::S3Ledger,
+    ),
+    crate::s3_ledger::S3LedgerError,
+> {
+    let runtime = aws_runtime().map_err(|source| crate::s3_ledger::S3LedgerError::Io {
+        path: cache.to_path_buf(),
+        source,
+    })?;
+    let guard = OperationGuard::ledger(verbose);
+    let ledger = crate::s3_ledger::S3Ledger::new(location, cache);
+    Ok((runtime, guard, ledger))
+}
+
 /// Claims the ledger when the command writes, then pulls its mirror.
 pub fn open_s3_ledger(
     location: crate::publish::S3Location,
@@ -51,12 +73,7 @@ pub fn open_s3_ledger(
     verbose: bool,
     writing: bool,
 ) -> std::result::Result<S3LedgerSession, crate::s3_ledger::S3LedgerError> {
-    let runtime = aws_runtime().map_err(|source| crate::s3_ledger::S3LedgerError::Io {
-        path: cache.to_path_buf(),
-        source,
-    })?;
-    let guard = OperationGuard::ledger(verbose);
-    let ledger = crate::s3_ledger::S3Ledger::new(location, cache);
+    let (runtime, guard, ledger) = s3_ledger_parts(location, cache, verbose)?;
     let (client, pulled) = runtime.block_on(async {
         let client = aws::clients(target, &guard).await.s3;
         if writing {
@@ -131,12 +148,7 @@ pub fn unlock_s3_ledger(
     older_than_s: i64,
     now: crate::vocab::time::Micros,
 ) -> std::result::Result<Unlock, crate::s3_ledger::S3LedgerError> {
-    let runtime = aws_runtime().map_err(|source| crate::s3_ledger::S3LedgerError::Io {
-        path: cache.to_path_buf(),
-        source,
-    })?;
-    let guard = OperationGuard::ledger(verbose);
-    let ledger = crate::s3_ledger::S3Ledger::new(location, cache);
+    let (runtime, guard, ledger) = s3_ledger_parts(location, cache, verbose)?;
     runtime.block_on(async {
         let client = aws::clients(target, &guard).await.s3;
         let Some(mark) = ledger.writer_mark(&client).await? else {

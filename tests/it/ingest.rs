@@ -800,19 +800,9 @@ fn reports_are_published_to_s3_with_their_content_types() {
         &json!({"region": "eu-west-1", "buckets": ["chaos-reports"], "templates": [], "experiments": []}),
         dir.path(),
     );
-    let demo = dir.path().join("demo");
-    let made = checkup(&[
-        "demo",
-        "--out",
-        demo.to_str().unwrap(),
-        "--experiments",
-        "40",
-        "--quiet",
-    ]);
-    assert!(made.status.success(), "{}", stderr(&made));
+    let demo = crate::support::small_demo(dir.path(), 40);
     let out = dir.path().join("reports");
-    let endpoint = format!("http://127.0.0.1:{}", aws.moto_port);
-    let published = Command::new(env!("CARGO_BIN_EXE_checkup"))
+    let published = checkup_with_s3(aws.moto_port)
         .args([
             "--ledger",
             demo.join("ledger").to_str().unwrap(),
@@ -822,12 +812,6 @@ fn reports_are_published_to_s3_with_their_content_types() {
         .args(["--kind", "executive", "--format", "html,pdf,json,csv"])
         .args(["--out", out.to_str().unwrap()])
         .args(["--publish", "s3://chaos-reports/quarterly/2026Q3/"])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ENDPOINT_URL_S3", &endpoint)
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
         .output()
         .unwrap();
     assert!(published.status.success(), "{}", stderr(&published));
@@ -844,17 +828,7 @@ fn reports_are_published_to_s3_with_their_content_types() {
         .collect();
     assert_eq!(sent, BTreeSet::from(["S3 PutObject".to_string()]));
 
-    let client = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::new()
-            .behavior_version_latest()
-            .region(aws_sdk_s3::config::Region::new("eu-west-1"))
-            .endpoint_url(&endpoint)
-            .force_path_style(true)
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .build(),
-    );
+    let client = s3_client(aws.moto_port);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for (file, content_type) in [
         ("executive.html", "text/html; charset=utf-8"),
@@ -882,18 +856,25 @@ fn reports_are_published_to_s3_with_their_content_types() {
 
 /// `checkup` against the S3 stand-in with its own mirror folder (one "machine").
 fn on_s3(port: u16, cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_checkup"))
+    checkup_with_s3(port)
         .args(["--ledger", "s3://team-ledger/chaos"])
         .args(args)
         .env("CHECKUP_CACHE", cache)
+        .output()
+        .unwrap()
+}
+
+/// `checkup` with the S3 stand-in at `port` as its S3 endpoint and test credentials.
+pub(crate) fn checkup_with_s3(port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_checkup"));
+    command
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "eu-west-1")
         .env("AWS_ENDPOINT_URL_S3", format!("http://127.0.0.1:{port}"))
         .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
-        .output()
-        .unwrap()
+        .env_remove("AWS_ENDPOINT_URL");
+    command
 }
 
 #[test]
@@ -964,17 +945,7 @@ fn a_ledger_on_s3_is_shared_and_written_by_one_writer_at_a_time() {
     assert_eq!(count("incidents"), 1);
     assert_eq!(count("experiments"), 1);
 
-    let client = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::new()
-            .behavior_version_latest()
-            .region(aws_sdk_s3::config::Region::new("eu-west-1"))
-            .endpoint_url(format!("http://127.0.0.1:{}", aws.moto_port))
-            .force_path_style(true)
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .build(),
-    );
+    let client = s3_client(aws.moto_port);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let keys: Vec<String> = runtime
         .block_on(
@@ -1197,7 +1168,7 @@ fn concurrent_get_experiment_calls_give_the_same_ledger() {
 }
 
 /// An S3 client for the stand-in, to look at a bucket as another tool would.
-fn s3_client(port: u16) -> aws_sdk_s3::Client {
+pub(crate) fn s3_client(port: u16) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::new()
             .behavior_version_latest()

@@ -496,17 +496,7 @@ fn partition_files(ledger: &std::path::Path, table: &str) -> Vec<std::path::Path
 #[test]
 fn ledger_check_names_an_orphan_a_repeated_key_and_a_corrupt_file() {
     let dir = tempfile::tempdir().unwrap();
-    let demo = dir.path().join("demo");
-    let made = crate::support::checkup(&[
-        "demo",
-        "--out",
-        demo.to_str().unwrap(),
-        "--experiments",
-        "40",
-        "--quiet",
-    ]);
-    assert!(made.status.success(), "{}", crate::support::stderr(&made));
-    let ledger = demo.join("ledger");
+    let ledger = crate::support::small_demo(dir.path(), 40).join("ledger");
     let check =
         || crate::support::checkup(&["--ledger", ledger.to_str().unwrap(), "ledger", "check"]);
     let sound = check();

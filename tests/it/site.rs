@@ -5,28 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use scraper::{Html, Selector};
 use serde_json::{Value, json};
 
 use crate::browser::headless;
-use crate::support::{checkup, stderr};
-
-/// A small demo ledger (its history spans 2025Q3 to 2026Q3).
-fn small_ledger(dir: &Path) -> PathBuf {
-    let demo = dir.join("demo");
-    let made = checkup(&[
-        "demo",
-        "--out",
-        demo.to_str().unwrap(),
-        "--experiments",
-        "60",
-        "--quiet",
-    ]);
-    assert!(made.status.success(), "{}", stderr(&made));
-    demo.join("ledger")
-}
+use crate::support::{checkup, small_demo, stderr};
 
 /// Every file under `dir` with its bytes.
 fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -67,7 +51,7 @@ fn text(element: scraper::ElementRef) -> String {
 #[test]
 fn a_site_grows_one_period_at_a_time_and_keeps_the_earlier_ones_as_they_were() {
     let dir = tempfile::tempdir().unwrap();
-    let ledger = small_ledger(dir.path());
+    let ledger = small_demo(dir.path(), 60).join("ledger");
     let site = dir.path().join("site");
     let mut before: BTreeMap<String, BTreeMap<PathBuf, Vec<u8>>> = BTreeMap::new();
 
@@ -208,36 +192,19 @@ fn a_site_is_published_whole_with_its_content_types() {
         &json!({"region": "eu-west-1", "buckets": ["chaos-reports"], "templates": [], "experiments": []}),
         dir.path(),
     );
-    let ledger = small_ledger(dir.path());
+    let ledger = small_demo(dir.path(), 60).join("ledger");
     let site = dir.path().join("site");
-    let endpoint = format!("http://127.0.0.1:{}", aws.moto_port);
     for period in ["2026Q2", "2026Q3"] {
-        let output = Command::new(env!("CARGO_BIN_EXE_checkup"))
+        let output = crate::ingest::checkup_with_s3(aws.moto_port)
             .args(["--ledger", ledger.to_str().unwrap(), "report"])
             .args(["--period", period, "--format", "html,json"])
             .args(["--site", site.to_str().unwrap()])
             .args(["--publish", "s3://chaos-reports/site"])
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "eu-west-1")
-            .env("AWS_ENDPOINT_URL_S3", &endpoint)
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_ENDPOINT_URL")
             .output()
             .unwrap();
         assert!(output.status.success(), "{}", stderr(&output));
     }
-    let client = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::new()
-            .behavior_version_latest()
-            .region(aws_sdk_s3::config::Region::new("eu-west-1"))
-            .endpoint_url(&endpoint)
-            .force_path_style(true)
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "testing", "testing", None, None, "test",
-            ))
-            .build(),
-    );
+    let client = crate::ingest::s3_client(aws.moto_port);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let keys: BTreeSet<String> = runtime
         .block_on(

@@ -32,6 +32,22 @@ pub fn default_demo() -> &'static Path {
     })
 }
 
+/// A demo of `experiments` experiments (its history spans 2025Q3 to 2026Q3) generated into
+/// `dir/demo`; returns that folder.
+pub fn small_demo(dir: &Path, experiments: usize) -> PathBuf {
+    let demo = dir.join("demo");
+    let made = checkup(&[
+        "demo",
+        "--out",
+        demo.to_str().unwrap(),
+        "--experiments",
+        &experiments.to_string(),
+        "--quiet",
+    ]);
+    assert!(made.status.success(), "demo failed: {}", stderr(&made));
+    demo
+}
+
 /// The text of a PDF, through pdftotext (poppler-utils, installed by `tests/run.sh`).
 pub fn pdf_text(path: &Path) -> String {
     let output = Command::new("pdftotext")
