@@ -12,7 +12,7 @@ use super::{AppError, Result};
 use crate::analyze::headline::{Headline, headline};
 use crate::ledger::Ledger;
 use crate::report::html::HtmlRenderer;
-use crate::report::site::{IndexFile, IndexPeriod, render_index};
+use crate::report::site::{IndexFile, IndexPeriod, site_index};
 use crate::vocab::time::{Period, format_rfc3339};
 
 /// Each period folder's headline figures, read back to build the index.
@@ -76,12 +76,12 @@ pub fn report_site(ledger: &Ledger, command: &ReportCommand, site: &Path) -> Res
     let periods = read_periods(site)?;
     let count = periods.len();
     let renderer = HtmlRenderer::with_overrides(command.templates.as_deref(), command.lang)?;
-    let index = render_index(
-        &renderer,
+    let index = renderer.render_site_index(&site_index(
         &command.config.organization,
         &format_rfc3339(generated_at),
         periods,
-    )?;
+        command.lang.messages(),
+    ))?;
     let index_path = site.join(INDEX_FILE);
     write_file(&index_path, index.as_bytes())?;
     written.push(index_path);

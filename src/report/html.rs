@@ -159,11 +159,6 @@ impl HtmlRenderer {
 }
 
 impl HtmlRenderer {
-    /// The report text of the renderer's language.
-    pub fn messages(&self) -> &'static Messages {
-        self.messages
-    }
-
     /// The index of a report archive (`site_index.html`).
     pub fn render_site_index(&self, index: &SiteIndex) -> Result<String, RenderError> {
         let template = "site_index.html".to_string();

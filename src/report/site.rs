@@ -4,9 +4,8 @@
 
 use serde::Serialize;
 
-use super::RenderError;
 use super::charts::{Chart, verdicts_by_period};
-use super::html::HtmlRenderer;
+use super::i18n::Messages;
 use crate::analyze::headline::Headline;
 use crate::analyze::review::VerdictCounts;
 
@@ -39,13 +38,14 @@ pub struct SiteIndex {
     pub trend: Option<Chart>,
 }
 
-/// The index of `periods` (any order), the trend oldest to newest.
-pub fn render_index(
-    renderer: &HtmlRenderer,
+/// The index of `periods` (any order): newest first, the trend oldest to newest, its words in
+/// the language of `tx`. `HtmlRenderer::render_site_index` renders it.
+pub fn site_index(
     organization: &str,
     generated_at: &str,
     mut periods: Vec<IndexPeriod>,
-) -> Result<String, RenderError> {
+    tx: &Messages,
+) -> SiteIndex {
     periods.sort_by(|a, b| {
         (&a.headline.start, &a.headline.end, &a.folder).cmp(&(
             &b.headline.start,
@@ -57,12 +57,12 @@ pub fn render_index(
         .iter()
         .map(|p| (p.headline.label.as_str(), &p.headline.verdicts))
         .collect();
-    let trend = verdicts_by_period(&columns, renderer.messages());
+    let trend = verdicts_by_period(&columns, tx);
     periods.reverse();
-    renderer.render_site_index(&SiteIndex {
+    SiteIndex {
         organization: organization.to_string(),
         generated_at: generated_at.to_string(),
         periods,
         trend,
-    })
+    }
 }
