@@ -12,6 +12,7 @@ pub mod aws;
 pub mod config;
 pub mod fuzzing;
 pub mod ingest;
+pub mod interrupt;
 pub mod ledger;
 pub mod presets;
 pub mod publish;

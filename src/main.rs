@@ -1,6 +1,6 @@
 //! The `checkup` command line: parses arguments, reads the environment, runs one command
 //! (`checkup::app`), prints errors. Exit codes: 0 success, 1 gate violated (or `ledger check`
-//! found problems), 2 usage or input error.
+//! found problems), 2 usage or input error, 130 or 143 stopped by Ctrl-C or SIGTERM.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use checkup::app::cli::Completion;
-use checkup::app::{Cli, Environment, run};
+use checkup::app::{AppError, Cli, Environment, run};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -27,10 +27,17 @@ fn main() -> ExitCode {
         Ok(Completion::GateViolated | Completion::ProblemsFound) => ExitCode::from(1),
         // A reader that stops early (`checkup export | head`) is not an error.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("checkup: error: {error:#}");
-            ExitCode::from(2)
-        }
+        Err(error) => match interrupted_by(&error) {
+            // Stopped at a safe point by Ctrl-C or SIGTERM: 130 or 143, as a shell expects.
+            Some(signal) => {
+                eprintln!("checkup: {error:#}");
+                ExitCode::from(signal.exit_code())
+            }
+            None => {
+                eprintln!("checkup: error: {error:#}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
 
@@ -47,6 +54,15 @@ fn environment() -> Environment {
         custom_s3_endpoint: std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
             || std::env::var_os("AWS_ENDPOINT_URL").is_some(),
     }
+}
+
+fn interrupted_by(error: &anyhow::Error) -> Option<checkup::interrupt::Signal> {
+    error
+        .chain()
+        .find_map(|cause| match cause.downcast_ref::<AppError>() {
+            Some(AppError::Interrupted { signal, .. }) => Some(*signal),
+            _ => None,
+        })
 }
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {

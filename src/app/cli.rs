@@ -417,6 +417,14 @@ fn s3_target(cli: &Cli, environment: &Environment) -> AwsTarget {
 /// Runs the command; with `--ledger s3://BUCKET/PREFIX`, on a local mirror of that ledger which is
 /// pulled before and, for commands that write, pushed after.
 pub fn run(mut cli: Cli, environment: &Environment) -> anyhow::Result<Completion> {
+    // The long commands stop at a safe point on Ctrl-C or SIGTERM (the S3 writer's mark is then
+    // released below, and nothing is uploaded).
+    if matches!(
+        cli.command,
+        Command::Demo { .. } | Command::Report(_) | Command::Ingest { .. }
+    ) {
+        crate::interrupt::install().context("cannot handle Ctrl-C and SIGTERM")?;
+    }
     let ledger_text = cli.ledger.to_string_lossy().into_owned();
     if let Command::Ledger {
         action: LedgerAction::Unlock { older_than },
@@ -452,6 +460,11 @@ pub fn run(mut cli: Cli, environment: &Environment) -> anyhow::Result<Completion
     let result = run_command(cli, environment);
     let pushed = close_s3_ledger(session, result.is_ok())
         .with_context(|| format!("cannot write the ledger {ledger_text}"))?;
+    if writing && crate::interrupt::requested().is_some() && result.is_err() {
+        eprintln!(
+            "checkup: nothing was uploaded to {ledger_text} and the writer's mark was removed; the next run starts from the bucket as it was"
+        );
+    }
     if writing && !quiet && result.is_ok() {
         eprintln!("Uploaded {pushed} changed ledger files to {ledger_text}");
     }

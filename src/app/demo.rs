@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use super::Result;
 use super::output::{ReportFormat, create_dir};
 use super::report::{LabReports, ReportCommand, report};
+use super::{AppError, Result, stop_point};
 use crate::config::Config;
 use crate::ingest::demo::{self, DemoSettings, MonthBatch};
 use crate::ledger::Ledger;
@@ -31,7 +31,19 @@ pub struct DemoSummary {
 pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
     create_dir(&command.out)?;
     let ledger_path = command.out.join("ledger");
-    let ledger = Ledger::open_for_write(&ledger_path)?;
+    let fresh =
+        std::fs::read_dir(&ledger_path).map_or(true, |mut entries| entries.next().is_none());
+    let result = demo_into(command, &ledger_path);
+    // A demo that failed (a full disk) leaves no half-made ledger behind when it made the ledger;
+    // one stopped by Ctrl-C keeps what it stored, as it says.
+    if fresh && matches!(&result, Err(error) if !matches!(error, AppError::Interrupted { .. })) {
+        let _ = std::fs::remove_dir_all(&ledger_path);
+    }
+    result
+}
+
+fn demo_into(command: &DemoCommand, ledger_path: &std::path::Path) -> Result<DemoSummary> {
+    let ledger = Ledger::open_for_write(ledger_path)?;
     let (experiments, incidents) = generate_demo_ledger(&ledger, &command.settings)?;
     let reports = report(
         &ledger,
@@ -54,7 +66,7 @@ pub fn demo(command: &DemoCommand) -> Result<DemoSummary> {
     Ok(DemoSummary {
         experiments,
         incidents,
-        ledger: ledger_path,
+        ledger: ledger_path.to_path_buf(),
         reports,
     })
 }
@@ -66,7 +78,12 @@ pub fn generate_demo_ledger(ledger: &Ledger, settings: &DemoSettings) -> Result<
     let incidents = demo::generate(settings, |month: MonthBatch| -> Result<()> {
         experiments += month.rows.experiments.len();
         ledger.store(month.rows)?;
-        Ok(())
+        stop_point(|| {
+            format!(
+                "stored {experiments} experiments of the demo's history, up to month {}; the later months, the incidents and the reports were not made: run the demo again",
+                month.month
+            )
+        })
     })?;
     ledger.store_incidents(&incidents)?;
     Ok((experiments, incidents.len()))

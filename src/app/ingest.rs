@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::aws_session::aws_runtime;
-use super::{AppError, Result};
+use super::{AppError, Result, stop_point, stopped};
 use crate::aws::{self, AwsTarget, OperationGuard};
 use crate::config::Config;
 use crate::ingest::fis::{self, FisHistory, FisQuery, Holdings};
@@ -136,8 +136,24 @@ pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestS
             };
             let guard = OperationGuard::reading(command.verbose);
             let mut warnings = Vec::new();
-            let read =
-                runtime.block_on(read_aws(command, &target, &guard, &holdings, &mut warnings));
+            // A stop request ends the reads in flight at once; nothing of this profile and
+            // region is stored then.
+            let read = runtime.block_on(async {
+                tokio::select! {
+                    read = read_aws(command, &target, &guard, &holdings, &mut warnings) => Some(read),
+                    () = stop_requested() => None,
+                }
+            });
+            let unread = |summary: &IngestSummary| {
+                format!(
+                    "stored {} experiments before it; {} was being read and is not stored (nor any profile or region after it): run the command again, it reads what the ledger lacks",
+                    summary.experiments,
+                    target_words(profile, region)
+                )
+            };
+            let Some(read) = read else {
+                return Err(stopped(unread(&summary)));
+            };
             summary.operations.extend(guard.log.entries());
             summary.metric_requests += guard.log.count("GetMetricData");
             summary.warnings.extend(warnings);
@@ -152,9 +168,32 @@ pub fn ingest_fis(ledger: &Ledger, command: &IngestFisCommand) -> Result<IngestS
             summary.alarm_events += observations.alarm_events.len();
             summary.metric_requests_lower_bound += observations.lower_bound;
             store_fis_history(ledger, history, observations)?;
+            stop_point(|| {
+                format!(
+                    "stored {} experiments, {} included; any profile or region after it was not read: run the command again, it reads what the ledger lacks",
+                    summary.experiments,
+                    target_words(profile, region)
+                )
+            })?;
         }
     }
     Ok(summary)
+}
+
+/// Resolves once a stop was asked (Ctrl-C, SIGTERM); checked every 50 ms.
+async fn stop_requested() {
+    while crate::interrupt::requested().is_none() {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// `profile prod, region eu-west-1`, for what was stored and what was not.
+fn target_words(profile: &Option<String>, region: &Option<String>) -> String {
+    format!(
+        "profile {}, region {}",
+        profile.as_deref().unwrap_or("(default)"),
+        region.as_deref().unwrap_or("(the SDK's)")
+    )
 }
 
 async fn read_aws(

@@ -57,6 +57,12 @@ pub enum AppError {
         "experiment {0} is not in the ledger before the period's end (see `checkup export --table experiments`)"
     )]
     UnknownExperiment(String),
+    #[error("interrupted by {}: {done}", signal.name())]
+    Interrupted {
+        signal: crate::interrupt::Signal,
+        /// What was stored or written before the stop, and what was not.
+        done: String,
+    },
     #[error("posting the digest to the webhook failed: {0}")]
     Webhook(String),
     #[error("cannot read the report site at {path}")]
@@ -84,3 +90,20 @@ impl From<crate::atomic_file::WriteError> for AppError {
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// A safe point of a long command: when a stop was asked (Ctrl-C, SIGTERM), ends the command
+/// with `done()`, what it stored and what it did not.
+pub(crate) fn stop_point(done: impl FnOnce() -> String) -> Result<()> {
+    match crate::interrupt::requested() {
+        Some(_) => Err(stopped(done())),
+        None => Ok(()),
+    }
+}
+
+/// The error of a command stopped by a signal, with what it stored and what it did not.
+pub(crate) fn stopped(done: String) -> AppError {
+    AppError::Interrupted {
+        signal: crate::interrupt::requested().unwrap_or(crate::interrupt::Signal::Interrupt),
+        done,
+    }
+}

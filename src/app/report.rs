@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::load::{AnalyzedLedger, analyze_ledger, load_observations};
 use super::output::{ReportFormat, create_dir, experiment_file, kind_file, write_file};
-use super::{AppError, Result};
+use super::{AppError, Result, stop_point};
 use crate::analyze::by_experiment;
 use crate::analyze::curves::{MOST_CURVES_CHARTED, charted_experiments, curves_of};
 use crate::analyze::headline::{Headline, headline};
@@ -192,9 +192,17 @@ pub(super) fn write_reports(
     if let Some(index) = site_index {
         renderers.html_data.link_site_index(index);
     }
-    let mut written = Vec::new();
+    let mut written: Vec<PathBuf> = Vec::new();
+    let stopped = |written: &[PathBuf]| {
+        format!(
+            "wrote {} report files into {} before it (each one whole); the others were not written: run the command again",
+            written.len(),
+            out.display()
+        )
+    };
     for format in &command.formats {
         if let Some(file) = format.whole_report_file() {
+            stop_point(|| stopped(&written))?;
             let path = out.join(file);
             write_file(&path, &whole_report_bytes(*format, &model, &path)?)?;
             written.push(path);
@@ -202,6 +210,7 @@ pub(super) fn write_reports(
     }
     for kind in &command.kinds {
         for format in &command.formats {
+            stop_point(|| stopped(&written))?;
             if let Some(bytes) = renderers.render(*kind, *format)? {
                 let path = kind_file(out, *kind, *format);
                 write_file(&path, &bytes)?;
@@ -231,6 +240,7 @@ pub(super) fn write_reports(
             .first()
             .and_then(|curve| recovery_curve_chart(curve, command.lang.messages()));
         for format in &command.formats {
+            stop_point(|| stopped(&written))?;
             if let Some(bytes) = renderers.render_experiment(*format, &detail, curve.as_ref())? {
                 let path = experiment_file(out, id, *format);
                 write_file(&path, &bytes)?;

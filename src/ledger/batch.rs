@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use super::{
     Action, AlarmEvent, Experiment, Incident, Ledger, LedgerError, MetricSeries, Outcome,
-    PointColumns, Result, Table, actions_frame, alarm_events_frame, experiments_frame,
+    PointColumns, Result, Table, actions_frame, alarm_events_frame, commit, experiments_frame,
     incidents_frame, outcomes_frame, series_frame,
 };
 
@@ -31,6 +31,8 @@ pub fn rows_of(table: Table) -> impl FnOnce(PolarsError) -> LedgerError {
 impl Ledger {
     /// Stores a batch children first and experiments last. Every row lands in the partition of
     /// its experiment's creation month, so a batch carries the experiments of all its rows.
+    /// Every partition of the batch is written in full before any replaces its file, so a write
+    /// that fails (a full disk) leaves the ledger as it was.
     pub fn store(&self, batch: Batch) -> Result<()> {
         let month_by_id: HashMap<String, String> = batch
             .experiments
@@ -38,29 +40,30 @@ impl Ledger {
             .map(|e| (e.experiment_id.clone(), e.month()))
             .collect();
         let month_of = |id: &str| month_by_id.get(id).cloned().unwrap_or_default();
+        let mut staged = Vec::new();
         if !batch.points.is_empty() {
             let rows = batch.points.into_frame().map_err(rows_of(Table::Points))?;
-            self.upsert(Table::Points, rows)?;
+            self.stage_upsert(Table::Points, rows, &mut staged)?;
         }
         if !batch.series.is_empty() {
             let rows = series_frame(&batch.series, &month_of).map_err(rows_of(Table::Series))?;
-            self.upsert(Table::Series, rows)?;
+            self.stage_upsert(Table::Series, rows, &mut staged)?;
         }
         if !batch.actions.is_empty() {
             let rows = actions_frame(&batch.actions, &month_of).map_err(rows_of(Table::Actions))?;
-            self.upsert(Table::Actions, rows)?;
+            self.stage_upsert(Table::Actions, rows, &mut staged)?;
         }
         if !batch.alarm_events.is_empty() {
             let rows =
                 alarm_events_frame(&batch.alarm_events).map_err(rows_of(Table::AlarmEvents))?;
-            self.upsert(Table::AlarmEvents, rows)?;
+            self.stage_upsert(Table::AlarmEvents, rows, &mut staged)?;
         }
         if !batch.experiments.is_empty() {
             let rows =
                 experiments_frame(&batch.experiments).map_err(rows_of(Table::Experiments))?;
-            self.upsert(Table::Experiments, rows)?;
+            self.stage_upsert(Table::Experiments, rows, &mut staged)?;
         }
-        Ok(())
+        commit(staged)
     }
 
     /// Stores the derived outcomes of experiments; each row lands in its experiment's month

@@ -180,21 +180,17 @@ impl CheckReport {
                 self.problem(&entry, "is not a folder named month=YYYY-MM".to_string());
                 continue;
             };
-            let mut found = false;
+            // A folder without its file is an empty partition (a write that failed left it).
             for file in read_dir_sorted(&entry)? {
                 let name = file_name(&file);
                 if name == PART_FILE && file.is_file() {
                     partitions.push((month.to_string(), file));
-                    found = true;
                 } else if !atomic_file::is_temporary_file(&name) {
                     self.problem(
                         &file,
                         format!("does not belong in a partition (only {PART_FILE})"),
                     );
                 }
-            }
-            if !found {
-                self.problem(&entry, format!("holds no {PART_FILE}"));
             }
         }
         Ok(partitions)

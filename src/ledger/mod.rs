@@ -68,6 +68,8 @@ pub enum LedgerError {
     Io { path: PathBuf, source: io::Error },
     #[error("cannot write {path}")]
     Write { path: PathBuf, source: PolarsError },
+    #[error("cannot write {path}")]
+    WriteFile { path: PathBuf, source: io::Error },
     #[error("cannot prepare rows for table {table}")]
     Rows { table: Table, source: PolarsError },
     #[error("rows for table {table} do not match its schema: {problem}")]
@@ -378,6 +380,21 @@ impl Ledger {
     /// dropped; within the batch the last row of each [`Table::unique_key`] wins. Each touched
     /// partition is rewritten atomically, sorted by the unique key.
     pub fn upsert(&self, table: Table, rows: DataFrame) -> Result<UpsertStats> {
+        let mut staged = Vec::new();
+        let stats = self.stage_upsert(table, rows, &mut staged)?;
+        commit(staged)?;
+        Ok(stats)
+    }
+
+    /// [`Ledger::upsert`]'s partitions written to their temporary files and pushed onto `staged`,
+    /// no target replaced yet: a batch stages every table before it commits any (a full disk
+    /// then leaves the ledger as it was).
+    fn stage_upsert(
+        &self,
+        table: Table,
+        rows: DataFrame,
+        staged: &mut Vec<atomic_file::Staged>,
+    ) -> Result<UpsertStats> {
         assert!(
             self._lock.is_some(),
             "upsert needs a ledger opened for writing"
@@ -445,7 +462,7 @@ impl Ledger {
                 .vstack(&new_rows)
                 .and_then(|merged| merged.sort(table.unique_key(), SortMultipleOptions::default()))
                 .map_err(bad_rows)?;
-            write_parquet_atomically(&path, &mut merged)?;
+            staged.push(stage_parquet(&path, &mut merged)?);
             stats.partitions_written += 1;
         }
         Ok(stats)
@@ -579,28 +596,75 @@ fn with_added_columns(table: Table, mut frame: DataFrame) -> PolarsResult<DataFr
     frame.select(table.columns().iter().map(|column| column.name))
 }
 
-fn write_parquet_atomically(path: &Path, frame: &mut DataFrame) -> Result<()> {
+/// A partition written to its temporary file (see [`atomic_file::stage`]).
+fn stage_parquet(path: &Path, frame: &mut DataFrame) -> Result<atomic_file::Staged> {
     let dir = path.parent().expect("a partition file has a folder");
     fs::create_dir_all(dir).map_err(|source| LedgerError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
-    atomic_file::write_with(path, |file| {
-        ParquetWriter::new(file)
+    atomic_file::stage(path, |file| {
+        let mut writer = KeepIoError { file, error: None };
+        let written = ParquetWriter::new(&mut writer)
             .with_compression(ParquetCompression::Zstd(None))
             .with_statistics(StatisticsOptions::full())
-            .finish(frame)
-            .map(|_| ())
-            .map_err(|source| LedgerError::Write {
-                path: atomic_file::temporary_path(path),
+            .finish(frame);
+        match (written, writer.error) {
+            (Ok(_), _) => Ok(()),
+            // The file system's own error (a full disk) rather than the Parquet writer's
+            // account of it ("Invalid thrift: transport error").
+            (Err(_), Some(source)) => Err(LedgerError::WriteFile {
+                path: path.to_path_buf(),
                 source,
-            })
+            }),
+            (Err(source), None) => Err(LedgerError::Write {
+                path: path.to_path_buf(),
+                source,
+            }),
+        }
     })
+}
+
+/// A file writer that keeps the first I/O error it met, which the Parquet writer reports only
+/// in its own words.
+struct KeepIoError<'a> {
+    file: &'a mut File,
+    error: Option<io::Error>,
+}
+
+impl KeepIoError<'_> {
+    fn keep(&mut self, error: io::Error) -> io::Error {
+        let copy = match error.raw_os_error() {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(error.kind(), error.to_string()),
+        };
+        self.error.get_or_insert(error);
+        copy
+    }
+}
+
+impl io::Write for KeepIoError<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write(buf).map_err(|error| self.keep(error))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush().map_err(|error| self.keep(error))
+    }
+}
+
+/// Puts staged partitions in place, in the order they were staged (children before
+/// experiments).
+fn commit(staged: Vec<atomic_file::Staged>) -> Result<()> {
+    for file in staged {
+        file.commit()?;
+    }
+    Ok(())
 }
 
 impl From<atomic_file::WriteError> for LedgerError {
     fn from(error: atomic_file::WriteError) -> LedgerError {
-        LedgerError::Io {
+        LedgerError::WriteFile {
             path: error.path,
             source: error.source,
         }

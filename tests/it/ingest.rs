@@ -16,7 +16,7 @@ use crate::support::{checkup, stderr};
 pub(crate) struct StandIns {
     child: Child,
     pub(crate) moto_port: u16,
-    cloudwatch_port: u16,
+    pub(crate) cloudwatch_port: u16,
     /// Experiment ids by scenario key.
     pub(crate) ids: BTreeMap<String, String>,
 }
@@ -721,7 +721,7 @@ fn busy_program() -> (Value, String) {
 }
 
 /// The busy program on the stand-ins with these S3 buckets, its checkup.toml written into `dir`.
-fn start_busy(dir: &Path, buckets: &[&str]) -> (Value, PathBuf, StandIns) {
+pub(crate) fn start_busy(dir: &Path, buckets: &[&str]) -> (Value, PathBuf, StandIns) {
     let (mut scenario, config) = busy_program();
     scenario["buckets"] = json!(buckets);
     let config_path = dir.join("checkup.toml");

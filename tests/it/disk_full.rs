@@ -1,0 +1,236 @@
+//! A full disk. The ledger and the report folder live on a small tmpfs (mounted by the test; it
+//! needs root, as `tests/run.sh` has in CI, and says so and skips elsewhere), a filler file leaves
+//! a chosen number of bytes free, and `demo`, `ingest` and `report` run with every amount from
+//! nothing to enough, so that ENOSPC meets them at each of their writes in turn. Every failure
+//! exits 2 naming a path and "No space left", leaves the ledger exactly as it was (byte for byte)
+//! and no temporary file behind; once space is freed the same command completes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::support::{small_demo, stderr};
+
+/// A tmpfs mounted for the test, unmounted when dropped.
+struct Tmpfs {
+    path: PathBuf,
+}
+
+impl Tmpfs {
+    /// `None` where this process may not mount (not root, or no CAP_SYS_ADMIN).
+    fn mount(path: &Path, size_kib: u64) -> Option<Tmpfs> {
+        std::fs::create_dir_all(path).unwrap();
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size_kib}k"), "tmpfs"])
+            .arg(path)
+            .output()
+            .ok()?;
+        status.status.success().then(|| Tmpfs {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Bytes a new file may still take.
+    fn available(&self) -> u64 {
+        let path = std::ffi::CString::new(self.path.to_str().unwrap()).unwrap();
+        let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+        assert_eq!(unsafe { libc::statvfs(path.as_ptr(), &mut stats) }, 0);
+        stats.f_bavail as u64 * stats.f_frsize as u64
+    }
+
+    /// Fills the file system up to `free` bytes left (to the page).
+    fn leave_free(&self, free: u64) {
+        let filler = self.path.join("filler");
+        let _ = std::fs::remove_file(&filler);
+        let take = self.available().saturating_sub(free);
+        std::fs::write(&filler, vec![0u8; take as usize]).unwrap();
+    }
+
+    fn free_all(&self) {
+        let _ = std::fs::remove_file(self.path.join("filler"));
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).output();
+    }
+}
+
+/// Every file under `dir` (the filler left out) with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if path.file_name().unwrap() != "filler" {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+fn temporary_files(dir: &Path) -> Vec<PathBuf> {
+    snapshot(dir)
+        .into_keys()
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with('.') && name.ends_with(".tmp")
+        })
+        .collect()
+}
+
+/// What the failures of one sweep showed.
+#[derive(Debug, Default)]
+struct Sweep {
+    failures: usize,
+    /// The distinct paths the errors named.
+    paths: std::collections::BTreeSet<String>,
+}
+
+/// Runs `run` with 0, `step`, 2 `step`, … bytes free until it succeeds; checks each failure.
+/// `ledger` must be as it was after every failure.
+fn sweep(fs: &Tmpfs, ledger: &Path, step: u64, run: &dyn Fn() -> Output) -> Sweep {
+    let mut result = Sweep::default();
+    let before = snapshot(ledger);
+    for attempt in 0.. {
+        let free = attempt * step;
+        fs.leave_free(free);
+        let output = run();
+        if output.status.success() {
+            fs.free_all();
+            return result;
+        }
+        let message = stderr(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{free} bytes free: {message}"
+        );
+        assert!(
+            message.contains("No space left on device"),
+            "{free} bytes free: {message}"
+        );
+        // The file that could not be written, named after the last "cannot write".
+        let named = message
+            .rsplit_once("cannot write ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .filter(|path| path.starts_with(fs.path.to_str().unwrap()))
+            .unwrap_or_else(|| panic!("{free} bytes free: no file named: {message}"))
+            .trim_end_matches([':', ','])
+            .to_string();
+        result.paths.insert(named);
+        assert!(
+            snapshot(ledger) == before,
+            "{free} bytes free: the ledger changed: {message}"
+        );
+        assert_eq!(
+            temporary_files(&fs.path),
+            Vec::<PathBuf>::new(),
+            "{free} bytes free"
+        );
+        result.failures += 1;
+        assert!(attempt < 400, "never enough space");
+    }
+    unreachable!()
+}
+
+fn checkup_at(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_checkup"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_full_disk_stops_every_write_cleanly_and_the_next_run_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mount_point = dir.path().join("small");
+    let Some(fs) = Tmpfs::mount(&mount_point, 16 * 1024) else {
+        eprintln!(
+            "disk_full: skipped, this process cannot mount a tmpfs (run the tests as root, as tests/run.sh does in CI)"
+        );
+        return;
+    };
+    let source = small_demo(dir.path(), 40).join("ledger");
+    let ledger = fs.path.join("ledger");
+    let copied = Command::new("cp")
+        .args(["-a", source.to_str().unwrap(), ledger.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(copied.status.success());
+    let reports = fs.path.join("reports");
+    let ledger_arg = ledger.to_str().unwrap().to_string();
+
+    // report: the outcomes it stores in the ledger, then every report file.
+    let report = sweep(&fs, &ledger, 24 * 1024, &|| {
+        checkup_at(&[
+            "--ledger",
+            &ledger_arg,
+            "report",
+            "--out",
+            reports.to_str().unwrap(),
+        ])
+    });
+    // ingest: a CSV of incidents into the same ledger.
+    let incidents = dir.path().join("incidents.csv");
+    let mut csv = String::from("incident_id,service,team,severity,started_at,resolved_at\n");
+    for i in 0..400 {
+        csv.push_str(&format!(
+            "INC-{i},checkout,payments,SEV2,2026-0{}-1{}T10:00:00Z,2026-0{}-1{}T11:00:00Z\n",
+            1 + i % 9,
+            i % 10,
+            1 + i % 9,
+            i % 10
+        ));
+    }
+    std::fs::write(&incidents, csv).unwrap();
+    let ingest = sweep(&fs, &ledger, 2 * 1024, &|| {
+        checkup_at(&[
+            "--ledger",
+            &ledger_arg,
+            "ingest",
+            "incidents",
+            incidents.to_str().unwrap(),
+        ])
+    });
+    // demo: a whole new history, into a folder of its own.
+    let demo_out = fs.path.join("demo");
+    let demo_ledger = demo_out.join("ledger");
+    let demo = sweep(&fs, &demo_ledger, 256 * 1024, &|| {
+        // A demo interrupted by a full disk is run again from scratch, as a user would.
+        let _ = std::fs::remove_dir_all(&demo_out);
+        checkup_at(&[
+            "demo",
+            "--out",
+            demo_out.to_str().unwrap(),
+            "--experiments",
+            "40",
+            "--quiet",
+        ])
+    });
+    eprintln!(
+        "disk_full: report failed {} times ({} paths named), ingest {} times ({}), demo {} times ({})",
+        report.failures,
+        report.paths.len(),
+        ingest.failures,
+        ingest.paths.len(),
+        demo.failures,
+        demo.paths.len()
+    );
+    // Each command met a full disk at more than one of its writes.
+    assert!(report.paths.len() >= 3, "{report:?}");
+    assert!(ingest.failures >= 1, "{ingest:?}");
+    assert!(demo.paths.len() >= 3, "{demo:?}");
+    assert_eq!(
+        crate::crash::check_consistent(&ledger, "after the sweeps").len(),
+        40
+    );
+}
