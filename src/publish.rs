@@ -72,6 +72,18 @@ pub fn content_type(file: &Path) -> &'static str {
     }
 }
 
+/// A publication cut short: what was uploaded, what was not, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("published {published} of {total} files; not published: {not_published}")]
+pub struct PublishError {
+    pub published: usize,
+    pub total: usize,
+    /// The `s3://` URLs not published, the failed one first.
+    pub not_published: String,
+    #[source]
+    pub source: AwsError,
+}
+
 /// Uploads `files` (each keyed by its path under `root`); returns the `s3://` URL of each
 /// object, in order.
 pub async fn publish(
@@ -79,28 +91,39 @@ pub async fn publish(
     location: &S3Location,
     root: &Path,
     files: &[PathBuf],
-) -> Result<Vec<String>, AwsError> {
+) -> Result<Vec<String>, PublishError> {
+    let url_of =
+        |file: &PathBuf| format!("s3://{}/{}", location.bucket, location.key_of(root, file));
     let mut urls = Vec::new();
-    for file in files {
-        let key = location.key_of(root, file);
-        let url = format!("s3://{}/{key}", location.bucket);
-        let body = std::fs::read(file)
-            .map(ByteStream::from)
-            .map_err(|e| AwsError::Call {
+    for (index, file) in files.iter().enumerate() {
+        let url = url_of(file);
+        let cut_short = |source: AwsError| PublishError {
+            published: index,
+            total: files.len(),
+            not_published: files[index..]
+                .iter()
+                .map(url_of)
+                .collect::<Vec<_>>()
+                .join(", "),
+            source,
+        };
+        let body = std::fs::read(file).map(ByteStream::from).map_err(|e| {
+            cut_short(AwsError::Call {
                 service: "S3",
                 operation: "PutObject",
                 context: url.clone(),
                 message: format!("cannot read {}: {e}", file.display()),
-            })?;
+            })
+        })?;
         client
             .put_object()
             .bucket(&location.bucket)
-            .key(&key)
+            .key(location.key_of(root, file))
             .content_type(content_type(file))
             .body(body)
             .send()
             .await
-            .map_err(|e| aws_error("S3", "PutObject", &url, e))?;
+            .map_err(|e| cut_short(aws_error("S3", "PutObject", &url, e)))?;
         urls.push(url);
     }
     Ok(urls)

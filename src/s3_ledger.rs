@@ -31,6 +31,18 @@ pub enum S3LedgerError {
         source: std::io::Error,
     },
     #[error(
+        "uploaded {uploaded} of {changed} changed ledger files to s3://{bucket}/{prefix}; these were not uploaded: {not_uploaded}. The bucket holds no experiment without its rows (experiments go last); run the command again to upload what is missing"
+    )]
+    PushIncomplete {
+        bucket: String,
+        prefix: String,
+        uploaded: usize,
+        changed: usize,
+        /// The keys not uploaded, the failed one first.
+        not_uploaded: String,
+        source: AwsError,
+    },
+    #[error(
         "the ledger s3://{bucket}/{prefix} is being written by another checkup ({holder}); if that run died, `checkup --ledger s3://{bucket}/{prefix} ledger unlock` removes its mark ({key}) once it is old enough"
     )]
     Busy {
@@ -248,7 +260,7 @@ impl S3Ledger {
         };
         changed.sort_by(|a, b| (rank(&a.0), &a.0).cmp(&(rank(&b.0), &b.0)));
         let mut mirrored = self.read_manifest();
-        for (relative, bytes, stamp) in &changed {
+        for (uploaded, (relative, bytes, stamp)) in changed.iter().enumerate() {
             let key = self.key(relative);
             let output = client
                 .put_object()
@@ -263,12 +275,24 @@ impl S3Ledger {
                 .send()
                 .await
                 .map_err(|e| {
-                    aws_error(
-                        "S3",
-                        "PutObject",
-                        format!("s3://{}/{key}", self.location.bucket),
-                        e,
-                    )
+                    // Retries ran out: say what is missing, in write order.
+                    let not_uploaded: Vec<String> = changed[uploaded..]
+                        .iter()
+                        .map(|(relative, ..)| self.key(relative))
+                        .collect();
+                    S3LedgerError::PushIncomplete {
+                        bucket: self.location.bucket.clone(),
+                        prefix: self.location.prefix.clone(),
+                        uploaded,
+                        changed: changed.len(),
+                        not_uploaded: not_uploaded.join(", "),
+                        source: aws_error(
+                            "S3",
+                            "PutObject",
+                            format!("s3://{}/{key}", self.location.bucket),
+                            e,
+                        ),
+                    }
                 })?;
             mirrored.insert(
                 relative.clone(),

@@ -48,6 +48,8 @@ pub enum AppError {
     #[error(transparent)]
     Aws(#[from] crate::aws::AwsError),
     #[error(transparent)]
+    Publish(#[from] crate::publish::PublishError),
+    #[error(transparent)]
     Incidents(#[from] crate::ingest::incidents::IncidentsError),
     #[error(transparent)]
     Journal(#[from] crate::ingest::chaostoolkit::JournalError),

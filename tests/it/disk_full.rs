@@ -234,3 +234,94 @@ fn a_full_disk_stops_every_write_cleanly_and_the_next_run_completes() {
         40
     );
 }
+
+#[test]
+fn a_full_disk_under_the_s3_mirror_changes_nothing_in_the_bucket() {
+    let dir = tempfile::tempdir().unwrap();
+    let mount_point = dir.path().join("small");
+    let Some(fs) = Tmpfs::mount(&mount_point, 4 * 1024) else {
+        eprintln!("disk_full: skipped, this process cannot mount a tmpfs");
+        return;
+    };
+    let aws = crate::ingest::start(
+        &serde_json::json!({"region": "eu-west-1", "buckets": ["team-ledger"], "templates": [], "experiments": []}),
+        dir.path(),
+    );
+    let journals = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/chaostoolkit-journals/generated");
+    let run = |cache: &Path, journal: &str| {
+        crate::ingest::checkup_with_s3(aws.moto_port)
+            .args([
+                "--ledger",
+                "s3://team-ledger/chaos",
+                "ingest",
+                "chaostoolkit",
+            ])
+            .arg(journals.join(journal))
+            .env("CHECKUP_CACHE", cache)
+            .output()
+            .unwrap()
+    };
+    // The bucket holds a ledger written from another machine.
+    let seeded = run(&dir.path().join("elsewhere"), "journal-completed.json");
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let bucket = || -> Vec<(String, String)> {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let listed = runtime
+            .block_on(
+                crate::ingest::s3_client(aws.moto_port)
+                    .list_objects_v2()
+                    .bucket("team-ledger")
+                    .send(),
+            )
+            .unwrap();
+        listed
+            .contents()
+            .iter()
+            .map(|o| {
+                (
+                    o.key().unwrap_or_default().to_string(),
+                    o.e_tag().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    // Here, the mirror is on the small file system: its pull, the ingest and the manifest all
+    // meet a full disk in turn.
+    let cache = fs.path.join("cache");
+    let before = bucket();
+    let mut failures = 0;
+    for attempt in 0u64.. {
+        let free = attempt * 4 * 1024;
+        fs.leave_free(free);
+        let output = run(&cache, "journal-deviated.json");
+        if output.status.success() {
+            break;
+        }
+        let message = stderr(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{free} bytes free: {message}"
+        );
+        assert!(
+            message.contains("No space left on device"),
+            "{free} bytes free: {message}"
+        );
+        assert_eq!(bucket(), before, "{free} bytes free: the bucket changed");
+        assert_eq!(
+            temporary_files(&fs.path),
+            Vec::<PathBuf>::new(),
+            "{free} bytes free"
+        );
+        failures += 1;
+        assert!(attempt < 200, "never enough space");
+    }
+    fs.free_all();
+    eprintln!(
+        "disk_full: an S3 mirror on a full disk failed {failures} times, the bucket unchanged each time"
+    );
+    assert!(failures >= 2, "{failures}");
+    // Once there was room, the ingest went up.
+    assert_ne!(bucket(), before);
+}

@@ -20,6 +20,7 @@ mod maturity;
 mod nab;
 mod notify;
 mod outside_readers;
+mod s3_write_faults;
 mod signals;
 mod site;
 mod snapshots;

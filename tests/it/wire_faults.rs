@@ -87,13 +87,30 @@ fn throttling_answer(request: &[u8]) -> Vec<u8> {
 /// A proxy on a free loopback port in front of `upstream`; returns its port. Faults follow a
 /// fixed sequence; a fault is never followed by another, as transient faults are.
 pub fn faulty_proxy(upstream: u16, counts: Arc<FaultCounts>) -> u16 {
-    proxy(upstream, counts, None)
+    proxy(upstream, counts, None, Writes::AsReads)
 }
 
 /// A proxy that answers every request, each after `delay`: a slow link, which stretches the
 /// moments a test wants to interrupt.
 pub fn slow_proxy(upstream: u16, delay: Duration) -> u16 {
-    proxy(upstream, Arc::default(), Some(delay))
+    proxy(upstream, Arc::default(), Some(delay), Writes::AsReads)
+}
+
+/// A proxy whose faults fall on writes only (PUT and DELETE): reads always pass.
+pub fn write_faulty_proxy(upstream: u16, counts: Arc<FaultCounts>, writes: Writes) -> u16 {
+    proxy(upstream, counts, None, writes)
+}
+
+/// Which requests get faults.
+#[derive(Clone, Copy)]
+pub enum Writes {
+    /// Every request, reads and writes alike.
+    AsReads,
+    /// Writes only, from the fault sequence.
+    Transient,
+    /// Every write of a key holding this text answers 503 SlowDown (retries run out); other
+    /// requests pass.
+    Refused(&'static str),
 }
 
 /// What the proxy does: a fault sequence (its state, and whether the last request failed), or
@@ -101,14 +118,21 @@ pub fn slow_proxy(upstream: u16, delay: Duration) -> u16 {
 struct Plan {
     sequence: Mutex<(u64, bool)>,
     delay_every_request: Option<Duration>,
+    writes: Writes,
 }
 
-fn proxy(upstream: u16, counts: Arc<FaultCounts>, delay_every_request: Option<Duration>) -> u16 {
+fn proxy(
+    upstream: u16,
+    counts: Arc<FaultCounts>,
+    delay_every_request: Option<Duration>,
+    writes: Writes,
+) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let plan = Arc::new(Plan {
         sequence: Mutex::new((0x9e37_79b9_7f4a_7c15_u64, false)),
         delay_every_request,
+        writes,
     });
     thread::spawn(move || {
         for client in listener.incoming() {
@@ -161,6 +185,19 @@ enum Fault {
 }
 
 impl Plan {
+    /// The fault of `request`: by the plan's kind of writes, else [`Plan::next_fault`].
+    fn fault_of(&self, request: &[u8]) -> Fault {
+        let line = request.split(|b| *b == b'\r').next().unwrap_or_default();
+        let line = String::from_utf8_lossy(line);
+        let write = line.starts_with("PUT ") || line.starts_with("DELETE ");
+        match self.writes {
+            Writes::AsReads => self.next_fault(),
+            Writes::Transient if write => self.next_fault(),
+            Writes::Refused(part) if write && line.contains(part) => Fault::Throttled,
+            Writes::Transient | Writes::Refused(_) => Fault::Passed,
+        }
+    }
+
     /// The next request's fault. About 30% of requests fail or are slow, and never two in a row,
     /// as transient faults are.
     fn next_fault(&self) -> Fault {
@@ -193,7 +230,7 @@ fn serve(client: TcpStream, upstream: u16, counts: &FaultCounts, plan: &Plan) {
     let Some(request) = read_request(&mut reader) else {
         return;
     };
-    match plan.next_fault() {
+    match plan.fault_of(&request) {
         Fault::Unavailable => {
             counts.unavailable.fetch_add(1, Ordering::Relaxed);
             let _ = client.write_all(
