@@ -1,6 +1,8 @@
 //! `--ledger s3://BUCKET/PREFIX`: the ledger lives on S3 in the same layout as on disk, so a team
 //! shares one ledger and Athena reads it where it is. A command works on a local mirror: it is
-//! pulled before the command (only objects whose ETag changed are downloaded), and after a command
+//! pulled before the command (only objects whose ETag changed are downloaded; `experiments` first,
+//! then the rest from a second listing, so a copy taken while a writer pushes never holds an
+//! experiment without its rows), and after a command
 //! that writes, the files it changed are pushed back in the ledger's write order (the marker, the
 //! child tables, `experiments` last), one atomic PutObject each, so a reader of the bucket never
 //! sees an experiment without its rows. One writer at a time: a writer first creates
@@ -175,6 +177,46 @@ impl S3Ledger {
     /// Brings the mirror up to date with the bucket.
     pub async fn pull(&self, client: &Client) -> Result<Pulled> {
         std::fs::create_dir_all(&self.local).map_err(self.io(&self.local))?;
+        let mut mirrored = self.read_manifest();
+        // Experiments first, then everything else from a second listing: a writer uploads an
+        // experiment's rows before the experiment, so every experiment of the copy downloaded
+        // first finds its rows in what the second listing shows (a reader never gets an
+        // experiment without its rows, even while a writer is pushing).
+        let first = self.list(client).await?;
+        for (relative, etag) in first.iter().filter(|(r, _)| is_experiments(r)) {
+            self.fetch(client, relative, etag, &mut mirrored).await?;
+        }
+        let second = self.list(client).await?;
+        let mut rest: Vec<(&String, &String)> =
+            second.iter().filter(|(r, _)| !is_experiments(r)).collect();
+        // The reverse of the write order: a table is fetched after the tables written after it.
+        rest.sort_by_key(|(relative, _)| std::cmp::Reverse(write_rank(relative)));
+        for (relative, etag) in rest {
+            self.fetch(client, relative, etag, &mut mirrored).await?;
+        }
+        // What this copy holds: the experiments of the first listing, the rest of the second.
+        let remote: BTreeMap<&String, &String> = first
+            .iter()
+            .filter(|(r, _)| is_experiments(r))
+            .chain(second.iter().filter(|(r, _)| !is_experiments(r)))
+            .collect();
+        // Files the bucket no longer has (a user may have removed a partition).
+        for relative in local_files(&self.local)? {
+            if !remote.contains_key(&relative) {
+                let path = self.local.join(&relative);
+                std::fs::remove_file(&path).map_err(self.io(&path))?;
+            }
+        }
+        mirrored.retain(|relative, _| remote.contains_key(relative));
+        self.write_manifest(&mirrored)?;
+        Ok(mirrored
+            .into_iter()
+            .map(|(relative, known)| (relative, known.stamp))
+            .collect())
+    }
+
+    /// The ledger's objects in the bucket (relative key → ETag), hidden names left out.
+    async fn list(&self, client: &Client) -> Result<BTreeMap<String, String>> {
         let url = format!("s3://{}/{}", self.location.bucket, self.location.prefix);
         let prefix = self.key("");
         let mut remote: BTreeMap<String, String> = BTreeMap::new();
@@ -199,43 +241,38 @@ impl S3Ledger {
                 );
             }
         }
-        let mut mirrored = self.read_manifest();
-        for (relative, etag) in &remote {
-            let path = self.local.join(relative);
-            let unchanged = mirrored.get(relative).is_some_and(|known| {
-                known.etag == *etag && FileStamp::of(&path).ok() == Some(known.stamp)
-            });
-            if unchanged {
-                continue;
-            }
-            let key = self.key(relative);
-            let bytes = get_object_bytes(client, &self.location.bucket, &key).await?;
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(self.io(dir))?;
-            }
-            std::fs::write(&path, &bytes).map_err(self.io(&path))?;
-            mirrored.insert(
-                relative.clone(),
-                Mirrored {
-                    etag: etag.clone(),
-                    stamp: self.stamp(relative)?,
-                },
-            );
+        Ok(remote)
+    }
+
+    /// Downloads one object unless the mirror already holds that version untouched.
+    async fn fetch(
+        &self,
+        client: &Client,
+        relative: &str,
+        etag: &str,
+        mirrored: &mut BTreeMap<String, Mirrored>,
+    ) -> Result<()> {
+        let path = self.local.join(relative);
+        let unchanged = mirrored.get(relative).is_some_and(|known| {
+            known.etag == etag && FileStamp::of(&path).ok() == Some(known.stamp)
+        });
+        if unchanged {
+            return Ok(());
         }
-        // Files the bucket no longer has (another writer replaced nothing of ours, but a user may
-        // have removed a partition).
-        for relative in local_files(&self.local)? {
-            if !remote.contains_key(&relative) {
-                let path = self.local.join(&relative);
-                std::fs::remove_file(&path).map_err(self.io(&path))?;
-            }
+        let key = self.key(relative);
+        let bytes = get_object_bytes(client, &self.location.bucket, &key).await?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(self.io(dir))?;
         }
-        mirrored.retain(|relative, _| remote.contains_key(relative));
-        self.write_manifest(&mirrored)?;
-        Ok(mirrored
-            .into_iter()
-            .map(|(relative, known)| (relative, known.stamp))
-            .collect())
+        std::fs::write(&path, &bytes).map_err(self.io(&path))?;
+        mirrored.insert(
+            relative.to_string(),
+            Mirrored {
+                etag: etag.to_string(),
+                stamp: self.stamp(relative)?,
+            },
+        );
+        Ok(())
     }
 
     /// Uploads what the command changed since `pulled`, in the ledger's write order. Returns how
@@ -251,14 +288,7 @@ impl S3Ledger {
             }
         }
         // The marker first, then the tables children first and experiments last.
-        let rank = |relative: &str| -> usize {
-            let first = relative.split('/').next().unwrap_or_default();
-            Table::ALL
-                .iter()
-                .position(|t| t.name() == first)
-                .map_or(0, |position| position + 1)
-        };
-        changed.sort_by(|a, b| (rank(&a.0), &a.0).cmp(&(rank(&b.0), &b.0)));
+        changed.sort_by(|a, b| (write_rank(&a.0), &a.0).cmp(&(write_rank(&b.0), &b.0)));
         let mut mirrored = self.read_manifest();
         for (uploaded, (relative, bytes, stamp)) in changed.iter().enumerate() {
             let key = self.key(relative);
@@ -430,6 +460,20 @@ impl S3Ledger {
             })?;
         Ok(())
     }
+}
+
+/// Where a file comes in the ledger's write order: the marker (0), then the tables children first
+/// and experiments last.
+fn write_rank(relative: &str) -> usize {
+    let first = relative.split('/').next().unwrap_or_default();
+    Table::ALL
+        .iter()
+        .position(|t| t.name() == first)
+        .map_or(0, |position| position + 1)
+}
+
+fn is_experiments(relative: &str) -> bool {
+    relative.starts_with("experiments/")
 }
 
 /// The ledger files under `root`, as `/`-separated relative paths, hidden ones (the local lock,

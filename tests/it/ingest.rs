@@ -15,10 +15,38 @@ use crate::support::{checkup, stderr};
 /// Seeded stand-ins; stopped when dropped.
 pub(crate) struct StandIns {
     child: Child,
+    /// What the seeding script prints (kept open: it answers `add_experiments`).
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
     pub(crate) moto_port: u16,
     pub(crate) cloudwatch_port: u16,
     /// Experiment ids by scenario key.
     pub(crate) ids: BTreeMap<String, String>,
+}
+
+impl StandIns {
+    /// Adds experiments while the stand-ins serve (scenario entries, templates by key), as an
+    /// account gains new runs between two ingests; returns their ids.
+    pub(crate) fn add_experiments(&mut self, experiments: &Value) -> Vec<String> {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{}", json!({ "experiments": experiments })).unwrap();
+        stdin.flush().unwrap();
+        let mut added = Vec::new();
+        for line in self.lines.by_ref() {
+            let line = line.unwrap();
+            if line == "added" {
+                return added;
+            }
+            if let Some(seeded) = line.strip_prefix("seeded ") {
+                let seeded: Value = serde_json::from_str(seeded).unwrap();
+                let id = seeded["experiment"].as_str().unwrap().to_string();
+                self.ids
+                    .insert(seeded["key"].as_str().unwrap().to_string(), id.clone());
+                added.push(id);
+            }
+        }
+        panic!("the seeding script ended while adding experiments");
+    }
 }
 
 impl Drop for StandIns {
@@ -44,12 +72,14 @@ pub(crate) fn start(scenario: &Value, dir: &Path) -> StandIns {
         .expect("the seeding script starts");
     let stdout = child.stdout.take().unwrap();
     let mut ids = BTreeMap::new();
-    for line in BufReader::new(stdout).lines() {
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(line) = lines.next() {
         let line = line.unwrap();
         if let Some(rest) = line.strip_prefix("ready ") {
             let ports: Vec<u16> = rest.split(' ').map(|p| p.trim().parse().unwrap()).collect();
             return StandIns {
                 child,
+                lines,
                 moto_port: ports[0],
                 cloudwatch_port: ports[1],
                 ids,
@@ -171,7 +201,7 @@ pub(crate) fn now_s() -> i64 {
 pub(crate) const MINUTE: i64 = 60;
 pub(crate) const HOUR: i64 = 3600;
 
-fn template(key: &str, name: &str, tags: Value, action: &str, mode: &str) -> Value {
+pub(crate) fn template(key: &str, name: &str, tags: Value, action: &str, mode: &str) -> Value {
     json!({
         "key": key, "name": name, "tags": tags,
         "actions": {"inject": {"actionId": action, "targets": {"Targets": "targets"}}},
@@ -183,7 +213,7 @@ fn template(key: &str, name: &str, tags: Value, action: &str, mode: &str) -> Val
 
 /// A run of `template` starting at `start`: its action from `start` to `start + 9 min`, the run
 /// ending at `start + 10 min` (`None`: still running).
-fn run(key: &str, template: &str, status: &str, start: i64, ended: bool) -> Value {
+pub(crate) fn run(key: &str, template: &str, status: &str, start: i64, ended: bool) -> Value {
     json!({
         "key": key, "template": template, "status": status, "start": start,
         "end": ended.then_some(start + 10 * MINUTE),

@@ -16,6 +16,7 @@ mod hostile;
 mod incidents;
 mod ingest;
 mod ledger;
+mod many_writers;
 mod maturity;
 mod nab;
 mod notify;

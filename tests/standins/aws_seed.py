@@ -6,7 +6,8 @@ states, and alarm state changes at past times.
 
 Usage: python aws_seed.py SCENARIO.json
 Prints `seeded {"experiment": id, "key": scenario key}` per experiment, then
-`ready <moto port> <ministack port>`, and serves until stdin closes.
+`ready <moto port> <ministack port>`, and serves until stdin closes. While serving, a line
+`{"experiments": [...]}` on stdin adds experiments (printed as above, then `added`).
 
 SCENARIO.json (times are unix seconds; points up to 455 days old are kept and answered at the
 periods CloudWatch keeps for their age, see `answer_with_cloudwatch_retention`):
@@ -170,6 +171,46 @@ def log_records(experiment_id: str, template_id: str, actions: dict) -> str:
     return "\n".join(json.dumps(line) for line in lines) + "\n"
 
 
+def seed_experiments(experiments, fis, s3, backend, template_ids) -> None:
+    """Starts each experiment of the scenario and sets its past times, status and actions."""
+    for experiment in experiments:
+        template_id = template_ids[experiment["template"]]
+        options = {"experimentOptions": experiment["options"]} if experiment.get("options") else {}
+        started = fis.start_experiment(
+            experimentTemplateId=template_id, tags=experiment.get("tags", {}), **options
+        )["experiment"]
+        model = backend.experiments[started["id"]]
+        model.creation_time = experiment["start"]
+        model.start_time = experiment["start"]
+        model.status = experiment["status"]
+        if experiment.get("reason"):
+            model.STATUS_REASONS = {**model.STATUS_REASONS, experiment["status"]: experiment["reason"]}
+        model.end_time = experiment.get("end")
+        if experiment.get("error"):
+            model.seeded_error = experiment["error"]
+        actions = experiment.get("actions", {})
+        to_s3 = experiment.get("log_actions_to_s3")
+        for name in model.actions:
+            model.actions[name].pop("startTime", None)
+            model.actions[name].pop("endTime", None)
+        if to_s3:
+            s3.put_object(
+                Bucket=to_s3["bucket"],
+                Key=f"{to_s3['prefix']}{started['id']}.log",
+                Body=log_records(started["id"], template_id, actions).encode(),
+            )
+        else:
+            for name, times in actions.items():
+                if times.get("start") is not None:
+                    model.actions[name]["startTime"] = times["start"]
+                if times.get("end") is not None:
+                    model.actions[name]["endTime"] = times["end"]
+                if times.get("status"):
+                    model.actions[name]["seeded_status"] = times["status"]
+        seeded = {"experiment": started["id"], "key": experiment.get("key", "")}
+        print(f"seeded {json.dumps(seeded)}", flush=True)
+
+
 def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     scenario = json.load(open(sys.argv[1]))
@@ -210,42 +251,7 @@ def main() -> None:
         template_ids[template["key"]] = created["experimentTemplate"]["id"]
 
     backend = fis_backends[ACCOUNT][region]
-    for experiment in scenario["experiments"]:
-        template_id = template_ids[experiment["template"]]
-        options = {"experimentOptions": experiment["options"]} if experiment.get("options") else {}
-        started = fis.start_experiment(
-            experimentTemplateId=template_id, tags=experiment.get("tags", {}), **options
-        )["experiment"]
-        model = backend.experiments[started["id"]]
-        model.creation_time = experiment["start"]
-        model.start_time = experiment["start"]
-        model.status = experiment["status"]
-        if experiment.get("reason"):
-            model.STATUS_REASONS = {**model.STATUS_REASONS, experiment["status"]: experiment["reason"]}
-        model.end_time = experiment.get("end")
-        if experiment.get("error"):
-            model.seeded_error = experiment["error"]
-        actions = experiment.get("actions", {})
-        to_s3 = experiment.get("log_actions_to_s3")
-        for name in model.actions:
-            model.actions[name].pop("startTime", None)
-            model.actions[name].pop("endTime", None)
-        if to_s3:
-            s3.put_object(
-                Bucket=to_s3["bucket"],
-                Key=f"{to_s3['prefix']}{started['id']}.log",
-                Body=log_records(started["id"], template_id, actions).encode(),
-            )
-        else:
-            for name, times in actions.items():
-                if times.get("start") is not None:
-                    model.actions[name]["startTime"] = times["start"]
-                if times.get("end") is not None:
-                    model.actions[name]["endTime"] = times["end"]
-                if times.get("status"):
-                    model.actions[name]["seeded_status"] = times["status"]
-        seeded = {"experiment": started["id"], "key": experiment.get("key", "")}
-        print(f"seeded {json.dumps(seeded)}", flush=True)
+    seed_experiments(scenario["experiments"], fis, s3, backend, template_ids)
 
     for metric in scenario.get("metrics", []):
         dimensions = [{"Name": k, "Value": v} for k, v in metric.get("dimensions", {}).items()]
@@ -291,7 +297,12 @@ def main() -> None:
         cloudwatch.put_dashboard(DashboardName=dashboard["name"], DashboardBody=dashboard["body"])
 
     print(f"ready {moto_port} {ministack_port}", flush=True)
-    sys.stdin.read()
+    # While serving, each line on stdin may add experiments ({"experiments": [...]}, templates by
+    # the scenario's keys), as an account gains new runs between two ingests.
+    for line in sys.stdin:
+        if line.strip():
+            seed_experiments(json.loads(line)["experiments"], fis, s3, backend, template_ids)
+            print("added", flush=True)
     moto.stop()
 
 
