@@ -203,6 +203,7 @@ fn writes_refused_until_retries_run_out_leave_no_experiment_without_its_rows() {
     // The next run, with S3 answering again, uploads what was missing.
     let again = on_ledger(aws.moto_port, &cache, &["ingest", "chaostoolkit", &journal]);
     assert!(again.status.success(), "{}", stderr(&again));
+    eprintln!("s3_write_faults: the next run: {}", stderr(&again).trim());
     let reader = dir.path().join("reader-after");
     assert_eq!(experiments_in_bucket(aws.moto_port, &reader).len(), 1);
     crate::crash::check_consistent(
