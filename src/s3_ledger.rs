@@ -27,6 +27,8 @@ pub enum S3LedgerError {
     Aws(#[from] AwsError),
     #[error(transparent)]
     Ledger(#[from] crate::ledger::LedgerError),
+    #[error(transparent)]
+    Write(#[from] crate::atomic_file::WriteError),
     #[error("cannot use the local mirror {path}")]
     Io {
         path: PathBuf,
@@ -264,7 +266,8 @@ impl S3Ledger {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(self.io(dir))?;
         }
-        std::fs::write(&path, &bytes).map_err(self.io(&path))?;
+        // Whole or not at all: a full disk leaves no cut file in the mirror.
+        crate::atomic_file::write_bytes(&path, &bytes)?;
         mirrored.insert(
             relative.to_string(),
             Mirrored {

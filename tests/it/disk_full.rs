@@ -96,10 +96,20 @@ struct Sweep {
 }
 
 /// Runs `run` with 0, `step`, 2 `step`, … bytes free until it succeeds; checks each failure.
-/// `ledger` must be as it was after every failure.
+/// The ledger must be as it was after every failure.
 fn sweep(fs: &Tmpfs, ledger: &Path, step: u64, run: &dyn Fn() -> Output) -> Sweep {
+    sweep_keeping(fs, &|| snapshot(ledger), step, run)
+}
+
+/// [`sweep`] where `state` (the ledger's files, or a bucket's objects) must not change.
+fn sweep_keeping<T: PartialEq + std::fmt::Debug>(
+    fs: &Tmpfs,
+    state: &dyn Fn() -> T,
+    step: u64,
+    run: &dyn Fn() -> Output,
+) -> Sweep {
     let mut result = Sweep::default();
-    let before = snapshot(ledger);
+    let before = state();
     for attempt in 0.. {
         let free = attempt * step;
         fs.leave_free(free);
@@ -128,7 +138,7 @@ fn sweep(fs: &Tmpfs, ledger: &Path, step: u64, run: &dyn Fn() -> Output) -> Swee
             .to_string();
         result.paths.insert(named);
         assert!(
-            snapshot(ledger) == before,
+            state() == before,
             "{free} bytes free: the ledger changed: {message}"
         );
         assert_eq!(
@@ -290,38 +300,15 @@ fn a_full_disk_under_the_s3_mirror_changes_nothing_in_the_bucket() {
     // meet a full disk in turn.
     let cache = fs.path.join("cache");
     let before = bucket();
-    let mut failures = 0;
-    for attempt in 0u64.. {
-        let free = attempt * 4 * 1024;
-        fs.leave_free(free);
-        let output = run(&cache, "journal-deviated.json");
-        if output.status.success() {
-            break;
-        }
-        let message = stderr(&output);
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{free} bytes free: {message}"
-        );
-        assert!(
-            message.contains("No space left on device"),
-            "{free} bytes free: {message}"
-        );
-        assert_eq!(bucket(), before, "{free} bytes free: the bucket changed");
-        assert_eq!(
-            temporary_files(&fs.path),
-            Vec::<PathBuf>::new(),
-            "{free} bytes free"
-        );
-        failures += 1;
-        assert!(attempt < 200, "never enough space");
-    }
-    fs.free_all();
+    let mirror = sweep_keeping(&fs, &bucket, 4 * 1024, &|| {
+        run(&cache, "journal-deviated.json")
+    });
     eprintln!(
-        "disk_full: an S3 mirror on a full disk failed {failures} times, the bucket unchanged each time"
+        "disk_full: an S3 mirror on a full disk failed {} times ({} files named), the bucket unchanged each time",
+        mirror.failures,
+        mirror.paths.len()
     );
-    assert!(failures >= 2, "{failures}");
+    assert!(mirror.failures >= 2, "{mirror:?}");
     // Once there was room, the ingest went up.
     assert_ne!(bucket(), before);
 }

@@ -24,6 +24,26 @@ pub(crate) struct StandIns {
 }
 
 impl StandIns {
+    /// The environment of a `checkup` that reads every service from these stand-ins.
+    pub(crate) fn envs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", "testing".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
+            (
+                "AWS_ENDPOINT_URL_FIS",
+                format!("http://127.0.0.1:{}", self.moto_port),
+            ),
+            (
+                "AWS_ENDPOINT_URL_S3",
+                format!("http://127.0.0.1:{}", self.moto_port),
+            ),
+            (
+                "AWS_ENDPOINT_URL_CLOUDWATCH",
+                format!("http://127.0.0.1:{}", self.cloudwatch_port),
+            ),
+        ]
+    }
+
     /// Adds experiments while the stand-ins serve (scenario entries, templates by key), as an
     /// account gains new runs between two ingests; returns their ids.
     pub(crate) fn add_experiments(&mut self, experiments: &Value) -> Vec<String> {
@@ -1084,22 +1104,7 @@ fn a_ledger_on_s3_is_shared_and_written_by_one_writer_at_a_time() {
 fn an_ingest_killed_20_times_leaves_a_readable_ledger_that_the_next_run_completes() {
     let dir = tempfile::tempdir().unwrap();
     let (_, config_path, aws) = start_busy(dir.path(), &[]);
-    let envs = [
-        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-        (
-            "AWS_ENDPOINT_URL_FIS",
-            format!("http://127.0.0.1:{}", aws.moto_port),
-        ),
-        (
-            "AWS_ENDPOINT_URL_S3",
-            format!("http://127.0.0.1:{}", aws.moto_port),
-        ),
-        (
-            "AWS_ENDPOINT_URL_CLOUDWATCH",
-            format!("http://127.0.0.1:{}", aws.cloudwatch_port),
-        ),
-    ];
+    let envs = aws.envs();
     let reference = dir.path().join("reference");
     let started = std::time::Instant::now();
     let whole = ingest(

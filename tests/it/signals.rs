@@ -66,22 +66,7 @@ fn assert_stopped(code: Option<i32>, said: &str, signal: i32, context: &str) {
 fn an_ingest_stopped_by_sigint_or_sigterm_stores_whole_batches_and_the_next_run_completes() {
     let dir = tempfile::tempdir().unwrap();
     let (_, config_path, aws) = crate::ingest::start_busy(dir.path(), &[]);
-    let envs = [
-        ("AWS_ACCESS_KEY_ID", "testing".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_string()),
-        (
-            "AWS_ENDPOINT_URL_FIS",
-            format!("http://127.0.0.1:{}", aws.moto_port),
-        ),
-        (
-            "AWS_ENDPOINT_URL_S3",
-            format!("http://127.0.0.1:{}", aws.moto_port),
-        ),
-        (
-            "AWS_ENDPOINT_URL_CLOUDWATCH",
-            format!("http://127.0.0.1:{}", aws.cloudwatch_port),
-        ),
-    ];
+    let envs = aws.envs();
     let reference = dir.path().join("reference");
     let started = Instant::now();
     let whole = crate::ingest::ingest(
