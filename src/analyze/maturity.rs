@@ -317,16 +317,28 @@ pub fn assess_maturity(
         .chain(teams.iter().map(|team| Scope::Team(team.to_string())))
         .collect();
 
+    // The trend runs from the quarter of the first experiment to the quarter of the last data
+    // (experiment or incident) before the period's end: a period ending far ahead (`..2100-01-01`)
+    // adds no empty quarters.
     let mut quarters: Vec<Period> = Vec::new();
-    let first_start = input
-        .experiments
-        .iter()
-        .map(JudgedExperiment::start)
-        .filter(|ts| before_end(*ts))
-        .min();
-    if let Some(first) = first_start {
+    let starts = || {
+        input
+            .experiments
+            .iter()
+            .map(JudgedExperiment::start)
+            .filter(|ts| before_end(*ts))
+    };
+    let last_data = starts().chain(
+        input
+            .incidents
+            .iter()
+            .map(|incident| incident.started_at)
+            .filter(|ts| before_end(*ts)),
+    );
+    if let (Some(first), Some(last)) = (starts().min(), last_data.max()) {
+        let last_quarter = parse_period(&quarter_of(last), 0).expect("a quarter parses");
         let mut quarter = parse_period(&quarter_of(first), 0).expect("a quarter parses");
-        while quarter.start < period.end {
+        while quarter.start <= last_quarter.start {
             quarters.push(quarter);
             quarter = parse_period(&quarter_of(quarter.end), 0).expect("a quarter parses");
         }

@@ -620,3 +620,27 @@ fn criteria_without_their_data_are_unknown_not_passed() {
         "phase 1 is not met on unknown safety"
     );
 }
+
+#[test]
+fn a_period_ending_far_ahead_adds_no_empty_quarters_to_the_stage_trend() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = crate::support::small_demo(dir.path(), 60).join("ledger");
+    let args = ["--ledger", ledger.to_str().unwrap()];
+    let trend = |period: &str| -> Vec<serde_json::Value> {
+        let report = crate::support::report_json(
+            &args,
+            &["--period", period],
+            &dir.path().join(period.replace('.', "_")),
+        );
+        report["maturity_trend"].as_array().unwrap().clone()
+    };
+    let to_the_data = trend("2025-07-01..2026-09-30");
+    let far_ahead = trend("2025-07-01..2100-01-01");
+    assert_eq!(far_ahead, to_the_data);
+    let last = to_the_data
+        .iter()
+        .map(|point| point["quarter"].as_str().unwrap())
+        .max()
+        .unwrap();
+    assert_eq!(last, "2026Q3", "the demo's history ends in 2026Q3");
+}
