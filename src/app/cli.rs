@@ -336,6 +336,13 @@ pub enum IngestSource {
         /// How many GetExperiment calls may be in flight at once.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
         concurrency: u16,
+        /// How many GetMetricData requests may be in flight at once.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+        metric_concurrency: u16,
+        /// The most GetMetricData requests started per second (CloudWatch's default quota is 50
+        /// per account and region, shared with every other tool).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=50))]
+        metric_rate: u16,
     },
     /// Chaos Toolkit journals (journal.json of `chaos run`).
     #[command(after_help = INGEST_CT_EXAMPLES)]
@@ -701,6 +708,8 @@ fn run_ingest(
             since,
             until,
             concurrency,
+            metric_concurrency,
+            metric_rate,
         } => {
             let command = IngestFisCommand {
                 regions: regions.clone(),
@@ -709,6 +718,10 @@ fn run_ingest(
                 s3_path_style: endpoint_url.is_some() || environment.custom_s3_endpoint,
                 attempt_timeout: cli.aws_attempt_timeout,
                 concurrency: usize::from(*concurrency),
+                metric_pace: crate::ingest::cloudwatch::RequestPace {
+                    concurrency: usize::from(*metric_concurrency),
+                    per_second: f64::from(*metric_rate),
+                },
                 since: *since,
                 until: *until,
                 config,

@@ -63,6 +63,8 @@ pub struct IngestFisCommand {
     pub attempt_timeout: std::time::Duration,
     /// How many GetExperiment calls may be in flight at once.
     pub concurrency: usize,
+    /// How GetMetricData requests go out (in flight at once, started per second).
+    pub metric_pace: crate::ingest::cloudwatch::RequestPace,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -226,6 +228,7 @@ async fn read_aws(
         &mut history,
         &command.config,
         command.now,
+        command.metric_pace,
         warnings,
         |requests| bar.set_length(requests as u64),
         || bar.inc(1),

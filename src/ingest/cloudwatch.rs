@@ -197,88 +197,186 @@ fn request_of((start, end, metrics): (Micros, Micros, BTreeSet<&MetricKey>)) -> 
 /// Points read per metric, sorted by time.
 pub type FetchedPoints = HashMap<MetricKey, Vec<(Micros, f64)>>;
 
-/// Sends the planned requests (following NextToken pages) and gathers the points per metric.
-/// `on_request` is called after each request (the progress bar). A query the service answers
-/// with an error status is reported in `warnings`, not fatal: the series stays empty and the
-/// experiment inconclusive, which the report explains.
+/// How GetMetricData requests go out: at most `concurrency` in flight, and no more than
+/// `per_second` started each second (CloudWatch allows 50 a second per account and region by
+/// default; the default stays well under it, as other tools share the quota).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RequestPace {
+    pub concurrency: usize,
+    pub per_second: f64,
+}
+
+impl Default for RequestPace {
+    fn default() -> Self {
+        RequestPace {
+            concurrency: 4,
+            per_second: 20.0,
+        }
+    }
+}
+
+/// Spaces the starts of requests `1 / per_second` apart, whichever task asks.
+struct Pacer {
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+    gap: std::time::Duration,
+}
+
+impl Pacer {
+    fn new(per_second: f64) -> Pacer {
+        Pacer {
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+            gap: std::time::Duration::from_secs_f64(1.0 / per_second.max(0.001)),
+        }
+    }
+
+    async fn wait(&self) {
+        let start = {
+            let mut next = self.next.lock().await;
+            let start = (*next).max(tokio::time::Instant::now());
+            *next = start + self.gap;
+            start
+        };
+        tokio::time::sleep_until(start).await;
+    }
+}
+
+/// What one request gave: points per metric index, and the warnings of its answers.
+type RequestAnswer = (Vec<(usize, Vec<(Micros, f64)>)>, Vec<String>);
+
+/// Sends the planned requests (following NextToken pages), several at once as `pace` allows,
+/// and gathers the points per metric. The result does not depend on the order answers come in:
+/// they are merged in the plan's order. `on_request` is called after each request (the progress
+/// bar). A query the service answers with an error status is reported in `warnings`, not fatal:
+/// the series stays empty and the experiment inconclusive, which the report explains.
 pub async fn fetch_points(
     client: &Client,
     requests: &[MetricRequest],
+    pace: RequestPace,
     warnings: &mut Vec<String>,
     mut on_request: impl FnMut(),
 ) -> Result<FetchedPoints, AwsError> {
-    let mut fetched = FetchedPoints::new();
-    for request in requests {
-        let queries: Vec<MetricDataQuery> = request
-            .metrics
-            .iter()
-            .enumerate()
-            .map(|(index, key)| metric_query(index, key))
-            .collect();
-        let mut next_token: Option<String> = None;
-        loop {
-            let output = client
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(date_time_of(request.start))
-                .end_time(date_time_of(request.end))
-                .set_next_token(next_token.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    aws_error(
-                        "CloudWatch",
-                        "GetMetricData",
-                        format!("{} metrics", request.metrics.len()),
-                        e,
-                    )
-                })?;
-            for result in output.metric_data_results() {
-                let Some(index) = result
-                    .id()
-                    .and_then(|id| id.strip_prefix('m'))
-                    .and_then(|n| n.parse::<usize>().ok())
-                else {
-                    continue;
-                };
-                let Some(key) = request.metrics.get(index) else {
-                    continue;
-                };
-                if matches!(
-                    result.status_code(),
-                    Some(StatusCode::InternalError | StatusCode::Forbidden)
-                ) {
-                    let why: Vec<&str> =
-                        result.messages().iter().filter_map(|m| m.value()).collect();
-                    warnings.push(format!(
-                        "CloudWatch could not read {} {} ({}): {}",
-                        key.namespace,
-                        key.metric,
-                        key.stat,
-                        why.join("; ")
-                    ));
-                }
-                let points = fetched.entry(key.clone()).or_default();
-                points.extend(
-                    result
-                        .timestamps()
-                        .iter()
-                        .map(micros_of)
-                        .zip(result.values().iter().copied()),
-                );
-            }
-            next_token = output.next_token().map(str::to_string);
-            if next_token.is_none() {
-                break;
-            }
+    let pacer = std::sync::Arc::new(Pacer::new(pace.per_second));
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(pace.concurrency.max(1)));
+    let mut calls = tokio::task::JoinSet::new();
+    let mut answers: Vec<Option<RequestAnswer>> = (0..requests.len()).map(|_| None).collect();
+    let mut store =
+        |joined: Result<(usize, Result<RequestAnswer, AwsError>), tokio::task::JoinError>,
+         answers: &mut Vec<Option<RequestAnswer>>|
+         -> Result<(), AwsError> {
+            let (position, answer) = joined.expect("a GetMetricData call does not panic");
+            answers[position] = Some(answer?);
+            on_request();
+            Ok(())
+        };
+    for (position, request) in requests.iter().enumerate() {
+        let slot = slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        // Gather what has finished meanwhile, so an error ends the fetch early.
+        while let Some(joined) = calls.try_join_next() {
+            store(joined, &mut answers)?;
         }
-        on_request();
+        let (client, request, pacer) = (client.clone(), request.clone(), pacer.clone());
+        calls.spawn(async move {
+            let answer = fetch_request(&client, &request, &pacer).await;
+            drop(slot);
+            (position, answer)
+        });
+    }
+    while let Some(joined) = calls.join_next().await {
+        store(joined, &mut answers)?;
+    }
+    let mut fetched = FetchedPoints::new();
+    for (request, answer) in requests.iter().zip(answers) {
+        let (points, request_warnings) = answer.expect("every request was answered");
+        warnings.extend(request_warnings);
+        for (index, points_of_metric) in points {
+            fetched
+                .entry(request.metrics[index].clone())
+                .or_default()
+                .extend(points_of_metric);
+        }
     }
     for points in fetched.values_mut() {
         points.sort_by_key(|p| p.0);
         points.dedup_by_key(|p| p.0);
     }
     Ok(fetched)
+}
+
+/// One planned request with all its NextToken pages, each page paced.
+async fn fetch_request(
+    client: &Client,
+    request: &MetricRequest,
+    pacer: &Pacer,
+) -> Result<RequestAnswer, AwsError> {
+    let queries: Vec<MetricDataQuery> = request
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(index, key)| metric_query(index, key))
+        .collect();
+    let mut points: Vec<(usize, Vec<(Micros, f64)>)> = Vec::new();
+    let mut warnings = Vec::new();
+    let mut next_token: Option<String> = None;
+    loop {
+        pacer.wait().await;
+        let output = client
+            .get_metric_data()
+            .set_metric_data_queries(Some(queries.clone()))
+            .start_time(date_time_of(request.start))
+            .end_time(date_time_of(request.end))
+            .set_next_token(next_token.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                aws_error(
+                    "CloudWatch",
+                    "GetMetricData",
+                    format!("{} metrics", request.metrics.len()),
+                    e,
+                )
+            })?;
+        for result in output.metric_data_results() {
+            let Some(index) = result
+                .id()
+                .and_then(|id| id.strip_prefix('m'))
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|index| *index < request.metrics.len())
+            else {
+                continue;
+            };
+            let key = &request.metrics[index];
+            if matches!(
+                result.status_code(),
+                Some(StatusCode::InternalError | StatusCode::Forbidden)
+            ) {
+                let why: Vec<&str> = result.messages().iter().filter_map(|m| m.value()).collect();
+                warnings.push(format!(
+                    "CloudWatch could not read {} {} ({}): {}",
+                    key.namespace,
+                    key.metric,
+                    key.stat,
+                    why.join("; ")
+                ));
+            }
+            points.push((
+                index,
+                result
+                    .timestamps()
+                    .iter()
+                    .map(micros_of)
+                    .zip(result.values().iter().copied())
+                    .collect(),
+            ));
+        }
+        next_token = output.next_token().map(str::to_string);
+        if next_token.is_none() {
+            return Ok((points, warnings));
+        }
+    }
 }
 
 fn metric_query(index: usize, key: &MetricKey) -> MetricDataQuery {

@@ -74,6 +74,7 @@ pub async fn observe(
     history: &mut FisHistory,
     config: &Config,
     now: Micros,
+    pace: cloudwatch::RequestPace,
     warnings: &mut Vec<String>,
     on_plan: impl FnOnce(usize),
     on_request: impl FnMut(),
@@ -90,7 +91,7 @@ pub async fn observe(
 
     let requests = plan_requests(&chosen.windows, now);
     on_plan(requests.len());
-    let fetched = cloudwatch::fetch_points(client, &requests, warnings, on_request).await?;
+    let fetched = cloudwatch::fetch_points(client, &requests, pace, warnings, on_request).await?;
     let points = chosen.points(history, &plan, &fetched, warnings);
     let alarm_events = alarm_events(client, &plan, &alarms).await?;
     Ok(Observations {

@@ -247,6 +247,7 @@ fn metric_data_pages_are_followed_through_throttling() {
         .block_on(cloudwatch::fetch_points(
             &client,
             &[request],
+            cloudwatch::RequestPace::default(),
             &mut warnings,
             || {},
         ))

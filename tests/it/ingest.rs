@@ -1168,27 +1168,37 @@ fn an_ingest_killed_20_times_leaves_a_readable_ledger_that_the_next_run_complete
 
 #[test]
 fn concurrent_get_experiment_calls_give_the_same_ledger() {
-    // FIS behind a link of 40 ms a request, as AWS is from a laptop: the ledger does not depend
-    // on how many GetExperiment calls are in flight; the wall times are printed for
-    // BENCHMARKS.md, not asserted.
+    // FIS and CloudWatch behind a link of 40 ms a request, as AWS is from a laptop: the ledger
+    // does not depend on how many GetExperiment calls or GetMetricData requests are in flight
+    // (answers are merged in the plan's order); the wall times are printed for BENCHMARKS.md,
+    // not asserted.
     let dir = tempfile::tempdir().unwrap();
     let (_, config_path, aws) = start_busy(dir.path(), &[]);
     let slow_fis =
         crate::wire_faults::slow_proxy(aws.moto_port, std::time::Duration::from_millis(40));
+    let slow_cloudwatch =
+        crate::wire_faults::slow_proxy(aws.cloudwatch_port, std::time::Duration::from_millis(40));
     let mut ledgers = Vec::new();
-    for concurrency in ["1", "4", "16"] {
-        let ledger = dir.path().join(format!("ledger-{concurrency}"));
+    for (concurrency, metric_concurrency) in [("1", "1"), ("4", "8"), ("16", "8")] {
+        let ledger = dir
+            .path()
+            .join(format!("ledger-{concurrency}-{metric_concurrency}"));
         let started = std::time::Instant::now();
         let output = ingest_at(
             &ledger,
             slow_fis,
-            aws.cloudwatch_port,
+            slow_cloudwatch,
             &["--config", config_path.to_str().unwrap()],
-            &["--concurrency", concurrency],
+            &[
+                "--concurrency",
+                concurrency,
+                "--metric-concurrency",
+                metric_concurrency,
+            ],
         );
         assert!(output.status.success(), "{}", stderr(&output));
         eprintln!(
-            "ingest of 160 experiments, FIS at 40 ms a request, --concurrency {concurrency}: {:?}",
+            "ingest of 160 experiments, FIS and CloudWatch at 40 ms a request, --concurrency {concurrency} --metric-concurrency {metric_concurrency}: {:?}",
             started.elapsed()
         );
         ledgers.push(ledger);
