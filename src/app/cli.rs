@@ -333,7 +333,7 @@ pub enum IngestSource {
         since: Option<Micros>,
         #[arg(long, value_parser = parse_timestamp)]
         until: Option<Micros>,
-        /// How many GetExperiment calls may be in flight at once.
+        /// How many GetExperiment calls (and S3 log reads) may be in flight at once.
         #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
         concurrency: u16,
         /// How many GetMetricData requests may be in flight at once.

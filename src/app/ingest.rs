@@ -221,7 +221,8 @@ async fn read_aws(
     bar.set_length(ids.len() as u64);
     let mut history = fis::read_history(&clients.fis, &query, &ids, || bar.inc(1)).await?;
     bar.finish_and_clear();
-    observe::add_logged_action_times(&clients.s3, &mut history, warnings).await?;
+    observe::add_logged_action_times(&clients.s3, &mut history, command.concurrency, warnings)
+        .await?;
     let bar = progress_bar(command.progress, "GetMetricData requests");
     let observations = observe::observe(
         &clients.cloudwatch,

@@ -37,6 +37,7 @@ pub async fn read_action_timings(
     client: &Client,
     location: &LogLocation,
     experiments: &[(String, Micros, Micros)],
+    concurrency: usize,
     warnings: &mut Vec<String>,
 ) -> Result<ActionTimings, AwsError> {
     let ids: HashSet<&str> = experiments.iter().map(|(id, _, _)| id.as_str()).collect();
@@ -69,27 +70,52 @@ pub async fn read_action_timings(
     }
 
     let mut timings = ActionTimings::new();
-    for key in keys {
-        let bytes = get_object_bytes(client, &location.bucket, &key).await?;
-        let text = match decompress(&bytes) {
-            Ok(text) => text,
-            Err(why) => {
-                warnings.push(format!(
-                    "s3://{}/{key}: not a FIS log object ({why}); skipped",
-                    location.bucket
-                ));
-                continue;
-            }
-        };
-        let skipped = add_log_records(&text, &ids, &mut timings);
-        if skipped > 0 {
-            warnings.push(format!(
-                "s3://{}/{key}: {skipped} records are not FIS log schema version 2; skipped",
-                location.bucket
-            ));
+    // Up to `concurrency` objects are read at once; they are used in the listing's order, so the
+    // timings and warnings do not depend on which answer comes first.
+    for chunk in keys.chunks(concurrency.max(1)) {
+        let mut reads = tokio::task::JoinSet::new();
+        for (position, key) in chunk.iter().enumerate() {
+            let (client, bucket, key) = (client.clone(), location.bucket.clone(), key.clone());
+            reads.spawn(async move { (position, get_object_bytes(&client, &bucket, &key).await) });
+        }
+        let mut bodies: Vec<Option<Vec<u8>>> = (0..chunk.len()).map(|_| None).collect();
+        while let Some(joined) = reads.join_next().await {
+            let (position, body) = joined.expect("an S3 read does not panic");
+            bodies[position] = Some(body?);
+        }
+        for (key, bytes) in chunk.iter().zip(bodies.into_iter().flatten()) {
+            add_log_object(location, key, &bytes, &ids, &mut timings, warnings);
         }
     }
     Ok(timings)
+}
+
+/// One log object's records into `timings`; an object that is not a FIS log is a warning.
+fn add_log_object(
+    location: &LogLocation,
+    key: &str,
+    bytes: &[u8],
+    ids: &HashSet<&str>,
+    timings: &mut ActionTimings,
+    warnings: &mut Vec<String>,
+) {
+    let text = match decompress(bytes) {
+        Ok(text) => text,
+        Err(why) => {
+            warnings.push(format!(
+                "s3://{}/{key}: not a FIS log object ({why}); skipped",
+                location.bucket
+            ));
+            return;
+        }
+    };
+    let skipped = add_log_records(&text, ids, timings);
+    if skipped > 0 {
+        warnings.push(format!(
+            "s3://{}/{key}: {skipped} records are not FIS log schema version 2; skipped",
+            location.bucket
+        ));
+    }
 }
 
 fn decompress(bytes: &[u8]) -> Result<String, String> {

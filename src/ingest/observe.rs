@@ -27,10 +27,12 @@ pub struct Observations {
     pub lower_bound: usize,
 }
 
-/// Fills action times that GetExperiment left out from the experiments' S3 log records.
+/// Fills action times that GetExperiment left out from the experiments' S3 log records, reading
+/// up to `concurrency` log objects at once.
 pub async fn add_logged_action_times(
     s3: &aws_sdk_s3::Client,
     history: &mut FisHistory,
+    concurrency: usize,
     warnings: &mut Vec<String>,
 ) -> Result<(), AwsError> {
     let mut by_location: BTreeMap<LogLocation, Vec<(String, Micros, Micros)>> = BTreeMap::new();
@@ -46,7 +48,9 @@ pub async fn add_logged_action_times(
         }
     }
     for (location, experiments) in by_location {
-        let timings = fis_logs::read_action_timings(s3, &location, &experiments, warnings).await?;
+        let timings =
+            fis_logs::read_action_timings(s3, &location, &experiments, concurrency, warnings)
+                .await?;
         for action in &mut history.actions {
             let Some(timing) =
                 timings.get(&(action.experiment_id.clone(), action.action_name.clone()))

@@ -1173,7 +1173,28 @@ fn concurrent_get_experiment_calls_give_the_same_ledger() {
     // (answers are merged in the plan's order); the wall times are printed for BENCHMARKS.md,
     // not asserted.
     let dir = tempfile::tempdir().unwrap();
-    let (_, config_path, aws) = start_busy(dir.path(), &[]);
+    // Half the runs give their action times only in S3 log objects (80 of them), read as
+    // concurrently as GetExperiment.
+    let (mut scenario, config) = busy_program();
+    for template in scenario["templates"].as_array_mut().unwrap() {
+        template["logConfiguration"] = json!({"logSchemaVersion": 2,
+            "s3Configuration": {"bucketName": "fis-logs", "prefix": "runs/"}});
+    }
+    for (i, experiment) in scenario["experiments"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        if i % 2 == 0 {
+            experiment["log_actions_to_s3"] =
+                json!({"bucket": "fis-logs", "prefix": "runs/AWSLogs/123456789012/fis/eu-west-1/"});
+        }
+    }
+    scenario["buckets"] = json!(["fis-logs"]);
+    let config_path = dir.path().join("checkup.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let aws = start(&scenario, dir.path());
     let slow_fis =
         crate::wire_faults::slow_proxy(aws.moto_port, std::time::Duration::from_millis(40));
     let slow_cloudwatch =
@@ -1198,12 +1219,18 @@ fn concurrent_get_experiment_calls_give_the_same_ledger() {
         );
         assert!(output.status.success(), "{}", stderr(&output));
         eprintln!(
-            "ingest of 160 experiments, FIS and CloudWatch at 40 ms a request, --concurrency {concurrency} --metric-concurrency {metric_concurrency}: {:?}",
+            "ingest of 160 experiments (80 with S3 logs), FIS, S3 and CloudWatch at 40 ms a request, --concurrency {concurrency} --metric-concurrency {metric_concurrency}: {:?}",
             started.elapsed()
         );
         ledgers.push(ledger);
     }
     assert_eq!(export(&ledgers[0], "experiments").len(), 160);
+    // The logged action times were read: every action has its start.
+    assert!(
+        export(&ledgers[0], "actions")
+            .iter()
+            .all(|action| !action["started_at"].is_null())
+    );
     for table in ["experiments", "actions", "series", "points"] {
         let first = rows_without_ingest_time(&ledgers[0], table);
         for other in &ledgers[1..] {
