@@ -1,7 +1,7 @@
 //! `checkup report`: the ledger analyzed as of a period, rendered into one file per kind and
 //! format, plus the lab report of each experiment asked for.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::load::{AnalyzedLedger, analyze_ledger, load_observations};
@@ -138,6 +138,8 @@ pub(super) fn write_reports(
         })
         .collect::<Result<Vec<usize>>>()?;
     let charted = charted_experiments(&analysis, MOST_CURVES_CHARTED);
+    // Membership by set: `--lab-reports all` may choose every experiment of the period.
+    let mut listed: HashSet<usize> = requested.iter().copied().collect();
     for (index, judged) in analysis.experiments.iter().enumerate() {
         let chosen = judged.in_period
             && match command.lab_reports {
@@ -148,7 +150,7 @@ pub(super) fn write_reports(
                 }
                 LabReports::All => true,
             };
-        if chosen && !requested.contains(&index) {
+        if chosen && listed.insert(index) {
             requested.push(index);
         }
     }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::support::{small_demo, stderr};
+use crate::support::{files_under, small_demo, stderr, temporary_files};
 
 /// A tmpfs mounted for the test, unmounted when dropped.
 struct Tmpfs {
@@ -57,34 +57,11 @@ impl Drop for Tmpfs {
     }
 }
 
-/// Every file under `dir` (the filler left out) with its bytes.
+/// Every file under `dir` with its bytes, the filler left out.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.file_name().unwrap() != "filler" {
-                files.insert(path.clone(), std::fs::read(&path).unwrap());
-            }
-        }
-    }
+    let mut files = files_under(dir);
+    files.retain(|path, _| path.file_name().unwrap() != "filler");
     files
-}
-
-fn temporary_files(dir: &Path) -> Vec<PathBuf> {
-    snapshot(dir)
-        .into_keys()
-        .filter(|path| {
-            let name = path.file_name().unwrap().to_string_lossy();
-            name.starts_with('.') && name.ends_with(".tmp")
-        })
-        .collect()
 }
 
 /// What the failures of one sweep showed.

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::ingest::{HOUR, MINUTE, now_s, run, start, template};
+use crate::ingest::{HOUR, MINUTE, checkup_with_s3, now_s, run, start, template};
 use crate::support::stderr;
 
 const WRITERS: usize = 4;
@@ -23,17 +23,11 @@ const ROUNDS: usize = 10;
 const ATTEMPTS: usize = 40;
 
 fn on_ledger(moto: u16, cache: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_checkup"))
+    checkup_with_s3(moto)
         .args(["--ledger", "s3://team-ledger/chaos"])
         .args(args)
         .env("CHECKUP_CACHE", cache)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ENDPOINT_URL_S3", format!("http://127.0.0.1:{moto}"))
         .env("AWS_ENDPOINT_URL_FIS", format!("http://127.0.0.1:{moto}"))
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ENDPOINT_URL")
         .output()
         .unwrap()
 }

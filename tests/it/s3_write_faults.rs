@@ -42,6 +42,23 @@ fn on_ledger(port: u16, cache: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `report --format html,json --publish s3://chaos-reports/weekly` on the S3 ledger.
+fn publish_weekly(port: u16, cache: &Path, reports: &Path) -> Output {
+    on_ledger(
+        port,
+        cache,
+        &[
+            "report",
+            "--format",
+            "html,json",
+            "--out",
+            reports.to_str().unwrap(),
+            "--publish",
+            "s3://chaos-reports/weekly",
+        ],
+    )
+}
+
 fn keys(port: u16, bucket: &str, prefix: &str) -> BTreeSet<String> {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listed = runtime
@@ -90,19 +107,7 @@ fn transient_write_faults_are_retried_to_the_bucket_a_fault_free_run_leaves() {
         assert!(output.status.success(), "{journal}: {}", stderr(&output));
     }
     let reports = dir.path().join("reports");
-    let published = on_ledger(
-        proxy,
-        &cache,
-        &[
-            "report",
-            "--format",
-            "html,json",
-            "--out",
-            reports.to_str().unwrap(),
-            "--publish",
-            "s3://chaos-reports/weekly",
-        ],
-    );
+    let published = publish_weekly(proxy, &cache, &reports);
     assert!(published.status.success(), "{}", stderr(&published));
     let failed = counts.failed();
     eprintln!(
@@ -215,21 +220,7 @@ fn writes_refused_until_retries_run_out_leave_no_experiment_without_its_rows() {
     // on disk; publishing again completes.
     let refusing = write_faulty_proxy(aws.moto_port, counts, Writes::Refused("/weekly/executive"));
     let reports = dir.path().join("reports");
-    let publish = |port: u16| {
-        on_ledger(
-            port,
-            &cache,
-            &[
-                "report",
-                "--format",
-                "html,json",
-                "--out",
-                reports.to_str().unwrap(),
-                "--publish",
-                "s3://chaos-reports/weekly",
-            ],
-        )
-    };
+    let publish = |port: u16| publish_weekly(port, &cache, &reports);
     let cut_short = publish(refusing);
     assert_eq!(cut_short.status.code(), Some(2));
     let message = stderr(&cut_short);

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::crash::{check_consistent, kill_moments};
-use crate::support::{small_demo, stderr};
+use crate::support::{small_demo, stderr, temporary_files};
 
 /// Runs checkup and sends `signal` after `after` unless it finished first; returns the exit code
 /// (`None`: ended by the signal's default action) and what it printed on stderr.
@@ -121,18 +121,6 @@ fn an_ingest_stopped_by_sigint_or_sigterm_stores_whole_batches_and_the_next_run_
     assert_eq!(check_consistent(&ledger, "completed"), expected);
 }
 
-/// Report files left half-written or temporary files left behind in `dir`.
-fn temporary_files(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|name| name.starts_with('.') && name.ends_with(".tmp"))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn a_demo_and_a_report_stopped_mid_way_say_what_they_wrote() {
     let dir = tempfile::tempdir().unwrap();
@@ -176,7 +164,7 @@ fn a_demo_and_a_report_stopped_mid_way_say_what_they_wrote() {
     );
     assert_stopped(code, &said, libc::SIGTERM, "report");
     assert!(said.contains("report files into"), "{said}");
-    assert_eq!(temporary_files(&reports), Vec::<String>::new());
+    assert_eq!(temporary_files(&reports), Vec::<std::path::PathBuf>::new());
     // Every PDF written is whole: it ends with its trailer.
     for entry in std::fs::read_dir(&reports).unwrap() {
         let path = entry.unwrap().path();

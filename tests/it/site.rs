@@ -10,24 +10,7 @@ use scraper::{Html, Selector};
 use serde_json::{Value, json};
 
 use crate::browser::headless;
-use crate::support::{checkup, small_demo, stderr};
-
-/// Every file under `dir` with its bytes.
-fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut found = BTreeMap::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                found.insert(path.clone(), std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    found
-}
+use crate::support::{checkup, files_under, small_demo, stderr};
 
 /// The relative links of an HTML file (no fragment-only, no absolute URL), each resolved against
 /// the file's folder.
@@ -81,12 +64,12 @@ fn a_site_grows_one_period_at_a_time_and_keeps_the_earlier_ones_as_they_were() {
         // The periods added before did not change, byte for byte.
         for (earlier, files_then) in &before {
             assert_eq!(
-                &files(&site.join(earlier)),
+                &files_under(&site.join(earlier)),
                 files_then,
                 "{earlier} changed when {period} was added"
             );
         }
-        before.insert(period.to_string(), files(&site.join(period)));
+        before.insert(period.to_string(), files_under(&site.join(period)));
 
         // The index lists every period, newest first, with the figures of its own report.json.
         let index = site.join("index.html");
@@ -133,7 +116,7 @@ fn a_site_grows_one_period_at_a_time_and_keeps_the_earlier_ones_as_they_were() {
         // Every link of the site resolves: the index's, and each period's reports' (lab
         // reports, the way back to the index).
         let mut checked = 0;
-        for (path, _) in files(&site) {
+        for (path, _) in files_under(&site) {
             if path.extension().is_some_and(|e| e == "html") {
                 for target in relative_links(&path) {
                     assert!(
@@ -219,7 +202,7 @@ fn a_site_is_published_whole_with_its_content_types() {
         .iter()
         .filter_map(|o| o.key().map(str::to_string))
         .collect();
-    let local: BTreeSet<String> = files(&site)
+    let local: BTreeSet<String> = files_under(&site)
         .keys()
         .map(|path| {
             let relative = path.strip_prefix(&site).unwrap().to_string_lossy();

@@ -91,3 +91,33 @@ pub fn export_json(ledger: &Path, table: &str, context: &str) -> Vec<serde_json:
         .unwrap()
         .clone()
 }
+
+/// Every file under `dir` with its bytes (none when `dir` does not exist).
+pub fn files_under(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// The temporary files a writer left under `dir` (named as `checkup::atomic_file` names them).
+pub fn temporary_files(dir: &Path) -> Vec<PathBuf> {
+    files_under(dir)
+        .into_keys()
+        .filter(|path| {
+            checkup::atomic_file::is_temporary_file(&path.file_name().unwrap().to_string_lossy())
+        })
+        .collect()
+}
