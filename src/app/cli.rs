@@ -562,7 +562,13 @@ fn run_demo(
 ) -> anyhow::Result<Completion> {
     let command = DemoCommand {
         out: out.to_path_buf(),
-        settings: DemoSettings { experiments, seed },
+        // Each run's series have points over the window the reports judge it in.
+        settings: DemoSettings {
+            experiments,
+            seed,
+            ..DemoSettings::default()
+        }
+        .observed_over(&config.window),
         config,
     };
     let summary = demo(&command).with_context(|| format!("demo into {} failed", out.display()))?;

@@ -17,7 +17,8 @@ use crate::ledger::{Action, AlarmEvent, Batch, Experiment, Incident, MetricSerie
 use crate::random::Random;
 use crate::vocab::catalog::{ActionCatalog, SYSTEM_TAG};
 use crate::vocab::time::{
-    MICROS_PER_MINUTE, MICROS_PER_SECOND, Micros, from_datetime, month_of, parse_duration_s,
+    MICROS_PER_MINUTE, MICROS_PER_SECOND, Micros, from_datetime, micros_from_seconds, month_of,
+    parse_duration_s,
 };
 use crate::vocab::{AlarmState, Condition, Origin, SeriesKind, Source, Status, System};
 
@@ -37,6 +38,10 @@ pub struct DemoSettings {
     /// `None` uses the scenario file's count.
     pub experiments: Option<usize>,
     pub seed: u64,
+    /// How long before each fault and after each run's end its series have points: the
+    /// observation window `[window] pre` and `post` judge over (15 and 30 minutes by default).
+    pub observed_before: Micros,
+    pub observed_after: Micros,
 }
 
 impl Default for DemoSettings {
@@ -44,6 +49,19 @@ impl Default for DemoSettings {
         DemoSettings {
             experiments: None,
             seed: DEFAULT_SEED,
+            observed_before: minutes(15.0),
+            observed_after: minutes(30.0),
+        }
+    }
+}
+
+impl DemoSettings {
+    /// The demo's history observed over the configured window (`[window] pre` and `post`).
+    pub fn observed_over(self, window: &crate::config::WindowSettings) -> DemoSettings {
+        DemoSettings {
+            observed_before: micros_from_seconds(window.pre_s),
+            observed_after: micros_from_seconds(window.post_s),
+            ..self
         }
     }
 }
@@ -378,7 +396,7 @@ where
             scenario.finds_weakness()
         };
         template_weak.insert(key, weak_next);
-        build_run(&world, run, scenario, &mut random, &mut batch);
+        build_run(&world, settings, run, scenario, &mut random, &mut batch);
     }
     if !batch.rows.experiments.is_empty() {
         store(batch)?;
@@ -567,6 +585,7 @@ fn minutes(value: f64) -> Micros {
 /// series and points, alarm events), so a seed always gives the same ledger.
 struct RunDraft<'a> {
     world: &'a World,
+    settings: &'a DemoSettings,
     run: &'a PlannedRun,
     team: &'a TeamSpec,
     template: &'a TemplateSpec,
@@ -591,6 +610,7 @@ struct RunDraft<'a> {
 
 fn build_run(
     world: &World,
+    settings: &DemoSettings,
     run: &PlannedRun,
     mut scenario: Scenario,
     random: &mut Random,
@@ -663,6 +683,7 @@ fn build_run(
     };
     let draft = RunDraft {
         world,
+        settings,
         run,
         team: &world.scenarios.team[run.team],
         template,
@@ -847,9 +868,9 @@ impl RunDraft<'_> {
         let fault = FaultShape {
             impact_at: t0 + minutes(random.between(0.3, 0.9)),
             recovered_at: t0 + minutes(recovery_min.min(1.0e6)),
-            window_start: t0 - minutes(15.0),
+            window_start: t0 - self.settings.observed_before,
             observed_until: match self.ended_at {
-                Some(end) => end + minutes(30.0),
+                Some(end) => end + self.settings.observed_after,
                 None => t0 + minutes(5.0),
             },
         };

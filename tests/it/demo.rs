@@ -34,6 +34,7 @@ fn the_same_seed_gives_the_same_ledger() {
     let settings = DemoSettings {
         experiments: Some(120),
         seed: 7,
+        ..DemoSettings::default()
     };
     let ledgers: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     for dir in &ledgers {
@@ -67,6 +68,7 @@ fn the_same_seed_gives_the_same_ledger() {
     let (other, _) = generate(&DemoSettings {
         experiments: Some(120),
         seed: 8,
+        ..DemoSettings::default()
     });
     let other_ids: Vec<String> = other
         .iter()
@@ -89,6 +91,7 @@ fn experiments_override_the_default_count() {
     let (batches, _) = generate(&DemoSettings {
         experiments: Some(37),
         seed: 1,
+        ..DemoSettings::default()
     });
     assert_eq!(
         batches
@@ -246,6 +249,7 @@ fn demo_points_are_minute_aligned_like_cloudwatch() {
     let (batches, _) = generate(&DemoSettings {
         experiments: Some(20),
         seed: 3,
+        ..DemoSettings::default()
     });
     let points = &batches[0].rows.points;
     assert!(!points.is_empty());
@@ -309,4 +313,53 @@ fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
         .count();
     assert_eq!(points.height(), expected_points);
     assert!(point_ids.iter().all(|id| shown_ids.contains(id.unwrap())));
+}
+
+/// The demo observes each run over the configured window (`checkup demo --config` with
+/// `[window] pre` and `post`): SPEC section 12's benchmark ledger, four series of about 90 points,
+/// is the demo history observed 30 minutes before each fault and 50 after each run.
+#[test]
+fn demo_series_cover_the_configured_observation_window() {
+    let points_per_series = |settings: &DemoSettings| -> (f64, i64) {
+        let (batches, _) = generate(settings);
+        let mut per_series: BTreeMap<(&str, &str), (usize, i64, i64)> = BTreeMap::new();
+        for batch in &batches {
+            let points = &batch.rows.points;
+            for row in 0..points.ts.len() {
+                let key = (
+                    points.experiment_id[row].as_str(),
+                    points.series_id[row].as_str(),
+                );
+                let entry = per_series.entry(key).or_insert((0, i64::MAX, i64::MIN));
+                entry.0 += 1;
+                entry.1 = entry.1.min(points.ts[row]);
+                entry.2 = entry.2.max(points.ts[row]);
+            }
+        }
+        let total: usize = per_series.values().map(|entry| entry.0).sum();
+        let longest_span = per_series.values().map(|e| e.2 - e.1).max().unwrap();
+        (total as f64 / per_series.len() as f64, longest_span)
+    };
+    let settings = DemoSettings {
+        experiments: Some(400),
+        ..DemoSettings::default()
+    };
+    let minute = 60_000_000;
+    let (default_mean, default_span) = points_per_series(&settings);
+    let wide = WindowSettings {
+        pre_s: 30.0 * 60.0,
+        post_s: 50.0 * 60.0,
+        ..WindowSettings::default()
+    };
+    let (wide_mean, wide_span) = points_per_series(&settings.observed_over(&wide));
+    assert!(
+        (50.0..60.0).contains(&default_mean),
+        "{default_mean} points a series over the default window"
+    );
+    assert!(
+        (85.0..95.0).contains(&wide_mean),
+        "{wide_mean} points a series over 30m + run + 50m"
+    );
+    // The extra 35 minutes of window are 35 more points a series, not a stretched grid.
+    assert_eq!(wide_span - default_span, 35 * minute);
 }
