@@ -181,13 +181,13 @@ pub async fn read_history(
     // Up to `concurrency` GetExperiment calls are in flight at once; records keep the listing's
     // order whatever order the answers come in.
     let mut outputs = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(query.concurrency.max(1)) {
-        let mut calls = tokio::task::JoinSet::new();
-        for (position, id) in chunk.iter().enumerate() {
+    super::in_flight::in_order(
+        ids.iter().cloned(),
+        query.concurrency,
+        |id| {
             let client = client.clone();
-            let id = id.clone();
-            calls.spawn(async move {
-                let answer = match client.get_experiment().id(&id).send().await {
+            async move {
+                match client.get_experiment().id(&id).send().await {
                     Ok(output) => resolved_targets(&client, &id)
                         .await
                         .map(|count| (output, count)),
@@ -197,18 +197,16 @@ pub async fn read_history(
                         format!("experiment {id}"),
                         e,
                     )),
-                };
-                (position, answer)
-            });
-        }
-        let mut answers: Vec<Option<_>> = (0..chunk.len()).map(|_| None).collect();
-        while let Some(joined) = calls.join_next().await {
-            let (position, answer) = joined.expect("a GetExperiment call does not panic");
+                }
+            }
+        },
+        |answer| {
             on_experiment();
-            answers[position] = Some(answer?);
-        }
-        outputs.extend(answers.into_iter().flatten());
-    }
+            outputs.push(answer);
+            Ok(())
+        },
+    )
+    .await?;
     for (output, resolved_targets) in &outputs {
         let Some(experiment) = output.experiment() else {
             continue;

@@ -72,21 +72,22 @@ pub async fn read_action_timings(
     let mut timings = ActionTimings::new();
     // Up to `concurrency` objects are read at once; they are used in the listing's order, so the
     // timings and warnings do not depend on which answer comes first.
-    for chunk in keys.chunks(concurrency.max(1)) {
-        let mut reads = tokio::task::JoinSet::new();
-        for (position, key) in chunk.iter().enumerate() {
-            let (client, bucket, key) = (client.clone(), location.bucket.clone(), key.clone());
-            reads.spawn(async move { (position, get_object_bytes(&client, &bucket, &key).await) });
-        }
-        let mut bodies: Vec<Option<Vec<u8>>> = (0..chunk.len()).map(|_| None).collect();
-        while let Some(joined) = reads.join_next().await {
-            let (position, body) = joined.expect("an S3 read does not panic");
-            bodies[position] = Some(body?);
-        }
-        for (key, bytes) in chunk.iter().zip(bodies.into_iter().flatten()) {
-            add_log_object(location, key, &bytes, &ids, &mut timings, warnings);
-        }
-    }
+    super::in_flight::in_order(
+        keys,
+        concurrency,
+        |key| {
+            let (client, bucket) = (client.clone(), location.bucket.clone());
+            async move {
+                let bytes = get_object_bytes(&client, &bucket, &key).await?;
+                Ok((key, bytes))
+            }
+        },
+        |(key, bytes)| {
+            add_log_object(location, &key, &bytes, &ids, &mut timings, warnings);
+            Ok(())
+        },
+    )
+    .await?;
     Ok(timings)
 }
 

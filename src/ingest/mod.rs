@@ -5,5 +5,6 @@ pub mod cloudwatch;
 pub mod demo;
 pub mod fis;
 pub mod fis_logs;
+pub mod in_flight;
 pub mod incidents;
 pub mod observe;

@@ -725,6 +725,12 @@ fn an_fis_program_is_ingested_judged_and_read_only_once() {
 /// 160 runs of 10 templates, one every 20 minutes over 53 hours in the last days, each with 4
 /// hypothesis series (more than one page of ListExperiments): the scenario and its checkup.toml.
 fn busy_program() -> (Value, String) {
+    busy_program_of(160, 20 * MINUTE)
+}
+
+/// `runs` runs of 10 templates, one every `every` seconds from four days ago, each with the 4
+/// series of its template's hypothesis; and its checkup.toml.
+fn busy_program_of(runs: i64, every: i64) -> (Value, String) {
     let now = now_s();
     let base = (now - 4 * 24 * HOUR) / HOUR * HOUR;
     let templates: Vec<Value> = (0..10)
@@ -738,13 +744,13 @@ fn busy_program() -> (Value, String) {
             )
         })
         .collect();
-    let experiments: Vec<Value> = (0..160)
+    let experiments: Vec<Value> = (0..runs)
         .map(|i| {
             run(
                 &format!("E{i}"),
                 &format!("t{}", i % 10),
                 "completed",
-                base + i * 20 * MINUTE,
+                base + i * every,
                 true,
             )
         })
@@ -1231,6 +1237,145 @@ fn concurrent_get_experiment_calls_give_the_same_ledger() {
             .iter()
             .all(|action| !action["started_at"].is_null())
     );
+    for table in ["experiments", "actions", "series", "points"] {
+        let first = rows_without_ingest_time(&ledgers[0], table);
+        for other in &ledgers[1..] {
+            assert_eq!(rows_without_ingest_time(other, table), first, "{table}");
+        }
+    }
+}
+
+/// The ingest benchmark of issue 20 (`benches/ingest`, not part of the suite): 1,000 experiments
+/// with 4 series each (4,000 GetMetricData queries), half of them with their action times in S3
+/// log objects, ingested with every AWS answer delayed 50 ms by the proxy and without the proxy.
+/// SPEC section 12: wall time ≤ 1.5 × (requests × 50 ms ÷ concurrency) + the time without delay,
+/// and GetMetricData requests ≤ 1.25 × the packing bound. Prints a table for BENCHMARKS.md;
+/// asserts the ledgers are the same whatever the delay and the concurrency.
+#[test]
+#[ignore = "a benchmark: benches/ingest runs it"]
+fn bench_ingest_of_1000_experiments_behind_a_50ms_link() {
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant};
+
+    let delay = Duration::from_millis(50);
+    let dir = tempfile::tempdir().unwrap();
+    // One run every 5 minutes: 1,000 runs in 3.5 days, inside CloudWatch's 15 days of 1-minute data.
+    let (mut scenario, config) = busy_program_of(1000, 5 * MINUTE);
+    for template in scenario["templates"].as_array_mut().unwrap() {
+        template["logConfiguration"] = json!({"logSchemaVersion": 2,
+            "s3Configuration": {"bucketName": "fis-logs", "prefix": "runs/"}});
+    }
+    for (i, experiment) in scenario["experiments"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        if i % 2 == 0 {
+            experiment["log_actions_to_s3"] =
+                json!({"bucket": "fis-logs", "prefix": "runs/AWSLogs/123456789012/fis/eu-west-1/"});
+        }
+    }
+    scenario["buckets"] = json!(["fis-logs"]);
+    let config_path = dir.path().join("checkup.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let seeding = Instant::now();
+    let aws = start(&scenario, dir.path());
+    eprintln!(
+        "stand-ins seeded with 1,000 experiments in {:?}",
+        seeding.elapsed()
+    );
+    let slow_fis = crate::wire_faults::slow_proxy(aws.moto_port, delay);
+    let slow_cloudwatch = crate::wire_faults::slow_proxy(aws.cloudwatch_port, delay);
+
+    let mut ledgers = Vec::new();
+    println!(
+        "\n| --concurrency / --metric-concurrency | requests (GetExperiment and its targets, S3 log objects, GetMetricData, other) | without delay | 50 ms a request | bound | met |"
+    );
+    println!("|---|---|---:|---:|---:|---|");
+    for (concurrency, metric_concurrency) in [(4usize, 4usize), (16, 8)] {
+        let settings = [
+            "--concurrency".to_string(),
+            concurrency.to_string(),
+            "--metric-concurrency".to_string(),
+            metric_concurrency.to_string(),
+        ];
+        let settings: Vec<&str> = settings.iter().map(String::as_str).collect();
+        let mut timed = |name: &str, fis: u16, cloudwatch: u16| {
+            let ledger = dir.path().join(format!("ledger-{name}-{concurrency}"));
+            let started = Instant::now();
+            let output = ingest_at(
+                &ledger,
+                fis,
+                cloudwatch,
+                &["--config", config_path.to_str().unwrap(), "-v"],
+                &settings,
+            );
+            let took = started.elapsed();
+            assert!(output.status.success(), "{}", stderr(&output));
+            ledgers.push(ledger);
+            (took, output)
+        };
+        let (direct, _) = timed("direct", aws.moto_port, aws.cloudwatch_port);
+        let (slowed, output) = timed("slow", slow_fis, slow_cloudwatch);
+        // Every request checkup sent, by operation (`-v` names each one).
+        let mut sent: BTreeMap<String, usize> = BTreeMap::new();
+        for line in stderr(&output).lines() {
+            if let Some(operation) = line.strip_prefix("aws: ") {
+                *sent.entry(operation.to_string()).or_default() += 1;
+            }
+        }
+        let count = |operation: &str| sent.get(operation).copied().unwrap_or(0);
+        // Each GetExperiment is followed by its ListExperimentResolvedTargets in the same slot.
+        let get_experiment =
+            count("fis GetExperiment") + count("fis ListExperimentResolvedTargets");
+        let log_reads = count("S3 GetObject");
+        let metric_requests = count("CloudWatch GetMetricData");
+        let total: usize = sent.values().sum();
+        let other = total - get_experiment - log_reads - metric_requests;
+        // What the delay costs at the concurrency each kind of request is sent with; the rest
+        // (listings, templates) is sent one at a time.
+        let waited = delay.as_secs_f64()
+            * ((get_experiment + log_reads) as f64 / concurrency as f64
+                + metric_requests as f64 / metric_concurrency as f64
+                + other as f64);
+        let bound = 1.5 * waited + direct.as_secs_f64();
+        println!(
+            "| {concurrency} / {metric_concurrency} | {total} ({get_experiment}, {log_reads}, {metric_requests}, {other}: {}) | {:.2} s | {:.2} s | {bound:.2} s | {} |",
+            sent.iter()
+                .filter(|(operation, _)| ![
+                    "fis GetExperiment",
+                    "s3 GetObject",
+                    "CloudWatch GetMetricData"
+                ]
+                .contains(&operation.as_str()))
+                .map(|(operation, n)| format!("{operation} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            direct.as_secs_f64(),
+            slowed.as_secs_f64(),
+            if slowed.as_secs_f64() <= bound {
+                "yes"
+            } else {
+                "no"
+            },
+        );
+        // SPEC section 12's packing bound: 4,000 queries are at least 8 requests.
+        let said = String::from_utf8_lossy(&output.stdout);
+        let lower_bound: usize = said
+            .split("(lower bound ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("the ingest states its lower bound: {said}"));
+        assert!(lower_bound >= 8, "{said}");
+        assert!(
+            metric_requests as f64 <= 1.25 * lower_bound as f64,
+            "{metric_requests} GetMetricData requests for a bound of {lower_bound}"
+        );
+    }
+    assert_eq!(export(&ledgers[0], "experiments").len(), 1000);
+    assert_eq!(export(&ledgers[0], "series").len(), 4000);
     for table in ["experiments", "actions", "series", "points"] {
         let first = rows_without_ingest_time(&ledgers[0], table);
         for other in &ledgers[1..] {
