@@ -27,11 +27,11 @@ pub use judged::JudgedExperiment;
 pub use recovery::ExperimentOutcome;
 
 use crate::config::WindowSettings;
-use crate::ledger::{Action, AlarmEvent, Experiment, Incident, MetricSeries, Outcome};
+use crate::ledger::{Action, AlarmEvent, Columns, Experiment, Incident, MetricSeries, Outcome};
 use crate::vocab::AlarmState;
 use crate::vocab::catalog::ActionCatalog;
 use crate::vocab::time::Micros;
-use recovery::{ExperimentInput, ObservedSeries, analyze_experiment};
+use recovery::{ExperimentInput, ObservedSeries, SeriesRule, analyze_experiment};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzeError {
@@ -146,13 +146,44 @@ pub fn by_experiment<'a, T>(
     grouped
 }
 
+/// The series table's rows as judging reads them, borrowed from its columns: on a ledger, four
+/// series an experiment, turning each row into an owned record (dimensions parsed into a map)
+/// cost more than judging it.
+pub fn series_rules(series: &DataFrame) -> PolarsResult<Vec<SeriesRule<'_>>> {
+    let c = Columns::new(series);
+    let experiment_id = c.borrowed_text("experiment_id")?;
+    let series_id = c.borrowed_text("series_id")?;
+    let stat = c.borrowed_text("stat")?;
+    let period_s = c.integers("period_s")?;
+    let steady = c.borrowed_text("steady")?;
+    let limit = c.borrowed_text("limit")?;
+    let kind = c.words("kind", crate::vocab::SeriesKind::from_name)?;
+    let budget = c.floats("budget")?;
+    let outage = c.floats("outage")?;
+    Ok((0..series.height())
+        .map(|row| SeriesRule {
+            experiment_id: experiment_id[row].unwrap_or_default(),
+            series_id: series_id[row].unwrap_or_default(),
+            stat: stat[row].unwrap_or_default(),
+            // As `series_from_frame` reads a missing period.
+            period_s: period_s[row].unwrap_or(60),
+            steady: steady[row].unwrap_or_default(),
+            limit: limit[row],
+            kind: kind[row],
+            budget: budget[row],
+            outage: outage[row],
+        })
+        .collect())
+}
+
 /// What judging reads: the rows of some experiments (the whole ledger, or one month of it) and
 /// every alarm event.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct JudgeInput<'a> {
     pub experiments: &'a [Experiment],
     pub actions: &'a [Action],
-    pub series: &'a [MetricSeries],
+    /// The series of those experiments ([`series_rules`] of the table, or of records).
+    pub series: Vec<SeriesRule<'a>>,
     /// experiment_id, series_id, ts, value.
     pub points: &'a DataFrame,
     pub alarm_events: &'a [AlarmEvent],
@@ -172,7 +203,7 @@ impl LedgerRecords {
         JudgeInput {
             experiments: &self.experiments,
             actions: &self.actions,
-            series: &self.series,
+            series: self.series.iter().map(SeriesRule::from).collect(),
             points: &self.points,
             alarm_events: &self.alarm_events,
             catalog,
@@ -187,7 +218,13 @@ pub fn judge_experiments(
     settings: &WindowSettings,
 ) -> Result<Vec<ExperimentOutcome>, AnalyzeError> {
     let actions_by_experiment = by_experiment(data.actions, |a| &a.experiment_id);
-    let series_by_experiment = by_experiment(data.series, |s| &s.experiment_id);
+    let mut series_by_experiment: HashMap<&str, Vec<SeriesRule>> = HashMap::new();
+    for series in &data.series {
+        series_by_experiment
+            .entry(series.experiment_id)
+            .or_default()
+            .push(*series);
+    }
     // Each alarm's state changes in time order.
     let mut alarm_changes: PlHashMap<&str, Vec<(Micros, &str, AlarmState)>> = PlHashMap::new();
     for event in data.alarm_events {
@@ -216,8 +253,8 @@ pub fn judge_experiments(
                     .map(Vec::as_slice)
                     .unwrap_or_default()
                     .iter()
-                    .map(|series| {
-                        let range = points.ranges.get(&(id, series.series_id.as_str()));
+                    .map(|&series| {
+                        let range = points.ranges.get(&(id, series.series_id));
                         match range {
                             Some(range) => ObservedSeries {
                                 series,

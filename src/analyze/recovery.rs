@@ -54,10 +54,50 @@ const MIN_WIDENING_OUTLIERS: usize = 2;
 /// Fewer baseline points than this: the baseline cannot be learned.
 const MIN_BASELINE_POINTS: usize = 3;
 
+/// One series as judging reads it: whose it is and the rule it is judged by, borrowed from a
+/// series record or straight from the series table's columns, so that judging a ledger makes no
+/// owned copy of its series (namespaces, dimensions and units are for ingest and reports).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SeriesRule<'a> {
+    pub experiment_id: &'a str,
+    pub series_id: &'a str,
+    /// The CloudWatch statistic: counts (`Sum`, `SampleCount`) have no point for a zero.
+    pub stat: &'a str,
+    pub period_s: i64,
+    /// `>= 2`, `< 0.2`, or `baseline`.
+    pub steady: &'a str,
+    pub limit: Option<&'a str>,
+    pub kind: SeriesKind,
+    pub budget: Option<f64>,
+    pub outage: Option<f64>,
+}
+
+impl<'a> SeriesRule<'a> {
+    pub fn is_count(&self) -> bool {
+        crate::vocab::is_count_statistic(self.stat)
+    }
+}
+
+impl<'a> From<&'a MetricSeries> for SeriesRule<'a> {
+    fn from(series: &'a MetricSeries) -> Self {
+        SeriesRule {
+            experiment_id: &series.experiment_id,
+            series_id: &series.series_id,
+            stat: &series.stat,
+            period_s: series.period_s,
+            steady: &series.steady,
+            limit: series.limit.as_deref(),
+            kind: series.kind,
+            budget: series.budget,
+            outage: series.outage,
+        }
+    }
+}
+
 /// One series of an experiment with its points, sorted by time.
 #[derive(Debug, Clone, Copy)]
 pub struct ObservedSeries<'a> {
-    pub series: &'a MetricSeries,
+    pub series: SeriesRule<'a>,
     pub ts: &'a [Micros],
     pub values: &'a [f64],
 }
@@ -311,12 +351,12 @@ fn read_series(
             None => observed,
         };
         let series = observed.series;
-        let id = &series.series_id;
+        let id = series.series_id;
         if series.kind == SeriesKind::Errors {
             let total = error_count(observed, t0, window_end);
             findings.error_total = Some(findings.error_total.unwrap_or(0.0) + total);
             let reasons = &mut findings.reasons;
-            let series_id = id.clone();
+            let series_id = id.to_string();
             match (series.outage, series.budget) {
                 (Some(outage), _) if total >= outage => reasons.red.push(Reason::ErrorsAtOutage {
                     series: series_id,
@@ -342,7 +382,7 @@ fn read_series(
             }
             findings
                 .series
-                .push((id.clone(), SeriesResult::Errors { total }));
+                .push((id.to_string(), SeriesResult::Errors { total }));
             continue;
         }
 
@@ -352,7 +392,7 @@ fn read_series(
                 findings.reasons.inconclusive.push(problem.clone());
                 findings
                     .series
-                    .push((id.clone(), SeriesResult::NoData(problem)));
+                    .push((id.to_string(), SeriesResult::NoData(problem)));
                 continue;
             }
         };
@@ -360,7 +400,7 @@ fn read_series(
         // The point whose period holds t0 is stamped before it: an impact there counts as at t0.
         match (result.impact_at, result.recovered_at) {
             (None, _) => findings.reasons.green.push(Reason::StayedSteady {
-                series: id.clone(),
+                series: id.to_string(),
                 steady,
             }),
             (Some(impact_at), Some(recovered_at)) => {
@@ -370,7 +410,7 @@ fn read_series(
                     .degraded_s
                     .push(seconds_from_micros(recovered_at - impact_at));
                 findings.reasons.green.push(Reason::Recovered {
-                    series: id.clone(),
+                    series: id.to_string(),
                     steady,
                     impact_s: seconds_from_micros((impact_at - t0).max(0)),
                     back_s: seconds_from_micros(recovered_at - t0),
@@ -384,7 +424,7 @@ fn read_series(
                     .push(seconds_from_micros(window_end - impact_at));
                 findings.any_censored = true;
                 findings.reasons.red.push(Reason::NotRecovered {
-                    series: id.clone(),
+                    series: id.to_string(),
                     steady,
                     impact_s: seconds_from_micros((impact_at - t0).max(0)),
                     window_s: seconds_from_micros(window_end - t0),
@@ -393,19 +433,14 @@ fn read_series(
         }
         if result.limit_exceeded {
             findings.reasons.yellow.push(Reason::LimitBroken {
-                series: id.clone(),
-                limit: series
-                    .limit
-                    .as_deref()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_string(),
+                series: id.to_string(),
+                limit: series.limit.unwrap_or_default().trim().to_string(),
                 peak: result.peak,
             });
         }
         findings
             .series
-            .push((id.clone(), SeriesResult::Level(result)));
+            .push((id.to_string(), SeriesResult::Level(result)));
     }
     findings
 }
@@ -623,7 +658,7 @@ fn analyze_level_series(
     rules: &SeriesRules,
 ) -> Result<LevelResult, Reason> {
     let series = observed.series;
-    let id = &series.series_id;
+    let id = series.series_id;
     // The window's points, in time order, ignoring NaN values (CloudWatch never sends them,
     // but a journal or a hand-made file might).
     let points: Vec<(Micros, f64)> = observed
@@ -634,10 +669,12 @@ fn analyze_level_series(
         .map(|(ts, value)| (*ts, *value))
         .collect();
     if points.is_empty() {
-        return Err(Reason::NoPoints { series: id.clone() });
+        return Err(Reason::NoPoints {
+            series: id.to_string(),
+        });
     }
-    let condition = Condition::parse(&series.steady).map_err(|problem| Reason::BadSteady {
-        series: id.clone(),
+    let condition = Condition::parse(series.steady).map_err(|problem| Reason::BadSteady {
+        series: id.to_string(),
         problem: problem.to_string(),
     })?;
     let period = series.period_s.max(1) * MICROS_PER_SECOND;
@@ -650,7 +687,7 @@ fn analyze_level_series(
     // before it for a baseline: the period is the reason to give).
     if rules.coarse_data && points.len() - first_after_t0 < hold {
         return Err(Reason::CoarseData {
-            series: id.clone(),
+            series: id.to_string(),
             points: points.len() - first_after_t0,
             period_s: series.period_s,
         });
@@ -661,7 +698,7 @@ fn analyze_level_series(
             let before: Vec<f64> = points[..first_after_t0].iter().map(|(_, v)| *v).collect();
             if before.len() < MIN_BASELINE_POINTS {
                 return Err(Reason::NoBaseline {
-                    series: id.clone(),
+                    series: id.to_string(),
                     points: before.len(),
                 });
             }
@@ -680,7 +717,7 @@ fn analyze_level_series(
                 .ok()
                 .and_then(Condition::band)
                 .ok_or_else(|| Reason::BadLimit {
-                    series: id.clone(),
+                    series: id.to_string(),
                     limit: text.to_string(),
                 })?,
         ),
@@ -775,7 +812,7 @@ mod tests {
         let ts: Vec<Micros> = points.iter().map(|(minute, _)| minute * MINUTE).collect();
         let values: Vec<f64> = points.iter().map(|(_, value)| *value).collect();
         let observed = [ObservedSeries {
-            series,
+            series: series.into(),
             ts: &ts,
             values: &values,
         }];
@@ -955,7 +992,11 @@ mod tests {
         let observed: Vec<ObservedSeries> = series
             .iter()
             .zip(&columns)
-            .map(|((series, _), (ts, values))| ObservedSeries { series, ts, values })
+            .map(|((series, _), (ts, values))| ObservedSeries {
+                series: (*series).into(),
+                ts,
+                values,
+            })
             .collect();
         let alarms: Vec<(Micros, &str, AlarmState)> = alarm_changes
             .iter()

@@ -10,7 +10,7 @@ use super::Result;
 use crate::analyze::maturity::Rubric;
 use crate::analyze::program::{Analysis, ReferenceData, analyze_judged, default_period};
 use crate::analyze::{
-    ExperimentOutcome, JudgeInput, LedgerRecords, judge_experiments, outcome_records,
+    ExperimentOutcome, JudgeInput, LedgerRecords, judge_experiments, outcome_records, series_rules,
 };
 use crate::config::Config;
 use crate::ledger::{self, Experiment, Ledger, MetricSeries, Table, rows_of};
@@ -79,13 +79,14 @@ pub fn load_and_judge(
         let read = |table| -> Result<DataFrame> { Ok(ledger.read_month(table, &partition.month)?) };
         let experiments = records(&read, Table::Experiments, ledger::experiments_from_frame)?;
         let actions = records(&read, Table::Actions, ledger::actions_from_frame)?;
-        let series = records(&read, Table::Series, ledger::series_from_frame)?;
+        // Series are judged from the table's columns: only reports read them as records.
+        let series = read(Table::Series)?;
         let points = read(Table::Points)?;
         outcomes.extend(judge_experiments(
             &JudgeInput {
                 experiments: &experiments,
                 actions: &actions,
-                series: &series,
+                series: series_rules(&series).map_err(rows_of(Table::Series))?,
                 points: &points,
                 alarm_events: &data.alarm_events,
                 catalog,

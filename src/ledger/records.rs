@@ -157,7 +157,7 @@ impl MetricSeries {
     /// A count (`Sum`, `SampleCount`): CloudWatch publishes no datapoint for a zero count, so a
     /// missing point means zero, not a gap (SPEC section 6).
     pub fn is_count(&self) -> bool {
-        matches!(self.stat.as_str(), "Sum" | "SampleCount")
+        crate::vocab::is_count_statistic(&self.stat)
     }
 }
 
@@ -483,6 +483,11 @@ impl<'a> Columns<'a> {
             .iter()
             .map(|value| value.map(str::to_string))
             .collect())
+    }
+
+    /// [`Columns::text`] borrowed from the frame: no copy of each value.
+    pub fn borrowed_text(&self, name: &str) -> PolarsResult<Vec<Option<&'a str>>> {
+        Ok(self.column(name)?.str()?.iter().collect())
     }
 
     pub fn timestamps(&self, name: &str) -> PolarsResult<Vec<Option<Micros>>> {

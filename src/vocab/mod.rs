@@ -14,6 +14,12 @@ pub mod stats;
 pub mod time;
 
 pub use condition::{Band, Condition};
+
+/// Whether a statistic counts (`Sum`, `SampleCount`): CloudWatch publishes no datapoint for a
+/// zero count, so a missing point means zero, not a gap (SPEC section 6).
+pub fn is_count_statistic(stat: &str) -> bool {
+    matches!(stat, "Sum" | "SampleCount")
+}
 pub use scope::Scope;
 
 /// An enum whose values are written as fixed words in the ledger, `report.json` and messages.

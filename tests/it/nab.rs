@@ -9,8 +9,9 @@ use std::path::PathBuf;
 use checkup::analyze::recovery::{
     ExperimentInput, ObservedSeries, SeriesResult, analyze_experiment,
 };
+use checkup::analyze::{JudgeInput, judge_experiments, series_rules};
 use checkup::config::WindowSettings;
-use checkup::ledger::{Experiment, MetricSeries};
+use checkup::ledger::{Experiment, MetricSeries, series_frame};
 use checkup::vocab::Verdict;
 use checkup::vocab::catalog::ActionCatalog;
 use checkup::vocab::time::Micros;
@@ -103,7 +104,7 @@ fn injection(
         outage: None,
     };
     let observed = [ObservedSeries {
-        series: &series,
+        series: (&series).into(),
         ts,
         values,
     }];
@@ -123,7 +124,32 @@ fn injection(
         hold: 3,
         ..WindowSettings::default()
     };
-    analyze_experiment(&input, &settings)
+    let reference = analyze_experiment(&input, &settings);
+
+    // The path a report takes: the series and points as ledger columns, judged from them.
+    let series_table = series_frame(std::slice::from_ref(&series), |_| "2015-01".into()).unwrap();
+    let points = polars::df!(
+        "experiment_id" => vec![experiment.experiment_id.as_str(); ts.len()],
+        "series_id" => vec![file; ts.len()],
+        "ts" => ts,
+        "value" => values,
+    )
+    .unwrap();
+    let columnar = judge_experiments(
+        &JudgeInput {
+            experiments: std::slice::from_ref(&experiment),
+            actions: &[],
+            series: series_rules(&series_table).unwrap(),
+            points: &points,
+            alarm_events: &[],
+            catalog: &catalog,
+            rto_by_service: &BTreeMap::new(),
+        },
+        &settings,
+    )
+    .unwrap();
+    assert_eq!(columnar, [reference.clone()], "judged from columns: {file}");
+    reference
 }
 
 #[test]
