@@ -1,6 +1,6 @@
 //! Benchmarks of SPEC section 12's speed and memory goals (issue 8), on generated ledgers of
-//! several sizes (`checkup demo --experiments N`'s history observed over a 30-minute + run +
-//! 50-minute window: four series of about 90 points per experiment, as SPEC section 12 asks):
+//! several sizes (`checkup demo --experiments N`'s history observed over a 45-minute + run +
+//! 70-minute window: four series of about 90 points per experiment, as SPEC section 12 asks):
 //!
 //! - the floor: the time polars takes just to read the Parquet files analysis reads;
 //! - analysis: Parquet into records, judging, weaknesses, MTTR, ROI, maturity and the report
@@ -42,9 +42,9 @@ const TABLES: [Table; 6] = [
 const DEFAULT_SIZES: [usize; 3] = [1_000, 10_000, 100_000];
 
 /// SPEC section 12's benchmark ledger has four series of about 90 points per experiment: the
-/// demo history observed 30 minutes before each fault and 50 minutes after each run (one point a
+/// demo history observed 45 minutes before each fault and 70 minutes after each run (one point a
 /// minute), judged over the same window. Written beside the ledgers for `checkup report --config`.
-const BENCH_CONFIG: &str = "[window]\npre = \"30m\"\npost = \"50m\"\n";
+const BENCH_CONFIG: &str = "[window]\npre = \"45m\"\npost = \"70m\"\n";
 
 fn bench_config() -> Config {
     Config::parse(Path::new("bench.toml"), BENCH_CONFIG).expect("the bench's configuration")
@@ -254,7 +254,7 @@ fn mib(bytes: u64) -> f64 {
 
 fn bench_size(experiments: usize, dir: &Path) {
     // Named by the window too: a ledger kept from before the 90-point shape is not reused.
-    let root = dir.join(format!("ledger-{experiments}-observed-30m-50m"));
+    let root = dir.join(format!("ledger-{experiments}-observed-45m-70m"));
     // Generated in a child process: Linux counts the peak memory of the process that spawns a
     // child (up to its exec) as the child's, so this process must stay small.
     let generated = if root.join("_checkup.json").exists() {

@@ -101,6 +101,36 @@ impl<'a> PointIndex<'a> {
         };
         let values = borrowed_or_filled(points.column("value")?.f64()?, f64::NAN);
         let mut ranges = PlHashMap::new();
+        if let (Some(experiment_ids), Some(series_ids)) =
+            (one_chunk(experiment_ids), one_chunk(series_ids))
+        {
+            // A ledger's keys: one chunk, no nulls. A row continues the run when its 16-byte
+            // string views equal the previous row's (strings decoded from one Parquet
+            // dictionary share them) or, failing that, its strings do: most rows cost no
+            // string comparison (it was a third of judging's time on 10,000 experiments).
+            let (experiment_views, series_views) = (experiment_ids.views(), series_ids.views());
+            let same_as_previous = |row: usize| {
+                (experiment_views[row] == experiment_views[row - 1]
+                    || experiment_ids.value(row) == experiment_ids.value(row - 1))
+                    && (series_views[row] == series_views[row - 1]
+                        || series_ids.value(row) == series_ids.value(row - 1))
+            };
+            let key = |row: usize| (experiment_ids.value(row), series_ids.value(row));
+            let mut start = 0;
+            for row in 1..=ts.len() {
+                if row < ts.len() && same_as_previous(row) {
+                    if ts[row] < ts[row - 1] {
+                        return Ok(None);
+                    }
+                    continue;
+                }
+                if ranges.insert(key(start), start..row).is_some() {
+                    return Ok(None);
+                }
+                start = row;
+            }
+            return Ok(Some(PointIndex { ts, values, ranges }));
+        }
         let mut start = 0;
         let mut current: Option<(&str, &str)> = None;
         for (row, (experiment_id, series_id)) in
@@ -130,6 +160,18 @@ impl<'a> PointIndex<'a> {
             return Ok(None);
         }
         Ok(Some(PointIndex { ts, values, ranges }))
+    }
+}
+
+/// A text column's one array, when it is one chunk without nulls.
+fn one_chunk(column: &StringChunked) -> Option<&<StringType as PolarsDataType>::Array> {
+    if column.null_count() > 0 {
+        return None;
+    }
+    let mut chunks = column.downcast_iter();
+    match (chunks.next(), chunks.next()) {
+        (Some(array), None) => Some(array),
+        _ => None,
     }
 }
 

@@ -457,19 +457,37 @@ fn completed_counts(
     }
     let period = observed.series.period_s.max(1) * MICROS_PER_SECOND;
     // Periods are aligned to the epoch, as CloudWatch aligns them for periods of a minute or more.
-    let mut by_period: BTreeMap<i64, (Micros, f64)> = observed
-        .ts
-        .iter()
-        .zip(observed.values)
-        .map(|(ts, value)| (ts.div_euclid(period), (*ts, *value)))
-        .collect();
-    for slot in start.div_euclid(period)..=end.div_euclid(period) {
-        let ts = slot * period;
-        if ts >= start {
-            by_period.entry(slot).or_insert((ts, 0.0));
+    // The points (in time order) and the window's periods are merged: a period keeps its last
+    // point, and a period of the window without one gets a zero at its start.
+    let first_slot = start.div_euclid(period) + i64::from(start.rem_euclid(period) != 0);
+    let mut empty_slots = (first_slot..=end.div_euclid(period)).peekable();
+    let mut points = observed.ts.iter().zip(observed.values).peekable();
+    let capacity = observed.ts.len() + empty_slots.size_hint().0;
+    let (mut ts_out, mut values_out) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
+    loop {
+        let point_slot = points.peek().map(|(ts, _)| ts.div_euclid(period));
+        match (point_slot, empty_slots.peek().copied()) {
+            (Some(slot), empty) if empty.is_none_or(|empty| slot <= empty) => {
+                let mut last = points.next().expect("peeked");
+                while let Some(next) = points.next_if(|(ts, _)| ts.div_euclid(period) == slot) {
+                    last = next;
+                }
+                ts_out.push(*last.0);
+                values_out.push(*last.1);
+                if empty == Some(slot) {
+                    empty_slots.next();
+                }
+            }
+            (_, Some(empty)) => {
+                ts_out.push(empty * period);
+                values_out.push(0.0);
+                empty_slots.next();
+            }
+            (None, None) => break,
+            (Some(_), None) => unreachable!("a point with no empty slot left is taken first"),
         }
     }
-    Some(by_period.into_values().unzip())
+    Some((ts_out, values_out))
 }
 
 /// The errors an errors series counted from the fault's start to the window's end.
