@@ -121,7 +121,7 @@ fn load_and_analyze(ledger: &Ledger, mut lap: impl FnMut(&'static str)) {
     let config = bench_config();
     let catalog = ActionCatalog::built_in();
     let rubric = Rubric::built_in();
-    let JudgedLedger { data, outcomes } =
+    let JudgedLedger { mut data, outcomes } =
         load_and_judge(ledger, &config, &catalog).expect("ledger loads");
     lap("read + judge by month");
     let period = default_period(&data.experiments).expect("experiments");
@@ -129,8 +129,12 @@ fn load_and_analyze(ledger: &Ledger, mut lap: impl FnMut(&'static str)) {
         catalog: &catalog,
         rubric: &rubric,
     };
+    let runs = std::mem::take(&mut data.experiments)
+        .into_iter()
+        .zip(outcomes)
+        .collect();
     let (analysis, after_period) =
-        analyze_judged(&data, outcomes, &config, &reference, period).expect("analysis");
+        analyze_judged(&data, runs, &config, &reference, period).expect("analysis");
     lap("program");
     let model = build_model(&ModelInput {
         lang: checkup::report::i18n::Lang::En,

@@ -128,6 +128,8 @@ pub fn load_observations(
 
 /// A ledger analyzed as of one period.
 pub struct AnalyzedLedger {
+    /// Actions, alarm events and incidents; the experiments are in `analysis.experiments` (those
+    /// started after the period are not kept).
     pub data: LedgerRecords,
     pub analysis: Analysis,
     pub rubric: Rubric,
@@ -143,7 +145,7 @@ pub fn analyze_ledger(
     period: Option<Period>,
 ) -> Result<AnalyzedLedger> {
     let catalog = &config.catalog;
-    let JudgedLedger { data, outcomes } = load_and_judge(ledger, config, catalog)?;
+    let JudgedLedger { mut data, outcomes } = load_and_judge(ledger, config, catalog)?;
     let generated_at: Micros = data
         .experiments
         .iter()
@@ -158,21 +160,32 @@ pub fn analyze_ledger(
         catalog,
         rubric: &rubric,
     };
-    let (analysis, outcomes_after_period) =
-        analyze_judged(&data, outcomes, config, &reference, period)?;
+    // The experiments move into the analysis (`analysis.experiments`, and those after the period).
+    let runs = std::mem::take(&mut data.experiments)
+        .into_iter()
+        .zip(outcomes)
+        .collect();
+    let (analysis, after_period) = analyze_judged(&data, runs, config, &reference, period)?;
 
     if ledger.is_writable() {
-        let records = outcome_records(
+        let runs = || {
             analysis
                 .experiments
                 .iter()
-                .map(|judged| &judged.outcome)
-                .chain(&outcomes_after_period),
+                .map(|judged| (&judged.experiment, &judged.outcome))
+                .chain(
+                    after_period
+                        .iter()
+                        .map(|(experiment, outcome)| (experiment, outcome)),
+                )
+        };
+        let records = outcome_records(
+            runs().map(|(_, outcome)| outcome),
             generated_at,
             // The ledger keeps the reasons in English, as SPEC section 3 lists them.
             |reason| reason_text(Lang::En, reason),
         );
-        ledger.store_outcomes(&records, &data.experiments)?;
+        ledger.store_outcomes(&records, runs().map(|(experiment, _)| experiment))?;
     }
     Ok(AnalyzedLedger {
         data,

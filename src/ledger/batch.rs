@@ -68,12 +68,16 @@ impl Ledger {
 
     /// Stores the derived outcomes of experiments; each row lands in its experiment's month
     /// partition. `experiments` holds at least the experiments of `outcomes`.
-    pub fn store_outcomes(&self, outcomes: &[Outcome], experiments: &[Experiment]) -> Result<()> {
+    pub fn store_outcomes<'a>(
+        &self,
+        outcomes: &[Outcome],
+        experiments: impl IntoIterator<Item = &'a Experiment>,
+    ) -> Result<()> {
         if outcomes.is_empty() {
             return Ok(());
         }
         let month_by_id: HashMap<&str, String> = experiments
-            .iter()
+            .into_iter()
             .map(|e| (e.experiment_id.as_str(), e.month()))
             .collect();
         let rows = outcomes_frame(outcomes, |id| {
