@@ -25,6 +25,11 @@ use crate::vocab::{AlarmState, Condition, Origin, SeriesKind, Source, Status, Sy
 pub const BUILT_IN_SCENARIOS: &str = include_str!("../../data/demo_scenarios.toml");
 pub const DEFAULT_SEED: u64 = 20260701;
 
+/// A month of a large demo is handed over in batches of at most this many experiments (the
+/// ledger merges them into the month's partitions): a million experiments have ~120,000 a month,
+/// whose points held at once took 9.4 GiB at 40 points a series.
+const MOST_EXPERIMENTS_PER_BATCH: usize = 25_000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error("data/demo_scenarios.toml is invalid: {0}")]
@@ -66,7 +71,7 @@ impl DemoSettings {
     }
 }
 
-/// The rows of one month of history, handed to the caller to store.
+/// The rows of one month of history (or of part of a large month), handed to the caller to store.
 #[derive(Debug, Default)]
 pub struct MonthBatch {
     pub month: String,
@@ -374,7 +379,8 @@ where
     let last_running = runs.len().saturating_sub(2);
     for (index, run) in runs.iter().enumerate() {
         let month = month_of(run.created_at);
-        if month != batch.month && !batch.rows.experiments.is_empty() {
+        let full = batch.rows.experiments.len() >= MOST_EXPERIMENTS_PER_BATCH;
+        if (month != batch.month || full) && !batch.rows.experiments.is_empty() {
             store(std::mem::take(&mut batch))?;
         }
         batch.month = month;
