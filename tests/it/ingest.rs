@@ -1172,16 +1172,9 @@ fn an_ingest_killed_20_times_leaves_a_readable_ledger_that_the_next_run_complete
     }
 }
 
-#[test]
-fn concurrent_get_experiment_calls_give_the_same_ledger() {
-    // FIS and CloudWatch behind a link of 40 ms a request, as AWS is from a laptop: the ledger
-    // does not depend on how many GetExperiment calls or GetMetricData requests are in flight
-    // (answers are merged in the plan's order); the wall times are printed for BENCHMARKS.md,
-    // not asserted.
-    let dir = tempfile::tempdir().unwrap();
-    // Half the runs give their action times only in S3 log objects (80 of them), read as
-    // concurrently as GetExperiment.
-    let (mut scenario, config) = busy_program();
+/// Every template logs to the `fis-logs` bucket, and every other run gives its action times only
+/// in its S3 log objects.
+fn log_half_the_runs_to_s3(scenario: &mut Value) {
     for template in scenario["templates"].as_array_mut().unwrap() {
         template["logConfiguration"] = json!({"logSchemaVersion": 2,
             "s3Configuration": {"bucketName": "fis-logs", "prefix": "runs/"}});
@@ -1198,6 +1191,19 @@ fn concurrent_get_experiment_calls_give_the_same_ledger() {
         }
     }
     scenario["buckets"] = json!(["fis-logs"]);
+}
+
+#[test]
+fn concurrent_get_experiment_calls_give_the_same_ledger() {
+    // FIS and CloudWatch behind a link of 40 ms a request, as AWS is from a laptop: the ledger
+    // does not depend on how many GetExperiment calls or GetMetricData requests are in flight
+    // (answers are merged in the plan's order); the wall times are printed for BENCHMARKS.md,
+    // not asserted.
+    let dir = tempfile::tempdir().unwrap();
+    // Half the runs give their action times only in S3 log objects (80 of them), read as
+    // concurrently as GetExperiment.
+    let (mut scenario, config) = busy_program();
+    log_half_the_runs_to_s3(&mut scenario);
     let config_path = dir.path().join("checkup.toml");
     std::fs::write(&config_path, config).unwrap();
     let aws = start(&scenario, dir.path());
@@ -1261,22 +1267,7 @@ fn bench_ingest_of_1000_experiments_behind_a_50ms_link() {
     let dir = tempfile::tempdir().unwrap();
     // One run every 5 minutes: 1,000 runs in 3.5 days, inside CloudWatch's 15 days of 1-minute data.
     let (mut scenario, config) = busy_program_of(1000, 5 * MINUTE);
-    for template in scenario["templates"].as_array_mut().unwrap() {
-        template["logConfiguration"] = json!({"logSchemaVersion": 2,
-            "s3Configuration": {"bucketName": "fis-logs", "prefix": "runs/"}});
-    }
-    for (i, experiment) in scenario["experiments"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .enumerate()
-    {
-        if i % 2 == 0 {
-            experiment["log_actions_to_s3"] =
-                json!({"bucket": "fis-logs", "prefix": "runs/AWSLogs/123456789012/fis/eu-west-1/"});
-        }
-    }
-    scenario["buckets"] = json!(["fis-logs"]);
+    log_half_the_runs_to_s3(&mut scenario);
     let config_path = dir.path().join("checkup.toml");
     std::fs::write(&config_path, config).unwrap();
     let seeding = Instant::now();
