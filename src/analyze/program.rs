@@ -100,7 +100,7 @@ pub fn analyze_judged(
 
     // Experiments and outcomes are moved, not copied: on a big ledger they are most of the
     // analysis's memory.
-    let mut experiments = Vec::new();
+    let mut experiments = Vec::with_capacity(runs.len());
     let mut after_period = Vec::new();
     for (experiment, outcome) in runs {
         if experiment.start() < period.end {
