@@ -68,14 +68,29 @@ impl<'a> PointIndex<'a> {
     /// ledger) happens only for points not in the ledger's order, e.g. points that did not come
     /// from a ledger.
     fn with<R>(points: &DataFrame, use_index: impl FnOnce(&PointIndex) -> R) -> PolarsResult<R> {
-        let columns = points.select(["experiment_id", "series_id", "ts", "value"])?;
+        let mut columns = points.select(["experiment_id", "series_id", "ts", "value"])?;
+        // A ledger's keys have no nulls and come in Parquet row groups, the same rows in both
+        // columns. Points from elsewhere are brought to that shape (a missing key reads as empty).
+        if !keys_aligned(&columns)? {
+            columns = columns
+                .lazy()
+                .with_columns([
+                    col("experiment_id").fill_null(lit("")),
+                    col("series_id").fill_null(lit("")),
+                ])
+                .collect()?;
+            columns.rechunk_mut_par();
+        }
         if let Some(index) = PointIndex::index_runs(&columns)? {
             return Ok(use_index(&index));
         }
-        let sorted = columns.sort(
+        let mut sorted = columns.sort(
             ["experiment_id", "series_id", "ts"],
             SortMultipleOptions::default(),
         )?;
+        if !keys_aligned(&sorted)? {
+            sorted.rechunk_mut_par();
+        }
         let index = PointIndex::index_runs(&sorted)?.expect("sorted points form runs");
         Ok(use_index(&index))
     }
@@ -98,80 +113,59 @@ impl<'a> PointIndex<'a> {
         };
         let values = borrowed_or_filled(points.column("value")?.f64()?, f64::NAN);
         let mut ranges = PlHashMap::new();
-        if let Some(chunks) = aligned_chunks(experiment_ids, series_ids) {
-            // A ledger's keys: no nulls, both columns in chunks of the same rows (Parquet row
-            // groups). A row continues the run when its 16-byte string views equal the previous
-            // row's (strings decoded from one Parquet dictionary share them) or, failing that,
-            // its strings do: most rows cost no string comparison (it was a third of judging's
-            // time on 10,000 experiments). Chunks are not concatenated: on 100,000 experiments
-            // copying the string columns cost more than it saved.
-            let mut start = 0;
-            let mut current: Option<(&str, &str)> = None;
-            let mut row = 0;
-            for (experiment_ids, series_ids) in chunks {
-                let (experiment_views, series_views) = (experiment_ids.views(), series_ids.views());
-                for i in 0..experiment_ids.len() {
-                    let same = if i == 0 {
-                        current == Some((experiment_ids.value(0), series_ids.value(0)))
-                    } else {
-                        (experiment_views[i] == experiment_views[i - 1]
-                            || experiment_ids.value(i) == experiment_ids.value(i - 1))
-                            && (series_views[i] == series_views[i - 1]
-                                || series_ids.value(i) == series_ids.value(i - 1))
-                    };
-                    if same {
-                        if ts[row] < ts[row - 1] {
-                            return Ok(None);
-                        }
-                    } else {
-                        if let Some(previous) = current
-                            && ranges.insert(previous, start..row).is_some()
-                        {
-                            return Ok(None);
-                        }
-                        current = Some((experiment_ids.value(i), series_ids.value(i)));
-                        start = row;
-                    }
-                    row += 1;
-                }
-            }
-            if let Some(previous) = current
-                && ranges.insert(previous, start..row).is_some()
-            {
-                return Ok(None);
-            }
-            return Ok(Some(PointIndex { ts, values, ranges }));
-        }
+        let chunks = aligned_chunks(experiment_ids, series_ids)
+            .expect("`PointIndex::with` aligns the key columns");
+        // A row continues the run when its 16-byte string views equal the previous row's
+        // (strings decoded from one Parquet dictionary share them) or, failing that, its strings
+        // do: most rows cost no string comparison (it was a third of judging's time on 10,000
+        // experiments). Chunks are not concatenated: on 100,000 experiments copying the string
+        // columns cost more than it saved.
         let mut start = 0;
         let mut current: Option<(&str, &str)> = None;
-        for (row, (experiment_id, series_id)) in
-            experiment_ids.iter().zip(series_ids.iter()).enumerate()
-        {
-            let key = (
-                experiment_id.unwrap_or_default(),
-                series_id.unwrap_or_default(),
-            );
-            if current == Some(key) {
-                if ts[row] < ts[row - 1] {
-                    return Ok(None);
+        let mut row = 0;
+        for (experiment_ids, series_ids) in chunks {
+            let (experiment_views, series_views) = (experiment_ids.views(), series_ids.views());
+            for i in 0..experiment_ids.len() {
+                let same = if i == 0 {
+                    current == Some((experiment_ids.value(0), series_ids.value(0)))
+                } else {
+                    (experiment_views[i] == experiment_views[i - 1]
+                        || experiment_ids.value(i) == experiment_ids.value(i - 1))
+                        && (series_views[i] == series_views[i - 1]
+                            || series_ids.value(i) == series_ids.value(i - 1))
+                };
+                if same {
+                    if ts[row] < ts[row - 1] {
+                        return Ok(None);
+                    }
+                } else {
+                    if let Some(previous) = current
+                        && ranges.insert(previous, start..row).is_some()
+                    {
+                        return Ok(None);
+                    }
+                    current = Some((experiment_ids.value(i), series_ids.value(i)));
+                    start = row;
                 }
-                continue;
+                row += 1;
             }
-            if let Some(previous) = current
-                && ranges.insert(previous, start..row).is_some()
-            {
-                return Ok(None);
-            }
-            current = Some(key);
-            start = row;
         }
         if let Some(previous) = current
-            && ranges.insert(previous, start..ts.len()).is_some()
+            && ranges.insert(previous, start..row).is_some()
         {
             return Ok(None);
         }
         Ok(Some(PointIndex { ts, values, ranges }))
     }
+}
+
+/// Whether the key columns have no nulls and chunks of the same rows.
+fn keys_aligned(points: &DataFrame) -> PolarsResult<bool> {
+    Ok(aligned_chunks(
+        points.column("experiment_id")?.str()?,
+        points.column("series_id")?.str()?,
+    )
+    .is_some())
 }
 
 /// The arrays of two text columns side by side, when neither has nulls and their chunks hold the
@@ -485,6 +479,19 @@ mod tests {
             })
             .unwrap();
         }
+        // A missing series id (not a ledger's: its keys are required) reads as empty.
+        let with_null = df!(
+            "experiment_id" => ["E1", "E1", "E2"],
+            "series_id" => [Some("a"), Some("a"), None],
+            "ts" => [1i64, 2, 3],
+            "value" => [1.0, 2.0, 3.0],
+        )
+        .unwrap();
+        PointIndex::with(&with_null, |index| {
+            assert_eq!(series_points(index, "E1", "a"), [(1, 1.0), (2, 2.0)]);
+            assert_eq!(series_points(index, "E2", ""), [(3, 3.0)]);
+        })
+        .unwrap();
     }
 
     /// A run without a hypothesis's `recover_within` is held to its service's `rto`.
