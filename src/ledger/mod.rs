@@ -18,7 +18,7 @@ pub use check::{CheckReport, Problem, check_ledger};
 pub use records::*;
 pub use schema::{Column, ColumnType, Table};
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -86,6 +86,8 @@ pub struct UpsertStats {
     /// Stored rows that the batch replaced.
     pub rows_replaced: usize,
     pub partitions_written: usize,
+    /// Partitions whose rows the batch left as they were: not rewritten.
+    pub partitions_unchanged: usize,
 }
 
 /// A ledger folder. Open it with [`Ledger::open_for_read`] or [`Ledger::open_for_write`].
@@ -405,27 +407,29 @@ impl Ledger {
             problem: source.to_string(),
         };
         let mut stats = UpsertStats::default();
-        let months: BTreeSet<String> = rows
-            .column(MONTH_COLUMN)
-            .and_then(|column| column.str().cloned())
+        // The batch split by month in one pass, not filtered whole once for every month.
+        let mut by_month: BTreeMap<String, DataFrame> = BTreeMap::new();
+        for part in rows
+            .partition_by_stable([MONTH_COLUMN], true)
             .map_err(bad_rows)?
-            .iter()
-            .map(|month| month.unwrap_or_default().to_string())
-            .collect();
-        for month in months {
+        {
+            let month = part
+                .column(MONTH_COLUMN)
+                .and_then(|column| column.str().cloned())
+                .map_err(bad_rows)?
+                .get(0)
+                .unwrap_or_default()
+                .to_string();
+            by_month.insert(month, part);
+        }
+        for (month, part) in by_month {
             if !is_month(&month) {
                 return Err(LedgerError::BadRows {
                     table,
                     problem: format!("partition month `{month}` is not YYYY-MM"),
                 });
             }
-            let new_rows = rows
-                .clone()
-                .lazy()
-                .filter(col(MONTH_COLUMN).eq(lit(month.as_str())))
-                .drop(cols([MONTH_COLUMN]))
-                .collect()
-                .map_err(bad_rows)?;
+            let new_rows = part.drop(MONTH_COLUMN).map_err(bad_rows)?;
             let unique_key: Vec<String> = table
                 .unique_key()
                 .iter()
@@ -462,6 +466,14 @@ impl Ledger {
                 .vstack(&new_rows)
                 .and_then(|merged| merged.sort(table.unique_key(), SortMultipleOptions::default()))
                 .map_err(bad_rows)?;
+            // A partition whose rows do not change is not rewritten (a report stores the same
+            // outcomes as the last one: on 100,000 experiments rewriting them was a fifth of
+            // the HTML report's time; on S3 nothing is uploaded). A file written before a column
+            // was added is rewritten, to gain it.
+            if path.exists() && merged.equals_missing(&stored) && has_every_column(table, &path)? {
+                stats.partitions_unchanged += 1;
+                continue;
+            }
             staged.push(stage_parquet(&path, &mut merged)?);
             stats.partitions_written += 1;
         }
@@ -533,6 +545,18 @@ fn check_footer(table: Table, path: &Path) -> Result<()> {
         .schema()
         .map_err(|source| corrupt(table, path, source))?;
     check_columns(table, path, &Schema::from_arrow_schema(&arrow_schema))
+}
+
+/// Whether a partition's file holds every column of its table (its footer says).
+fn has_every_column(table: Table, path: &Path) -> Result<bool> {
+    let arrow_schema = ParquetReader::new(open_partition(path)?)
+        .schema()
+        .map_err(|source| corrupt(table, path, source))?;
+    let schema = Schema::from_arrow_schema(&arrow_schema);
+    Ok(table
+        .columns()
+        .iter()
+        .all(|column| schema.contains(column.name)))
 }
 
 fn open_partition(path: &Path) -> Result<File> {

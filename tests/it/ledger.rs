@@ -78,6 +78,25 @@ fn loading_the_same_rows_twice_adds_nothing() {
         (2, 0, 2)
     );
     let before = ledger.read(Table::Experiments).unwrap();
+    let files = |ledger_dir: &std::path::Path| -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
+        let mut files: Vec<_> = ["month=2026-07", "month=2026-08"]
+            .iter()
+            .map(|month| {
+                ledger_dir
+                    .join("experiments")
+                    .join(month)
+                    .join("part-0.parquet")
+            })
+            .map(|path| {
+                let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+                (path, modified)
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let written = files(dir.path());
+    std::thread::sleep(std::time::Duration::from_millis(20));
 
     let second = ledger
         .upsert(
@@ -86,6 +105,12 @@ fn loading_the_same_rows_twice_adds_nothing() {
         )
         .unwrap();
     assert_eq!((second.rows_written, second.rows_replaced), (2, 2));
+    // The same rows again: both partitions are left as they were, not rewritten.
+    assert_eq!(
+        (second.partitions_written, second.partitions_unchanged),
+        (0, 2)
+    );
+    assert_eq!(files(dir.path()), written);
     let after = ledger.read(Table::Experiments).unwrap();
     assert_eq!(after.height(), 2);
     assert!(
