@@ -466,10 +466,10 @@ impl Ledger {
                 .vstack(&new_rows)
                 .and_then(|merged| merged.sort(table.unique_key(), SortMultipleOptions::default()))
                 .map_err(bad_rows)?;
-            // A partition whose rows do not change is not rewritten (a report stores the same
-            // outcomes as the last one: on 100,000 experiments rewriting them was a fifth of
-            // the HTML report's time; on S3 nothing is uploaded). A file written before a column
-            // was added is rewritten, to gain it.
+            // A partition whose rows do not change is not rewritten: a report mostly stores the
+            // outcomes the last one stored (on 100,000 experiments the HTML report took 0.2-0.3 s
+            // less), and on S3 an unchanged file is not uploaded again. A file written before a
+            // column was added is rewritten, to gain it.
             if path.exists() && merged.equals_missing(&stored) && has_every_column(table, &path)? {
                 stats.partitions_unchanged += 1;
                 continue;
