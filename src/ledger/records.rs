@@ -564,8 +564,8 @@ impl<'a> Columns<'a> {
     }
 }
 
-fn string_map(json: Option<String>) -> BTreeMap<String, String> {
-    json.and_then(|json| serde_json::from_str(&json).ok())
+fn string_map(json: Option<&str>) -> BTreeMap<String, String> {
+    json.and_then(|json| serde_json::from_str(json).ok())
         .unwrap_or_default()
 }
 
@@ -587,7 +587,8 @@ pub fn experiments_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Experiment>
     let mut team = c.text("team")?.into_iter();
     let mut service = c.text("service")?.into_iter();
     let mut trigger = c.text("trigger")?.into_iter();
-    let mut tags = c.text("tags")?.into_iter();
+    // Maps are parsed from the frame's text; no copy of the JSON first.
+    let mut tags = c.borrowed_text("tags")?.into_iter();
     let mut stop_condition_alarms = c.text_lists("stop_condition_alarms")?.into_iter();
     let mut stop_condition_triggered = c.booleans("stop_condition_triggered")?.into_iter();
     let mut blast_radius = c.text_lists("blast_radius")?.into_iter();
@@ -660,7 +661,7 @@ pub fn series_from_frame(frame: &DataFrame) -> PolarsResult<Vec<MetricSeries>> {
     let mut namespace = c.text("namespace")?.into_iter();
     let mut metric = c.text("metric")?.into_iter();
     let mut stat = c.text("stat")?.into_iter();
-    let mut dimensions = c.text("dimensions")?.into_iter();
+    let mut dimensions = c.borrowed_text("dimensions")?.into_iter();
     let mut period_s = c.integers("period_s")?.into_iter();
     let mut unit = c.text("unit")?.into_iter();
     let mut origin = c.words("origin", Origin::from_name)?.into_iter();
