@@ -270,20 +270,15 @@ fn floats(name: &str, values: impl IntoIterator<Item = Option<f64>>) -> Column {
 }
 
 fn text_lists<'a>(name: &str, values: impl IntoIterator<Item = &'a Vec<String>>) -> Column {
-    let lists: Vec<Series> = values
-        .into_iter()
-        .map(|list| {
-            Series::new(
-                PlSmallStr::EMPTY,
-                list.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
-        })
-        .collect();
-    // An empty batch, or a batch of empty lists, would infer List(Null); the ledger stores List(String).
-    let list_column = Series::new(name.into(), lists)
-        .cast(&DataType::List(Box::new(DataType::String)))
-        .expect("a list of strings casts to List(String)");
-    list_column.into()
+    // One builder for the whole column: a series per row cost ~6 µs each (0.6 s of storing
+    // 100,000 outcomes). Its type is List(String) even for an empty batch or empty lists.
+    let values = values.into_iter();
+    let rows = values.size_hint().0;
+    let mut builder = ListStringChunkedBuilder::new(name.into(), rows, rows * 2);
+    for list in values {
+        builder.append_values_iter(list.iter().map(String::as_str));
+    }
+    builder.finish().into_series().into()
 }
 
 fn json_object(map: &BTreeMap<String, String>) -> String {
