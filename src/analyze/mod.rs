@@ -219,14 +219,11 @@ where
 /// Rows grouped by the experiment they belong to (actions, series).
 pub fn by_experiment<'a, T>(
     rows: &'a [T],
-    experiment_id: impl Fn(&'a T) -> &'a String,
+    experiment_id: impl Fn(&'a T) -> &'a str,
 ) -> HashMap<&'a str, Vec<&'a T>> {
     let mut grouped: HashMap<&str, Vec<&T>> = HashMap::new();
     for row in rows {
-        grouped
-            .entry(experiment_id(row).as_str())
-            .or_default()
-            .push(row);
+        grouped.entry(experiment_id(row)).or_default().push(row);
     }
     grouped
 }
@@ -302,14 +299,8 @@ pub fn judge_experiments(
     data: &JudgeInput,
     settings: &WindowSettings,
 ) -> Result<Vec<ExperimentOutcome>, AnalyzeError> {
-    let actions_by_experiment = by_experiment(data.actions, |a| &a.experiment_id);
-    let mut series_by_experiment: HashMap<&str, Vec<SeriesRule>> = HashMap::new();
-    for series in &data.series {
-        series_by_experiment
-            .entry(series.experiment_id)
-            .or_default()
-            .push(*series);
-    }
+    let actions_by_experiment = by_experiment(data.actions, |a| &a.experiment_id[..]);
+    let series_by_experiment = by_experiment(&data.series, |s| s.experiment_id);
     // Each alarm's state changes in time order.
     let mut alarm_changes: PlHashMap<&str, Vec<(Micros, &str, AlarmState)>> = PlHashMap::new();
     for event in data.alarm_events {
@@ -338,7 +329,7 @@ pub fn judge_experiments(
                     .map(Vec::as_slice)
                     .unwrap_or_default()
                     .iter()
-                    .map(|&series| {
+                    .map(|&&series| {
                         let range = points.ranges.get(&(id, series.series_id));
                         match range {
                             Some(range) => ObservedSeries {

@@ -16,10 +16,7 @@ use super::roi::{Roi, RoiInput, compute_roi};
 use super::summary::{QuarterSummary, QueryError, experiment_outcomes_frame, quarterly_summary};
 use super::systems::systems_of;
 use super::weaknesses::{Weakness, track_weaknesses};
-use super::{
-    AnalyzeError, ExperimentOutcome, JudgedExperiment, LedgerRecords, by_experiment,
-    judge_experiments,
-};
+use super::{AnalyzeError, ExperimentOutcome, JudgedExperiment, LedgerRecords, by_experiment};
 use crate::config::Config;
 use crate::ledger::{Action, Experiment, Incident};
 use crate::vocab::catalog::ActionCatalog;
@@ -63,23 +60,9 @@ pub fn default_period(experiments: &[Experiment]) -> Option<Period> {
 /// An experiment with its outcome, as judging gives them.
 pub type JudgedRun = (Experiment, ExperimentOutcome);
 
-/// Judges every experiment of the ledger (all of them, so that the `outcomes` table is complete)
-/// and analyzes the program as of `period.end`. Returns the analysis and the experiments started
-/// after the period with their outcomes, which the analysis leaves out.
-pub fn analyze_program(
-    data: &LedgerRecords,
-    config: &Config,
-    reference: &ReferenceData,
-    period: Period,
-) -> Result<(Analysis, Vec<JudgedRun>), AnalyzeError> {
-    let rto_by_service = config.rto_by_service();
-    let input = data.judge_input(reference.catalog, &rto_by_service);
-    let all_outcomes = judge_experiments(&input, &config.window)?;
-    let runs = data.experiments.iter().cloned().zip(all_outcomes).collect();
-    analyze_judged(data, runs, config, reference, period)
-}
-
-/// [`analyze_program`] for experiments already judged, in ledger order. The experiments are
+/// Analyzes the program as of `period.end` from every experiment of the ledger already judged
+/// (`app::load::load_and_judge`), in ledger order; returns the analysis and the experiments
+/// started after the period with their outcomes, which it leaves out. The experiments are
 /// moved into the analysis, not copied (on a million experiments a copy was a gigabyte); `data`
 /// gives the actions and incidents, its `experiments` are not read. Reads no series and no points.
 pub fn analyze_judged(
@@ -90,7 +73,7 @@ pub fn analyze_judged(
     period: Period,
 ) -> Result<(Analysis, Vec<JudgedRun>), AnalyzeError> {
     let query = AnalyzeError::Query;
-    let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
+    let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id[..]);
     let actions_of = |experiment_id: &str| -> &[&Action] {
         actions_by_experiment
             .get(experiment_id)

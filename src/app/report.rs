@@ -220,8 +220,8 @@ pub(super) fn write_reports(
             }
         }
     }
-    let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id);
-    let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id);
+    let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id[..]);
+    let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id[..]);
     for index in requested {
         let judged = &analysis.experiments[index];
         let id = judged.id();
