@@ -42,7 +42,7 @@ pub struct RecoveryCurve {
 /// At most this many recovery curves in a quarterly report. A demo quarter of 10,000
 /// experiments has about 600 red and yellow runs: 600 charts are hundreds of pages nobody reads
 /// and most of the PDF's time and memory. The most severe are charted; the rest stay in the
-/// experiments table, and `checkup report --experiment ID` charts any of them.
+/// experiments table, and `checkup report --kind experiment:ID` charts any of them.
 pub const MOST_CURVES_CHARTED: usize = 40;
 
 /// Which red and yellow experiments of the period a quarterly report charts.

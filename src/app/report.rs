@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use super::load::{AnalyzedLedger, analyze_ledger, load_observations};
 use super::output::{ReportFormat, create_dir, experiment_file, kind_file, write_file};
 use super::{AppError, Result, stop_point};
-use crate::analyze::by_experiment;
 use crate::analyze::curves::{MOST_CURVES_CHARTED, charted_experiments, curves_of};
 use crate::analyze::headline::{Headline, headline};
+use crate::analyze::program::Analysis;
+use crate::analyze::{LedgerRecords, by_experiment};
 use crate::config::Config;
 use crate::ledger::{Experiment, Ledger};
 use crate::report::charts::{Chart, Charts, recovery_curve_chart, render_charts};
@@ -176,35 +177,37 @@ pub(super) fn write_reports(
     create_dir(out)?;
     let curves = curves_of(&data, &analysis, &charted.experiments)?;
     let charts = render_charts(&model, &curves, charted.left_out, command.lang.messages());
-    let mut renderers = Renderers::new(command, &model, &charts)?;
     // The quarterly links each experiment that gets a lab report in HTML to it.
-    if command.formats.contains(&ReportFormat::Html) {
-        let lab_reports: BTreeMap<String, String> = requested
-            .iter()
-            .map(|index| {
-                let id = analysis.experiments[*index].id();
-                (
-                    id.to_string(),
-                    file_name(&experiment_file(out, id, ReportFormat::Html)),
-                )
-            })
-            .collect();
-        renderers.html_data.link_lab_reports(&lab_reports);
-    }
-    if let Some(index) = site_index {
-        renderers.html_data.link_site_index(index);
+    let lab_report_links: BTreeMap<String, String> = requested
+        .iter()
+        .map(|index| {
+            let id = analysis.experiments[*index].id();
+            (
+                id.to_string(),
+                file_name(&experiment_file(out, id, ReportFormat::Html)),
+            )
+        })
+        .collect();
+    // Only the lab reports read the analysis and the records from here on. Without any, their
+    // memory (360 MB of heap on 100,000 experiments) goes back before the renderers take theirs:
+    // typst lays out the quarterly of such a ledger in it.
+    let lab_reports = if requested.is_empty() {
+        drop((analysis, data));
+        None
+    } else {
+        Some((analysis, data, requested))
+    };
+    let mut renderers = Renderers::new(command, &model, &charts)?;
+    if let Some((_, html)) = renderers.html.as_mut() {
+        html.link_lab_reports(&lab_report_links);
+        if let Some(index) = site_index {
+            html.link_site_index(index);
+        }
     }
     let mut written: Vec<PathBuf> = Vec::new();
-    let stopped = |written: &[PathBuf]| {
-        format!(
-            "wrote {} report files into {} before it (each one whole); the others were not written: run the command again",
-            written.len(),
-            out.display()
-        )
-    };
     for format in &command.formats {
         if let Some(file) = format.whole_report_file() {
-            stop_point(|| stopped(&written))?;
+            stop_point(|| stopped(out, &written))?;
             let path = out.join(file);
             write_file(&path, &whole_report_bytes(*format, &model, &path)?)?;
             written.push(path);
@@ -212,7 +215,7 @@ pub(super) fn write_reports(
     }
     for kind in &command.kinds {
         for format in &command.formats {
-            stop_point(|| stopped(&written))?;
+            stop_point(|| stopped(out, &written))?;
             if let Some(bytes) = renderers.render(*kind, *format)? {
                 let path = kind_file(out, *kind, *format);
                 write_file(&path, &bytes)?;
@@ -220,10 +223,35 @@ pub(super) fn write_reports(
             }
         }
     }
+    if let Some((analysis, data, requested)) = lab_reports {
+        write_lab_reports(
+            command,
+            &mut renderers,
+            &analysis,
+            &data,
+            &requested,
+            out,
+            &mut written,
+        )?;
+    }
+    Ok(written)
+}
+
+/// The lab report of each experiment at `requested` (indexes of `analysis.experiments`), in
+/// every format asked for, appended to `written`.
+fn write_lab_reports(
+    command: &ReportCommand,
+    renderers: &mut Renderers,
+    analysis: &Analysis,
+    data: &LedgerRecords,
+    requested: &[usize],
+    out: &Path,
+    written: &mut Vec<PathBuf>,
+) -> Result<()> {
     let actions_by_experiment = by_experiment(&data.actions, |a| &a.experiment_id[..]);
     let series_by_experiment = by_experiment(&data.series, |s| &s.experiment_id[..]);
     for index in requested {
-        let judged = &analysis.experiments[index];
+        let judged = &analysis.experiments[*index];
         let id = judged.id();
         let detail = experiment_detail(
             judged,
@@ -238,11 +266,11 @@ pub(super) fn write_reports(
             &data.alarm_events,
             command.lang,
         );
-        let curve = curves_of(&data, &analysis, &[index])?
+        let curve = curves_of(data, analysis, &[*index])?
             .first()
             .and_then(|curve| recovery_curve_chart(curve, command.lang.messages()));
         for format in &command.formats {
-            stop_point(|| stopped(&written))?;
+            stop_point(|| stopped(out, written))?;
             if let Some(bytes) = renderers.render_experiment(*format, &detail, curve.as_ref())? {
                 let path = experiment_file(out, id, *format);
                 write_file(&path, &bytes)?;
@@ -250,7 +278,16 @@ pub(super) fn write_reports(
             }
         }
     }
-    Ok(written)
+    Ok(())
+}
+
+/// What a run stopped by a signal says about the files it wrote.
+fn stopped(out: &Path, written: &[PathBuf]) -> String {
+    format!(
+        "wrote {} report files into {} before it (each one whole); the others were not written: run the command again",
+        written.len(),
+        out.display()
+    )
 }
 
 fn file_name(path: &Path) -> String {
@@ -280,18 +317,24 @@ fn whole_report_bytes(format: ReportFormat, model: &ReportModel, path: &Path) ->
     })
 }
 
-/// The HTML and PDF renderers of one run, each with the model and charts prepared once.
+/// The HTML and PDF renderers of one run, each with the model and charts prepared once, each
+/// built only when its format is asked for (the HTML's data is a copy of the whole model; the PDF
+/// loads fonts).
 struct Renderers {
-    html: HtmlRenderer,
-    html_data: HtmlData,
-    /// Built only when PDF is asked for: it loads fonts.
+    html: Option<(HtmlRenderer, HtmlData)>,
     pdf: Option<(PdfRenderer, PdfData)>,
 }
 
 impl Renderers {
     fn new(command: &ReportCommand, model: &ReportModel, charts: &Charts) -> Result<Renderers> {
-        let html = HtmlRenderer::with_overrides(command.templates.as_deref(), command.lang)?;
-        let html_data = html.prepare(model, charts)?;
+        let html = if command.formats.contains(&ReportFormat::Html) {
+            let renderer =
+                HtmlRenderer::with_overrides(command.templates.as_deref(), command.lang)?;
+            let data = renderer.prepare(model, charts)?;
+            Some((renderer, data))
+        } else {
+            None
+        };
         let pdf = if command.formats.contains(&ReportFormat::Pdf) {
             let renderer = PdfRenderer::with_overrides(
                 command.templates.as_deref(),
@@ -303,11 +346,11 @@ impl Renderers {
         } else {
             None
         };
-        Ok(Renderers {
-            html,
-            html_data,
-            pdf,
-        })
+        Ok(Renderers { html, pdf })
+    }
+
+    fn html(&mut self) -> &mut (HtmlRenderer, HtmlData) {
+        self.html.as_mut().expect("built when HTML is asked for")
     }
 
     fn pdf(&self) -> &(PdfRenderer, PdfData) {
@@ -317,7 +360,10 @@ impl Renderers {
     /// One kind in HTML or PDF; `None` for the formats written once per report.
     fn render(&mut self, kind: ReportKind, format: ReportFormat) -> Result<Option<Vec<u8>>> {
         Ok(match format {
-            ReportFormat::Html => Some(self.html.render(kind, &mut self.html_data)?.into_bytes()),
+            ReportFormat::Html => {
+                let (renderer, data) = self.html();
+                Some(renderer.render(kind, data)?.into_bytes())
+            }
             ReportFormat::Pdf => {
                 let (renderer, data) = self.pdf();
                 Some(renderer.render(kind, data)?)
@@ -334,11 +380,14 @@ impl Renderers {
         curve: Option<&Chart>,
     ) -> Result<Option<Vec<u8>>> {
         Ok(match format {
-            ReportFormat::Html => Some(
-                self.html
-                    .render_experiment(&mut self.html_data, detail, curve)?
-                    .into_bytes(),
-            ),
+            ReportFormat::Html => {
+                let (renderer, data) = self.html();
+                Some(
+                    renderer
+                        .render_experiment(data, detail, curve)?
+                        .into_bytes(),
+                )
+            }
             ReportFormat::Pdf => {
                 let (renderer, data) = self.pdf();
                 Some(renderer.render_experiment(data, detail, curve)?)

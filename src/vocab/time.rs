@@ -41,8 +41,6 @@ pub fn format_rfc3339(ts: Micros) -> String {
     to_datetime(ts).format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// The calendar quarter of a timestamp, as `2026Q3`.
-
 /// A date (`2026-07-01`, midnight UTC) or an RFC 3339 time (`2026-07-01T10:00:00Z`).
 pub fn parse_timestamp(text: &str) -> Result<Micros, String> {
     if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
@@ -63,6 +61,7 @@ pub fn parse_timestamp(text: &str) -> Result<Micros, String> {
         })
 }
 
+/// The calendar quarter of a timestamp, as `2026Q3`.
 pub fn quarter_of(ts: Micros) -> String {
     let t = to_datetime(ts);
     format!("{}Q{}", t.year(), (t.month() - 1) / 3 + 1)

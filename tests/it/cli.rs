@@ -7,7 +7,7 @@ use std::path::Path;
 
 use scraper::{Html, Selector};
 
-use crate::support::{checkup, default_demo, pdf_text, stderr};
+use crate::support::{checkup, default_demo, pdf_text, pdf_text_as_laid_out, stderr};
 
 fn cell_texts(document: &Html, selector: &str) -> Vec<String> {
     let selector = Selector::parse(selector).unwrap();
@@ -1117,7 +1117,10 @@ fn a_large_quarter_charts_its_most_severe_curves_and_counts_the_rest() {
         note.contains(&format!(" {left_out} more red or yellow")),
         "{note}"
     );
-    assert!(note.contains("checkup report --experiment ID"), "{note}");
+    assert!(
+        note.contains("checkup report --kind experiment:ID"),
+        "{note}"
+    );
     let pdf: String = pdf_text(&reports.join("quarterly.pdf"))
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -1323,5 +1326,171 @@ fn bash_accepts_the_completions_and_man_the_page() {
     assert!(text.contains("checkup"), "{text}");
     for word in ["demo", "report", "notify", "ledger"] {
         assert!(text.contains(word), "the man page lacks {word}: {text}");
+    }
+}
+
+#[test]
+fn paper_lists_the_most_severe_runs_needing_attention_and_counts_the_rest() {
+    use checkup::app::load::analyze_ledger;
+    use checkup::config::Config;
+    use checkup::ledger::Ledger;
+    use checkup::report::ReportKind;
+    use checkup::report::charts::render_charts;
+    use checkup::report::i18n::Lang;
+    use checkup::report::model::{ModelInput, build_model};
+    use checkup::report::pdf::PdfRenderer;
+
+    // The quarterly of the demo's newest quarter, as `checkup report` builds it, on paper with at
+    // most 5 rows (checkup lists 1,000; a quarter with more runs needing attention takes a ledger
+    // of ~10,000 experiments).
+    let ledger = Ledger::open_for_read(&default_demo().join("ledger")).unwrap();
+    let config = Config::default();
+    let analyzed = analyze_ledger(&ledger, &config, None).unwrap();
+    let model = build_model(&ModelInput {
+        lang: Lang::En,
+        organization: &config.organization,
+        currency: &config.currency,
+        generated_at: analyzed.generated_at,
+        analysis: &analyzed.analysis,
+        cost: config.cost.clone(),
+        rubric: &analyzed.rubric,
+    });
+    let charts = render_charts(&model, &[], 0, Lang::En.messages());
+    let renderer = PdfRenderer::built_in().listing_at_most(5);
+    let data = renderer.prepare(&model, &charts).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("quarterly.pdf");
+    fs::write(
+        &path,
+        renderer.render(ReportKind::Quarterly, &data).unwrap(),
+    )
+    .unwrap();
+    let text = pdf_text_as_laid_out(&path);
+    // The experiments section (the weaknesses table before it names runs too).
+    let section = text
+        .find("The runs that need attention")
+        .expect("the experiments section");
+    let section = &text[section..];
+
+    // The five listed are red (the demo's quarter has more than five), never-recovered ones
+    // first, then the slowest to recover.
+    let count = |verdict: &str| {
+        model
+            .experiments
+            .iter()
+            .filter(|e| e.verdict == verdict)
+            .count()
+    };
+    assert!(
+        count("red") > 5,
+        "the demo's quarter has {} red runs",
+        count("red")
+    );
+    let mut reds: Vec<&checkup::report::model::ExperimentRow> = model
+        .experiments
+        .iter()
+        .filter(|e| e.verdict == "red")
+        .collect();
+    let seen_for = |e: &checkup::report::model::ExperimentRow| {
+        e.time_to_recover_s
+            .or(e.censored_at_s)
+            .unwrap_or(f64::NEG_INFINITY)
+    };
+    reds.sort_by(|a, b| {
+        a.recovered
+            .cmp(&b.recovered)
+            .then(seen_for(b).total_cmp(&seen_for(a)))
+    });
+    let positions: Vec<usize> = reds[..5]
+        .iter()
+        .map(|e| {
+            section
+                .find(&e.experiment_id)
+                .unwrap_or_else(|| panic!("{} is not listed", e.experiment_id))
+        })
+        .collect();
+    assert!(
+        positions.is_sorted(),
+        "listed most severe first: {positions:?}\n{section}"
+    );
+    for listed_elsewhere in model.experiments.iter().filter(|e| e.verdict != "red") {
+        if listed_elsewhere.verdict != "green" {
+            assert!(!section.contains(&listed_elsewhere.experiment_id));
+        }
+    }
+    // The others are counted by verdict.
+    let attention = model.experiments.len() - count("green");
+    let mut counts = vec![format!("{} red", count("red") - 5)];
+    for (verdict, name) in [
+        ("yellow", "yellow"),
+        ("inconclusive", "inconclusive"),
+        ("in_progress", "in progress"),
+    ] {
+        if count(verdict) > 0 {
+            counts.push(format!("{} {name}", count(verdict)));
+        }
+    }
+    let sentence = format!(
+        "Not listed here: {} more runs that need attention ({}), each less severe than the runs listed above",
+        attention - 5,
+        counts.join(", ")
+    );
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words(&text).contains(&sentence),
+        "{sentence}\n{}",
+        words(&text)
+    );
+}
+
+#[test]
+fn a_negative_roi_reads_the_same_on_paper_as_in_html() {
+    // A program that costs more than it avoids. The PDF once printed an ROI of -88% as "−8,8%"
+    // (typst's Unicode minus counted as digits when grouping thousands).
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("checkup.toml");
+    fs::write(&config, "[cost]\nfixed_costs = 80000000\n").unwrap();
+    let out = dir.path().join("reports");
+    let ledger = default_demo().join("ledger");
+    for format in ["html", "pdf", "json"] {
+        let output = checkup(&[
+            "--config",
+            config.to_str().unwrap(),
+            "report",
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--kind",
+            "executive",
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let roi = json["roi"]["roi"].as_f64().unwrap();
+    assert!(roi < -0.1, "the program loses money: ROI {roi}");
+    let percent = format!("{}%", (roi * 100.0).round() as i64);
+    let html = Html::parse_document(&fs::read_to_string(out.join("executive.html")).unwrap());
+    let card = Selector::parse("#roi .value").unwrap();
+    let card: String = html.select(&card).next().unwrap().text().collect();
+    assert_eq!(card.trim(), percent);
+    // The ROI card: the ROI and its P10–P90 range, as the HTML card says them.
+    let range = |key: &str| {
+        format!(
+            "{}%",
+            (json["roi"][key].as_f64().unwrap() * 100.0).round() as i64
+        )
+    };
+    let card_range = format!("(P10–P90 {} – {})", range("roi_p10"), range("roi_p90"));
+    let pdf = pdf_text(&out.join("executive.pdf"));
+    let pdf = pdf.split_whitespace().collect::<Vec<_>>().join(" ");
+    for figure in [&percent, &card_range] {
+        assert!(
+            pdf.contains(figure.as_str()),
+            "executive.pdf lacks {figure}:\n{pdf}"
+        );
     }
 }

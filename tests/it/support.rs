@@ -50,7 +50,17 @@ pub fn small_demo(dir: &Path, experiments: usize) -> PathBuf {
 
 /// The text of a PDF, through pdftotext (poppler-utils, installed by `tests/run.sh`).
 pub fn pdf_text(path: &Path) -> String {
+    pdftotext(path, &[])
+}
+
+/// The text of a PDF laid out as on the page: a table's rows in their order, one line each.
+pub fn pdf_text_as_laid_out(path: &Path) -> String {
+    pdftotext(path, &["-layout"])
+}
+
+fn pdftotext(path: &Path, options: &[&str]) -> String {
     let output = Command::new("pdftotext")
+        .args(options)
         .args([path.to_str().unwrap(), "-"])
         .output()
         .expect("pdftotext (poppler-utils) is installed by the README's test command");
