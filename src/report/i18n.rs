@@ -72,11 +72,38 @@ pub fn sentence(lang: Lang, key: &str, values: &[(&str, String)]) -> String {
         .or_else(|| Lang::En.messages().get(key))
         .map(String::as_str)
         .unwrap_or(key);
-    values
-        .iter()
-        .fold(template.to_string(), |text, (name, value)| {
-            text.replace(&format!("{{{name}}}"), value)
-        })
+    fill(template, values)
+}
+
+/// `template` with each `{name}` of `values` replaced by its value, in one pass (every outcome's
+/// reasons are written this way, twice per report). A value is never searched for placeholders
+/// itself: a metric named `{limit}` stays as it is. An unknown `{name}` stays in the text.
+fn fill(template: &str, values: &[(&str, String)]) -> String {
+    let mut text = String::with_capacity(
+        template.len() + values.iter().map(|(_, value)| value.len()).sum::<usize>(),
+    );
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            let (_, value) = values.iter().find(|(known, _)| *known == name)?;
+            Some((value, close))
+        });
+        match value {
+            Some((value, close)) => {
+                text.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                text.push('{');
+                rest = after;
+            }
+        }
+    }
+    text.push_str(rest);
+    text
 }
 
 /// A reason of a verdict in the language.
@@ -108,6 +135,20 @@ pub fn source_text(lang: Lang, source: &AssumptionSource) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_filled_once_each_and_never_inside_a_value() {
+        let values = [
+            ("series", "{limit}".to_string()),
+            ("limit", "5".to_string()),
+        ];
+        assert_eq!(
+            fill("{series} went over {limit}; {unknown} {", &values),
+            "{limit} went over 5; {unknown} {"
+        );
+        assert_eq!(fill("{limit}{limit}", &values), "55");
+        assert_eq!(fill("", &values), "");
+    }
 
     #[test]
     fn japanese_has_every_english_key_and_the_seeds_terms() {
