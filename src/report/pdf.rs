@@ -209,7 +209,6 @@ fn paper_model(model: &ReportModel, limit: usize) -> Result<String, serde_json::
     serde_json::to_string(&value)
 }
 
-#[derive(Debug, PartialEq)]
 struct RunsOnPaper {
     /// Indexes into the report's experiments, in the order paper lists them.
     listed: Vec<usize>,
