@@ -131,42 +131,51 @@ pub fn analyze_judged(
         .iter()
         .map(|service| (service.name.clone(), service.revenue_share))
         .collect();
-    let roi = compute_roi(&RoiInput {
-        cost: &config.cost,
-        configured: &config.cost_keys_set,
-        revenue_share: &revenue_share,
-        min_runs,
-        period_end: period.end,
-        experiments: &experiments,
-        actions_of: &actions_of,
-        weaknesses: &weaknesses,
-        catalog: reference.catalog,
-        incidents: &incidents,
-    });
-    let maturity = assess_maturity(
-        reference.rubric,
-        &MaturityInput {
-            experiments: &experiments,
-            experiment_outcomes: &frame,
-            weaknesses: &weaknesses,
-            incidents: &incidents,
-            post_window_s: config.window.post_s,
-            mttr_by_quarter: &mttr,
-            mttr_by_month: &monthly_mttr,
-            min_runs,
+    // Maturity (the rubric's polars SQL over every scope × quarter) and the rest (ROI and its
+    // trials, the period review, readiness) read the same experiments and nothing of each other:
+    // they run side by side on the two cores.
+    let (maturity, (roi, review, readiness)) = rayon::join(
+        || {
+            assess_maturity(
+                reference.rubric,
+                &MaturityInput {
+                    experiments: &experiments,
+                    experiment_outcomes: &frame,
+                    weaknesses: &weaknesses,
+                    incidents: &incidents,
+                    post_window_s: config.window.post_s,
+                    mttr_by_quarter: &mttr,
+                    mttr_by_month: &monthly_mttr,
+                    min_runs,
+                },
+                period,
+            )
         },
-        period,
-    )
-    .map_err(query)?;
-
-    let review = review_period(period, &experiments, &weaknesses, &incidents, &quarters);
-    let readiness = assess_readiness(&ReadinessInput {
-        period,
-        experiments: &experiments,
-        incidents: &incidents,
-        rto_by_service: &config.rto_by_service(),
-        fresh_for_s: config.window.fresh_for_s,
-    });
+        || {
+            let roi = compute_roi(&RoiInput {
+                cost: &config.cost,
+                configured: &config.cost_keys_set,
+                revenue_share: &revenue_share,
+                min_runs,
+                period_end: period.end,
+                experiments: &experiments,
+                actions_of: &actions_of,
+                weaknesses: &weaknesses,
+                catalog: reference.catalog,
+                incidents: &incidents,
+            });
+            let review = review_period(period, &experiments, &weaknesses, &incidents, &quarters);
+            let readiness = assess_readiness(&ReadinessInput {
+                period,
+                experiments: &experiments,
+                incidents: &incidents,
+                rto_by_service: &config.rto_by_service(),
+                fresh_for_s: config.window.fresh_for_s,
+            });
+            (roi, review, readiness)
+        },
+    );
+    let maturity = maturity.map_err(query)?;
     let analysis = Analysis {
         period,
         experiments,
