@@ -321,8 +321,8 @@ fn stopped(out: &Path, written: &[PathBuf]) -> String {
     )
 }
 
-/// Hands the heap's free memory back to the system. glibc keeps memory freed on other threads
-/// (judging and the program run on rayon's) in those threads' arenas, where the main thread's
+/// Hands the heap's free memory back to the system. What judging and the program allocated on
+/// rayon's threads returns, when freed, to those threads' glibc arenas, where the main thread's
 /// next allocations (typst's) cannot reuse it.
 fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
