@@ -1054,8 +1054,6 @@ fn judge(
 /// One result row: scope, period, value, the first evidence items and how many there were.
 type ResultRow = (String, String, Option<f64>, Vec<String>, usize);
 
-/// Each row's `scope`, `period`, `value` and `evidence` items (a list or one text; nulls and
-/// duplicates dropped, sorted, the first [`EVIDENCE_KEPT`] kept).
 /// The first [`EVIDENCE_KEPT`] distinct items in sorted order, and how many distinct items there
 /// are. The same as sorting, deduplicating and taking the first ones, without sorting the whole
 /// list (a criterion over every experiment to date lists thousands per scope and quarter).
@@ -1071,6 +1069,8 @@ fn first_distinct<'a>(items: impl Iterator<Item = &'a str>) -> (Vec<&'a str>, us
     (distinct, total)
 }
 
+/// Each row's `scope`, `period`, `value` and `evidence` items (a list or one text; nulls and
+/// duplicates dropped, sorted, the first [`EVIDENCE_KEPT`] kept).
 fn read_results(frame: &DataFrame) -> PolarsResult<Vec<ResultRow>> {
     let scopes = frame.column("scope")?.cast(&DataType::String)?;
     let periods = frame.column("period")?.cast(&DataType::String)?;

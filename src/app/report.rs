@@ -222,10 +222,7 @@ pub(super) fn write_reports(
     };
     let mut renderers = match &charts {
         Some(charts) => Renderers::new(command, &model, charts)?,
-        None => Renderers {
-            html: None,
-            pdf: None,
-        },
+        None => Renderers::default(),
     };
     if let Some((_, html)) = renderers.html.as_mut() {
         html.link_lab_reports(&lab_report_links);
@@ -362,6 +359,7 @@ fn whole_report_bytes(format: ReportFormat, model: &ReportModel, path: &Path) ->
 /// The HTML and PDF renderers of one run, each with the model and charts prepared once, each
 /// built only when its format is asked for (the HTML's data is a copy of the whole model; the PDF
 /// loads fonts).
+#[derive(Default)]
 struct Renderers {
     html: Option<(HtmlRenderer, HtmlData)>,
     pdf: Option<(PdfRenderer, PdfData)>,

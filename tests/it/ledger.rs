@@ -477,6 +477,21 @@ fn a_partition_written_before_a_column_was_added_reads_with_nulls_there() {
     assert_eq!(scanned.column("actions_mode").unwrap().null_count(), 1);
     assert_eq!(scanned.column("resolved_targets").unwrap().null_count(), 1);
 
+    // The same row again: the rows do not change, but the file lacks the columns, so the
+    // partition is rewritten to gain them.
+    let again = ledger
+        .upsert(Table::Experiments, ledger::experiments_frame(&old).unwrap())
+        .unwrap();
+    assert_eq!(
+        (again.partitions_written, again.partitions_unchanged),
+        (1, 0)
+    );
+    let file = ParquetReader::new(fs::File::open(&path).unwrap())
+        .finish()
+        .unwrap();
+    assert!(file.column("actions_mode").is_ok());
+    assert!(file.column("resolved_targets").is_ok());
+
     // A new experiment of the same month: the partition is rewritten whole, with the column.
     let mut dry = experiment("EXP2", JULY + MICROS_PER_MINUTE);
     dry.actions_mode = Some("skip-all".into());
