@@ -18,7 +18,9 @@ pub mod summary;
 pub mod systems;
 pub mod weaknesses;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -53,15 +55,32 @@ pub struct LedgerRecords {
     pub incidents: Vec<Incident>,
 }
 
-/// The points of every series, sorted and indexed by (experiment, series). The keys borrow the
+/// The points of every series, in time order, by (experiment, series). The keys borrow the
 /// points frame's strings: on 10,000 experiments, copying 40,000 key pairs into `String`s and
 /// hashing them with SipHash was half of the index's time. Times and values borrow the frame's
-/// columns too when they are one chunk without nulls.
+/// chunks (Parquet row groups): on 100,000 experiments, copying a month's chunks into one buffer
+/// and indexing them on one core took as long as judging the month. Only a series split between
+/// chunks is copied.
 struct PointIndex<'a> {
-    ts: std::borrow::Cow<'a, [Micros]>,
-    values: std::borrow::Cow<'a, [f64]>,
-    ranges: PlHashMap<(&'a str, &'a str), std::ops::Range<usize>>,
+    /// Each chunk's times and values, borrowed when it has no nulls (a missing time reads as
+    /// `Micros::MIN`, a missing value as NaN).
+    chunks: Vec<(Cow<'a, [Micros]>, Cow<'a, [f64]>)>,
+    /// The series that continue from one chunk into the next, copied whole.
+    joined: Vec<(Vec<Micros>, Vec<f64>)>,
+    runs: PlHashMap<(&'a str, &'a str), Run>,
 }
+
+/// Where a series' points are in a [`PointIndex`].
+#[derive(Debug, Clone)]
+enum Run {
+    /// Rows of one chunk.
+    Within { chunk: usize, rows: Range<usize> },
+    /// An entry of `joined`.
+    Joined(usize),
+}
+
+/// One chunk's runs of equal (experiment, series), in row order.
+type ChunkRuns<'a> = Vec<((&'a str, &'a str), Range<usize>)>;
 
 impl<'a> PointIndex<'a> {
     /// Indexes the points and hands the index to `use_index`. Sorting (the slow part on a big
@@ -69,9 +88,10 @@ impl<'a> PointIndex<'a> {
     /// from a ledger.
     fn with<R>(points: &DataFrame, use_index: impl FnOnce(&PointIndex) -> R) -> PolarsResult<R> {
         let mut columns = points.select(["experiment_id", "series_id", "ts", "value"])?;
-        // A ledger's keys have no nulls and come in Parquet row groups, the same rows in both
-        // columns. Points from elsewhere are brought to that shape (a missing key reads as empty).
-        if !keys_aligned(&columns)? {
+        // A ledger's keys have no nulls and its four columns come in Parquet row groups, the
+        // same rows in each. Points from elsewhere are brought to that shape (a missing key reads
+        // as empty).
+        if !chunks_aligned(&columns)? {
             columns = columns
                 .lazy()
                 .with_columns([
@@ -88,7 +108,7 @@ impl<'a> PointIndex<'a> {
             ["experiment_id", "series_id", "ts"],
             SortMultipleOptions::default(),
         )?;
-        if !keys_aligned(&sorted)? {
+        if !chunks_aligned(&sorted)? {
             sorted.rechunk_mut_par();
         }
         let index = PointIndex::index_runs(&sorted)?.expect("sorted points form runs");
@@ -98,74 +118,158 @@ impl<'a> PointIndex<'a> {
     /// Indexes runs of equal (experiment, series); `None` when a key appears in two runs or time
     /// goes backwards inside a run. The ledger writes each partition sorted by (experiment_id,
     /// series_id, ts) and keeps an experiment's rows in one partition, so on a ledger's points
-    /// this holds and the index is one pass over them.
+    /// this holds and the index is one pass over them, each chunk on a core of its own.
     fn index_runs(points: &'a DataFrame) -> PolarsResult<Option<PointIndex<'a>>> {
-        let experiment_ids = points.column("experiment_id")?.str()?;
-        let series_ids = points.column("series_id")?.str()?;
+        let keys = aligned_chunks(
+            points.column("experiment_id")?.str()?,
+            points.column("series_id")?.str()?,
+        )
+        .expect("`PointIndex::with` aligns the key columns");
         // A ledger's times are Datetime(µs); their physical i64 values are the micros. Points
         // from elsewhere may come as plain i64.
         let ts_column = points.column("ts")?;
         let ts = match ts_column.dtype() {
-            DataType::Datetime(_, _) => {
-                borrowed_or_filled(ts_column.datetime()?.physical(), Micros::MIN)
-            }
-            _ => borrowed_or_filled(ts_column.i64()?, Micros::MIN),
+            DataType::Datetime(_, _) => ts_column.datetime()?.physical(),
+            _ => ts_column.i64()?,
         };
-        let values = borrowed_or_filled(points.column("value")?.f64()?, f64::NAN);
-        let mut ranges = PlHashMap::new();
-        let chunks = aligned_chunks(experiment_ids, series_ids)
-            .expect("`PointIndex::with` aligns the key columns");
-        // A row continues the run when its 16-byte string views equal the previous row's
-        // (strings decoded from one Parquet dictionary share them) or, failing that, its strings
-        // do: most rows cost no string comparison (it was a third of judging's time on 10,000
-        // experiments). Chunks are not concatenated: on 100,000 experiments copying the string
-        // columns cost more than it saved.
-        let mut start = 0;
-        let mut current: Option<(&str, &str)> = None;
-        let mut row = 0;
-        for (experiment_ids, series_ids) in chunks {
-            let (experiment_views, series_views) = (experiment_ids.views(), series_ids.views());
-            for i in 0..experiment_ids.len() {
-                let same = if i == 0 {
-                    current == Some((experiment_ids.value(0), series_ids.value(0)))
-                } else {
-                    (experiment_views[i] == experiment_views[i - 1]
-                        || experiment_ids.value(i) == experiment_ids.value(i - 1))
-                        && (series_views[i] == series_views[i - 1]
-                            || series_ids.value(i) == series_ids.value(i - 1))
-                };
-                if same {
-                    if ts[row] < ts[row - 1] {
+        let chunks: Vec<(Cow<[Micros]>, Cow<[f64]>)> = filled_chunks(ts, Micros::MIN)
+            .into_iter()
+            .zip(filled_chunks(points.column("value")?.f64()?, f64::NAN))
+            .collect();
+        let Some(chunk_runs) = keys
+            .par_iter()
+            .zip(&chunks)
+            .map(|(&(experiment_ids, series_ids), (ts, _))| {
+                runs_in_chunk(experiment_ids, series_ids, ts)
+            })
+            .collect::<Option<Vec<ChunkRuns>>>()
+        else {
+            return Ok(None);
+        };
+
+        let mut index = PointIndex {
+            runs: PlHashMap::with_capacity(chunk_runs.iter().map(Vec::len).sum()),
+            joined: Vec::new(),
+            chunks,
+        };
+        // The run at the end of the chunks read so far, which the next chunk may continue: its
+        // key and its rows in each chunk.
+        let mut open: Option<(&str, &str)> = None;
+        let mut pieces: Vec<(usize, Range<usize>)> = Vec::new();
+        for (chunk, runs) in chunk_runs.into_iter().enumerate() {
+            for (key, rows) in runs {
+                if open == Some(key) && rows.start == 0 {
+                    let (before, ended) = pieces.last().expect("an open run has rows");
+                    if index.chunks[chunk].0[0] < index.chunks[*before].0[ended.end - 1] {
                         return Ok(None);
                     }
-                } else {
-                    if let Some(previous) = current
-                        && ranges.insert(previous, start..row).is_some()
-                    {
-                        return Ok(None);
-                    }
-                    current = Some((experiment_ids.value(i), series_ids.value(i)));
-                    start = row;
+                    pieces.push((chunk, rows));
+                    continue;
                 }
-                row += 1;
+                if let Some(previous) = open.replace(key)
+                    && !index.close(previous, &pieces)
+                {
+                    return Ok(None);
+                }
+                pieces.clear();
+                pieces.push((chunk, rows));
             }
         }
-        if let Some(previous) = current
-            && ranges.insert(previous, start..row).is_some()
+        if let Some(previous) = open
+            && !index.close(previous, &pieces)
         {
             return Ok(None);
         }
-        Ok(Some(PointIndex { ts, values, ranges }))
+        Ok(Some(index))
+    }
+
+    /// Records a run's rows; false when its key already has a run.
+    fn close(&mut self, key: (&'a str, &'a str), pieces: &[(usize, Range<usize>)]) -> bool {
+        let run = match pieces {
+            [(chunk, rows)] => Run::Within {
+                chunk: *chunk,
+                rows: rows.clone(),
+            },
+            _ => {
+                let mut ts = Vec::new();
+                let mut values = Vec::new();
+                for (chunk, rows) in pieces {
+                    let (chunk_ts, chunk_values) = &self.chunks[*chunk];
+                    ts.extend_from_slice(&chunk_ts[rows.clone()]);
+                    values.extend_from_slice(&chunk_values[rows.clone()]);
+                }
+                self.joined.push((ts, values));
+                Run::Joined(self.joined.len() - 1)
+            }
+        };
+        self.runs.insert(key, run).is_none()
+    }
+
+    /// A series' times and values, in time order.
+    fn series(&self, experiment: &str, series: &str) -> Option<(&[Micros], &[f64])> {
+        Some(match self.runs.get(&(experiment, series))? {
+            Run::Within { chunk, rows } => {
+                let (ts, values) = &self.chunks[*chunk];
+                (&ts[rows.clone()], &values[rows.clone()])
+            }
+            Run::Joined(joined) => {
+                let (ts, values) = &self.joined[*joined];
+                (ts.as_slice(), values.as_slice())
+            }
+        })
     }
 }
 
-/// Whether the key columns have no nulls and chunks of the same rows.
-fn keys_aligned(points: &DataFrame) -> PolarsResult<bool> {
-    Ok(aligned_chunks(
+/// The runs of equal (experiment, series) in one chunk; `None` when time goes backwards inside
+/// one. A row continues the run when its 16-byte string views equal the previous row's (strings
+/// decoded from one Parquet dictionary share them) or, failing that, its strings do: most rows
+/// cost no string comparison (it was a third of judging's time on 10,000 experiments).
+fn runs_in_chunk<'a>(
+    experiment_ids: &'a <StringType as PolarsDataType>::Array,
+    series_ids: &'a <StringType as PolarsDataType>::Array,
+    ts: &[Micros],
+) -> Option<ChunkRuns<'a>> {
+    let (experiment_views, series_views) = (experiment_ids.views(), series_ids.views());
+    let key = |row: usize| (experiment_ids.value(row), series_ids.value(row));
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for row in 1..experiment_ids.len() {
+        let same = (experiment_views[row] == experiment_views[row - 1]
+            || experiment_ids.value(row) == experiment_ids.value(row - 1))
+            && (series_views[row] == series_views[row - 1]
+                || series_ids.value(row) == series_ids.value(row - 1));
+        if !same {
+            runs.push((key(start), start..row));
+            start = row;
+        } else if ts[row] < ts[row - 1] {
+            return None;
+        }
+    }
+    if experiment_ids.len() > 0 {
+        runs.push((key(start), start..experiment_ids.len()));
+    }
+    Some(runs)
+}
+
+/// Whether the key columns have no nulls and the four columns chunks of the same rows.
+fn chunks_aligned(points: &DataFrame) -> PolarsResult<bool> {
+    let Some(keys) = aligned_chunks(
         points.column("experiment_id")?.str()?,
         points.column("series_id")?.str()?,
-    )
-    .is_some())
+    ) else {
+        return Ok(false);
+    };
+    let lengths_of = |name: &str| -> PolarsResult<Vec<usize>> {
+        Ok(points
+            .column(name)?
+            .as_materialized_series()
+            .chunks()
+            .iter()
+            .map(|chunk| chunk.len())
+            .collect())
+    };
+    let key_lengths: Vec<usize> = keys.iter().map(|(keys, _)| keys.len()).collect();
+    Ok(lengths_of("ts")? == key_lengths && lengths_of("value")? == key_lengths)
 }
 
 /// The arrays of two text columns side by side, when neither has nulls and their chunks hold the
@@ -188,32 +292,27 @@ fn aligned_chunks<'a>(
     aligned.then_some(pairs)
 }
 
-/// A column's values borrowed when it is one chunk without nulls, else copied (nulls replaced by
-/// `missing`).
-fn borrowed_or_filled<'a, T>(
-    column: &'a ChunkedArray<T>,
+/// Each chunk's values, borrowed when it has no nulls, else copied with nulls replaced by
+/// `missing`.
+fn filled_chunks<T: PolarsNumericType>(
+    column: &ChunkedArray<T>,
     missing: T::Native,
-) -> std::borrow::Cow<'a, [T::Native]>
-where
-    T: PolarsNumericType,
-{
-    if let Ok(values) = column.cont_slice() {
-        return std::borrow::Cow::Borrowed(values);
-    }
-    if column.null_count() == 0 {
-        // Several chunks (Parquet row groups): their value buffers one after the other.
-        let mut values = Vec::with_capacity(column.len());
-        for chunk in column.downcast_iter() {
-            values.extend_from_slice(chunk.values());
-        }
-        return std::borrow::Cow::Owned(values);
-    }
-    std::borrow::Cow::Owned(
-        column
-            .iter()
-            .map(|value| value.unwrap_or(missing))
-            .collect(),
-    )
+) -> Vec<Cow<'_, [T::Native]>> {
+    column
+        .downcast_iter()
+        .map(|chunk| {
+            if chunk.validity().is_none_or(|valid| valid.unset_bits() == 0) {
+                Cow::Borrowed(chunk.values().as_slice())
+            } else {
+                Cow::Owned(
+                    chunk
+                        .iter()
+                        .map(|value| value.copied().unwrap_or(missing))
+                        .collect(),
+                )
+            }
+        })
+        .collect()
 }
 
 /// Rows grouped by the experiment they belong to (actions, series).
@@ -330,19 +429,10 @@ pub fn judge_experiments(
                     .unwrap_or_default()
                     .iter()
                     .map(|&&series| {
-                        let range = points.ranges.get(&(id, series.series_id));
-                        match range {
-                            Some(range) => ObservedSeries {
-                                series,
-                                ts: &points.ts[range.clone()],
-                                values: &points.values[range.clone()],
-                            },
-                            None => ObservedSeries {
-                                series,
-                                ts: empty,
-                                values: no_values,
-                            },
-                        }
+                        let (ts, values) = points
+                            .series(id, series.series_id)
+                            .unwrap_or((empty, no_values));
+                        ObservedSeries { series, ts, values }
                     })
                     .collect();
                 // Only the alarm changes inside the experiment's window: an alarm shared by many
@@ -426,12 +516,8 @@ mod tests {
     use super::*;
 
     fn series_points(index: &PointIndex, experiment: &str, series: &str) -> Vec<(Micros, f64)> {
-        let range = index.ranges[&(experiment, series)].clone();
-        index.ts[range.clone()]
-            .iter()
-            .copied()
-            .zip(index.values[range].iter().copied())
-            .collect()
+        let (ts, values) = index.series(experiment, series).expect("indexed");
+        ts.iter().copied().zip(values.iter().copied()).collect()
     }
 
     #[test]
@@ -462,7 +548,26 @@ mod tests {
         // In two chunks (Parquet row groups), the first run split between them.
         let chunked = sorted.slice(0, 1).vstack(&sorted.slice(1, 3)).unwrap();
         assert_eq!(chunked.column("experiment_id").unwrap().n_chunks(), 2);
-        for points in [sorted, shuffled, chunked] {
+        // A run over three chunks, the middle one all its own.
+        let long_run = frame(&[("E1", "a", 1, 1.0)])
+            .vstack(&frame(&[("E1", "a", 2, 2.0)]))
+            .unwrap()
+            .vstack(&frame(&[("E1", "b", 1, 3.0), ("E2", "a", 5, 4.0)]))
+            .unwrap();
+        assert_eq!(long_run.column("value").unwrap().n_chunks(), 3);
+        // Each chunk in order, but together out of order: E1's "a" both before and after "b",
+        // or going back in time from one chunk to the next.
+        let key_again = frame(&[("E1", "a", 1, 1.0), ("E1", "b", 1, 3.0)])
+            .vstack(&frame(&[("E1", "a", 2, 2.0), ("E2", "a", 5, 4.0)]))
+            .unwrap();
+        let back_in_time = frame(&[("E1", "a", 2, 2.0)])
+            .vstack(&frame(&[
+                ("E1", "a", 1, 1.0),
+                ("E1", "b", 1, 3.0),
+                ("E2", "a", 5, 4.0),
+            ]))
+            .unwrap();
+        for points in [sorted, shuffled, chunked, long_run, key_again, back_in_time] {
             PointIndex::with(&points, |index| {
                 assert_eq!(series_points(index, "E1", "a"), [(1, 1.0), (2, 2.0)]);
                 assert_eq!(series_points(index, "E1", "b"), [(1, 3.0)]);
@@ -481,6 +586,31 @@ mod tests {
         PointIndex::with(&with_null, |index| {
             assert_eq!(series_points(index, "E1", "a"), [(1, 1.0), (2, 2.0)]);
             assert_eq!(series_points(index, "E2", ""), [(3, 3.0)]);
+        })
+        .unwrap();
+        // A missing value reads as NaN, in the chunk that has it.
+        let missing_value = df!(
+            "experiment_id" => ["E1"],
+            "series_id" => ["a"],
+            "ts" => [1i64],
+            "value" => [Some(1.0)],
+        )
+        .unwrap()
+        .vstack(
+            &df!(
+                "experiment_id" => ["E1"],
+                "series_id" => ["a"],
+                "ts" => [2i64],
+                "value" => [None::<f64>],
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        PointIndex::with(&missing_value, |index| {
+            let points = series_points(index, "E1", "a");
+            assert_eq!(points[0], (1, 1.0));
+            assert_eq!(points[1].0, 2);
+            assert!(points[1].1.is_nan());
         })
         .unwrap();
     }
