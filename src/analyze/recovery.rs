@@ -8,7 +8,7 @@ use super::reason::Reason;
 use crate::config::WindowSettings;
 use crate::ledger::{Action, Experiment, MetricSeries};
 use crate::vocab::catalog::ActionCatalog;
-use crate::vocab::stats::{median, percentile};
+use crate::vocab::stats::{median_in_place, median_of_sorted, percentile};
 use crate::vocab::time::{MICROS_PER_SECOND, Micros, seconds_from_micros};
 use crate::vocab::{AlarmState, Band, Condition, SeriesKind, Source, Status, Verdict};
 
@@ -22,9 +22,16 @@ use crate::vocab::{AlarmState, Band, Condition, SeriesKind, Source, Status, Verd
 /// every experiment on such a metric would be "impacted" by its own routine. A baseline whose
 /// points all sit inside the band (the usual case) keeps the spec's band exactly.
 pub fn baseline_band(values: &[f64]) -> Option<Band> {
-    let center = median(values)?;
-    let deviations: Vec<f64> = values.iter().map(|value| (value - center).abs()).collect();
-    let mad = median(&deviations).unwrap_or(0.0);
+    // Sorted once: the center, the outliers and the percentiles all read it.
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let center = median_of_sorted(&sorted)?;
+    let mut deviations: Vec<f64> = sorted
+        .iter()
+        .map(|value| (value - center).abs())
+        .filter(|deviation| !deviation.is_nan())
+        .collect();
+    let mad = median_in_place(&mut deviations).unwrap_or(0.0);
     let half_width = (3.0 * 1.4826 * mad).max(0.05 * center.abs()).max(1e-9);
     let mut band = Band {
         low: center - half_width,
@@ -32,8 +39,6 @@ pub fn baseline_band(values: &[f64]) -> Option<Band> {
         low_inclusive: true,
         high_inclusive: true,
     };
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-    sorted.sort_by(f64::total_cmp);
     let outside = sorted.iter().filter(|v| !band.contains(**v)).count();
     if sorted.len() >= MIN_WIDENING_POINTS
         && outside >= MIN_WIDENING_OUTLIERS

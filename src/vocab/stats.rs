@@ -10,21 +10,42 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// The median of the values that are numbers (NaN ignored); `None` when there are none.
 pub fn median(values: &[f64]) -> Option<f64> {
-    let mut sorted: Vec<f64> = values
+    let mut numbers: Vec<f64> = values
         .iter()
         .copied()
         .filter(|value| !value.is_nan())
         .collect();
-    if sorted.is_empty() {
+    median_in_place(&mut numbers)
+}
+
+/// The median of `values`, none of them NaN, found by selection rather than sorting (judging
+/// takes two medians of every baseline); reorders them.
+pub fn median_in_place(values: &mut [f64]) -> Option<f64> {
+    let count = values.len();
+    if count == 0 {
         return None;
     }
-    sorted.sort_by(f64::total_cmp);
-    let middle = sorted.len() / 2;
-    Some(if sorted.len() % 2 == 1 {
-        sorted[middle]
+    let (below, middle, _) = values.select_nth_unstable_by(count / 2, f64::total_cmp);
+    Some(if count % 2 == 1 {
+        *middle
     } else {
-        (sorted[middle - 1] + sorted[middle]) / 2.0
+        let highest_below = below
+            .iter()
+            .copied()
+            .max_by(f64::total_cmp)
+            .expect("an even count has a lower half");
+        (highest_below + *middle) / 2.0
     })
+}
+
+/// The median of values sorted in ascending order; `None` when there are none.
+pub fn median_of_sorted(sorted: &[f64]) -> Option<f64> {
+    let middle = sorted.len() / 2;
+    match sorted.len() {
+        0 => None,
+        count if count % 2 == 1 => Some(sorted[middle]),
+        _ => Some((sorted[middle - 1] + sorted[middle]) / 2.0),
+    }
 }
 /// The Kaplan–Meier estimate of the time by which a share `q` of runs had recovered, over runs
 /// that recovered (`(time, true)`) and runs seen not to recover for `time` (`(time, false)`,
@@ -77,5 +98,36 @@ mod tests {
         let all = [(60.0, true), (120.0, true), (180.0, true), (240.0, true)];
         assert_eq!(kaplan_meier_quantile(&all, 0.5), Some(120.0));
         assert_eq!(kaplan_meier_quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn medians_by_selection_equal_the_middle_of_the_sorted_values() {
+        assert_eq!(median(&[3.0, f64::NAN, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[f64::NAN]), None);
+        assert_eq!(median_of_sorted(&[1.0, 2.0, 3.0, 4.0]), Some(2.5));
+        assert_eq!(median_of_sorted(&[]), None);
+        // Against sorting, on lists of every length up to 40 with repeated values.
+        let mut state = 7_u64;
+        for count in 1..=40 {
+            let values: Vec<f64> = (0..count)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    ((state >> 33) % 10) as f64 - 3.0
+                })
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let middle = count / 2;
+            let expected = if count % 2 == 1 {
+                sorted[middle]
+            } else {
+                (sorted[middle - 1] + sorted[middle]) / 2.0
+            };
+            assert_eq!(median(&values), Some(expected), "{values:?}");
+            assert_eq!(median_of_sorted(&sorted), Some(expected));
+        }
     }
 }
