@@ -10,6 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::Datelike;
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::JudgedExperiment;
@@ -587,7 +588,6 @@ impl CellTables {
             name: "maturity tables".to_string(),
             source,
         };
-        let mut experiments_to_date = Vec::new();
         let mut weaknesses = Vec::new();
         let mut incidents = Vec::new();
         let mut periods = Vec::new();
@@ -595,14 +595,15 @@ impl CellTables {
         let mut first_quarters: HashMap<&Scope, Option<String>> = HashMap::new();
         for cell in cells {
             let scope = &cell.scope;
-            let first_quarter = first_quarters
+            first_quarters
                 .entry(scope)
-                .or_insert_with(|| practice.first_quarter(scope))
-                .clone();
+                .or_insert_with(|| practice.first_quarter(scope));
+        }
+        let first_quarter_of = |cell: &Cell| first_quarters[&cell.scope].as_deref();
+        for cell in cells {
             let tables = practice
-                .cell_tables(input, cell, first_quarter.as_deref())
+                .cell_tables(input, cell, first_quarter_of(cell))
                 .map_err(error)?;
-            experiments_to_date.push(tables.experiments_to_date);
             weaknesses.push(tables.weaknesses);
             incidents.push(tables.incidents);
             periods.push(tables.periods);
@@ -614,7 +615,9 @@ impl CellTables {
                 .and_then(LazyFrame::collect)
                 .map_err(error)
         };
-        let experiments_to_date = stack(experiments_to_date)?;
+        let experiments_to_date = practice
+            .experiments_to_date(input, cells, first_quarter_of)
+            .map_err(error)?;
         let experiments = experiments_to_date
             .clone()
             .lazy()
@@ -634,7 +637,6 @@ impl CellTables {
 
 /// The rows of one cell, as plans.
 struct CellPlans {
-    experiments_to_date: LazyFrame,
     weaknesses: LazyFrame,
     incidents: LazyFrame,
     periods: LazyFrame,
@@ -666,11 +668,9 @@ impl Practice<'_> {
             scope: &cell.scope,
             label: cell.period.as_str(),
             period: cell.bounds,
-            first_quarter,
             first_quarter_period: first_quarter.and_then(|q| parse_period(q, 0).ok()),
         };
         Ok(CellPlans {
-            experiments_to_date: self.experiments_to_date(&at),
             weaknesses: self.weaknesses(&at, input.weaknesses)?,
             incidents: incidents_plan(&at, input.incidents)?,
             periods: periods_plan(&at)?,
@@ -678,41 +678,100 @@ impl Practice<'_> {
         })
     }
 
-    /// Every experiment of the scope started before the cell's end, with `in_period`,
-    /// `first_quarter` and the `week` of the period it started in.
-    fn experiments_to_date(&self, at: &CellContext) -> LazyFrame {
-        let (scope, period, first_quarter) = (at.scope, at.period, at.first_quarter);
-        let weeks = at.weeks();
-        let as_datetime = |ts: Micros| {
-            lit(ts).cast(DataType::Datetime(
-                TimeUnit::Microseconds,
-                Some(TimeZone::UTC),
-            ))
-        };
-        let mut history = self.frame.clone().lazy();
-        if let Scope::Team(team) = scope {
-            history = history.filter(col("team").eq(lit(team.as_str())));
-        }
-        history
-            .filter(col("started_at").lt(as_datetime(period.end)))
-            .with_columns(at.keys())
-            .with_columns([
-                col("started_at")
-                    .gt_eq(as_datetime(period.start))
-                    .alias("in_period"),
-                match first_quarter {
-                    Some(quarter) => col("quarter").eq(lit(quarter)),
-                    None => lit(false),
+    /// Every cell's experiments to date, one table: the experiments of the cell's scope started
+    /// before its end, with the cell's `scope` and `period`, `in_period`, `first_quarter` (the
+    /// scope's first quarter with an experiment) and the `week` of the period it started in. The
+    /// rows are gathered by index in one pass: a filtered plan per cell cost 0.1 s on 100,000
+    /// experiments (36 cells, 640,000 rows).
+    fn experiments_to_date<'c>(
+        &self,
+        input: &MaturityInput,
+        cells: &'c [Cell],
+        first_quarter_of: impl Fn(&'c Cell) -> Option<&'c str> + Sync,
+    ) -> PolarsResult<DataFrame> {
+        let quarters = self.frame.column("quarter")?.str()?;
+        let experiments = input.experiments;
+        debug_assert_eq!(experiments.len(), self.frame.height());
+        let starts: Vec<Micros> = experiments.iter().map(JudgedExperiment::start).collect();
+        // Teams by number, so that testing a row's scope compares no text.
+        let mut team_numbers: HashMap<&str, u32> = HashMap::new();
+        let teams: Vec<Option<u32>> = experiments
+            .iter()
+            .map(|e| {
+                let team = e.experiment.team.as_deref()?;
+                let next = team_numbers.len() as u32;
+                Some(*team_numbers.entry(team).or_insert(next))
+            })
+            .collect();
+        // Per cell: the rows, whether each is in the period, in the first quarter, its week.
+        type CellRows = (Vec<IdxSize>, Vec<bool>, Vec<Option<bool>>, Vec<i64>);
+        let per_cell: Vec<CellRows> = cells
+            .par_iter()
+            .map(|cell| {
+                let (period, first_quarter) = (cell.bounds, first_quarter_of(cell));
+                let last_week = weeks_in(period) - 1.0;
+                // A team without experiments has no rows: no number matches it.
+                let team = match &cell.scope {
+                    Scope::Organization => None,
+                    Scope::Team(team) => Some(team_numbers.get(team.as_str()).copied()),
+                };
+                let mut rows: CellRows = Default::default();
+                for (row, (&start, &row_team)) in starts.iter().zip(&teams).enumerate() {
+                    let in_scope = match team {
+                        None => true,
+                        Some(team) => row_team.is_some() && row_team == team,
+                    };
+                    if start >= period.end || !in_scope {
+                        continue;
+                    }
+                    rows.0.push(row as IdxSize);
+                    rows.1.push(start >= period.start);
+                    rows.2.push(first_quarter.map_or(Some(false), |first| {
+                        quarters.get(row).map(|quarter| quarter == first)
+                    }));
+                    let week = ((start - period.start) as f64 / (7 * DAY) as f64).floor();
+                    rows.3.push(week.clamp(0.0, last_week) as i64);
                 }
-                .alias("first_quarter"),
-                ((col("started_at").cast(DataType::Int64) - lit(period.start))
-                    .cast(DataType::Float64)
-                    / lit((7 * DAY) as f64))
-                .floor()
-                .clip(lit(0.0), lit(weeks - 1.0))
-                .cast(DataType::Int64)
-                .alias("week"),
-            ])
+                rows
+            })
+            .collect();
+        let total = per_cell.iter().map(|rows| rows.0.len()).sum();
+        let mut indices = Vec::with_capacity(total);
+        let mut scopes = StringChunked::full_null("scope".into(), 0);
+        let mut periods = StringChunked::full_null("period".into(), 0);
+        let (mut in_period, mut first_quarter, mut weeks) = (
+            Vec::with_capacity(total),
+            Vec::with_capacity(total),
+            Vec::with_capacity(total),
+        );
+        for (cell, (rows, in_cell_period, in_first_quarter, cell_weeks)) in
+            cells.iter().zip(per_cell)
+        {
+            // A cell's scope and period, repeated: one value a cell, not a string a row.
+            scopes.append(&StringChunked::full(
+                "scope".into(),
+                cell.scope.key(),
+                rows.len(),
+            ))?;
+            periods.append(&StringChunked::full(
+                "period".into(),
+                &cell.period,
+                rows.len(),
+            ))?;
+            indices.extend(rows);
+            in_period.extend(in_cell_period);
+            first_quarter.extend(in_first_quarter);
+            weeks.extend(cell_weeks);
+        }
+        let mut table = self.frame.take(&IdxCa::from_vec("row".into(), indices))?;
+        table.hstack_mut(&[
+            scopes.into_column(),
+            periods.into_column(),
+            Column::new("in_period".into(), in_period),
+            Column::new("first_quarter".into(), first_quarter),
+            Column::new("week".into(), weeks),
+        ])?;
+        Ok(table)
     }
 
     /// The weaknesses found by the scope's experiments before the cell's end.
@@ -779,7 +838,6 @@ struct CellContext<'a> {
     /// `2026Q3` for a trend quarter, `report` for the report period.
     label: &'a str,
     period: Period,
-    first_quarter: Option<&'a str>,
     first_quarter_period: Option<Period>,
 }
 
@@ -797,12 +855,21 @@ impl CellContext<'_> {
     }
 
     fn days(&self) -> f64 {
-        (self.period.end - self.period.start) as f64 / DAY as f64
+        days_in(self.period)
     }
 
     fn weeks(&self) -> f64 {
-        (self.days() / 7.0).round().max(1.0)
+        weeks_in(self.period)
     }
+}
+
+fn days_in(period: Period) -> f64 {
+    (period.end - period.start) as f64 / DAY as f64
+}
+
+/// The weeks of a period, at least one: the `week` column counts from 0 to this less one.
+fn weeks_in(period: Period) -> f64 {
+    (days_in(period) / 7.0).round().max(1.0)
 }
 
 /// The incidents of the scope started before the cell's end.
@@ -1069,42 +1136,47 @@ fn first_distinct<'a>(items: impl Iterator<Item = &'a str>) -> (Vec<&'a str>, us
     (distinct, total)
 }
 
-/// Each row's `scope`, `period`, `value` and `evidence` items (a list or one text; nulls and
-/// duplicates dropped, sorted, the first [`EVIDENCE_KEPT`] kept).
+/// Each row's `scope`, `period`, `value` and, in the report period's rows, `evidence` items (a
+/// list or one text; nulls and duplicates dropped, sorted, the first [`EVIDENCE_KEPT`] kept).
+/// The trend keeps only each quarter's stage, so its rows' evidence (on 100,000 experiments,
+/// thousands of ids a scope and quarter) is not read.
 fn read_results(frame: &DataFrame) -> PolarsResult<Vec<ResultRow>> {
     let scopes = frame.column("scope")?.cast(&DataType::String)?;
     let periods = frame.column("period")?.cast(&DataType::String)?;
     let values = frame.column("value")?.cast(&DataType::Float64)?;
+    let (scopes, periods, values) = (scopes.str()?, periods.str()?, values.f64()?);
     let evidence = frame.column("evidence").ok();
+    let lists = evidence.filter(|column| matches!(column.dtype(), DataType::List(_)));
+    let texts = match evidence {
+        Some(column) if lists.is_none() => Some(column.cast(&DataType::String)?),
+        _ => None,
+    };
     let mut rows = Vec::with_capacity(frame.height());
     for row in 0..frame.height() {
+        let period = periods.get(row).unwrap_or_default();
         let mut items: Vec<String> = Vec::new();
         let mut total = 0;
-        if let Some(column) = evidence {
-            match column.dtype() {
-                DataType::List(_) => {
-                    if let Some(list) = column.list()?.get_as_series(row) {
-                        let list = list.cast(&DataType::String)?;
-                        // ARRAY_AGG's order depends on polars' parallel grouping: sort, so
-                        // that the same ledger always gives the same evidence.
-                        let (kept, distinct) = first_distinct(list.str()?.iter().flatten());
-                        total = distinct;
-                        items.extend(kept.into_iter().map(str::to_string));
-                    }
+        if period == REPORT_PERIOD {
+            if let Some(list) = lists.map(|column| column.list()).transpose()? {
+                if let Some(list) = list.get_as_series(row) {
+                    let list = list.cast(&DataType::String)?;
+                    // ARRAY_AGG's order depends on polars' parallel grouping: sort, so that the
+                    // same ledger always gives the same evidence.
+                    let (kept, distinct) = first_distinct(list.str()?.iter().flatten());
+                    total = distinct;
+                    items.extend(kept.into_iter().map(str::to_string));
                 }
-                _ => {
-                    let text = column.cast(&DataType::String)?;
-                    if let Some(text) = text.str()?.get(row) {
-                        items.push(text.to_string());
-                        total = 1;
-                    }
-                }
+            } else if let Some(text) = texts.as_ref().map(|texts| texts.str()).transpose()?
+                && let Some(text) = text.get(row)
+            {
+                items.push(text.to_string());
+                total = 1;
             }
         }
         rows.push((
-            scopes.str()?.get(row).unwrap_or_default().to_string(),
-            periods.str()?.get(row).unwrap_or_default().to_string(),
-            values.f64()?.get(row).filter(|v| v.is_finite()),
+            scopes.get(row).unwrap_or_default().to_string(),
+            period.to_string(),
+            values.get(row).filter(|v| v.is_finite()),
             items,
             total,
         ));
