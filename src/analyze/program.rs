@@ -85,8 +85,7 @@ pub fn analyze_judged(
     };
 
     // Experiments and outcomes are moved, not copied: on a big ledger they are most of the
-    // analysis's memory.
-    // On the cores, in order (0.09 s on one for 100,000 experiments).
+    // analysis's memory. On the cores, in order (0.09 s on one core for 100,000 experiments).
     let (experiments, after_period): (Vec<JudgedExperiment>, Vec<JudgedRun>) =
         runs.into_par_iter().partition_map(|(experiment, outcome)| {
             if experiment.start() >= period.end {
