@@ -681,8 +681,9 @@ impl Practice<'_> {
     /// Every cell's experiments to date, one table: the experiments of the cell's scope started
     /// before its end, with the cell's `scope` and `period`, `in_period`, `first_quarter` (the
     /// scope's first quarter with an experiment) and the `week` of the period it started in. The
-    /// rows are gathered by index in one pass: a filtered plan per cell cost 0.1 s on 100,000
-    /// experiments (36 cells, 640,000 rows).
+    /// rows are gathered by index in one take: on 10,000 experiments that is 0.009 s (a fifth of
+    /// maturity) faster than a filtered plan per cell, stacked; on 100,000 (36 cells, 640,000
+    /// rows) both cost the same, the rows themselves.
     fn experiments_to_date<'c>(
         &self,
         input: &MaturityInput,
