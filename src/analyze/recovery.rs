@@ -678,7 +678,7 @@ fn status_reason(experiment: &Experiment) -> Option<String> {
 /// A series' points in the observation window, in time order, without NaN values (CloudWatch
 /// never sends them, but a journal or a hand-made file might). Borrowed when the series is in
 /// time order and the window holds no NaN, as a ledger's series are: copying every series'
-/// window was a fifth of judging's time.
+/// window was a quarter of `analyze_experiment`'s time on 10,000 experiments (`perf`).
 fn window_points<'a>(
     observed: &ObservedSeries<'a>,
     (start, end): (Micros, Micros),
