@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use checkup::analyze::maturity::Rubric;
 use checkup::analyze::program::{ReferenceData, analyze_judged, default_period};
 use checkup::app::demo::generate_demo_ledger;
-use checkup::app::load::{JudgedLedger, load_and_judge};
+use checkup::app::load::{JudgedLedger, load_and_judge, on_polars_pool};
 use checkup::config::Config;
 use checkup::ingest::demo::{DEFAULT_SEED, DemoSettings};
 use checkup::ledger::{Ledger, Table};
@@ -153,7 +153,7 @@ fn load_and_analyze(ledger: &Ledger, mut lap: impl FnMut(&'static str)) {
 /// (`--child phases LEDGER [RUNS]`, printed on stderr).
 fn phases(ledger: &Ledger, runs: usize) {
     if runs > 1 {
-        load_and_analyze(ledger, |_| {});
+        on_polars_pool(|| load_and_analyze(ledger, |_| {}));
     }
     let mut best: Vec<(&str, f64)> = Vec::new();
     for run in 0..runs {
@@ -165,7 +165,8 @@ fn phases(ledger: &Ledger, runs: usize) {
         };
         read_tables(ledger);
         lap("polars read (floor)");
-        load_and_analyze(ledger, &mut lap);
+        // As `checkup report` runs it (`app::load::analyze_ledger`).
+        on_polars_pool(|| load_and_analyze(ledger, &mut lap));
         if run == 0 {
             best = laps;
         } else {
@@ -357,7 +358,7 @@ fn main() {
         let ledger = Ledger::open_for_read(Path::new(ledger)).expect("ledger");
         let took = match role.as_str() {
             "read" => best_of_three(|| read_tables(&ledger)),
-            "analyze" => best_of_three(|| load_and_analyze(&ledger, |_| {})),
+            "analyze" => best_of_three(|| on_polars_pool(|| load_and_analyze(&ledger, |_| {}))),
             "phases" => {
                 phases(
                     &ledger,

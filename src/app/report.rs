@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::load::{AnalyzedLedger, analyze_ledger, load_observations};
+use super::load::{AnalyzedLedger, analyze_ledger, load_observations, release_free_memory};
 use super::output::{ReportFormat, create_dir, experiment_file, kind_file, write_file};
 use super::{AppError, Result, stop_point};
 use crate::analyze::curves::{MOST_CURVES_CHARTED, charted_experiments, curves_of};
@@ -316,17 +316,6 @@ fn stopped(out: &Path, written: &[PathBuf]) -> String {
         written.len(),
         out.display()
     )
-}
-
-/// Hands the heap's free memory back to the system. What judging and the program allocated on
-/// rayon's threads returns, when freed, to those threads' glibc arenas, where the main thread's
-/// next allocations (typst's) cannot reuse it.
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of the allocator's arenas to the system.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 fn file_name(path: &Path) -> String {
