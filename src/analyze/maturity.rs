@@ -360,10 +360,29 @@ pub fn assess_maturity(
         }
     }
 
-    let tables = CellTables::build(&practice, input, &cells)?;
-    let stage_results = judge(&rubric.criteria, input, &tables, &cells, |c| {
-        c.stage.unwrap_or(0)
-    })?;
+    // The stages of every cell and the organisation's scorecards (tables of that one cell, the
+    // first: on 10,000 experiments, 35 ms less than of every cell) read the same practice table
+    // and nothing of each other: side by side.
+    let organization = &cells[..1];
+    debug_assert!(
+        organization[0].scope.is_organization() && organization[0].period == REPORT_PERIOD
+    );
+    let (stage_results, items) = rayon::join(
+        || {
+            let tables = CellTables::build(&practice, input, &cells)?;
+            judge(&rubric.criteria, input, &tables, &cells, |c| {
+                c.stage.unwrap_or(0)
+            })
+        },
+        || {
+            let tables = CellTables::build(&practice, input, organization)?;
+            let mut items = judge(&rubric.scorecards, input, &tables, organization, |c| {
+                c.phase.unwrap_or(0)
+            })?;
+            Ok::<_, QueryError>(items.swap_remove(0))
+        },
+    );
+    let (stage_results, items) = (stage_results?, items?);
     let mut current = Vec::new();
     let mut trend = Vec::new();
     for (cell, criteria) in cells.iter().zip(stage_results) {
@@ -388,21 +407,6 @@ pub fn assess_maturity(
         (a.quarter.as_str(), rank(&a.scope)).cmp(&(b.quarter.as_str(), rank(&b.scope)))
     });
 
-    // The scorecards are the organisation's in the report period: tables of that one cell (the
-    // first), not of every cell (on 10,000 experiments, 35 ms less).
-    let organization = &cells[..1];
-    debug_assert!(
-        organization[0].scope.is_organization() && organization[0].period == REPORT_PERIOD
-    );
-    let scorecard_tables = CellTables::build(&practice, input, organization)?;
-    let items = judge(
-        &rubric.scorecards,
-        input,
-        &scorecard_tables,
-        organization,
-        |c| c.phase.unwrap_or(0),
-    )?
-    .swap_remove(0);
     let phases = rubric
         .phases
         .iter()
@@ -483,6 +487,15 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
         .iter()
         .map(|e| e.experiment.ended_at.unwrap_or(e.start()) + post)
         .collect();
+    // Each distinct day written once (a year has 365; on 100,000 experiments writing every
+    // row's day with chrono was felt).
+    let mut day_texts: PlHashMap<Micros, String> = PlHashMap::new();
+    for ts in &starts {
+        day_texts.entry(ts.div_euclid(DAY)).or_insert_with(|| {
+            let day = crate::vocab::time::to_datetime(*ts);
+            format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
+        });
+    }
     let datetime = |name: &str, values: Vec<Micros>| -> PolarsResult<Column> {
         Column::new(name.into(), values).cast(&DataType::Datetime(
             TimeUnit::Microseconds,
@@ -495,10 +508,7 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
             "day".into(),
             starts
                 .iter()
-                .map(|ts| {
-                    let day = crate::vocab::time::to_datetime(*ts);
-                    format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
-                })
+                .map(|ts| day_texts[&ts.div_euclid(DAY)].as_str())
                 .collect::<Vec<_>>(),
         ),
         datetime("started_at", starts.clone())?,
