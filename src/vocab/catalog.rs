@@ -3,7 +3,7 @@
 //! fault at all, a fault class and the default annual rate of that fault in production, with a low
 //! and high estimate and where those rates come from.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde::Deserialize;
 
@@ -72,7 +72,9 @@ fn rate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Err
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ActionCatalog {
-    pub entries: BTreeMap<String, CatalogEntry>,
+    /// By action id. Hashed, not ordered: judging, systems and ROI look up every action of every
+    /// run, several times (a million lookups on 100,000 experiments).
+    pub entries: HashMap<String, CatalogEntry>,
 }
 
 impl ActionCatalog {
@@ -85,7 +87,7 @@ impl ActionCatalog {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        let mut entries = BTreeMap::new();
+        let mut entries = HashMap::new();
         for row in reader.deserialize() {
             let entry: CatalogEntry = row.map_err(|error| match error.position() {
                 Some(position) => format!("line {}: {error}", position.line()),
