@@ -12,7 +12,7 @@ use polars::sql::SQLContext;
 use super::JudgedExperiment;
 use super::weaknesses::template_key;
 use crate::ledger::Experiment;
-use crate::vocab::time::{Micros, month_of, quarter_of};
+use crate::vocab::time::{MICROS_PER_SECOND, Micros, month_of, quarter_of};
 
 /// The built-in queries, compiled in so that the binary works from any folder.
 pub const QUARTERLY_SUMMARY_SQL: &str =
@@ -31,8 +31,21 @@ pub fn experiment_outcomes_frame(experiments: &[JudgedExperiment]) -> PolarsResu
     let texts = |f: &dyn Fn(&Experiment) -> Option<&str>| -> Vec<Option<&str>> {
         experiments.iter().map(|e| f(&e.experiment)).collect()
     };
-    let periods = |f: fn(Micros) -> String| -> Vec<String> {
-        experiments.iter().map(|e| f(e.start())).collect()
+    // Each day's month and quarter written once, not once a run (a history has a few hundred
+    // days and up to a million runs).
+    const DAY: Micros = 86_400 * MICROS_PER_SECOND;
+    let mut by_day: PlHashMap<Micros, (String, String)> = PlHashMap::new();
+    for experiment in experiments {
+        let start = experiment.start();
+        by_day
+            .entry(start.div_euclid(DAY))
+            .or_insert_with(|| (month_of(start), quarter_of(start)));
+    }
+    let periods = |pick: fn(&(String, String)) -> &str| -> Vec<&str> {
+        experiments
+            .iter()
+            .map(|e| pick(&by_day[&e.start().div_euclid(DAY)]))
+            .collect()
     };
     let outcomes = || experiments.iter().map(|e| &e.outcome);
     DataFrame::new_infer_height(vec![
@@ -49,8 +62,8 @@ pub fn experiment_outcomes_frame(experiments: &[JudgedExperiment]) -> PolarsResu
         Column::new("service".into(), texts(&|e| e.service.as_deref())),
         Column::new("environment".into(), texts(&|e| e.environment.as_deref())),
         Column::new("trigger".into(), texts(&|e| e.trigger.as_deref())),
-        Column::new("month".into(), periods(month_of)),
-        Column::new("quarter".into(), periods(quarter_of)),
+        Column::new("month".into(), periods(|(month, _)| month)),
+        Column::new("quarter".into(), periods(|(_, quarter)| quarter)),
         Column::new(
             "verdict".into(),
             outcomes().map(|o| o.verdict.name()).collect::<Vec<_>>(),
