@@ -1509,18 +1509,25 @@ fn an_ingest_into_an_s3_ledger_killed_while_it_uploads_is_completed_by_the_next_
     let trial_args = args("chaos");
     let trial_args: Vec<&str> = trial_args.iter().map(String::as_str).collect();
     let mut killed = 0;
-    let upload_span = span.saturating_sub(uploads_begin);
-    for (trial, into_uploads) in crate::crash::kill_moments(10, upload_span)
+    // The moments are fractions of the uploads' share of a run; a run that ends before its
+    // moment shortens the span to its own time. The timed run shares the machine with the other
+    // tests, and a span measured while it was busy left four moments of ten after the later
+    // runs' end.
+    let uploads_from = uploads_begin.as_secs_f64() / span.as_secs_f64();
+    let mut span = span;
+    for (trial, fraction) in crate::crash::kill_moments(10, Duration::from_secs(1))
         .into_iter()
         .enumerate()
     {
+        let into_run = uploads_from + fraction.as_secs_f64() * (1.0 - uploads_from);
         // A little before the uploads too: the writer's mark is taken, the mirror half-written.
-        let after = (uploads_begin + into_uploads).saturating_sub(Duration::from_millis(150));
-        killed += usize::from(crate::crash::run_and_kill(
-            &trial_args,
-            &envs_with_cache(&writer_cache),
-            after,
-        ));
+        let after = span
+            .mul_f64(into_run)
+            .saturating_sub(Duration::from_millis(150));
+        match crate::crash::run_or_kill(&trial_args, &envs_with_cache(&writer_cache), after) {
+            None => killed += 1,
+            Some(took) => span = span.min(took),
+        }
         // What a reader on another machine sees.
         let reader_cache = dir.path().join(format!("reader-{trial}"));
         let read = on_chaos(&reader_cache, &export_experiments);

@@ -173,6 +173,26 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     Some(head)
 }
 
+/// The attempt the SDK says a request is (its `amz-sdk-request: attempt=N; max=M` header), 1 when
+/// it does not say.
+fn attempt_of(request: &[u8]) -> u32 {
+    let head = String::from_utf8_lossy(request);
+    head.lines()
+        .take_while(|line| !line.is_empty())
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            if !name.eq_ignore_ascii_case("amz-sdk-request") {
+                return None;
+            }
+            value
+                .split(';')
+                .find_map(|part| part.trim().strip_prefix("attempt="))?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(1)
+}
+
 /// What the proxy does to one request.
 enum Fault {
     Unavailable,
@@ -190,6 +210,12 @@ impl Plan {
         let line = request.split(|b| *b == b'\r').next().unwrap_or_default();
         let line = String::from_utf8_lossy(line);
         let write = line.starts_with("PUT ") || line.starts_with("DELETE ");
+        // Transient faults clear within two retries: a third attempt always passes. Without this
+        // the sequence is shared by requests in flight, and one request's retries could all land
+        // on its faults while other requests took the passes in between.
+        if attempt_of(request) >= 3 && !matches!(self.writes, Writes::Refused(_)) {
+            return Fault::Passed;
+        }
         match self.writes {
             Writes::AsReads => self.next_fault(),
             Writes::Transient if write => self.next_fault(),
