@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::load::{
-    AnalyzedLedger, analyze_ledger, load_observations, on_polars_pool, release_free_memory,
+    AnalyzedLedger, analyze_ledger_then, load_observations, on_polars_pool, release_free_memory,
 };
 use super::output::{ReportFormat, create_dir, experiment_file, kind_file, write_file};
 use super::{AppError, Result, stop_point};
@@ -105,13 +105,14 @@ pub struct ReportRun {
     pub headline: Headline,
 }
 
-/// Analyzes the ledger, stores the outcomes when the ledger is writable, and writes one file per
-/// report kind and format into `command.out`.
+/// Analyzes the ledger and writes one file per report kind and format into `command.out`, while
+/// the outcomes are stored when the ledger is writable.
 pub fn report(ledger: &Ledger, command: &ReportCommand) -> Result<ReportRun> {
-    let analyzed = analyze_ledger(ledger, &command.config, command.period)?;
-    let headline = headline(&analyzed.analysis, &command.config.currency);
-    let written = write_reports(ledger, command, analyzed, &command.out, None)?;
-    Ok(ReportRun { written, headline })
+    analyze_ledger_then(ledger, &command.config, command.period, |analyzed| {
+        let headline = headline(&analyzed.analysis, &command.config.currency);
+        let written = write_reports(ledger, command, analyzed, &command.out, None)?;
+        Ok(ReportRun { written, headline })
+    })
 }
 
 /// The reports of one period written into `out`; `site_index` is the link from each HTML report

@@ -28,6 +28,29 @@ pub fn rows_of(table: Table) -> impl FnOnce(PolarsError) -> LedgerError {
     move |source| LedgerError::Rows { table, source }
 }
 
+/// The `outcomes` rows of judged experiments with the month of each, as
+/// [`Ledger::store_outcome_rows`] stores them. Owned, borrowing nothing from the analysis, so that
+/// the store can run beside other work (a report's rendering) once the analysis is done.
+pub struct OutcomeRows {
+    outcomes: Vec<Outcome>,
+    month_by_id: HashMap<String, String>,
+}
+
+/// The rows of `outcomes`; `experiments` holds at least the experiments of `outcomes`.
+pub fn outcome_rows<'a>(
+    outcomes: Vec<Outcome>,
+    experiments: impl IntoIterator<Item = &'a Experiment>,
+) -> OutcomeRows {
+    let month_by_id = experiments
+        .into_iter()
+        .map(|e| (e.experiment_id.clone(), e.month()))
+        .collect();
+    OutcomeRows {
+        outcomes,
+        month_by_id,
+    }
+}
+
 impl Ledger {
     /// Stores a batch children first and experiments last. Every row lands in the partition of
     /// its experiment's creation month, so a batch carries the experiments of all its rows.
@@ -66,25 +89,15 @@ impl Ledger {
         commit(staged)
     }
 
-    /// Stores the derived outcomes of experiments; each row lands in its experiment's month
-    /// partition. `experiments` holds at least the experiments of `outcomes`.
-    pub fn store_outcomes<'a>(
-        &self,
-        outcomes: &[Outcome],
-        experiments: impl IntoIterator<Item = &'a Experiment>,
-    ) -> Result<()> {
-        if outcomes.is_empty() {
+    /// Stores derived outcome rows ([`outcome_rows`]); a row replaces the stored one of its
+    /// experiment.
+    pub fn store_outcome_rows(&self, rows: OutcomeRows) -> Result<()> {
+        if rows.outcomes.is_empty() {
             return Ok(());
         }
-        let month_by_id: HashMap<&str, String> = experiments
-            .into_iter()
-            .map(|e| (e.experiment_id.as_str(), e.month()))
-            .collect();
-        let rows = outcomes_frame(outcomes, |id| {
-            month_by_id.get(id).cloned().unwrap_or_default()
-        })
-        .map_err(rows_of(Table::Outcomes))?;
-        self.upsert(Table::Outcomes, rows)?;
+        let month_of = |id: &str| rows.month_by_id.get(id).cloned().unwrap_or_default();
+        let frame = outcomes_frame(&rows.outcomes, month_of).map_err(rows_of(Table::Outcomes))?;
+        self.upsert(Table::Outcomes, frame)?;
         Ok(())
     }
 

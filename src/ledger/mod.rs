@@ -12,8 +12,8 @@ mod check;
 mod records;
 mod schema;
 
-pub use batch::Batch;
 pub use batch::rows_of;
+pub use batch::{Batch, OutcomeRows, outcome_rows};
 pub use check::{CheckReport, Problem, check_ledger};
 pub use records::*;
 pub use schema::{Column, ColumnType, Table};
