@@ -21,13 +21,12 @@ use crate::ledger::{Experiment, Incident};
 use crate::vocab::Scope;
 use crate::vocab::practice::{EnvironmentClass, TriggerClass};
 use crate::vocab::time::{
-    MICROS_PER_SECOND, Micros, Period, micros_from_seconds, month_of, parse_period, quarter_of,
-    seconds_from_micros,
+    MICROS_PER_DAY as DAY, Micros, PerDay, Period, micros_from_seconds, month_of, parse_period,
+    quarter_of, seconds_from_micros,
 };
 
 pub const BUILT_IN_RUBRIC: &str = include_str!("../../data/maturity_rubric.toml");
 
-const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 /// How many evidence items the one-line evidence names before "and N more".
 const EVIDENCE_NAMED: usize = 5;
 /// How many evidence items the report model keeps for tracing.
@@ -487,15 +486,11 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
         .iter()
         .map(|e| e.experiment.ended_at.unwrap_or(e.start()) + post)
         .collect();
-    // Each distinct day written once (a year has 365; on 100,000 experiments writing every
-    // row's day with chrono was felt).
-    let mut day_texts: PlHashMap<Micros, String> = PlHashMap::new();
-    for ts in &starts {
-        day_texts.entry(ts.div_euclid(DAY)).or_insert_with(|| {
-            let day = crate::vocab::time::to_datetime(*ts);
-            format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
-        });
-    }
+    // On 100,000 experiments writing every row's day with chrono was felt.
+    let day_texts = PerDay::new(starts.iter().copied(), |ts| {
+        let day = crate::vocab::time::to_datetime(ts);
+        format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day())
+    });
     let datetime = |name: &str, values: Vec<Micros>| -> PolarsResult<Column> {
         Column::new(name.into(), values).cast(&DataType::Datetime(
             TimeUnit::Microseconds,
@@ -508,7 +503,7 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
             "day".into(),
             starts
                 .iter()
-                .map(|ts| day_texts[&ts.div_euclid(DAY)].as_str())
+                .map(|ts| day_texts.of(*ts).as_str())
                 .collect::<Vec<_>>(),
         ),
         datetime("started_at", starts.clone())?,

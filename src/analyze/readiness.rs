@@ -9,10 +9,10 @@ use super::JudgedExperiment;
 use super::weaknesses::template_key;
 use crate::ledger::Incident;
 use crate::vocab::stats::median;
-use crate::vocab::time::{MICROS_PER_SECOND, Micros, Period, micros_from_seconds};
+use crate::vocab::time::{
+    MICROS_PER_DAY as DAY, MICROS_PER_SECOND, Micros, Period, micros_from_seconds,
+};
 use crate::vocab::{Scope, System, Verdict};
-
-const DAY: Micros = 86_400 * MICROS_PER_SECOND;
 
 /// Per service: the period's impacted runs that had a recovery objective, and how many recovered
 /// within it.

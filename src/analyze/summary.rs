@@ -12,7 +12,7 @@ use polars::sql::SQLContext;
 use super::JudgedExperiment;
 use super::weaknesses::template_key;
 use crate::ledger::Experiment;
-use crate::vocab::time::{MICROS_PER_SECOND, Micros, month_of, quarter_of};
+use crate::vocab::time::{PerDay, month_of, quarter_of};
 
 /// The built-in queries, compiled in so that the binary works from any folder.
 pub const QUARTERLY_SUMMARY_SQL: &str =
@@ -31,20 +31,13 @@ pub fn experiment_outcomes_frame(experiments: &[JudgedExperiment]) -> PolarsResu
     let texts = |f: &dyn Fn(&Experiment) -> Option<&str>| -> Vec<Option<&str>> {
         experiments.iter().map(|e| f(&e.experiment)).collect()
     };
-    // Each day's month and quarter written once, not once a run (a history has a few hundred
-    // days and up to a million runs).
-    const DAY: Micros = 86_400 * MICROS_PER_SECOND;
-    let mut by_day: PlHashMap<Micros, (String, String)> = PlHashMap::new();
-    for experiment in experiments {
-        let start = experiment.start();
-        by_day
-            .entry(start.div_euclid(DAY))
-            .or_insert_with(|| (month_of(start), quarter_of(start)));
-    }
+    let by_day = PerDay::new(experiments.iter().map(|e| e.start()), |start| {
+        (month_of(start), quarter_of(start))
+    });
     let periods = |pick: fn(&(String, String)) -> &str| -> Vec<&str> {
         experiments
             .iter()
-            .map(|e| pick(&by_day[&e.start().div_euclid(DAY)]))
+            .map(|e| pick(by_day.of(e.start())))
             .collect()
     };
     let outcomes = || experiments.iter().map(|e| &e.outcome);

@@ -9,6 +9,29 @@ pub type Micros = i64;
 
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
 pub const MICROS_PER_MINUTE: i64 = 60 * MICROS_PER_SECOND;
+pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+/// Something written from a timestamp that is the same all UTC day long (its date, month or
+/// quarter as text), written once per distinct day of `times`: a history has a few hundred days
+/// and up to a million runs.
+pub struct PerDay<T>(std::collections::HashMap<Micros, T>);
+
+impl<T> PerDay<T> {
+    pub fn new(times: impl IntoIterator<Item = Micros>, write: impl Fn(Micros) -> T) -> Self {
+        let mut by_day = std::collections::HashMap::new();
+        for time in times {
+            by_day
+                .entry(time.div_euclid(MICROS_PER_DAY))
+                .or_insert_with(|| write(time));
+        }
+        PerDay(by_day)
+    }
+
+    /// What was written for the day of `time`, one of the `times` given to [`PerDay::new`].
+    pub fn of(&self, time: Micros) -> &T {
+        &self.0[&time.div_euclid(MICROS_PER_DAY)]
+    }
+}
 
 /// A number of seconds as microseconds, rounded to the nearest one.
 pub fn micros_from_seconds(seconds: f64) -> Micros {
