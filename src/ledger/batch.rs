@@ -33,22 +33,18 @@ pub fn rows_of(table: Table) -> impl FnOnce(PolarsError) -> LedgerError {
 /// the store can run beside other work (a report's rendering) once the analysis is done.
 pub struct OutcomeRows {
     outcomes: Vec<Outcome>,
-    month_by_id: HashMap<String, String>,
+    /// The month partition of `outcomes[i]`'s experiment.
+    months: Vec<String>,
 }
 
-/// The rows of `outcomes`; `experiments` holds at least the experiments of `outcomes`.
+/// The rows of `outcomes`; `experiments[i]` is the experiment of `outcomes[i]`.
 pub fn outcome_rows<'a>(
     outcomes: Vec<Outcome>,
     experiments: impl IntoIterator<Item = &'a Experiment>,
 ) -> OutcomeRows {
-    let month_by_id = experiments
-        .into_iter()
-        .map(|e| (e.experiment_id.clone(), e.month()))
-        .collect();
-    OutcomeRows {
-        outcomes,
-        month_by_id,
-    }
+    let months: Vec<String> = experiments.into_iter().map(Experiment::month).collect();
+    debug_assert_eq!(months.len(), outcomes.len());
+    OutcomeRows { outcomes, months }
 }
 
 impl Ledger {
@@ -95,8 +91,8 @@ impl Ledger {
         if rows.outcomes.is_empty() {
             return Ok(());
         }
-        let month_of = |id: &str| rows.month_by_id.get(id).cloned().unwrap_or_default();
-        let frame = outcomes_frame(&rows.outcomes, month_of).map_err(rows_of(Table::Outcomes))?;
+        let frame =
+            outcomes_frame(&rows.outcomes, &rows.months).map_err(rows_of(Table::Outcomes))?;
         self.upsert(Table::Outcomes, frame)?;
         Ok(())
     }

@@ -426,16 +426,9 @@ pub fn incidents_frame(incidents: &[Incident]) -> PolarsResult<DataFrame> {
     ])
 }
 
-pub fn outcomes_frame(
-    outcomes: &[Outcome],
-    month_of_experiment: impl Fn(&str) -> String,
-) -> PolarsResult<DataFrame> {
+pub fn outcomes_frame(outcomes: &[Outcome], months: &[String]) -> PolarsResult<DataFrame> {
     let o = outcomes;
     let peaks: Vec<String> = o.iter().map(|x| json_numbers(&x.peaks)).collect();
-    let months: Vec<String> = o
-        .iter()
-        .map(|x| month_of_experiment(&x.experiment_id))
-        .collect();
     DataFrame::new_infer_height(vec![
         text("experiment_id", o.iter().map(|x| x.experiment_id.as_str())),
         text("verdict", o.iter().map(|x| x.verdict.as_str())),
