@@ -6,7 +6,7 @@
 //! hold. This module builds the tables the queries read (their columns are listed at the top of
 //! the rubric file), runs the queries and applies the thresholds.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::Datelike;
 use polars::prelude::*;
@@ -368,13 +368,13 @@ pub fn assess_maturity(
     );
     let (stage_results, items) = rayon::join(
         || {
-            let tables = CellTables::build(&practice, input, &cells)?;
+            let tables = CellTables::build(&practice, input, &cells, &rubric.criteria)?;
             judge(&rubric.criteria, input, &tables, &cells, |c| {
                 c.stage.unwrap_or(0)
             })
         },
         || {
-            let tables = CellTables::build(&practice, input, organization)?;
+            let tables = CellTables::build(&practice, input, organization, &rubric.scorecards)?;
             let mut items = judge(&rubric.scorecards, input, &tables, organization, |c| {
                 c.phase.unwrap_or(0)
             })?;
@@ -584,10 +584,12 @@ struct CellTables {
 }
 
 impl CellTables {
+    /// The tables `criteria`'s queries read, for `cells`.
     fn build(
         practice: &Practice,
         input: &MaturityInput,
         cells: &[Cell],
+        criteria: &[Criterion],
     ) -> Result<CellTables, QueryError> {
         let error = |source| QueryError {
             name: "maturity tables".to_string(),
@@ -620,8 +622,9 @@ impl CellTables {
                 .and_then(LazyFrame::collect)
                 .map_err(error)
         };
+        let named = NamedInQueries::of(criteria);
         let experiments_to_date = practice
-            .experiments_to_date(input, cells, first_quarter_of)
+            .experiments_to_date(input, cells, first_quarter_of, &named)
             .map_err(error)?;
         let experiments = experiments_to_date
             .clone()
@@ -637,6 +640,32 @@ impl CellTables {
             periods: stack(periods)?,
             mttr: stack(mttr)?,
         })
+    }
+}
+
+/// The words of a set of queries, to tell which columns they may read: a column none of them
+/// names can only reach a query through a `*`, whose rows it does not change (see
+/// `experiments_to_date`). Case is ignored: keeping a column too many costs little.
+struct NamedInQueries(HashSet<String>);
+
+impl NamedInQueries {
+    fn of(criteria: &[Criterion]) -> NamedInQueries {
+        NamedInQueries(
+            criteria
+                .iter()
+                .flat_map(|criterion| {
+                    criterion
+                        .query
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                })
+                .filter(|word| !word.is_empty())
+                .map(str::to_lowercase)
+                .collect(),
+        )
+    }
+
+    fn names(&self, column: &str) -> bool {
+        self.0.contains(&column.to_lowercase())
     }
 }
 
@@ -694,6 +723,7 @@ impl Practice<'_> {
         input: &MaturityInput,
         cells: &'c [Cell],
         first_quarter_of: impl Fn(&'c Cell) -> Option<&'c str> + Sync,
+        named: &NamedInQueries,
     ) -> PolarsResult<DataFrame> {
         let quarters = self.frame.column("quarter")?.str()?;
         let experiments = input.experiments;
@@ -769,7 +799,21 @@ impl Practice<'_> {
             first_quarter.extend(in_first_quarter);
             weeks.extend(cell_weeks);
         }
-        let mut table = self.frame.take(&IdxCa::from_vec("row".into(), indices))?;
+        // Only the practice columns a query names are gathered: the table repeats the history to
+        // date in every quarter's cell (640,000 rows on 100,000 experiments). `experiment_id`
+        // stays: with `scope` and `period` it keeps every row distinct, so a `SELECT DISTINCT *`
+        // or a `UNION` counts the same rows as over every column.
+        let practice_columns: Vec<PlSmallStr> = self
+            .frame
+            .get_column_names()
+            .into_iter()
+            .filter(|name| name.as_str() == "experiment_id" || named.names(name))
+            .cloned()
+            .collect();
+        let mut table = self
+            .frame
+            .select(practice_columns)?
+            .take(&IdxCa::from_vec("row".into(), indices))?;
         table.hstack_mut(&[
             scopes.into_column(),
             periods.into_column(),

@@ -117,6 +117,15 @@ fn assess(
     runs: &[Run],
     incidents: &[Incident],
 ) -> (Vec<ScopeStage>, checkup::analyze::maturity::Maturity) {
+    assess_with(&Rubric::built_in(), runs, incidents)
+}
+
+/// [`assess`] with a rubric of one's own.
+fn assess_with(
+    rubric: &Rubric,
+    runs: &[Run],
+    incidents: &[Incident],
+) -> (Vec<ScopeStage>, checkup::analyze::maturity::Maturity) {
     let experiments: Vec<JudgedExperiment> = runs
         .iter()
         .enumerate()
@@ -134,7 +143,7 @@ fn assess(
     let mttr_by_quarter = experiment_mttr(&experiments, PeriodUnit::Quarter, min_runs).unwrap();
     let mttr_by_month = experiment_mttr(&experiments, PeriodUnit::Month, min_runs).unwrap();
     let maturity = assess_maturity(
-        &Rubric::built_in(),
+        rubric,
         &MaturityInput {
             experiments: &experiments,
             experiment_outcomes: &experiment_outcomes,
@@ -643,4 +652,85 @@ fn a_period_ending_far_ahead_adds_no_empty_quarters_to_the_stage_trend() {
         .max()
         .unwrap();
     assert_eq!(last, "2026Q3", "the demo's history ends in 2026Q3");
+}
+
+/// The rubric is data: a criterion may read any practice column, also one the built-in rubric
+/// never names (`environment`, `template_name`), and a `SELECT DISTINCT *` counts one row per
+/// experiment as the tables carry only the columns some query names.
+#[test]
+fn a_rubric_of_ones_own_reads_any_practice_column() {
+    let rubric = Rubric::parse(
+        r#"
+[[stage]]
+number = 1
+name = "One"
+summary = "Reads columns the built-in rubric does not."
+
+[[criterion]]
+id = "production-by-tag"
+stage = 1
+description = "Experiments tagged production to date"
+format = "count"
+comparison = ">="
+threshold = 2
+query = """
+SELECT scope, period, COUNT(*) AS value, ARRAY_AGG(template_name) AS evidence
+FROM experiments_to_date WHERE environment = 'production' GROUP BY scope, period
+"""
+
+[[criterion]]
+id = "distinct-rows"
+stage = 1
+description = "Distinct rows of the period"
+format = "count"
+comparison = ">="
+threshold = 1
+query = """
+SELECT scope, period, COUNT(*) AS value
+FROM (SELECT DISTINCT * FROM experiments) AS rows GROUP BY scope, period
+"""
+"#,
+    )
+    .unwrap();
+    let runs = [
+        Run {
+            environment: "production",
+            ..run("payments", (7, 1))
+        },
+        Run {
+            environment: "production",
+            ..run("payments", (7, 1))
+        },
+        run("payments", (7, 2)),
+        run("search", (8, 3)),
+    ];
+    let (scopes, _) = assess_with(&rubric, &runs, &[]);
+    check(
+        "organisation",
+        &scopes[0],
+        1,
+        &[
+            ("production-by-tag", 2.0, true),
+            ("distinct-rows", 4.0, true),
+        ],
+    );
+    let tagged = scopes[0]
+        .criteria
+        .iter()
+        .find(|c| c.id == "production-by-tag")
+        .unwrap();
+    assert!(
+        tagged.evidence_line().contains("tpl-a"),
+        "{}",
+        tagged.evidence_line()
+    );
+    check(
+        "search",
+        &scopes[2],
+        0,
+        &[
+            ("production-by-tag", 0.0, false),
+            ("distinct-rows", 1.0, true),
+        ],
+    );
 }
