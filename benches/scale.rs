@@ -29,6 +29,10 @@ use checkup::report::build_model;
 use checkup::report::model::ModelInput;
 use checkup::vocab::catalog::ActionCatalog;
 
+// The allocator `checkup` itself runs with (src/main.rs), so that the bench measures what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The tables analysis reads.
 const TABLES: [Table; 6] = [
     Table::Experiments,
