@@ -7,13 +7,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use checkup::app::cli::Completion;
+use checkup::app::{AppError, Cli, Environment, run};
+
 // mimalloc, not glibc's malloc: analysis makes and frees millions of small strings and vectors on
 // two threads; on 100,000 experiments the program took 0.480 s against 0.637 s (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-use checkup::app::cli::Completion;
-use checkup::app::{AppError, Cli, Environment, run};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {

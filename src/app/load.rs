@@ -198,9 +198,9 @@ pub fn analyze_ledger_then<R>(
 
 /// Hands glibc's free memory back to the system. What is allocated through glibc on a pool's
 /// threads returns, when freed, to those threads' arenas, where the main thread's next
-/// allocations cannot reuse it. The binary's own heap is mimalloc's (src/main.rs), which returns
-/// empty pages by itself; this still trims what a library allocates through glibc, and the heap of
-/// a program that keeps the default allocator (the tests).
+/// allocations cannot reuse it. The binary's own heap is mimalloc's (src/main.rs), which purges
+/// freed pages on its own schedule; this still trims what a library allocates through glibc, and
+/// the heap of a program that keeps the default allocator (the tests).
 pub(super) fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages of the allocator's arenas to the system.
