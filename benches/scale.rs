@@ -153,19 +153,32 @@ fn load_and_analyze(ledger: &Ledger, mut lap: impl FnMut(&'static str)) {
     black_box((model.experiments.len(), after_period.len()));
 }
 
+/// The CPU time this process has used so far, on all its threads (user and system).
+fn cpu_seconds() -> f64 {
+    // SAFETY: an all-zero rusage is a valid value; getrusage fills it for this process.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer to a rusage.
+    let status = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(status, 0, "getrusage");
+    let seconds = |time: libc::timeval| time.tv_sec as f64 + time.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 /// Where load + analysis goes, phase by phase, best of seven after a warm-up run
-/// (`--child phases LEDGER [RUNS]`, printed on stderr).
+/// (`--child phases LEDGER [RUNS]`, printed on stderr). Beside each phase's wall time, the CPU
+/// time of that same run: how far the phase keeps both cores busy.
 fn phases(ledger: &Ledger, runs: usize) {
     if runs > 1 {
         on_polars_pool(|| load_and_analyze(ledger, |_| {}));
     }
-    let mut best: Vec<(&str, f64)> = Vec::new();
+    let mut best: Vec<(&str, f64, f64)> = Vec::new();
     for run in 0..runs {
         let mut laps = Vec::new();
-        let mut clock = Instant::now();
+        let (mut clock, mut cpu) = (Instant::now(), cpu_seconds());
         let mut lap = |name| {
-            laps.push((name, clock.elapsed().as_secs_f64()));
-            clock = Instant::now();
+            let now = cpu_seconds();
+            laps.push((name, clock.elapsed().as_secs_f64(), now - cpu));
+            (clock, cpu) = (Instant::now(), now);
         };
         read_tables(ledger);
         lap("polars read (floor)");
@@ -174,13 +187,15 @@ fn phases(ledger: &Ledger, runs: usize) {
         if run == 0 {
             best = laps;
         } else {
-            for (kept, (_, seconds)) in best.iter_mut().zip(laps) {
-                kept.1 = kept.1.min(seconds);
+            for (kept, lap) in best.iter_mut().zip(laps) {
+                if lap.1 < kept.1 {
+                    *kept = lap;
+                }
             }
         }
     }
-    for (name, seconds) in best {
-        eprintln!("{name:>22}: {seconds:.3} s");
+    for (name, seconds, cpu) in best {
+        eprintln!("{name:>22}: {seconds:.3} s (CPU {cpu:.3} s)");
     }
 }
 
