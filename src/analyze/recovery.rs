@@ -674,7 +674,6 @@ fn status_reason(experiment: &Experiment) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Band, impact, recovery, peak and limit of one level series.
 /// A series' points in the observation window, in time order, without NaN values (CloudWatch
 /// never sends them, but a journal or a hand-made file might). Borrowed when the series is in
 /// time order and the window holds no NaN, as a ledger's series are: copying every series'
@@ -703,6 +702,7 @@ fn window_points<'a>(
     (Cow::Owned(ts), Cow::Owned(values))
 }
 
+/// Band, impact, recovery, peak and limit of one level series.
 fn analyze_level_series(
     observed: &ObservedSeries,
     t0: Micros,
@@ -1344,6 +1344,62 @@ mod tests {
         stopped.status_reason = Some("Experiment stopped by stop condition.".into());
         let outcome = judge_many(&stopped, &[&started], &[(&healthy, curve(1..3))], &[]);
         assert_eq!(outcome.verdict, Verdict::Red, "{:?}", outcome.reasons);
+    }
+
+    #[test]
+    fn a_count_keeps_each_periods_last_point_and_gets_zeros_where_the_window_has_none() {
+        let mut count = series("http_5xx", "< 5", "level");
+        count.stat = "Sum".into();
+        let complete = |points: &[(i64, f64)], window: (i64, i64)| {
+            let ts: Vec<Micros> = points.iter().map(|(s, _)| s * MICROS_PER_SECOND).collect();
+            let values: Vec<f64> = points.iter().map(|(_, value)| *value).collect();
+            let observed = ObservedSeries {
+                series: (&count).into(),
+                ts: &ts,
+                values: &values,
+            };
+            let window = (window.0 * MICROS_PER_SECOND, window.1 * MICROS_PER_SECOND);
+            let (ts, values) = completed_counts(&observed, window).expect("a count");
+            ts.iter()
+                .map(|ts| ts / MICROS_PER_SECOND)
+                .zip(values)
+                .collect::<Vec<_>>()
+        };
+        // Nothing in the window: a zero at the start of each of its periods (the first period
+        // starting at or after the window's start, the last one holding its end).
+        assert_eq!(
+            complete(&[], (-90, 150)),
+            [(-60, 0.0), (0, 0.0), (60, 0.0), (120, 0.0)]
+        );
+        // Two points in one period (the period keeps the last), a point off the minute, points
+        // before and after the window (kept as they are), a gap of two periods.
+        assert_eq!(
+            complete(
+                &[
+                    (-200, 7.0),
+                    (0, 1.0),
+                    (30, 2.0),
+                    (75, 3.0),
+                    (240, 4.0),
+                    (400, 5.0)
+                ],
+                (-60, 300)
+            ),
+            [
+                (-200, 7.0),
+                (-60, 0.0),
+                (30, 2.0),
+                (75, 3.0),
+                (120, 0.0),
+                (180, 0.0),
+                (240, 4.0),
+                (300, 0.0),
+                (400, 5.0)
+            ]
+        );
+        // A point in each period: nothing added, nothing dropped.
+        let every_minute: Vec<(i64, f64)> = (0..5).map(|m| (m * 60, m as f64)).collect();
+        assert_eq!(complete(&every_minute, (0, 240)), every_minute);
     }
 
     #[test]
