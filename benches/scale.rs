@@ -164,6 +164,13 @@ fn cpu_seconds() -> f64 {
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
+/// One phase of one run: its wall time and the CPU time of all threads meanwhile.
+struct Lap {
+    phase: &'static str,
+    wall_s: f64,
+    cpu_s: f64,
+}
+
 /// Where load + analysis goes, phase by phase, best of seven after a warm-up run
 /// (`--child phases LEDGER [RUNS]`, printed on stderr). Beside each phase's wall time, the CPU
 /// time of that same run: how far the phase keeps both cores busy.
@@ -171,13 +178,17 @@ fn phases(ledger: &Ledger, runs: usize) {
     if runs > 1 {
         on_polars_pool(|| load_and_analyze(ledger, |_| {}));
     }
-    let mut best: Vec<(&str, f64, f64)> = Vec::new();
+    let mut best: Vec<Lap> = Vec::new();
     for run in 0..runs {
         let mut laps = Vec::new();
         let (mut clock, mut cpu) = (Instant::now(), cpu_seconds());
-        let mut lap = |name| {
+        let mut lap = |phase| {
             let now = cpu_seconds();
-            laps.push((name, clock.elapsed().as_secs_f64(), now - cpu));
+            laps.push(Lap {
+                phase,
+                wall_s: clock.elapsed().as_secs_f64(),
+                cpu_s: now - cpu,
+            });
             (clock, cpu) = (Instant::now(), now);
         };
         read_tables(ledger);
@@ -188,14 +199,19 @@ fn phases(ledger: &Ledger, runs: usize) {
             best = laps;
         } else {
             for (kept, lap) in best.iter_mut().zip(laps) {
-                if lap.1 < kept.1 {
+                if lap.wall_s < kept.wall_s {
                     *kept = lap;
                 }
             }
         }
     }
-    for (name, seconds, cpu) in best {
-        eprintln!("{name:>22}: {seconds:.3} s (CPU {cpu:.3} s)");
+    for Lap {
+        phase,
+        wall_s,
+        cpu_s,
+    } in best
+    {
+        eprintln!("{phase:>22}: {wall_s:.3} s (CPU {cpu_s:.3} s)");
     }
 }
 
