@@ -164,11 +164,23 @@ fn cpu_seconds() -> f64 {
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
-/// One phase of one run: its wall time and the CPU time of all threads meanwhile.
+/// This process's peak resident memory so far (VmHWM), in MiB.
+fn peak_mib_so_far() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// One phase of one run: its wall time, the CPU time of all threads meanwhile, and the process's
+/// peak memory at its end.
 struct Lap {
     phase: &'static str,
     wall_s: f64,
     cpu_s: f64,
+    peak_mib: f64,
 }
 
 /// Where load + analysis goes, phase by phase, best of seven after a warm-up run
@@ -188,6 +200,7 @@ fn phases(ledger: &Ledger, runs: usize) {
                 phase,
                 wall_s: clock.elapsed().as_secs_f64(),
                 cpu_s: now - cpu,
+                peak_mib: peak_mib_so_far(),
             });
             (clock, cpu) = (Instant::now(), now);
         };
@@ -209,9 +222,10 @@ fn phases(ledger: &Ledger, runs: usize) {
         phase,
         wall_s,
         cpu_s,
+        peak_mib,
     } in best
     {
-        eprintln!("{phase:>22}: {wall_s:.3} s (CPU {cpu_s:.3} s)");
+        eprintln!("{phase:>22}: {wall_s:.3} s (CPU {cpu_s:.3} s), peak so far {peak_mib:.0} MiB");
     }
 }
 

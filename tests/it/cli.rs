@@ -306,6 +306,42 @@ fn a_corrupt_points_or_series_partition_stops_a_report() {
     }
 }
 
+/// Small months are read and judged side by side; when two of them are corrupt, the report names
+/// the earlier one, every time, not whichever a core reached first.
+#[test]
+fn of_two_corrupt_months_the_earlier_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let output = checkup(&["demo", "--out", out, "--experiments", "60", "--quiet"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ledger = dir.path().join("ledger");
+    let mut months: Vec<_> = fs::read_dir(ledger.join("points"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("part-0.parquet"))
+        .collect();
+    months.sort();
+    assert!(months.len() >= 3, "{months:?}");
+    let (earlier, later) = (&months[1], &months[months.len() - 1]);
+    for victim in [earlier, later] {
+        fs::write(victim, b"PAR1 this is no longer parquet").unwrap();
+    }
+    for _ in 0..3 {
+        let output = checkup(&[
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "report",
+            "--format",
+            "json",
+            "--out",
+            dir.path().join("again").to_str().unwrap(),
+        ]);
+        assert_eq!(output.status.code(), Some(2));
+        let said = stderr(&output);
+        assert!(said.contains(&earlier.display().to_string()), "{said}");
+        assert!(!said.contains(&later.display().to_string()), "{said}");
+    }
+}
+
 /// Every file of a folder with its content, for before/after comparisons.
 pub fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut files = Vec::new();
