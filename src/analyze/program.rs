@@ -47,6 +47,17 @@ pub struct Analysis {
     pub readiness: Readiness,
 }
 
+impl Drop for Analysis {
+    /// Frees the experiments on polars' threads, both cores at once. Each owns some forty small
+    /// allocations (its record's strings and tags, its outcome's series and reasons): on one core
+    /// freeing 10,000 of them took 23 ms, a tenth of the run after reading.
+    fn drop(&mut self) {
+        let experiments = std::mem::take(&mut self.experiments);
+        polars_core::runtime::THREAD_POOL
+            .install(|| experiments.into_par_iter().with_min_len(256).for_each(drop));
+    }
+}
+
 /// The reference data analysis reads besides the ledger.
 pub struct ReferenceData<'a> {
     pub catalog: &'a ActionCatalog,
