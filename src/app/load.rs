@@ -94,32 +94,32 @@ pub fn load_and_judge(
         incidents: records(&read, Table::Incidents, ledger::incidents_from_frame)?,
     };
     let mut outcomes = Vec::new();
+    let judge_month = |month: &String| -> Result<JudgedMonth> {
+        let read = |table| -> Result<DataFrame> { Ok(ledger.read_month(table, month)?) };
+        let experiments = records(&read, Table::Experiments, ledger::experiments_from_frame)?;
+        let actions = records(&read, Table::Actions, ledger::actions_from_frame)?;
+        // Series are judged from the table's columns: only reports read them as records.
+        let series = read(Table::Series)?;
+        let points = read(Table::Points)?;
+        let outcomes = judge_experiments(
+            &JudgeInput {
+                experiments: &experiments,
+                actions: &actions,
+                series: series_rules(&series).map_err(rows_of(Table::Series))?,
+                points: &points,
+                alarm_events: &data.alarm_events,
+                catalog,
+                rto_by_service: &rto_by_service,
+            },
+            settings,
+        )?;
+        Ok(JudgedMonth {
+            experiments,
+            actions,
+            outcomes,
+        })
+    };
     for months in months_judged_together(ledger)? {
-        let judge_month = |month: &String| -> Result<JudgedMonth> {
-            let read = |table| -> Result<DataFrame> { Ok(ledger.read_month(table, month)?) };
-            let experiments = records(&read, Table::Experiments, ledger::experiments_from_frame)?;
-            let actions = records(&read, Table::Actions, ledger::actions_from_frame)?;
-            // Series are judged from the table's columns: only reports read them as records.
-            let series = read(Table::Series)?;
-            let points = read(Table::Points)?;
-            let outcomes = judge_experiments(
-                &JudgeInput {
-                    experiments: &experiments,
-                    actions: &actions,
-                    series: series_rules(&series).map_err(rows_of(Table::Series))?,
-                    points: &points,
-                    alarm_events: &data.alarm_events,
-                    catalog,
-                    rto_by_service: &rto_by_service,
-                },
-                settings,
-            )?;
-            Ok(JudgedMonth {
-                experiments,
-                actions,
-                outcomes,
-            })
-        };
         let judged: Vec<Result<JudgedMonth>> = months.par_iter().map(judge_month).collect();
         // In month order, the first month's error first.
         for month in judged {
@@ -142,13 +142,12 @@ struct JudgedMonth {
 /// Months whose points files together hold at most this many bytes are read and judged side by
 /// side. A month of 10,000 experiments holds one Parquet row group of points, which polars reads
 /// a column per core and judging shares out in a few hundred experiments: one month at a time
-/// kept the two cores 1.6 busy. A month of 100,000 is 5-20 MB and is read alone: two months at
-/// once held 50% more memory there for no gain.
+/// kept the two cores 1.6 busy. Most months of 100,000 hold 5-20 MB and are read alone: two
+/// months at once held 50% more memory there for no gain.
 const POINTS_BYTES_JUDGED_TOGETHER: u64 = 8 << 20;
 
 /// The months of the experiments table, in order, in groups to read and judge side by side (see
-/// [`POINTS_BYTES_JUDGED_TOGETHER`]). An experiment's rows all live in its month's partitions, so
-/// only one group of series and points, most of a ledger's bytes, is in memory at once.
+/// [`POINTS_BYTES_JUDGED_TOGETHER`]).
 fn months_judged_together(ledger: &Ledger) -> Result<Vec<Vec<String>>> {
     let points_bytes: BTreeMap<String, u64> = ledger
         .partitions(Table::Points)?

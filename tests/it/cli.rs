@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use scraper::{Html, Selector};
 
@@ -228,11 +228,8 @@ fn a_ledger_folder_holding_foreign_files_is_refused_and_left_alone() {
 
 #[test]
 fn a_corrupt_parquet_file_stops_the_run_and_nothing_else_changes() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, ledger) = demo_ledger("30");
     let out = dir.path().to_str().unwrap();
-    let output = checkup(&["demo", "--out", out, "--experiments", "30", "--quiet"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let ledger = dir.path().join("ledger");
     let victim = fs::read_dir(ledger.join("experiments"))
         .unwrap()
         .next()
@@ -273,18 +270,9 @@ fn a_corrupt_parquet_file_stops_the_run_and_nothing_else_changes() {
 #[test]
 fn a_corrupt_points_or_series_partition_stops_a_report() {
     for table in ["points", "series"] {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().to_str().unwrap();
-        let output = checkup(&["demo", "--out", out, "--experiments", "60", "--quiet"]);
-        assert!(output.status.success(), "{}", stderr(&output));
-        let ledger = dir.path().join("ledger");
-        let mut months: Vec<_> = fs::read_dir(ledger.join(table))
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .collect();
-        months.sort();
+        let (dir, ledger) = demo_ledger("60");
         // The newest month: the one the quarterly's curves come from.
-        let victim = months.last().unwrap().join("part-0.parquet");
+        let victim = partition_files(&ledger, table).pop().unwrap();
         fs::write(&victim, b"PAR1 this is no longer parquet").unwrap();
         let snapshot = snapshot(&ledger);
         let reports = dir.path().join("again");
@@ -310,16 +298,8 @@ fn a_corrupt_points_or_series_partition_stops_a_report() {
 /// the earlier one, every time, not whichever a core reached first.
 #[test]
 fn of_two_corrupt_months_the_earlier_is_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().to_str().unwrap();
-    let output = checkup(&["demo", "--out", out, "--experiments", "60", "--quiet"]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    let ledger = dir.path().join("ledger");
-    let mut months: Vec<_> = fs::read_dir(ledger.join("points"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path().join("part-0.parquet"))
-        .collect();
-    months.sort();
+    let (dir, ledger) = demo_ledger("60");
+    let months = partition_files(&ledger, "points");
     assert!(months.len() >= 3, "{months:?}");
     let (earlier, later) = (&months[1], &months[months.len() - 1]);
     for victim in [earlier, later] {
@@ -340,6 +320,33 @@ fn of_two_corrupt_months_the_earlier_is_named() {
         assert!(said.contains(&earlier.display().to_string()), "{said}");
         assert!(!said.contains(&later.display().to_string()), "{said}");
     }
+}
+
+/// A demo history of `experiments` experiments in a new folder, and its ledger.
+fn demo_ledger(experiments: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let output = checkup(&[
+        "demo",
+        "--out",
+        out,
+        "--experiments",
+        experiments,
+        "--quiet",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let ledger = dir.path().join("ledger");
+    (dir, ledger)
+}
+
+/// A table's partition files, oldest month first.
+fn partition_files(ledger: &Path, table: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(ledger.join(table))
+        .unwrap()
+        .map(|entry| entry.unwrap().path().join("part-0.parquet"))
+        .collect();
+    files.sort();
+    files
 }
 
 /// Every file of a folder with its content, for before/after comparisons.
