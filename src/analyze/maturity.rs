@@ -300,11 +300,7 @@ pub fn assess_maturity(
             name: "maturity practice table".to_string(),
             source,
         })?,
-        team_by_experiment: input
-            .experiments
-            .iter()
-            .filter_map(|e| Some((e.id(), e.experiment.team.as_deref()?)))
-            .collect(),
+        finder_teams: finder_teams(input),
     };
     let before_end = |ts: Micros| ts < period.end;
     let teams: BTreeSet<&str> = input
@@ -560,16 +556,27 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
     Ok(frame)
 }
 
-/// The practice table of every experiment, and each experiment's team.
+/// The practice table of every experiment, and the team of each weakness's finder.
 struct Practice<'a> {
     frame: DataFrame,
-    team_by_experiment: HashMap<&'a str, &'a str>,
+    /// In the order of `MaturityInput::weaknesses`, looked up once: looked up per cell, the
+    /// finders' teams took 70 ms of the program on 100,000 experiments (36 cells, 6,500
+    /// weaknesses).
+    finder_teams: Vec<Option<&'a str>>,
 }
 
-impl Practice<'_> {
-    fn team_of(&self, experiment_id: &str) -> Option<&str> {
-        self.team_by_experiment.get(experiment_id).copied()
-    }
+/// The team of the experiment that found each weakness, in the weaknesses' order.
+fn finder_teams<'a>(input: &MaturityInput<'a>) -> Vec<Option<&'a str>> {
+    let team_by_experiment: HashMap<&str, &str> = input
+        .experiments
+        .iter()
+        .filter_map(|e| Some((e.id(), e.experiment.team.as_deref()?)))
+        .collect();
+    input
+        .weaknesses
+        .iter()
+        .map(|w| team_by_experiment.get(w.found_by.as_str()).copied())
+        .collect()
 }
 
 /// The tables the criteria read, with the rows of every cell, each row keyed by `scope` and
@@ -827,10 +834,12 @@ impl Practice<'_> {
     /// The weaknesses found by the scope's experiments before the cell's end.
     fn weaknesses(&self, at: &CellContext, weaknesses: &[Weakness]) -> PolarsResult<LazyFrame> {
         let period = at.period;
+        debug_assert_eq!(weaknesses.len(), self.finder_teams.len());
         let found: Vec<&Weakness> = weaknesses
             .iter()
-            .filter(|w| w.found_at < period.end)
-            .filter(|w| at.in_scope(self.team_of(&w.found_by)))
+            .zip(&self.finder_teams)
+            .filter(|(w, team)| w.found_at < period.end && at.in_scope(**team))
+            .map(|(w, _)| w)
             .collect();
         let fixed_by_end = |w: &Weakness| w.fixed_at.filter(|ts| *ts < period.end);
         Ok(DataFrame::new_infer_height(vec![
