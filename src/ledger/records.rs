@@ -533,22 +533,36 @@ impl<'a> Columns<'a> {
     }
 
     pub fn text_lists(&self, name: &str) -> PolarsResult<Vec<Vec<String>>> {
-        // The amortized iterator reuses one series for every row; a series per row
-        // (`get_as_series`) was a third of turning 10,000 experiments into records.
-        self.column(name)?
-            .list()?
-            .amortized_iter()
-            .map(|values| match values {
-                None => Ok(Vec::new()),
-                Some(values) => Ok(values
-                    .as_ref()
-                    .str()?
-                    .iter()
-                    .flatten()
-                    .map(str::to_string)
-                    .collect()),
-            })
-            .collect()
+        // Read from each chunk's offsets and text values: a series per row, even the amortized
+        // iterator's one reused series, cost about 0.1 s of CPU on 100,000 experiments.
+        let lists = self.column(name)?.list()?;
+        if lists.inner_dtype() != &DataType::String {
+            polars_bail!(SchemaMismatch: "column {name} holds lists of {}, not of text", lists.inner_dtype());
+        }
+        let mut rows = Vec::with_capacity(lists.len());
+        for chunk in lists.downcast_iter() {
+            let texts = chunk
+                .values()
+                .as_any()
+                .downcast_ref::<<StringType as PolarsDataType>::Array>()
+                .expect("a list of String holds text values");
+            let offsets = chunk.offsets();
+            for row in 0..chunk.len() {
+                if chunk.validity().is_some_and(|valid| !valid.get_bit(row)) {
+                    rows.push(Vec::new());
+                    continue;
+                }
+                let (start, end) = offsets.start_end(row);
+                // Null items are left out, as they always were.
+                rows.push(
+                    (start..end)
+                        .filter_map(|i| texts.get(i))
+                        .map(str::to_string)
+                        .collect(),
+                );
+            }
+        }
+        Ok(rows)
     }
 }
 
@@ -719,4 +733,56 @@ pub fn incidents_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Incident>> {
         })
     };
     Ok(std::iter::from_fn(&mut next).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list_of_texts(rows: &[Option<Vec<Option<&str>>>]) -> Series {
+        let mut builder = ListStringChunkedBuilder::new("lists".into(), rows.len(), 8);
+        for row in rows {
+            match row {
+                Some(items) => builder.append_trusted_len_iter(items.iter().copied()),
+                None => builder.append_null(),
+            }
+        }
+        builder.finish().into_series()
+    }
+
+    #[test]
+    fn text_lists_reads_every_row_of_every_chunk_and_leaves_out_nulls() {
+        let first = list_of_texts(&[
+            Some(vec![Some("a"), Some("b")]),
+            Some(vec![]),
+            None,
+            Some(vec![Some("c"), None, Some("d")]),
+        ]);
+        let second = list_of_texts(&[Some(vec![Some("e")]), Some(vec![Some("f"), Some("g")])]);
+        // Two chunks, the second sliced: its offsets no longer start at its values' start.
+        let mut lists = first.clone();
+        lists.append(&second.slice(1, 1)).unwrap();
+        assert_eq!(lists.n_chunks(), 2);
+        let frame = DataFrame::new_infer_height(vec![lists.into()]).unwrap();
+        let owned =
+            |items: &[&str]| -> Vec<String> { items.iter().map(|item| item.to_string()).collect() };
+        assert_eq!(
+            Columns::new(&frame).text_lists("lists").unwrap(),
+            vec![
+                owned(&["a", "b"]),
+                owned(&[]),
+                owned(&[]),
+                owned(&["c", "d"]),
+                owned(&["f", "g"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn text_lists_refuses_lists_of_numbers() {
+        let numbers = Series::new("lists".into(), [Series::new("".into(), [1i64, 2])]);
+        let frame = DataFrame::new_infer_height(vec![numbers.into()]).unwrap();
+        let error = Columns::new(&frame).text_lists("lists").unwrap_err();
+        assert!(error.to_string().contains("lists"), "{error}");
+    }
 }
