@@ -300,7 +300,7 @@ pub fn assess_maturity(
             name: "maturity practice table".to_string(),
             source,
         })?,
-        finder_teams: finder_teams(input),
+        weaknesses: weaknesses_with_finder_team(input),
     };
     let before_end = |ts: Micros| ts < period.end;
     let teams: BTreeSet<&str> = input
@@ -556,17 +556,18 @@ fn practice_frame(input: &MaturityInput) -> PolarsResult<DataFrame> {
     Ok(frame)
 }
 
-/// The practice table of every experiment, and the team of each weakness's finder.
+/// The practice table of every experiment, and every weakness with its finder's team.
 struct Practice<'a> {
     frame: DataFrame,
-    /// In the order of `MaturityInput::weaknesses`, looked up once: looked up per cell, the
-    /// finders' teams took 70 ms of the program on 100,000 experiments (36 cells, 6,500
-    /// weaknesses).
-    finder_teams: Vec<Option<&'a str>>,
+    /// Each finder's team looked up once: looked up per cell, they took 70 ms of the program
+    /// on 100,000 experiments (36 cells, 6,500 weaknesses).
+    weaknesses: Vec<(&'a Weakness, Option<&'a str>)>,
 }
 
-/// The team of the experiment that found each weakness, in the weaknesses' order.
-fn finder_teams<'a>(input: &MaturityInput<'a>) -> Vec<Option<&'a str>> {
+/// Every weakness with the team of the experiment that found it, in the weaknesses' order.
+fn weaknesses_with_finder_team<'a>(
+    input: &MaturityInput<'a>,
+) -> Vec<(&'a Weakness, Option<&'a str>)> {
     let team_by_experiment: HashMap<&str, &str> = input
         .experiments
         .iter()
@@ -575,7 +576,7 @@ fn finder_teams<'a>(input: &MaturityInput<'a>) -> Vec<Option<&'a str>> {
     input
         .weaknesses
         .iter()
-        .map(|w| team_by_experiment.get(w.found_by.as_str()).copied())
+        .map(|w| (w, team_by_experiment.get(w.found_by.as_str()).copied()))
         .collect()
 }
 
@@ -712,7 +713,7 @@ impl Practice<'_> {
             first_quarter_period: first_quarter.and_then(|q| parse_period(q, 0).ok()),
         };
         Ok(CellPlans {
-            weaknesses: self.weaknesses(&at, input.weaknesses)?,
+            weaknesses: self.weaknesses(&at)?,
             incidents: incidents_plan(&at, input.incidents)?,
             periods: periods_plan(&at)?,
             mttr: mttr_plan(&at, input)?,
@@ -832,14 +833,13 @@ impl Practice<'_> {
     }
 
     /// The weaknesses found by the scope's experiments before the cell's end.
-    fn weaknesses(&self, at: &CellContext, weaknesses: &[Weakness]) -> PolarsResult<LazyFrame> {
+    fn weaknesses(&self, at: &CellContext) -> PolarsResult<LazyFrame> {
         let period = at.period;
-        debug_assert_eq!(weaknesses.len(), self.finder_teams.len());
-        let found: Vec<&Weakness> = weaknesses
+        let found: Vec<&Weakness> = self
+            .weaknesses
             .iter()
-            .zip(&self.finder_teams)
-            .filter(|(w, team)| w.found_at < period.end && at.in_scope(**team))
-            .map(|(w, _)| w)
+            .filter(|(w, team)| w.found_at < period.end && at.in_scope(*team))
+            .map(|(w, _)| *w)
             .collect();
         let fixed_by_end = |w: &Weakness| w.fixed_at.filter(|ts| *ts < period.end);
         Ok(DataFrame::new_infer_height(vec![

@@ -546,9 +546,9 @@ impl<'a> Columns<'a> {
                 .as_any()
                 .downcast_ref::<<StringType as PolarsDataType>::Array>()
                 .expect("a list of String holds text values");
-            let offsets = chunk.offsets();
+            let (offsets, validity) = (chunk.offsets(), chunk.validity());
             for row in 0..chunk.len() {
-                if chunk.validity().is_some_and(|valid| !valid.get_bit(row)) {
+                if validity.is_some_and(|valid| !valid.get_bit(row)) {
                     rows.push(Vec::new());
                     continue;
                 }
@@ -760,7 +760,7 @@ mod tests {
         ]);
         let second = list_of_texts(&[Some(vec![Some("e")]), Some(vec![Some("f"), Some("g")])]);
         // Two chunks, the second sliced: its offsets no longer start at its values' start.
-        let mut lists = first.clone();
+        let mut lists = first;
         lists.append(&second.slice(1, 1)).unwrap();
         assert_eq!(lists.n_chunks(), 2);
         let frame = DataFrame::new_infer_height(vec![lists.into()]).unwrap();
@@ -780,9 +780,9 @@ mod tests {
 
     #[test]
     fn text_lists_refuses_lists_of_numbers() {
-        let numbers = Series::new("lists".into(), [Series::new("".into(), [1i64, 2])]);
+        let numbers = Series::new("targets".into(), [Series::new("".into(), [1i64, 2])]);
         let frame = DataFrame::new_infer_height(vec![numbers.into()]).unwrap();
-        let error = Columns::new(&frame).text_lists("lists").unwrap_err();
-        assert!(error.to_string().contains("lists"), "{error}");
+        let error = Columns::new(&frame).text_lists("targets").unwrap_err();
+        assert!(error.to_string().contains("targets"), "{error}");
     }
 }
