@@ -125,18 +125,14 @@ fn load_and_analyze(ledger: &Ledger, mut lap: impl FnMut(&'static str)) {
     let config = bench_config();
     let catalog = ActionCatalog::built_in();
     let rubric = Rubric::built_in();
-    let JudgedLedger { mut data, outcomes } =
+    let JudgedLedger { data, runs } =
         load_and_judge(ledger, &config, &catalog).expect("ledger loads");
     lap("read + judge by month");
-    let period = default_period(&data.experiments).expect("experiments");
+    let period = default_period(runs.iter().map(|(e, _)| e)).expect("experiments");
     let reference = ReferenceData {
         catalog: &catalog,
         rubric: &rubric,
     };
-    let runs = std::mem::take(&mut data.experiments)
-        .into_iter()
-        .zip(outcomes)
-        .collect();
     let (analysis, after_period) =
         analyze_judged(&data, runs, &config, &reference, period).expect("analysis");
     lap("program");

@@ -66,8 +66,8 @@ pub struct ReferenceData<'a> {
 
 /// The default reporting period: the calendar quarter of the newest experiment, or `None` for an
 /// empty ledger.
-pub fn default_period(experiments: &[Experiment]) -> Option<Period> {
-    let newest = experiments.iter().map(Experiment::start).max()?;
+pub fn default_period<'a>(experiments: impl IntoIterator<Item = &'a Experiment>) -> Option<Period> {
+    let newest = experiments.into_iter().map(Experiment::start).max()?;
     Some(parse_period(&quarter_of(newest), 0).expect("a quarter parses"))
 }
 

@@ -274,15 +274,15 @@ fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
     assert!(months >= 12, "the demo spans {months} months");
 
     let judged = load_and_judge(&ledger, &config, &catalog).unwrap();
-    assert_eq!(judged.data.experiments, whole.experiments);
+    let (experiments, outcomes): (Vec<_>, Vec<_>) = judged.runs.iter().cloned().unzip();
+    assert_eq!(experiments, whole.experiments);
+    assert!(judged.data.experiments.is_empty());
     assert_eq!(judged.data.actions, whole.actions);
-    assert_eq!(judged.outcomes, expected);
+    assert_eq!(outcomes, expected);
     // Stopped by an alarm: the alarm events reach the judging of every month.
     let months_with_alarms: BTreeSet<String> = judged
-        .data
-        .experiments
+        .runs
         .iter()
-        .zip(&judged.outcomes)
         .filter(|(_, o)| {
             o.reasons
                 .iter()
