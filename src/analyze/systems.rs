@@ -40,7 +40,10 @@ mod tests {
     fn experiment(system_tag: Option<&str>) -> Experiment {
         Experiment {
             tags: system_tag
-                .map(|tag| [(SYSTEM_TAG.to_string(), tag.to_string())].into())
+                .map(|tag| {
+                    std::collections::BTreeMap::from([(SYSTEM_TAG.to_string(), tag.to_string())])
+                        .into()
+                })
                 .unwrap_or_default(),
             ..Experiment::example("EXP1", 0)
         }

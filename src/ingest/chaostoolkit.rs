@@ -339,7 +339,7 @@ pub fn parse_journal(
         team: tag(&keys.team),
         service: tag(&keys.service),
         trigger: tag(&keys.trigger),
-        tags,
+        tags: tags.into(),
         stop_condition_alarms: Vec::new(),
         stop_condition_triggered: false,
         blast_radius: Vec::new(),
@@ -534,10 +534,7 @@ mod tests {
         assert_eq!(a.experiment.experiment_id, b.experiment.experiment_id);
         assert!(a.experiment.experiment_id.starts_with("ctk-"));
         assert_eq!(a.experiment.team.as_deref(), Some("payments"));
-        assert_eq!(
-            a.experiment.tags.get("gameday").map(String::as_str),
-            Some("")
-        );
+        assert_eq!(a.experiment.tags.get("gameday").as_deref(), Some(""));
         // Without an offset, UTC.
         assert_eq!(
             a.experiment.started_at,

@@ -778,7 +778,7 @@ impl RunDraft<'_> {
             team: Some(team.name.clone()),
             service: Some(team.service.clone()),
             trigger: Some(run.trigger.to_string()),
-            tags,
+            tags: tags.into(),
             stop_condition_alarms: if self.has_alarm {
                 vec![self.alarm_name()]
             } else {

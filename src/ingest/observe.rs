@@ -137,7 +137,7 @@ impl ObservationPlan {
             let hypothesis = config.hypothesis_for(
                 experiment.template_id.as_deref(),
                 experiment.template_name.as_deref(),
-                &experiment.tags,
+                &experiment.tags.to_map(),
             );
             experiment.hypothesis = hypothesis.map(|h| h.name.clone());
             experiment.recover_within_s = hypothesis.and_then(|h| h.recover_within_s);

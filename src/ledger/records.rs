@@ -31,7 +31,7 @@ pub struct Experiment {
     pub service: Option<String>,
     /// manual, ci, scheduled or gameday.
     pub trigger: Option<String>,
-    pub tags: BTreeMap<String, String>,
+    pub tags: Tags,
     pub stop_condition_alarms: Vec<String>,
     pub stop_condition_triggered: bool,
     /// The selection mode of each target, as FIS writes it: `COUNT(1)`, `PERCENT(25)`, `ALL`.
@@ -45,6 +45,64 @@ pub struct Experiment {
     /// How many resources its targets resolved to (FIS ListExperimentResolvedTargets); `None`
     /// when not known (other sources, ledgers written before format 3).
     pub resolved_targets: Option<i64>,
+}
+
+/// An experiment's tags, kept as the ledger stores them: the text of a JSON object of strings,
+/// in key order. Read on demand: analysis reads one tag an experiment (`checkup:system`), and
+/// the parsed map of five or six small strings, about 0.8 KB an experiment, was the biggest part
+/// of a million experiments' records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tags {
+    /// The JSON object's text; empty for no tags.
+    json: Box<str>,
+}
+
+impl Tags {
+    /// Tags as a ledger's `tags` column holds them, not parsed until read.
+    fn from_json(json: Option<&str>) -> Tags {
+        match json.map(str::trim) {
+            None | Some("" | "{}") => Tags::default(),
+            Some(json) => Tags { json: json.into() },
+        }
+    }
+
+    /// One tag's value. A text that is not a JSON object of strings has no tags, as when it was
+    /// parsed on reading.
+    pub fn get(&self, key: &str) -> Option<String> {
+        if self.json.is_empty() {
+            return None;
+        }
+        // Borrowed from the text when nothing needs unescaping (the usual case), else owned.
+        match serde_json::from_str::<BTreeMap<&str, &str>>(&self.json) {
+            Ok(map) => map.get(key).map(|value| value.to_string()),
+            Err(_) => self.to_map().remove(key),
+        }
+    }
+
+    /// Every tag, by key.
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        if self.json.is_empty() {
+            return BTreeMap::new();
+        }
+        serde_json::from_str(&self.json).unwrap_or_default()
+    }
+
+    /// The text the ledger stores: a JSON object, `{}` for none, written from the parsed map so
+    /// that a text that was not an object of strings is stored as no tags.
+    fn to_json(&self) -> String {
+        json_object(&self.to_map())
+    }
+}
+
+impl From<BTreeMap<String, String>> for Tags {
+    fn from(map: BTreeMap<String, String>) -> Tags {
+        if map.is_empty() {
+            return Tags::default();
+        }
+        Tags {
+            json: json_object(&map).into(),
+        }
+    }
 }
 
 impl Experiment {
@@ -82,7 +140,7 @@ impl Experiment {
             team: None,
             service: None,
             trigger: None,
-            tags: BTreeMap::new(),
+            tags: Tags::default(),
             stop_condition_alarms: vec![],
             stop_condition_triggered: false,
             blast_radius: vec![],
@@ -291,7 +349,7 @@ fn json_numbers(map: &BTreeMap<String, f64>) -> String {
 
 pub fn experiments_frame(experiments: &[Experiment]) -> PolarsResult<DataFrame> {
     let e = experiments;
-    let tags: Vec<String> = e.iter().map(|x| json_object(&x.tags)).collect();
+    let tags: Vec<String> = e.iter().map(|x| x.tags.to_json()).collect();
     let months: Vec<String> = e.iter().map(Experiment::month).collect();
     DataFrame::new_infer_height(vec![
         text("experiment_id", e.iter().map(|x| x.experiment_id.as_str())),
@@ -617,7 +675,7 @@ pub fn experiments_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Experiment>
             team: team.next()?,
             service: service.next()?,
             trigger: trigger.next()?,
-            tags: string_map(tags.next()?),
+            tags: Tags::from_json(tags.next()?),
             stop_condition_alarms: stop_condition_alarms.next()?,
             stop_condition_triggered: stop_condition_triggered.next()?.unwrap_or(false),
             blast_radius: blast_radius.next()?,
@@ -738,6 +796,37 @@ pub fn incidents_from_frame(frame: &DataFrame) -> PolarsResult<Vec<Incident>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_read_as_the_ledger_stores_them_and_parse_on_demand() {
+        let map = BTreeMap::from([
+            ("team".to_string(), "pay".to_string()),
+            // Escaped in the JSON text: read by the owned parse.
+            ("note".to_string(), "say \"hi\"\n".to_string()),
+        ]);
+        let tags = Tags::from(map.clone());
+        let stored = tags.to_json();
+        assert_eq!(stored, serde_json::to_string(&map).unwrap());
+        let read = Tags::from_json(Some(&stored));
+        assert_eq!(read, tags);
+        assert_eq!(read.get("team").as_deref(), Some("pay"));
+        assert_eq!(read.get("note").as_deref(), Some("say \"hi\"\n"));
+        assert_eq!(read.get("env"), None);
+        assert_eq!(read.to_map(), map);
+        // No tags: none stored, `{}` written, whether the map was empty or the column null.
+        for none in [
+            Tags::from(BTreeMap::new()),
+            Tags::from_json(None),
+            Tags::from_json(Some(" {} ")),
+        ] {
+            assert_eq!(none, Tags::default());
+            assert_eq!(none.to_json(), "{}");
+        }
+        // A text that is not an object of strings has no tags, and is written back as none.
+        let odd = Tags::from_json(Some(r#"{"team": 3}"#));
+        assert_eq!(odd.get("team"), None);
+        assert_eq!(odd.to_json(), "{}");
+    }
 
     fn list_of_texts(rows: &[Option<Vec<Option<&str>>>]) -> Series {
         let mut builder = ListStringChunkedBuilder::new("lists".into(), rows.len(), 8);

@@ -37,7 +37,7 @@ fn hostile_text_stays_text_in_html_and_pdf() {
             team: Some(format!("team {TERA}")),
             service: Some("svc".into()),
             trigger: Some("manual".into()),
-            tags: BTreeMap::from([("note".to_string(), TYPST.to_string())]),
+            tags: BTreeMap::from([("note".to_string(), TYPST.to_string())]).into(),
             stop_condition_alarms: vec![],
             stop_condition_triggered: false,
             blast_radius: vec!["COUNT(1)".into()],

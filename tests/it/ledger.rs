@@ -26,7 +26,8 @@ fn experiment(id: &str, created_at: i64) -> Experiment {
         team: Some("platform".to_string()),
         service: None,
         trigger: Some("manual".to_string()),
-        tags: [("team".to_string(), "platform".to_string())].into(),
+        tags: std::collections::BTreeMap::from([("team".to_string(), "platform".to_string())])
+            .into(),
         stop_condition_alarms: vec!["web-5xx".to_string()],
         stop_condition_triggered: false,
         blast_radius: vec!["COUNT(1)".to_string()],

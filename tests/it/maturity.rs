@@ -1,8 +1,6 @@
 //! Maturity stages (SPEC section 9) from small hand-built histories. Every expected value is worked
 //! out in the comments from the runs each case lists, not taken from the program's output.
 
-use std::collections::BTreeMap;
-
 use checkup::analyze::maturity::{MaturityInput, Rubric, ScopeStage, Standing, assess_maturity};
 use checkup::analyze::mttr::{PeriodUnit, experiment_mttr};
 use checkup::analyze::reason::Reason;
@@ -75,7 +73,7 @@ fn experiment(index: usize, run: &Run) -> Experiment {
         team: Some(run.team.into()),
         service: Some(format!("{}-api", run.team)),
         trigger: Some(run.trigger.into()),
-        tags: BTreeMap::new(),
+        tags: Default::default(),
         stop_condition_alarms: if run.alarm {
             vec!["errors".into()]
         } else {

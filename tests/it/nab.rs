@@ -77,7 +77,7 @@ fn injection(
         team: None,
         service: None,
         trigger: None,
-        tags: BTreeMap::new(),
+        tags: Default::default(),
         stop_condition_alarms: vec![],
         stop_condition_triggered: false,
         blast_radius: vec![],
