@@ -327,6 +327,17 @@ impl Ledger {
         Ok(frame)
     }
 
+    /// The rows of a table, from its partitions' Parquet footers (no column is read).
+    pub fn row_count(&self, table: Table) -> Result<usize> {
+        let mut rows = 0;
+        for partition in self.partitions(table)? {
+            rows += ParquetReader::new(open_partition(&partition.path)?)
+                .num_rows()
+                .map_err(|source| corrupt(table, &partition.path, source))?;
+        }
+        Ok(rows)
+    }
+
     /// Reads one month partition of a table; a month without one reads as an empty frame.
     pub fn read_month(&self, table: Table, month: &str) -> Result<DataFrame> {
         let path = self
