@@ -81,10 +81,7 @@ impl Tags {
 
     /// Every tag, by key.
     pub fn to_map(&self) -> BTreeMap<String, String> {
-        if self.json.is_empty() {
-            return BTreeMap::new();
-        }
-        serde_json::from_str(&self.json).unwrap_or_default()
+        string_map(Some(&self.json))
     }
 
     /// The text the ledger stores: a JSON object, `{}` for none, written from the parsed map so
@@ -96,12 +93,7 @@ impl Tags {
 
 impl From<BTreeMap<String, String>> for Tags {
     fn from(map: BTreeMap<String, String>) -> Tags {
-        if map.is_empty() {
-            return Tags::default();
-        }
-        Tags {
-            json: json_object(&map).into(),
-        }
+        Tags::from_json(Some(&json_object(&map)))
     }
 }
 
