@@ -630,15 +630,18 @@ impl CellTables {
                 .and_then(LazyFrame::collect)
                 .map_err(error)
         };
-        let named = NamedInQueries::of(criteria);
-        let experiments_to_date = practice
-            .experiments_to_date(input, cells, first_quarter_of, &named)
+        let rows = practice
+            .cell_rows(input, cells, first_quarter_of)
             .map_err(error)?;
-        let experiments = experiments_to_date
-            .clone()
-            .lazy()
-            .filter(col("in_period"))
-            .collect()
+        // Each table gathers only the columns of the queries that read it: the history to date
+        // repeats every experiment in every later quarter's cell (640,000 rows on 100,000
+        // experiments), and the stages' one query over it names two columns.
+        let words = QueryWords::of(criteria);
+        let experiments = practice
+            .experiments_table(&rows, &words.of_readers("experiments"), |row| row.in_period)
+            .map_err(error)?;
+        let experiments_to_date = practice
+            .experiments_table(&rows, &words.of_readers("experiments_to_date"), |_| true)
             .map_err(error)?;
         Ok(CellTables {
             experiments,
@@ -651,30 +654,66 @@ impl CellTables {
     }
 }
 
-/// The words of a set of queries, to tell which columns they may read: a column none of them
-/// names can only reach a query through a `*`, whose rows it does not change (see
-/// `experiments_to_date`). Case is ignored: keeping a column too many costs little.
-struct NamedInQueries(HashSet<String>);
+/// The words of each query of a rubric, to tell which columns a table's readers may name: a column
+/// none of them names can only reach a query through a `*`, whose rows it does not change (see
+/// `experiments_table`). Case is ignored: keeping a column too many costs little.
+struct QueryWords(Vec<HashSet<String>>);
 
-impl NamedInQueries {
-    fn of(criteria: &[Criterion]) -> NamedInQueries {
-        NamedInQueries(
+impl QueryWords {
+    fn of(criteria: &[Criterion]) -> QueryWords {
+        QueryWords(
             criteria
                 .iter()
-                .flat_map(|criterion| {
+                .map(|criterion| {
                     criterion
                         .query
                         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .filter(|word| !word.is_empty())
+                        .map(str::to_lowercase)
+                        .collect()
                 })
-                .filter(|word| !word.is_empty())
-                .map(str::to_lowercase)
                 .collect(),
         )
+    }
+
+    /// The words of the queries that name `table`.
+    fn of_readers(&self, table: &str) -> NamedInQueries {
+        let mut words = HashSet::new();
+        for query in self.0.iter().filter(|words| words.contains(table)) {
+            words.extend(query.iter().cloned());
+        }
+        NamedInQueries(words)
+    }
+}
+
+/// The words of the queries that read one table.
+struct NamedInQueries(HashSet<String>);
+
+impl NamedInQueries {
+    /// Whether any query reads the table at all.
+    fn any(&self) -> bool {
+        !self.0.is_empty()
     }
 
     fn names(&self, column: &str) -> bool {
         self.0.contains(&column.to_lowercase())
     }
+}
+
+/// One experiment in one cell: its row in the practice table and what it is in the cell.
+struct CellRow {
+    row: IdxSize,
+    in_period: bool,
+    /// Whether it started in the scope's first quarter with an experiment (null without one).
+    first_quarter: Option<bool>,
+    /// The 0-based week of the cell's period it started in (clamped to the period's weeks).
+    week: i64,
+}
+
+/// Every cell's experiments to date, cell by cell in order.
+struct CellRows<'c> {
+    cells: &'c [Cell],
+    rows: Vec<Vec<CellRow>>,
 }
 
 /// The rows of one cell, as plans.
@@ -720,19 +759,15 @@ impl Practice<'_> {
         })
     }
 
-    /// Every cell's experiments to date, one table: the experiments of the cell's scope started
-    /// before its end, with the cell's `scope` and `period`, `in_period`, `first_quarter` (the
-    /// scope's first quarter with an experiment) and the `week` of the period it started in. The
-    /// rows are gathered by index in one take: on 10,000 experiments that is 0.009 s (a fifth of
-    /// maturity) faster than a filtered plan per cell, stacked; on 100,000 (36 cells, 640,000
-    /// rows) both cost the same, the rows themselves.
-    fn experiments_to_date<'c>(
+    /// Every cell's experiments to date: the experiments of the cell's scope started before its
+    /// end, with whether each is `in_period`, in the scope's `first_quarter` with an experiment,
+    /// and the `week` of the period it started in.
+    fn cell_rows<'c>(
         &self,
         input: &MaturityInput,
         cells: &'c [Cell],
         first_quarter_of: impl Fn(&'c Cell) -> Option<&'c str> + Sync,
-        named: &NamedInQueries,
-    ) -> PolarsResult<DataFrame> {
+    ) -> PolarsResult<CellRows<'c>> {
         let quarters = self.frame.column("quarter")?.str()?;
         let experiments = input.experiments;
         debug_assert_eq!(experiments.len(), self.frame.height());
@@ -747,9 +782,7 @@ impl Practice<'_> {
                 Some(*team_numbers.entry(team).or_insert(next))
             })
             .collect();
-        // Per cell: the rows, whether each is in the period, in the first quarter, its week.
-        type CellRows = (Vec<IdxSize>, Vec<bool>, Vec<Option<bool>>, Vec<i64>);
-        let per_cell: Vec<CellRows> = cells
+        let rows = cells
             .par_iter()
             .map(|cell| {
                 let (period, first_quarter) = (cell.bounds, first_quarter_of(cell));
@@ -759,7 +792,7 @@ impl Practice<'_> {
                     Scope::Organization => None,
                     Scope::Team(team) => Some(team_numbers.get(team.as_str()).copied()),
                 };
-                let mut rows: CellRows = Default::default();
+                let mut rows = Vec::new();
                 for (row, (&start, &row_team)) in starts.iter().zip(&teams).enumerate() {
                     let in_scope = match team {
                         None => true,
@@ -768,18 +801,41 @@ impl Practice<'_> {
                     if start >= period.end || !in_scope {
                         continue;
                     }
-                    rows.0.push(row as IdxSize);
-                    rows.1.push(start >= period.start);
-                    rows.2.push(first_quarter.map_or(Some(false), |first| {
-                        quarters.get(row).map(|quarter| quarter == first)
-                    }));
                     let week = ((start - period.start) as f64 / (7 * DAY) as f64).floor();
-                    rows.3.push(week.clamp(0.0, last_week) as i64);
+                    rows.push(CellRow {
+                        row: row as IdxSize,
+                        in_period: start >= period.start,
+                        first_quarter: first_quarter.map_or(Some(false), |first| {
+                            quarters.get(row).map(|quarter| quarter == first)
+                        }),
+                        week: week.clamp(0.0, last_week) as i64,
+                    });
                 }
                 rows
             })
             .collect();
-        let total = per_cell.iter().map(|rows| rows.0.len()).sum();
+        Ok(CellRows { cells, rows })
+    }
+
+    /// One experiments table of every cell: the `rows` that `keep` keeps, with the cell's `scope`
+    /// and `period`, `in_period`, `first_quarter` and `week`. The rows are gathered by index in
+    /// one take: on 10,000 experiments that is 0.009 s (a fifth of maturity) faster than a
+    /// filtered plan per cell, stacked. Of the practice columns, only those its readers name are
+    /// gathered, and `experiment_id`: with `scope` and `period` it keeps every row distinct, so a
+    /// `SELECT DISTINCT *` or a `UNION` counts the same rows as over every column. A table no
+    /// query reads is left without rows.
+    fn experiments_table(
+        &self,
+        cell_rows: &CellRows,
+        named: &NamedInQueries,
+        keep: impl Fn(&CellRow) -> bool,
+    ) -> PolarsResult<DataFrame> {
+        let keep = |row: &&CellRow| named.any() && keep(row);
+        let total = cell_rows
+            .rows
+            .iter()
+            .map(|rows| rows.iter().filter(keep).count())
+            .sum();
         let mut indices = Vec::with_capacity(total);
         let mut scopes = StringChunked::full_null("scope".into(), 0);
         let mut periods = StringChunked::full_null("period".into(), 0);
@@ -788,29 +844,22 @@ impl Practice<'_> {
             Vec::with_capacity(total),
             Vec::with_capacity(total),
         );
-        for (cell, (rows, in_cell_period, in_first_quarter, cell_weeks)) in
-            cells.iter().zip(per_cell)
-        {
+        for (cell, rows) in cell_rows.cells.iter().zip(&cell_rows.rows) {
+            let count = rows.iter().filter(keep).count();
             // A cell's scope and period, repeated: one value a cell, not a string a row.
             scopes.append(&StringChunked::full(
                 "scope".into(),
                 cell.scope.key(),
-                rows.len(),
+                count,
             ))?;
-            periods.append(&StringChunked::full(
-                "period".into(),
-                &cell.period,
-                rows.len(),
-            ))?;
-            indices.extend(rows);
-            in_period.extend(in_cell_period);
-            first_quarter.extend(in_first_quarter);
-            weeks.extend(cell_weeks);
+            periods.append(&StringChunked::full("period".into(), &cell.period, count))?;
+            for row in rows.iter().filter(keep) {
+                indices.push(row.row);
+                in_period.push(row.in_period);
+                first_quarter.push(row.first_quarter);
+                weeks.push(row.week);
+            }
         }
-        // Only the practice columns a query names are gathered: the table repeats the history to
-        // date in every quarter's cell (640,000 rows on 100,000 experiments). `experiment_id`
-        // stays: with `scope` and `period` it keeps every row distinct, so a `SELECT DISTINCT *`
-        // or a `UNION` counts the same rows as over every column.
         let practice_columns: Vec<PlSmallStr> = self
             .frame
             .get_column_names()
