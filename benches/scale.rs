@@ -128,7 +128,7 @@ fn load_and_analyze(ledger: &Ledger, mut lap: impl FnMut(&'static str)) {
     let JudgedLedger { data, runs } =
         load_and_judge(ledger, &config, &catalog).expect("ledger loads");
     lap("read + judge by month");
-    let period = default_period(runs.iter().map(|(e, _)| e)).expect("experiments");
+    let period = default_period(runs.iter().map(|judged| &judged.experiment)).expect("experiments");
     let reference = ReferenceData {
         catalog: &catalog,
         rubric: &rubric,

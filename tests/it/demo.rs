@@ -274,7 +274,11 @@ fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
     assert!(months >= 12, "the demo spans {months} months");
 
     let judged = load_and_judge(&ledger, &config, &catalog).unwrap();
-    let (experiments, outcomes): (Vec<_>, Vec<_>) = judged.runs.iter().cloned().unzip();
+    let (experiments, outcomes): (Vec<_>, Vec<_>) = judged
+        .runs
+        .iter()
+        .map(|run| (run.experiment.clone(), run.outcome.clone()))
+        .unzip();
     assert_eq!(experiments, whole.experiments);
     assert!(judged.data.experiments.is_empty());
     assert_eq!(judged.data.actions, whole.actions);
@@ -283,12 +287,13 @@ fn judging_month_by_month_gives_the_outcomes_of_the_whole_ledger() {
     let months_with_alarms: BTreeSet<String> = judged
         .runs
         .iter()
-        .filter(|(_, o)| {
-            o.reasons
+        .filter(|run| {
+            run.outcome
+                .reasons
                 .iter()
                 .any(|r| matches!(r, Reason::AlarmFired { .. }))
         })
-        .map(|(e, _)| e.month())
+        .map(|run| run.experiment.month())
         .collect();
     assert!(months_with_alarms.len() >= 2, "{months_with_alarms:?}");
     // What a report charts is read back from the months it lives in.
