@@ -340,14 +340,44 @@ impl Ledger {
 
     /// Reads one month partition of a table; a month without one reads as an empty frame.
     pub fn read_month(&self, table: Table, month: &str) -> Result<DataFrame> {
-        let path = self
-            .table_dir(table)
-            .join(format!("month={month}"))
-            .join(PART_FILE);
+        let path = self.month_file(table, month);
         if !path.is_file() {
             return Ok(DataFrame::empty_with_schema(&table.schema()));
         }
         read_partition(table, &path)
+    }
+
+    /// Rows `offset..offset + len` of one month partition of a table (fewer at its end), decoded
+    /// from the Parquet row groups that hold them only.
+    pub fn read_month_slice(
+        &self,
+        table: Table,
+        month: &str,
+        offset: usize,
+        len: usize,
+    ) -> Result<DataFrame> {
+        let path = self.month_file(table, month);
+        if !path.is_file() {
+            return Ok(DataFrame::empty_with_schema(&table.schema()));
+        }
+        Ok(read_partition_as_stored(table, &path, Some((offset, len)))?.0)
+    }
+
+    /// The rows of one month partition of a table, from its Parquet footer (0 without one).
+    pub fn month_row_count(&self, table: Table, month: &str) -> Result<usize> {
+        let path = self.month_file(table, month);
+        if !path.is_file() {
+            return Ok(0);
+        }
+        ParquetReader::new(open_partition(&path)?)
+            .num_rows()
+            .map_err(|source| corrupt(table, &path, source))
+    }
+
+    fn month_file(&self, table: Table, month: &str) -> PathBuf {
+        self.table_dir(table)
+            .join(format!("month={month}"))
+            .join(PART_FILE)
     }
 
     /// A lazy scan over every partition of a table, for queries that need only some columns or
@@ -450,13 +480,10 @@ impl Ledger {
                 .unique_stable(Some(&unique_key), UniqueKeepStrategy::Last, None)
                 .map_err(bad_rows)?;
 
-            let path = self
-                .table_dir(table)
-                .join(format!("month={month}"))
-                .join(PART_FILE);
+            let path = self.month_file(table, &month);
             // `complete`: a stored file with every column, which need not be rewritten.
             let (stored, complete) = if path.exists() {
-                read_partition_as_stored(table, &path)?
+                read_partition_as_stored(table, &path, None)?
             } else {
                 (DataFrame::empty_with_schema(&table.schema()), false)
             };
@@ -544,13 +571,19 @@ fn conform_rows(table: Table, rows: DataFrame) -> Result<DataFrame> {
 }
 
 fn read_partition(table: Table, path: &Path) -> Result<DataFrame> {
-    Ok(read_partition_as_stored(table, path)?.0)
+    Ok(read_partition_as_stored(table, path, None)?.0)
 }
 
-/// A partition's rows, and whether its file holds every column of its table (a file written
-/// before a column was added gets it here, as nulls, and lacks it on disk).
-fn read_partition_as_stored(table: Table, path: &Path) -> Result<(DataFrame, bool)> {
+/// A partition's rows (those of `slice`, an offset and a length, when given), and whether its
+/// file holds every column of its table (a file written before a column was added gets it here,
+/// as nulls, and lacks it on disk).
+fn read_partition_as_stored(
+    table: Table,
+    path: &Path,
+    slice: Option<(usize, usize)>,
+) -> Result<(DataFrame, bool)> {
     let frame = ParquetReader::new(open_partition(path)?)
+        .with_slice(slice)
         .finish()
         .map_err(|source| corrupt(table, path, source))?;
     check_columns(table, path, frame.schema())?;
