@@ -90,13 +90,36 @@ pub fn experiment_mttr(
         name: "mttr".to_string(),
         source,
     })?;
-    experiment_mttr_of(&frame, experiments, unit, min_runs)
+    let systems = experiment_systems_frame(experiments).map_err(|source| QueryError {
+        name: "mttr".to_string(),
+        source,
+    })?;
+    experiment_mttr_of(&frame, &systems, unit, min_runs)
 }
 
-/// Experimental MTTR from the `experiment_outcomes` table of `experiments`, already built.
+/// The `experiment_systems` table `mttr.sql` reads: one row per system an experiment exercises.
+/// Built once for MTTR by quarter and by month.
+pub fn experiment_systems_frame(experiments: &[JudgedExperiment]) -> PolarsResult<DataFrame> {
+    let (ids, names): (Vec<&str>, Vec<&str>) = experiments
+        .iter()
+        .flat_map(|judged| {
+            judged
+                .systems
+                .iter()
+                .map(|system| (judged.id(), system.name()))
+        })
+        .unzip();
+    DataFrame::new_infer_height(vec![
+        Column::new("experiment_id".into(), ids),
+        Column::new("system".into(), names),
+    ])
+}
+
+/// Experimental MTTR from the `experiment_outcomes` and `experiment_systems` tables of the
+/// experiments, already built.
 pub fn experiment_mttr_of(
     experiment_outcomes: &DataFrame,
-    experiments: &[JudgedExperiment],
+    experiment_systems: &DataFrame,
     unit: PeriodUnit,
     min_runs: u64,
 ) -> Result<Vec<MttrRow>, QueryError> {
@@ -111,26 +134,12 @@ pub fn experiment_mttr_of(
         .with_column(col(unit.column()).alias("period"))
         .collect()
         .map_err(error)?;
-    let (ids, names): (Vec<&str>, Vec<&str>) = experiments
-        .iter()
-        .flat_map(|judged| {
-            judged
-                .systems
-                .iter()
-                .map(|system| (judged.id(), system.name()))
-        })
-        .unzip();
-    let experiment_systems = DataFrame::new_infer_height(vec![
-        Column::new("experiment_id".into(), ids),
-        Column::new("system".into(), names),
-    ])
-    .map_err(error)?;
     let result = run_query(
         name,
         MTTR_SQL,
         &[
             ("experiment_outcomes", &frame),
-            ("experiment_systems", &experiment_systems),
+            ("experiment_systems", experiment_systems),
         ],
     )?;
     rows_from_frame(&result, unit, min_runs).map_err(error)

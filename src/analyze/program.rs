@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::maturity::{Maturity, MaturityInput, Rubric, assess_maturity};
-use super::mttr::{MttrRow, PeriodUnit, experiment_mttr_of, incident_mttr};
+use super::mttr::{
+    MttrRow, PeriodUnit, experiment_mttr_of, experiment_systems_frame, incident_mttr,
+};
 use super::readiness::{Readiness, ReadinessInput, assess_readiness};
 use super::review::{PeriodReview, review_period};
 use super::roi::{Roi, RoiInput, compute_roi};
@@ -112,7 +114,13 @@ pub fn analyze_judged(
     })?;
     let min_runs = config.window.min_runs;
     // Independent of each other, and each mostly one polars query's planning: side by side.
-    let mttr_by = |unit| experiment_mttr_of(&frame, &experiments, unit, min_runs);
+    let systems = experiment_systems_frame(&experiments).map_err(|source| {
+        query(QueryError {
+            name: "experiment_systems table".to_string(),
+            source,
+        })
+    })?;
+    let mttr_by = |unit| experiment_mttr_of(&frame, &systems, unit, min_runs);
     let ((quarters, weaknesses), (mttr, monthly_mttr)) = rayon::join(
         || (quarterly_summary(&frame), track_weaknesses(&experiments)),
         || {
