@@ -845,7 +845,14 @@ impl Practice<'_> {
             Vec::with_capacity(total),
         );
         for (cell, rows) in cell_rows.cells.iter().zip(&cell_rows.rows) {
-            let count = rows.iter().filter(keep).count();
+            let before = indices.len();
+            for row in rows.iter().filter(keep) {
+                indices.push(row.row);
+                in_period.push(row.in_period);
+                first_quarter.push(row.first_quarter);
+                weeks.push(row.week);
+            }
+            let count = indices.len() - before;
             // A cell's scope and period, repeated: one value a cell, not a string a row.
             scopes.append(&StringChunked::full(
                 "scope".into(),
@@ -853,12 +860,6 @@ impl Practice<'_> {
                 count,
             ))?;
             periods.append(&StringChunked::full("period".into(), &cell.period, count))?;
-            for row in rows.iter().filter(keep) {
-                indices.push(row.row);
-                in_period.push(row.in_period);
-                first_quarter.push(row.first_quarter);
-                weeks.push(row.week);
-            }
         }
         let practice_columns: Vec<PlSmallStr> = self
             .frame

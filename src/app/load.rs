@@ -190,17 +190,8 @@ fn judge_points_of_month(
     slice_rows: usize,
 ) -> Result<Vec<ExperimentOutcome>> {
     let total = ledger.month_row_count(Table::Points, month)?;
-    let ordered = month_input
-        .experiments
-        .is_sorted_by(|a, b| a.experiment_id < b.experiment_id)
-        && month_input
-            .actions
-            .is_sorted_by_key(|action| action.experiment_id.as_str())
-        && month_input
-            .series
-            .is_sorted_by_key(|rule| rule.experiment_id);
     if total > slice_rows
-        && ordered
+        && in_ledger_order(&month_input)
         && let Some(outcomes) =
             judge_slices(ledger, month, &month_input, settings, slice_rows, total)?
     {
@@ -214,6 +205,20 @@ fn judge_points_of_month(
         },
         settings,
     )?)
+}
+
+/// Whether a month's experiments, actions and series are sorted by experiment id, as the ledger
+/// writes them: only then does a slice of points hold a contiguous run of each.
+fn in_ledger_order(month_input: &JudgeInput) -> bool {
+    month_input
+        .experiments
+        .is_sorted_by(|a, b| a.experiment_id < b.experiment_id)
+        && month_input
+            .actions
+            .is_sorted_by_key(|action| action.experiment_id.as_str())
+        && month_input
+            .series
+            .is_sorted_by_key(|rule| rule.experiment_id)
 }
 
 /// [`judge_points_of_month`] a slice at a time; `None` when the points are not in the ledger's

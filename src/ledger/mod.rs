@@ -331,9 +331,7 @@ impl Ledger {
     pub fn row_count(&self, table: Table) -> Result<usize> {
         let mut rows = 0;
         for partition in self.partitions(table)? {
-            rows += ParquetReader::new(open_partition(&partition.path)?)
-                .num_rows()
-                .map_err(|source| corrupt(table, &partition.path, source))?;
+            rows += footer_rows(table, &partition.path)?;
         }
         Ok(rows)
     }
@@ -369,9 +367,7 @@ impl Ledger {
         if !path.is_file() {
             return Ok(0);
         }
-        ParquetReader::new(open_partition(&path)?)
-            .num_rows()
-            .map_err(|source| corrupt(table, &path, source))
+        footer_rows(table, &path)
     }
 
     fn month_file(&self, table: Table, month: &str) -> PathBuf {
@@ -601,6 +597,13 @@ fn check_footer(table: Table, path: &Path) -> Result<()> {
         .schema()
         .map_err(|source| corrupt(table, path, source))?;
     check_columns(table, path, &Schema::from_arrow_schema(&arrow_schema))
+}
+
+/// A partition's rows, from its Parquet footer.
+fn footer_rows(table: Table, path: &Path) -> Result<usize> {
+    ParquetReader::new(open_partition(path)?)
+        .num_rows()
+        .map_err(|source| corrupt(table, path, source))
 }
 
 fn open_partition(path: &Path) -> Result<File> {
