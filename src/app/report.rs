@@ -130,34 +130,8 @@ pub(super) fn write_reports(
         rubric,
         generated_at,
     } = analyzed;
-    let mut requested = command
-        .experiments
-        .iter()
-        .map(|id| {
-            analysis
-                .experiments
-                .iter()
-                .position(|e| e.id() == id)
-                .ok_or_else(|| AppError::UnknownExperiment(id.clone()))
-        })
-        .collect::<Result<Vec<usize>>>()?;
     let charted = charted_experiments(&analysis, MOST_CURVES_CHARTED);
-    // Membership by set: `--lab-reports all` may choose every experiment of the period.
-    let mut listed: HashSet<usize> = requested.iter().copied().collect();
-    for (index, judged) in analysis.experiments.iter().enumerate() {
-        let chosen = judged.in_period
-            && match command.lab_reports {
-                LabReports::None => false,
-                LabReports::Charted => charted.experiments.contains(&index),
-                LabReports::Failing => {
-                    matches!(judged.outcome.verdict, Verdict::Red | Verdict::Yellow)
-                }
-                LabReports::All => true,
-            };
-        if chosen && listed.insert(index) {
-            requested.push(index);
-        }
-    }
+    let mut requested = lab_reports_requested(command, &analysis, &charted.experiments)?;
     let config = &command.config;
     let model = on_polars_pool(|| {
         build_model(&ModelInput {
@@ -268,6 +242,44 @@ pub(super) fn write_reports(
         )?;
     }
     Ok(written)
+}
+
+/// The experiments (indexes of `analysis.experiments`) that get a lab report: those named with
+/// `--kind experiment:<id>`, in the order given, then those of the period that `--lab-reports`
+/// chooses (`charted`: the experiments whose curves the reports draw).
+fn lab_reports_requested(
+    command: &ReportCommand,
+    analysis: &Analysis,
+    charted: &[usize],
+) -> Result<Vec<usize>> {
+    let mut requested = command
+        .experiments
+        .iter()
+        .map(|id| {
+            analysis
+                .experiments
+                .iter()
+                .position(|e| e.id() == id)
+                .ok_or_else(|| AppError::UnknownExperiment(id.clone()))
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    // Membership by set: `--lab-reports all` may choose every experiment of the period.
+    let mut listed: HashSet<usize> = requested.iter().copied().collect();
+    for (index, judged) in analysis.experiments.iter().enumerate() {
+        let chosen = judged.in_period
+            && match command.lab_reports {
+                LabReports::None => false,
+                LabReports::Charted => charted.contains(&index),
+                LabReports::Failing => {
+                    matches!(judged.outcome.verdict, Verdict::Red | Verdict::Yellow)
+                }
+                LabReports::All => true,
+            };
+        if chosen && listed.insert(index) {
+            requested.push(index);
+        }
+    }
+    Ok(requested)
 }
 
 /// The lab report of each experiment at `requested` (indexes of `analysis.experiments`), in
