@@ -327,21 +327,21 @@ fn incidents_by_quarter(incidents: &[Incident]) -> Vec<IncidentQuarter> {
 }
 
 fn coverage(in_period: &[&JudgedExperiment]) -> Vec<Coverage> {
-    let mut counts: HashMap<(Scope, System), usize> = HashMap::new();
+    // By the team's borrowed name (`None`: the organisation): a scope is made once a row, not
+    // once a run and system.
+    let mut counts: HashMap<(Option<&str>, System), usize> = HashMap::new();
     for judged in in_period {
         for system in &judged.systems {
-            *counts.entry((Scope::Organization, *system)).or_default() += 1;
-            if let Some(team) = &judged.experiment.team {
-                *counts
-                    .entry((Scope::Team(team.clone()), *system))
-                    .or_default() += 1;
+            *counts.entry((None, *system)).or_default() += 1;
+            if let Some(team) = judged.experiment.team.as_deref() {
+                *counts.entry((Some(team), *system)).or_default() += 1;
             }
         }
     }
     let mut rows: Vec<Coverage> = counts
         .into_iter()
-        .map(|((scope, system), experiments)| Coverage {
-            scope,
+        .map(|((team, system), experiments)| Coverage {
+            scope: team.map_or(Scope::Organization, |team| Scope::Team(team.to_string())),
             system,
             experiments,
         })
