@@ -338,11 +338,7 @@ impl Ledger {
 
     /// Reads one month partition of a table; a month without one reads as an empty frame.
     pub fn read_month(&self, table: Table, month: &str) -> Result<DataFrame> {
-        let path = self.month_file(table, month);
-        if !path.is_file() {
-            return Ok(DataFrame::empty_with_schema(&table.schema()));
-        }
-        read_partition(table, &path)
+        self.read_month_rows(table, month, None)
     }
 
     /// Rows `offset..offset + len` of one month partition of a table (fewer at its end), decoded
@@ -354,11 +350,22 @@ impl Ledger {
         offset: usize,
         len: usize,
     ) -> Result<DataFrame> {
+        self.read_month_rows(table, month, Some((offset, len)))
+    }
+
+    /// One month partition's rows (those of `slice` when given); a month without one reads as
+    /// an empty frame.
+    fn read_month_rows(
+        &self,
+        table: Table,
+        month: &str,
+        slice: Option<(usize, usize)>,
+    ) -> Result<DataFrame> {
         let path = self.month_file(table, month);
         if !path.is_file() {
             return Ok(DataFrame::empty_with_schema(&table.schema()));
         }
-        Ok(read_partition_as_stored(table, &path, Some((offset, len)))?.0)
+        Ok(read_partition_as_stored(table, &path, slice)?.0)
     }
 
     /// The rows of one month partition of a table, from its Parquet footer (0 without one).
